@@ -1,0 +1,45 @@
+// Thin FFTW wrapper (single precision, FFTW_ESTIMATE plans: results never depend on timing).
+// Frequency layout is FFTW's r2c half-plane: for an image of nx x ny, the spectrum has (nx/2+1) x ny
+// complex values; column kx in [0, nx/2], row ky in [0, ny) with ky > ny/2 meaning ky - ny.
+// Forward transforms are unnormalised; inverse transforms divide by the number of pixels, so
+// inverse(forward(x)) == x.
+#pragma once
+
+#include "core/volume.hpp"
+
+#include <complex>
+#include <vector>
+
+namespace tomosweep {
+
+using Complex = std::complex<float>;
+
+struct Spectrum2 {
+  int nx = 0, ny = 0; ///< real-space size
+  std::vector<Complex> data; ///< (nx/2+1) * ny values, kx fastest
+  int nkx() const { return nx / 2 + 1; }
+  Complex& operator()(int kx, int ky) { return data[static_cast<std::size_t>(ky) * nkx() + kx]; }
+};
+
+Spectrum2 fft_forward(const Image& img);
+/// Inverse transform into an image with the given pixel size.
+Image fft_inverse(const Spectrum2& s, double pixel_A);
+
+/// Signed frequency index of FFT bin i of an n-point transform: i for i <= n/2, else i - n.
+inline int fft_freq(int i, int n) { return i <= n / 2 ? i : i - n; }
+
+/// Apply a real radial-in-2D filter f(kx_cycles_per_A, ky_cycles_per_A) to an image.
+template <class F> Image filter_image(const Image& img, F&& f) {
+  Spectrum2 s = fft_forward(img);
+  const double dkx = 1.0 / (img.nx * img.pixel_A), dky = 1.0 / (img.ny * img.pixel_A);
+  for (int ky = 0; ky < s.ny; ++ky)
+    for (int kx = 0; kx < s.nkx(); ++kx)
+      s(kx, ky) *= static_cast<float>(f(kx * dkx, fft_freq(ky, img.ny) * dky));
+  return fft_inverse(s, img.pixel_A);
+}
+
+/// In-place real 1D filtering of many rows of length n (used by weighted back projection):
+/// each row is transformed, multiplied by weights[k] for k in [0, n/2], and transformed back.
+void filter_rows(float* rows, int n, int count, const std::vector<float>& weights);
+
+} // namespace tomosweep

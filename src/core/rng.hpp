@@ -1,0 +1,51 @@
+// Counter-based random numbers: Philox4x32-10 (Salmon et al., SC'11) keyed by (seed, purpose, id).
+// The same key gives the same stream on every machine, rank count and job order. Samplers are our own,
+// because std:: distributions differ between standard libraries.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+namespace tomosweep {
+
+/// What a stream is for; part of its key so that streams for different purposes never overlap.
+enum class Purpose : std::uint32_t {
+  scene = 1,         // particle placement of one replicate
+  structure = 2,     // synthetic structures
+  features = 3,      // vesicles, carbon, beads of one replicate
+  tilt_error = 10,   // per-tilt angle errors of one job
+  detector = 11,     // electron counting of one tilt image (id = job and tilt)
+  damage = 12,       // radiation-damage noise of one tilt image
+  sweep = 20,        // random draws of sweep parameters
+  test = 99,
+};
+
+std::array<std::uint32_t, 4> philox4x32(std::array<std::uint32_t, 4> counter, std::array<std::uint32_t, 2> key);
+
+class Rng {
+public:
+  Rng(std::uint64_t seed, Purpose purpose, std::uint64_t id);
+
+  std::uint32_t next_u32();
+  /// Uniform in [0, 1) with 53 random bits.
+  double uniform();
+  /// Uniform in (0, 1]: safe for log().
+  double uniform_pos() { return 1.0 - uniform(); }
+  double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
+  /// Standard normal (Marsaglia polar method).
+  double normal();
+  /// Poisson with mean lambda >= 0: inversion below 10, PTRS (Hormann 1993) above.
+  std::uint64_t poisson(double lambda);
+  /// Index in [0, n).
+  std::uint64_t below(std::uint64_t n);
+
+private:
+  std::array<std::uint32_t, 2> key_;
+  std::array<std::uint32_t, 4> counter_;
+  std::array<std::uint32_t, 4> block_{};
+  int used_ = 4;
+  double spare_normal_ = 0;
+  bool has_spare_ = false;
+};
+
+} // namespace tomosweep

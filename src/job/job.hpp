@@ -1,0 +1,49 @@
+// One job end to end: scene -> rasterize -> series -> reconstruct -> ground truths. Values in, values out:
+// no files, no MPI. `tomosweep simulate` and the sweep workers both call run_job.
+#pragma once
+
+#include "core/volume.hpp"
+#include "job/config.hpp"
+#include "model/particles.hpp"
+#include "model/structure.hpp"
+#include "simulate/series.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace tomosweep {
+
+/// Structures by the `source` string the sweep file names them with (loaded by io/ or synthesised).
+using StructureSet = std::map<std::string, AtomicStructure>;
+
+struct StageTiming {
+  std::string stage;
+  double seconds = 0;
+};
+
+struct JobResult {
+  std::uint64_t job_id = 0;
+  int replicate = 0;
+  Volume<float> potential;        ///< specimen potential, volts (mean over each voxel)
+  TiltSeries series;              ///< noisy tilt series, electrons per pixel
+  TiltSeries prior_series;        ///< ideal series used for the prior (intensity, no noise)
+  Volume<float> tomogram;         ///< WBP of the noisy series, XYZ
+  Volume<float> prior;            ///< WBP of the ideal series, XYZ, same grid as the tomogram
+  Volume<std::uint8_t> atlas;     ///< class label per voxel, 0 = background
+  Volume<std::uint32_t> instances;///< particle instance per voxel, 0 = none
+  std::vector<ClassInfo> classes;
+  std::vector<PlacedParticle> particles;
+  std::vector<StageTiming> timings;
+};
+
+/// Called with a stage name as each stage starts (for progress display); may be empty.
+using StageCallback = std::function<void(const std::string& stage)>;
+
+/// Run the whole pipeline of one job. Deterministic in (config, structures, job_id, replicate).
+JobResult run_job(const JobConfig& config, const StructureSet& structures, std::uint64_t job_id, int replicate,
+                  const StageCallback& on_stage = {});
+
+} // namespace tomosweep

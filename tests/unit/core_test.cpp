@@ -1,0 +1,180 @@
+#include "core/conventions.hpp"
+#include "core/errors.hpp"
+#include "core/fft.hpp"
+#include "core/geometry.hpp"
+#include "core/rng.hpp"
+#include "core/tilt.hpp"
+#include "core/volume.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <numeric>
+
+using namespace tomosweep;
+
+TEST(rng, philox_known_answer) {
+  // Known-answer vectors of Philox4x32-10 from Random123's kat_vectors.
+  auto r = philox4x32({0, 0, 0, 0}, {0, 0});
+  EXPECT_EQ(r[0], 0x6627e8d5u);
+  EXPECT_EQ(r[1], 0xe169c58du);
+  EXPECT_EQ(r[2], 0xbc57ac4cu);
+  EXPECT_EQ(r[3], 0x9b00dbd8u);
+  auto p = philox4x32({0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344}, {0xa4093822, 0x299f31d0});
+  EXPECT_EQ(p[0], 0xd16cfe09u);
+  EXPECT_EQ(p[1], 0x94fdccebu);
+  EXPECT_EQ(p[2], 0x5001e420u);
+  EXPECT_EQ(p[3], 0x24126ea1u);
+}
+
+TEST(rng, same_key_same_stream_other_key_other_stream) {
+  Rng a(7, Purpose::scene, 3), b(7, Purpose::scene, 3), c(7, Purpose::scene, 4), d(7, Purpose::detector, 3);
+  for (int i = 0; i < 100; ++i) {
+    const std::uint32_t va = a.next_u32();
+    EXPECT_EQ(va, b.next_u32());
+    EXPECT_NE(va == c.next_u32() && va == d.next_u32(), true);
+  }
+}
+
+TEST(rng, uniform_moments) {
+  Rng r(1, Purpose::test, 0);
+  const int n = 200000;
+  double s = 0, s2 = 0;
+  for (int i = 0; i < n; ++i) {
+    const double u = r.uniform();
+    ASSERT_GE(u, 0.0);
+    ASSERT_LT(u, 1.0);
+    s += u;
+    s2 += u * u;
+  }
+  EXPECT_NEAR(s / n, 0.5, 0.003);
+  EXPECT_NEAR(s2 / n - (s / n) * (s / n), 1.0 / 12, 0.001);
+}
+
+TEST(rng, normal_mean_and_variance) {
+  Rng r(2, Purpose::test, 0);
+  const int n = 200000;
+  double s = 0, s2 = 0;
+  for (int i = 0; i < n; ++i) {
+    const double v = r.normal();
+    s += v;
+    s2 += v * v;
+  }
+  EXPECT_NEAR(s / n, 0.0, 0.01);
+  EXPECT_NEAR(s2 / n, 1.0, 0.01);
+}
+
+class poisson_lambda : public ::testing::TestWithParam<double> {};
+
+TEST_P(poisson_lambda, mean_and_variance_equal_lambda) {
+  const double lambda = GetParam();
+  Rng r(3, Purpose::test, static_cast<std::uint64_t>(lambda * 100));
+  const int n = 200000;
+  double s = 0, s2 = 0;
+  for (int i = 0; i < n; ++i) {
+    const double k = static_cast<double>(r.poisson(lambda));
+    s += k;
+    s2 += k * k;
+  }
+  const double mean = s / n, var = s2 / n - mean * mean;
+  // Standard error of the mean is sqrt(lambda/n); of the variance about lambda*sqrt(2/n).
+  EXPECT_NEAR(mean, lambda, 6 * std::sqrt(lambda / n) + 1e-12);
+  EXPECT_NEAR(var, lambda, 6 * lambda * std::sqrt(2.0 / n) + 6 * std::sqrt(lambda / n));
+}
+
+INSTANTIATE_TEST_SUITE_P(rng, poisson_lambda, ::testing::Values(0.05, 0.8, 3.0, 9.9, 10.0, 37.5, 250.0, 5000.0));
+
+TEST(rng, poisson_probability_of_zero) {
+  Rng r(4, Purpose::test, 0);
+  const int n = 100000;
+  int zeros = 0;
+  for (int i = 0; i < n; ++i) zeros += r.poisson(2.0) == 0;
+  EXPECT_NEAR(zeros / double(n), std::exp(-2.0), 0.005);
+}
+
+TEST(geometry, uniform_rotation_is_a_rotation_and_uniform) {
+  Rng r(5, Purpose::test, 0);
+  const int n = 50000;
+  Vec3 mean_axis{};
+  double mean_trace = 0;
+  for (int i = 0; i < n; ++i) {
+    const Mat3 m = uniform_rotation(r.uniform(), r.uniform(), r.uniform());
+    ASSERT_NEAR(m.determinant(), 1.0, 1e-9);
+    const Mat3 id = m * m.transposed();
+    for (int k = 0; k < 9; ++k) ASSERT_NEAR(id.m[k], k % 4 == 0 ? 1.0 : 0.0, 1e-9);
+    mean_axis = mean_axis + m * Vec3{0, 0, 1};
+    mean_trace += m(0, 0) + m(1, 1) + m(2, 2);
+  }
+  // Uniform on SO(3): rotated z is uniform on the sphere (mean 0), and E[trace] = 0 (Haar measure).
+  EXPECT_NEAR(mean_axis.length() / n, 0.0, 0.02);
+  EXPECT_NEAR(mean_trace / n, 0.0, 0.02);
+}
+
+TEST(geometry, euler_zyz_round_trip) {
+  for (double rot : {-150.0, 10.0, 80.0})
+    for (double tilt : {0.0, 35.0, 120.0, 180.0})
+      for (double psi : {-30.0, 45.0}) {
+        const Mat3 r = axis_angle({0, 0, 1}, rot * kDegToRad) * axis_angle({0, 1, 0}, tilt * kDegToRad) *
+                       axis_angle({0, 0, 1}, psi * kDegToRad);
+        const auto e = euler_zyz_deg(r);
+        const Mat3 back = axis_angle({0, 0, 1}, e[0] * kDegToRad) * axis_angle({0, 1, 0}, e[1] * kDegToRad) *
+                          axis_angle({0, 0, 1}, e[2] * kDegToRad);
+        for (int k = 0; k < 9; ++k) EXPECT_NEAR(back.m[k], r.m[k], 1e-9) << rot << " " << tilt << " " << psi;
+      }
+}
+
+TEST(conventions, voxel_centres_are_symmetric_about_the_origin) {
+  EXPECT_DOUBLE_EQ(voxel_centre_A(0, 3, 10), -10);
+  EXPECT_DOUBLE_EQ(voxel_centre_A(1, 3, 10), 0);
+  EXPECT_DOUBLE_EQ(voxel_centre_A(0, 4, 10), -15);
+  EXPECT_DOUBLE_EQ(voxel_index(-15, 4, 10), 0);
+}
+
+TEST(conventions, imod_projection_and_defocus_sign) {
+  const TiltView v{.tilt_rad = 30 * kDegToRad, .azimuth_rad = 0};
+  // x' = x cos t - z sin t (IMOD); the axis is image Y.
+  EXPECT_NEAR(v.u({100, 0, 0}), 100 * std::cos(30 * kDegToRad), 1e-9);
+  EXPECT_NEAR(v.u({0, 0, 100}), -100 * std::sin(30 * kDegToRad), 1e-9);
+  EXPECT_NEAR(v.v({0, 55, 7}), 55, 1e-12);
+  // At positive tilt the +x side of the image is higher, hence more underfocused.
+  EXPECT_GT(v.h({100, 0, 0}), 0);
+  EXPECT_LT(v.h({-100, 0, 0}), 0);
+  // At azimuth 90 deg the axis runs along -X: the specimen Y axis maps to u.
+  const TiltView w{.tilt_rad = 0, .azimuth_rad = 90 * kDegToRad};
+  EXPECT_NEAR(w.u({0, 100, 0}), 100, 1e-9);
+  EXPECT_NEAR(w.v({-100, 0, 0}), 100, 1e-9);
+}
+
+TEST(fft, round_trip_and_parseval) {
+  Image img(37, 20, 2.0); // odd and even sizes
+  Rng r(6, Purpose::test, 0);
+  for (float& v : img.data) v = static_cast<float>(r.normal());
+  Spectrum2 s = fft_forward(img);
+  double e_real = 0, e_freq = 0;
+  for (float v : img.data) e_real += v * v;
+  for (int ky = 0; ky < s.ny; ++ky)
+    for (int kx = 0; kx < s.nkx(); ++kx) {
+      const double w = (kx == 0 || (img.nx % 2 == 0 && kx == img.nx / 2)) ? 1 : 2;
+      e_freq += w * std::norm(s(kx, ky));
+    }
+  EXPECT_NEAR(e_freq / img.data.size(), e_real, 1e-3 * e_real);
+  Image back = fft_inverse(s, img.pixel_A);
+  for (std::size_t i = 0; i < img.data.size(); ++i) EXPECT_NEAR(back.data[i], img.data[i], 1e-4);
+}
+
+TEST(fft, filter_rows_with_unit_weights_is_identity) {
+  std::vector<float> rows(3 * 11);
+  std::iota(rows.begin(), rows.end(), 0.0f);
+  const std::vector<float> orig = rows;
+  filter_rows(rows.data(), 11, 3, std::vector<float>(6, 1.0f));
+  for (std::size_t i = 0; i < rows.size(); ++i) EXPECT_NEAR(rows[i], orig[i], 1e-4);
+}
+
+TEST(errors, fail_builds_the_message) {
+  try {
+    fail("box of ", 3, " x ", 4.5, " A");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "box of 3 x 4.5 A");
+  }
+}
