@@ -1,2 +1,73 @@
+// tomosweep: parse the subcommand, call it, catch once.
+#include "cli/commands.hpp"
+#include "core/errors.hpp"
+
 #include <cstdio>
-int main() { std::puts("tomosweep"); return 0; }
+#include <cstring>
+#include <exception>
+#include <string>
+
+namespace {
+
+constexpr const char* kUsage = R"(tomosweep )" TOMOSWEEP_VERSION R"( - labelled cryo-electron tomography training data
+
+usage: tomosweep <command> [options]     (tomosweep <command> --help for its options)
+
+commands:
+  run SWEEP.toml [-o corpus.h5] [--resume] [--work DIR]   run a sweep (alone or under mpirun) into one
+                                                          HDF5 corpus
+  expand SWEEP.toml [--json]                              print the job table, run nothing
+  check SWEEP.toml                                        validate, estimate memory and time per job
+  simulate SWEEP.toml [--job N] --out DIR                 run one job, write MRC files (no corpus)
+  structure FILE [--pixel-size A]                         how a PDB/mmCIF file is read
+  inspect corpus.h5                                       summary of a corpus
+  export corpus.h5 --job N [--to DIR]                     one job of a corpus as MRC + .tlt + STAR/JSON
+
+Start with:  tomosweep simulate sweeps/quickstart.toml --out quickstart
+Units: Angstrom, e-/A^2, defocus in micrometres (positive = underfocus), degrees. See README.md and docs/.
+)";
+
+struct Command {
+  const char* name;
+  int (*fn)(int, char**);
+};
+constexpr Command kCommands[] = {
+    {"run", tomosweep::cli::cmd_run},           {"expand", tomosweep::cli::cmd_expand},
+    {"check", tomosweep::cli::cmd_check},       {"simulate", tomosweep::cli::cmd_simulate},
+    {"structure", tomosweep::cli::cmd_structure}, {"inspect", tomosweep::cli::cmd_inspect},
+    {"export", tomosweep::cli::cmd_export},
+};
+
+} // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  if (!std::strcmp(argv[1], "--version")) {
+    std::puts("tomosweep " TOMOSWEEP_VERSION);
+    return 0;
+  }
+  for (const Command& c : kCommands) {
+    if (std::strcmp(argv[1], c.name) != 0) continue;
+    try {
+      return c.fn(argc - 1, argv + 1);
+    } catch (const std::bad_alloc&) {
+      std::fprintf(stderr, "tomosweep: error: out of memory (reduce the box, raise the pixel size, or run fewer "
+                           "ranks per node)\n");
+    } catch (const std::exception& e) {
+      // One line per problem, each prefixed, so a multi-problem validation reads as a list.
+      std::string msg = e.what();
+      std::size_t start = 0;
+      do {
+        const std::size_t end = msg.find('\n', start);
+        std::fprintf(stderr, "tomosweep: error: %s\n", msg.substr(start, end - start).c_str());
+        start = end == std::string::npos ? end : end + 1;
+      } while (start != std::string::npos);
+    }
+    return 1;
+  }
+  std::fprintf(stderr, "tomosweep: error: unknown command '%s' (try tomosweep --help)\n", argv[1]);
+  return 2;
+}

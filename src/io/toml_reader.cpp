@@ -42,8 +42,8 @@ std::string where(const std::string& file, const toml::source_region& src) {
 }
 
 TableReader::TableReader(const toml::table& table, std::string file, std::string prefix,
-                         std::shared_ptr<Problems> problems)
-    : table_(&table), file_(std::move(file)), prefix_(std::move(prefix)), problems_(std::move(problems)) {}
+                         Problems& problems)
+    : table_(&table), file_(std::move(file)), prefix_(std::move(prefix)), problems_(&problems) {}
 
 std::string TableReader::path(std::string_view key) const {
   return prefix_.empty() ? std::string(key) : prefix_ + "." + std::string(key);
@@ -177,7 +177,7 @@ std::array<double, 3> TableReader::triple(std::string_view key, std::array<doubl
 std::optional<TableReader> TableReader::table(std::string_view key) {
   const toml::node* n = get(key);
   if (!n) return std::nullopt;
-  if (const toml::table* t = n->as_table()) return TableReader(*t, file_, path(key), problems_);
+  if (const toml::table* t = n->as_table()) return TableReader(*t, file_, path(key), *problems_);
   type_problem(key, *n, "a table");
   return std::nullopt;
 }
@@ -194,7 +194,7 @@ std::vector<TableReader> TableReader::tables(std::string_view key) {
   int i = 0;
   for (const toml::node& e : *a) {
     if (const toml::table* t = e.as_table())
-      out.emplace_back(*t, file_, path(key) + "[" + std::to_string(i) + "]", problems_);
+      out.emplace_back(*t, file_, path(key) + "[" + std::to_string(i) + "]", *problems_);
     else
       type_problem(key, e, "an array of tables");
     ++i;

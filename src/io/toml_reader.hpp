@@ -1,6 +1,6 @@
 // Typed, checked reading of TOML tables (toml++) into parameter structs.
 // Every problem is recorded with file:line:col and the full key path; unknown keys are problems too.
-// Readers share one Problems list so that validation reports everything at once; throw_if_any()
+// Readers share one Problems list (not owned; it must outlive them) so that validation reports everything at once; throw_if_any()
 // raises one ConfigError whose message has one line per problem.
 #pragma once
 
@@ -30,7 +30,7 @@ std::string where(const std::string& file, const toml::source_region& src);
 
 class TableReader {
 public:
-  TableReader(const toml::table& table, std::string file, std::string prefix, std::shared_ptr<Problems> problems);
+  TableReader(const toml::table& table, std::string file, std::string prefix, Problems& problems);
 
   const std::string& file() const { return file_; }
   /// Full key path of a key in this table, e.g. "imaging.defocus_um".
@@ -69,7 +69,7 @@ private:
 
   const toml::table* table_;
   std::string file_, prefix_;
-  std::shared_ptr<Problems> problems_;
+  Problems* problems_;
   std::set<std::string, std::less<>> read_;
 };
 

@@ -1,1 +1,79 @@
-// placeholder: replaced by the module's implementation
+#include "job/job.hpp"
+
+#include "model/rasterize.hpp"
+#include "model/scene.hpp"
+#include "reconstruct/wbp.hpp"
+#include "simulate/pipeline.hpp"
+
+#include <chrono>
+
+namespace tomosweep {
+namespace {
+
+/// Times consecutive stages and announces each as it starts.
+class Stages {
+public:
+  Stages(std::vector<StageTiming>& out, const StageCallback& cb) : out_(out), cb_(cb) {}
+  ~Stages() { stop(); }
+  void start(const std::string& name) {
+    stop();
+    if (cb_) cb_(name);
+    out_.push_back({name, 0});
+    t0_ = std::chrono::steady_clock::now();
+    running_ = true;
+  }
+  void stop() {
+    if (!running_) return;
+    out_.back().seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+    running_ = false;
+  }
+
+private:
+  std::vector<StageTiming>& out_;
+  const StageCallback& cb_;
+  std::chrono::steady_clock::time_point t0_;
+  bool running_ = false;
+};
+
+} // namespace
+
+JobResult run_job(const JobConfig& config, const StructureSet& structures, std::uint64_t job_id, int replicate,
+                  const StageCallback& on_stage) {
+  JobResult r;
+  r.job_id = job_id;
+  r.replicate = replicate;
+  Stages stages(r.timings, on_stage);
+
+  // The scene depends on (seed, replicate) and the model only: every imaging condition of one replicate
+  // images the same specimen.
+  stages.start("scene");
+  const Scene scene = build_scene(config.model, structures, config.run.seed, replicate);
+  r.classes = scene.classes;
+  r.particles = scene.particles;
+
+  stages.start("rasterize");
+  SpecimenVolumes specimen = rasterize(scene, structures, config.model.pixel_size_A, config.model.potential);
+  const int nx = specimen.potential.nx, ny = specimen.potential.ny, nz = specimen.potential.nz;
+  const double voxel_A = specimen.potential.voxel_A;
+
+  stages.start("tilt series");
+  r.series = simulate_series(specimen.potential, config.imaging, specimen.ice_thickness_A, config.run.seed, job_id);
+
+  stages.start("tomogram");
+  r.tomogram = reconstruct_tomogram(r.series, nx, ny, nz, voxel_A, config.reconstruction);
+
+  if (config.prior.enabled) {
+    stages.start("prior series");
+    r.prior_series = simulate_ideal_series(specimen.potential, config.imaging, config.prior.tilt);
+    stages.start("prior");
+    r.prior = reconstruct_tomogram(r.prior_series, nx, ny, nz, voxel_A, config.reconstruction);
+  }
+  stages.stop();
+
+  r.potential = std::move(specimen.potential);
+  r.atlas = std::move(specimen.atlas);
+  r.instances = std::move(specimen.instances);
+  return r;
+}
+
+} // namespace tomosweep

@@ -16,9 +16,6 @@
 
 namespace tomosweep {
 
-/// Structures by the `source` string the sweep file names them with (loaded by io/ or synthesised).
-using StructureSet = std::map<std::string, AtomicStructure>;
-
 struct StageTiming {
   std::string stage;
   double seconds = 0;

@@ -4,6 +4,7 @@
 #include "core/geometry.hpp"
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -26,5 +27,8 @@ struct AtomicStructure {
   std::vector<Atom> atoms;
   bool synthetic = false;
 };
+
+/// Structures by the `source` string the sweep file names them with (loaded by io/ or synthesised).
+using StructureSet = std::map<std::string, AtomicStructure>;
 
 } // namespace tomosweep

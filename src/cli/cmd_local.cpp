@@ -1,0 +1,140 @@
+// Subcommands that work on one machine without MPI: simulate, check, structure.
+#include "cli/commands.hpp"
+#include "cli/options.hpp"
+#include "core/errors.hpp"
+#include "io/config.hpp"
+#include "io/mrc.hpp"
+#include "io/particles_file.hpp"
+#include "io/structure_file.hpp"
+#include "job/job.hpp"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <set>
+
+namespace tomosweep::cli {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string parent_dir(const std::string& path) {
+  const fs::path p = fs::path(path).parent_path();
+  return p.empty() ? "." : p.string();
+}
+
+void write_series(const std::string& dir, const std::string& stem, const TiltSeries& s) {
+  write_mrc_stack(dir + "/" + stem + ".mrc", s.images);
+  std::vector<double> nominal, actual;
+  for (const TiltRecord& t : s.tilts) {
+    nominal.push_back(t.angle_deg);
+    actual.push_back(t.actual_angle_deg);
+  }
+  write_tilt_angles(dir + "/" + stem + ".rawtlt", nominal);
+  write_tilt_angles(dir + "/" + stem + ".tlt", nominal);
+  std::ofstream meta(dir + "/" + stem + ".tsv");
+  meta << "# index\tangle_deg\tactual_angle_deg\tacquisition_index\tdose_e_per_A2\tcumulative_dose_e_per_A2"
+          "\tdefocus_um\n";
+  for (std::size_t i = 0; i < s.tilts.size(); ++i) {
+    const TiltRecord& t = s.tilts[i];
+    meta << i << '\t' << t.angle_deg << '\t' << t.actual_angle_deg << '\t' << t.acquisition_index << '\t'
+         << t.dose_e_per_A2 << '\t' << t.cumulative_dose_e_per_A2 << '\t' << t.defocus_um << '\n';
+  }
+  if (!meta) fail_io("cannot write '", dir, "/", stem, ".tsv'");
+}
+
+} // namespace
+
+int cmd_simulate(int argc, char** argv) {
+  po::options_description named("options");
+  std::string sweep, out;
+  int replicate = 0;
+  named.add_options()("sweep", po::value(&sweep)->required(), "sweep or job file (TOML)")(
+      "out", po::value(&out)->required(), "output folder (created)")(
+      "replicate", po::value(&replicate)->default_value(0), "scene replicate to build");
+  po::positional_options_description pos;
+  pos.add("sweep", 1);
+  po::variables_map vm;
+  if (!parse_options(argc, argv, "simulate SWEEP.toml --out DIR [--replicate R]", named, pos, vm)) return 0;
+
+  const JobConfig config = load_job_config(sweep);
+  if (replicate < 0 || replicate >= config.run.replicates)
+    fail("--replicate ", replicate, " is outside [0, ", config.run.replicates - 1, "] of ", sweep);
+  const StructureSet structures = load_structures(structure_sources(config.model), parent_dir(sweep));
+  fs::create_directories(out);
+
+  const JobResult r = run_job(config, structures, 0, replicate, [](const std::string& stage) {
+    std::fprintf(stderr, "tomosweep: %s...\n", stage.c_str());
+  });
+
+  std::fprintf(stderr, "tomosweep: writing %s\n", out.c_str());
+  const std::set<std::string> outputs(config.run.outputs.begin(), config.run.outputs.end());
+  write_mrc(out + "/model.mrc", r.potential);
+  write_series(out, "tilt_series", r.series);
+  write_mrc(out + "/tomogram.mrc", r.tomogram);
+  if (config.prior.enabled) {
+    write_mrc(out + "/prior.mrc", r.prior);
+    if (outputs.count("prior_series")) write_series(out, "prior_series", r.prior_series);
+  }
+  write_mrc(out + "/atlas.mrc", r.atlas);
+  write_mrc(out + "/instances.mrc", r.instances);
+  {
+    std::ofstream classes(out + "/classes.tsv");
+    classes << "# label\tname\tsource\n0\tbackground\t-\n";
+    for (const ClassInfo& c : r.classes) classes << c.label << '\t' << c.name << '\t' << c.source << '\n';
+    if (!classes) fail_io("cannot write '", out, "/classes.tsv'");
+  }
+  write_particles_star(out + "/particles.star", r.particles, r.classes, r.potential.voxel_A, "tomogram.mrc");
+  write_particles_json(out + "/particles.json", r.particles, r.classes);
+
+  double total = 0;
+  for (const StageTiming& t : r.timings) {
+    std::fprintf(stderr, "tomosweep: %-14s %8.3f s\n", t.stage.c_str(), t.seconds);
+    total += t.seconds;
+  }
+  std::fprintf(stderr, "tomosweep: %-14s %8.3f s  (%d x %d x %d voxels at %.2f A, %zu tilts, %zu particles)\n",
+               "total", total, r.tomogram.nx, r.tomogram.ny, r.tomogram.nz, r.tomogram.voxel_A,
+               r.series.tilts.size(), r.particles.size());
+  return 0;
+}
+
+int cmd_structure(int argc, char** argv) {
+  po::options_description named("options");
+  std::string file;
+  double pixel_A = 0;
+  named.add_options()("file", po::value(&file)->required(), "PDB or mmCIF file, optionally .gz")(
+      "pixel-size", po::value(&pixel_A)->default_value(0), "also report the size in voxels at this pixel size (A)");
+  po::positional_options_description pos;
+  pos.add("file", 1);
+  po::variables_map vm;
+  if (!parse_options(argc, argv, "structure FILE [--pixel-size A]", named, pos, vm)) return 0;
+  const StructureSet set = load_structures({file}, ".");
+  std::cout << describe_structure(set.begin()->second, pixel_A);
+  return 0;
+}
+
+int cmd_check(int argc, char** argv) {
+  po::options_description named("options");
+  std::string sweep;
+  named.add_options()("sweep", po::value(&sweep)->required(), "sweep or job file (TOML)");
+  po::positional_options_description pos;
+  pos.add("sweep", 1);
+  po::variables_map vm;
+  if (!parse_options(argc, argv, "check SWEEP.toml", named, pos, vm)) return 0;
+  const JobConfig c = load_job_config(sweep);
+  const StructureSet structures = load_structures(structure_sources(c.model), parent_dir(sweep));
+  const double px = c.model.pixel_size_A;
+  const double nx = std::round(c.model.box_A[0] / px), ny = std::round(c.model.box_A[1] / px),
+               nz = std::round(c.model.box_A[2] / px);
+  const double volume_MB = nx * ny * nz * 4 / 1e6;
+  std::printf("%s: ok\n", sweep.c_str());
+  std::printf("  volume        %.0f x %.0f x %.0f voxels at %.2f A (%.1f MB per float32 volume)\n", nx, ny, nz, px,
+              volume_MB);
+  std::printf("  structures    %zu loaded\n", structures.size());
+  std::printf("  memory        about %.0f MB per job (potential, tomogram, prior, atlas, instances, series)\n",
+              volume_MB * 4.5 + 200);
+  return 0;
+}
+
+} // namespace tomosweep::cli

@@ -1,0 +1,77 @@
+#include "io/config.hpp"
+
+#include "io/config_imaging.hpp"
+#include "io/config_model.hpp"
+
+#include <algorithm>
+
+namespace tomosweep {
+namespace {
+
+const std::vector<std::string> kOutputs{"tomogram", "prior", "atlas", "instances", "particles",
+                                        "model", "tilt_series", "prior_series"};
+
+RunParams read_run(TableReader& t) {
+  RunParams r;
+  r.name = t.string("name", r.name);
+  r.seed = static_cast<std::uint64_t>(t.integer_in("seed", static_cast<long long>(r.seed), 0, (1LL << 62)));
+  r.replicates = static_cast<int>(t.integer_in("replicates", r.replicates, 1, 100000));
+  for (double v : t.numbers("test_replicates", {})) {
+    if (v != static_cast<int>(v) || v < 0 || v >= r.replicates)
+      t.problem("test_replicates", "expected replicate numbers in [0, " + std::to_string(r.replicates - 1) + "]");
+    else
+      r.test_replicates.push_back(static_cast<int>(v));
+  }
+  r.outputs = t.strings("outputs", r.outputs);
+  for (const std::string& o : r.outputs)
+    if (std::find(kOutputs.begin(), kOutputs.end(), o) == kOutputs.end())
+      t.problem("outputs", "unknown output '" + o +
+                               "' (expected tomogram, prior, atlas, instances, particles, model, tilt_series, "
+                               "prior_series)");
+  t.finish();
+  return r;
+}
+
+PriorParams read_prior(TableReader& t) {
+  PriorParams p;
+  p.enabled = t.boolean("enabled", p.enabled);
+  if (auto tilt = t.table("tilt")) p.tilt = read_tilt(*tilt, p.tilt);
+  t.finish();
+  return p;
+}
+
+} // namespace
+
+JobConfig read_job_config(const toml::table& root, const std::string& file, Problems& problems) {
+  JobConfig c;
+  TableReader top(root, file, "", problems);
+  if (auto t = top.table("run")) c.run = read_run(*t);
+  if (auto t = top.table("model"))
+    c.model = read_model(*t);
+  else
+    top.problem("model", "missing [model] table");
+  if (auto t = top.table("imaging")) c.imaging = read_imaging(*t);
+  if (auto t = top.table("reconstruction")) c.reconstruction = read_reconstruction(*t);
+  if (auto t = top.table("prior")) c.prior = read_prior(*t);
+  top.table("sweep"); // read by io/sweep_file; marked as known here
+  top.finish();
+  return c;
+}
+
+JobConfig load_job_config(const std::string& path) {
+  const toml::table root = parse_toml_file(path);
+  Problems problems;
+  JobConfig c = read_job_config(root, path, problems);
+  problems.throw_if_any();
+  return c;
+}
+
+std::vector<std::string> structure_sources(const ModelParams& model) {
+  std::vector<std::string> out;
+  for (const Layer& layer : model.layers)
+    for (const ParticleSpec& p : layer.particles)
+      if (std::find(out.begin(), out.end(), p.source) == out.end()) out.push_back(p.source);
+  return out;
+}
+
+} // namespace tomosweep
