@@ -3,6 +3,7 @@
 #include "cli/options.hpp"
 #include "core/errors.hpp"
 #include "io/config.hpp"
+#include "io/describe.hpp"
 #include "io/mrc.hpp"
 #include "io/particles_file.hpp"
 #include "io/structure_file.hpp"

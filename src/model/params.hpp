@@ -1,5 +1,5 @@
-// Model (specimen) settings: the [model] table of a sweep file. Lengths in Angstrom.
-// Owned by src/model; parsed in io/config_model.cpp.
+// Model (specimen) settings: the [model] table of a sweep file. Lengths in Angstrom, angles in degrees.
+// Owned by src/model; parsed in io/config_model.cpp; documented in docs/model.md.
 #pragma once
 
 #include <array>
@@ -10,12 +10,59 @@ namespace tomosweep {
 
 enum class PotentialMode { fast, form_factor };
 
+/// A sub-component of a structure that becomes its own class: `selection` is "chain A", "chains A,B",
+/// "residues 1-300", "chain A residues 1-300" (residue range inclusive).
+struct ClassSplit {
+  std::string class_name;
+  std::string selection;
+};
+
+/// A secondary member of an assembly, attached to every primary unit (single particle or filament
+/// subunit) with probability `occupancy`, at `offset_A` in the unit's frame (for filaments: the helix
+/// frame at the subunit's height, so [0, 0, 0] is on the axis).
+struct AssemblyMember {
+  std::string source;
+  std::string class_name;
+  std::array<double, 3> offset_A{0, 0, 0};
+  double occupancy = 1.0;        ///< probability in [0, 1]
+  bool random_rotation = true;   ///< uniform random orientation, else the unit's
+};
+
+/// Helical filament geometry. Presets: "actin" (-166.15 deg, 27.3 A, radius 10 A), "cofilactin" (-162 deg,
+/// 24 A), "microtubule" (13 protofilaments on a 112 A radius ring, 85 A rise per ring of dimers).
+struct FilamentParams {
+  std::string preset;               ///< "", "actin", "cofilactin", "microtubule"
+  double twist_deg = -166.15;       ///< rotation per subunit about the axis
+  double rise_A = 27.3;             ///< axial rise per subunit
+  double radius_A = 10.0;           ///< subunit centre distance from the helix axis
+  int protofilaments = 1;           ///< > 1: a ring of subunits per rise step (microtubule: 13)
+  double stagger_A = 0.0;           ///< axial offset between neighbouring protofilaments of a ring
+  double flexibility_deg = 1.0;     ///< rms bend of the axis per subunit
+  double min_length_A = 500.0;      ///< shorter filaments are rejected
+  double max_length_A = 3000.0;     ///< growth stops here
+};
+
 /// One entry of a layer's particle mix.
 struct ParticleSpec {
   std::string source;             ///< path to PDB/mmCIF(.gz), "synthetic:...", or "pdb:1ABC"
   std::string class_name;         ///< atlas class (defaults to the source's stem)
+  std::vector<ClassSplit> classes;///< split the structure into classes (overrides class_name)
   std::string scheme = "single";  ///< single | cluster | bundle | filament | assembly | membrane
   double weight = 1.0;            ///< relative frequency within the layer
+  std::string region = "any";     ///< any | inside | outside (of vesicles)
+  // cluster: satellites of the same structure (or satellite_source) around a seed particle
+  int cluster_min = 2, cluster_max = 6; ///< satellites per cluster
+  double cluster_radius_A = 0.0;  ///< max centre distance of satellites (0: 1.5 x particle diameter)
+  std::string satellite_source;   ///< "" = the particle's own source
+  // bundle / filament
+  FilamentParams filament;
+  int bundle_min = 2, bundle_max = 5; ///< filaments per bundle
+  double bundle_spacing_A = 0.0;  ///< axis-to-axis spacing (0: 2 x radius + subunit size)
+  // assembly
+  std::vector<AssemblyMember> members;
+  std::string primary_scheme = "single"; ///< single | filament: how the primary scaffold is built
+  // membrane proteins
+  double membrane_z_A = 0.0;      ///< z of the bilayer mid-plane in the structure file's frame (Angstrom)
 };
 
 struct Layer {
@@ -24,12 +71,38 @@ struct Layer {
   std::vector<ParticleSpec> particles;
 };
 
+/// Carbon film with a circular hole whose edge crosses the field of view.
+struct CarbonParams {
+  bool enabled = false;
+  double thickness_A = 150.0;     ///< film thickness, centred at z = offset_z_A
+  double hole_radius_A = 10000.0; ///< hole radius (1 um)
+  double offset_z_A = 0.0;        ///< film mid-plane z
+};
+
+/// Lipid vesicles: bilayer shells with a two-peak (head groups) profile.
+struct VesicleParams {
+  int count_min = 0, count_max = 0;              ///< vesicles per scene
+  double radius_min_A = 300, radius_max_A = 800; ///< outer radius range
+  double bilayer_A = 40.0;                       ///< bilayer thickness (head-to-head + heads)
+  double sphericity = 1.0;                       ///< 1 = round, 0 = very irregular
+};
+
+/// Gold fiducial beads.
+struct BeadParams {
+  int count = 0;
+  double radius_A = 50.0;
+};
+
 struct ModelParams {
   std::array<double, 3> box_A{4000, 4000, 500}; ///< specimen box, Angstrom (x, y, z)
   double pixel_size_A = 10.0;                   ///< voxel size of the rasterized volumes
-  std::string walls = "z";                      ///< faces particles may not cross: "", "z", "xyz", ...
+  std::string walls = "z";                      ///< faces particles may not cross: "", "z", "xyz", "-z+x"...
   bool ice = true;                              ///< embed in vitreous ice with solvent exclusion
   PotentialMode potential = PotentialMode::fast;
+  double b_factor_A2 = 0.0;                     ///< extra B-factor blur in form-factor mode
+  CarbonParams carbon;
+  VesicleParams vesicles;
+  BeadParams beads;
   std::vector<Layer> layers;
 };
 

@@ -1,0 +1,18 @@
+// A human-readable summary of how tomosweep sees a structure (the `structure` command).
+#pragma once
+
+#include "model/structure.hpp"
+
+#include <string>
+
+namespace tomosweep {
+
+/// Mass in Dalton of one atom of atomic number z (standard atomic weight).
+double element_mass_Da(int z);
+/// Element symbol of atomic number z ("C", "Fe", ...).
+std::string element_symbol(int z);
+
+/// Atoms, implicit hydrogens, elements, chains, extent and mass; with pixel_A > 0 also the extent in voxels.
+std::string describe_structure(const AtomicStructure& s, double pixel_A);
+
+} // namespace tomosweep

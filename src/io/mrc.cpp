@@ -1,0 +1,304 @@
+#include "io/mrc.hpp"
+
+#include "core/errors.hpp"
+#include "io/atomic_file.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <sys/stat.h>
+
+#ifndef TOMOSWEEP_VERSION
+#define TOMOSWEEP_VERSION "dev"
+#endif
+
+namespace tomosweep {
+namespace {
+
+static_assert(std::endian::native == std::endian::little, "the MRC writer assumes a little-endian host");
+
+constexpr std::size_t kHeaderBytes = 1024;
+constexpr double kMaxExactFloatInt = 16777216.0; // 2^24
+
+template <class T> void put(std::string& h, std::size_t offset, T v) {
+  std::memcpy(h.data() + offset, &v, sizeof v);
+}
+template <class T> T get(const std::string& h, std::size_t offset, bool swap) {
+  T v;
+  std::memcpy(&v, h.data() + offset, sizeof v);
+  if (swap) {
+    char* b = reinterpret_cast<char*>(&v);
+    for (std::size_t i = 0; i < sizeof v / 2; ++i) std::swap(b[i], b[sizeof v - 1 - i]);
+  }
+  return v;
+}
+
+struct Stats {
+  float dmin = 0, dmax = 0, dmean = 0, rms = 0;
+};
+
+template <class T> Stats stats_of(const std::vector<T>& data) {
+  Stats s;
+  if (data.empty()) return s;
+  double lo = static_cast<double>(data[0]), hi = lo, sum = 0;
+  for (T v : data) {
+    const double d = static_cast<double>(v);
+    lo = std::min(lo, d);
+    hi = std::max(hi, d);
+    sum += d;
+  }
+  const double mean = sum / static_cast<double>(data.size());
+  double ss = 0;
+  for (T v : data) {
+    const double d = static_cast<double>(v) - mean;
+    ss += d * d;
+  }
+  s.dmin = static_cast<float>(lo);
+  s.dmax = static_cast<float>(hi);
+  s.dmean = static_cast<float>(mean);
+  s.rms = static_cast<float>(std::sqrt(ss / static_cast<double>(data.size())));
+  return s;
+}
+
+std::string make_header(int nx, int ny, int nz, int mode, double voxel_A, bool stack, const Stats& st,
+                        const std::string& kind) {
+  std::string h(kHeaderBytes, '\0');
+  put<std::int32_t>(h, 0, nx);
+  put<std::int32_t>(h, 4, ny);
+  put<std::int32_t>(h, 8, nz);
+  put<std::int32_t>(h, 12, mode);
+  // nxstart, nystart, nzstart = 0 (offsets 16..27)
+  const int mz = stack ? 1 : nz;
+  put<std::int32_t>(h, 28, nx);
+  put<std::int32_t>(h, 32, ny);
+  put<std::int32_t>(h, 36, mz);
+  put<float>(h, 40, static_cast<float>(nx * voxel_A));
+  put<float>(h, 44, static_cast<float>(ny * voxel_A));
+  put<float>(h, 48, static_cast<float>(mz * voxel_A));
+  put<float>(h, 52, 90.0f);
+  put<float>(h, 56, 90.0f);
+  put<float>(h, 60, 90.0f);
+  put<std::int32_t>(h, 64, 1);
+  put<std::int32_t>(h, 68, 2);
+  put<std::int32_t>(h, 72, 3);
+  put<float>(h, 76, st.dmin);
+  put<float>(h, 80, st.dmax);
+  put<float>(h, 84, st.dmean);
+  put<std::int32_t>(h, 88, stack ? 0 : 1);
+  put<std::int32_t>(h, 92, 0);         // nsymbt: no extended header
+  put<std::int32_t>(h, 108, 20140);    // nversion
+  // origin (196..207) = 0
+  std::memcpy(h.data() + 208, "MAP ", 4);
+  const unsigned char stamp[4] = {0x44, 0x44, 0x00, 0x00};
+  std::memcpy(h.data() + 212, stamp, 4);
+  put<float>(h, 216, st.rms);
+  put<std::int32_t>(h, 220, 1);
+  std::string label = std::string("tomosweep ") + TOMOSWEEP_VERSION + " " + kind;
+  label.resize(80, ' ');
+  std::memcpy(h.data() + 224, label.data(), 80);
+  return h;
+}
+
+void check_shape(const std::string& path, int nx, int ny, int nz) {
+  if (nx <= 0 || ny <= 0 || nz <= 0)
+    fail_io("cannot write ", path, ": empty volume ", nx, " x ", ny, " x ", nz);
+}
+
+template <class Stored>
+void write_any(const std::string& path, int nx, int ny, int nz, double voxel_A, int mode, bool stack,
+               const std::vector<Stored>& data, const std::string& kind) {
+  check_shape(path, nx, ny, nz);
+  if (!(voxel_A > 0) || !std::isfinite(voxel_A))
+    fail_io("cannot write ", path, ": voxel size ", voxel_A, " A is not positive");
+  std::string bytes = make_header(nx, ny, nz, mode, voxel_A, stack, stats_of(data), kind);
+  const std::size_t n = data.size() * sizeof(Stored);
+  bytes.resize(kHeaderBytes + n);
+  std::memcpy(bytes.data() + kHeaderBytes, data.data(), n);
+  write_file_atomically(path, bytes);
+}
+
+float half_to_float(std::uint16_t h) {
+  const std::uint32_t sign = (h & 0x8000u) << 16;
+  const int exp = (h >> 10) & 0x1f;
+  const std::uint32_t mant = h & 0x3ffu;
+  if (exp == 0) { // zero or subnormal
+    const float v = std::ldexp(static_cast<float>(mant), -24);
+    return sign ? -v : v;
+  }
+  std::uint32_t bits;
+  if (exp == 31) bits = sign | 0x7f800000u | (mant << 13);
+  else bits = sign | (static_cast<std::uint32_t>(exp - 15 + 127) << 23) | (mant << 13);
+  return std::bit_cast<float>(bits);
+}
+
+int bytes_per_voxel(int mode) {
+  switch (mode) {
+  case 0: return 1;
+  case 1: return 2;
+  case 2: return 4;
+  case 6: return 2;
+  case 12: return 2;
+  default: return 0;
+  }
+}
+
+MrcHeader parse_header(const std::string& path, const std::string& h, std::uint64_t file_size) {
+  MrcHeader m;
+  if (h.size() < kHeaderBytes)
+    fail_io(path, ": truncated mrc header (", h.size(), " of 1024 bytes)");
+  // Byte order: the machine stamp, or failing that a plausible mode/nx.
+  const auto st0 = static_cast<unsigned char>(h[212]);
+  bool swap = st0 == 0x11;
+  if (st0 != 0x44 && st0 != 0x11) {
+    const auto mode_le = get<std::int32_t>(h, 12, false);
+    swap = mode_le < 0 || mode_le > 0xffff;
+  }
+  m.byte_swapped = swap;
+  m.nx = get<std::int32_t>(h, 0, swap);
+  m.ny = get<std::int32_t>(h, 4, swap);
+  m.nz = get<std::int32_t>(h, 8, swap);
+  m.mode = get<std::int32_t>(h, 12, swap);
+  m.mx = get<std::int32_t>(h, 28, swap);
+  m.my = get<std::int32_t>(h, 32, swap);
+  m.mz = get<std::int32_t>(h, 36, swap);
+  for (int i = 0; i < 3; ++i) {
+    m.cella_A[i] = get<float>(h, 40 + 4 * i, swap);
+    m.map_crs[i] = get<std::int32_t>(h, 64 + 4 * i, swap);
+    m.origin_A[i] = get<float>(h, 196 + 4 * i, swap);
+  }
+  m.dmin = get<float>(h, 76, swap);
+  m.dmax = get<float>(h, 80, swap);
+  m.dmean = get<float>(h, 84, swap);
+  m.ispg = get<std::int32_t>(h, 88, swap);
+  m.nsymbt = get<std::int32_t>(h, 92, swap);
+  m.nversion = get<std::int32_t>(h, 108, swap);
+  m.has_map_stamp = h.compare(208, 4, "MAP ") == 0;
+  m.rms = get<float>(h, 216, swap);
+  const int nlabl = std::clamp(get<std::int32_t>(h, 220, swap), 0, 10);
+  for (int i = 0; i < nlabl; ++i) {
+    std::string l = h.substr(224 + 80 * static_cast<std::size_t>(i), 80);
+    while (!l.empty() && (l.back() == ' ' || l.back() == '\0')) l.pop_back();
+    m.labels.push_back(l);
+  }
+
+  if (m.nx <= 0 || m.ny <= 0 || m.nz <= 0)
+    fail_io(path, ": corrupt mrc header (size ", m.nx, " x ", m.ny, " x ", m.nz, ")");
+  const int bpv = bytes_per_voxel(m.mode);
+  if (bpv == 0) fail_io(path, ": unsupported mrc mode ", m.mode, " (tomosweep reads modes 0, 1, 2, 6, 12)");
+  if (m.nsymbt < 0) fail_io(path, ": corrupt mrc header (nsymbt ", m.nsymbt, ")");
+  if (!(m.map_crs[0] == 1 && m.map_crs[1] == 2 && m.map_crs[2] == 3) && !(m.map_crs == std::array{0, 0, 0}))
+    fail_io(path, ": unsupported mrc axis order ", m.map_crs[0], " ", m.map_crs[1], " ", m.map_crs[2],
+            " (tomosweep reads 1 2 3)");
+  const std::uint64_t need = kHeaderBytes + static_cast<std::uint64_t>(m.nsymbt) +
+                             static_cast<std::uint64_t>(m.nx) * m.ny * m.nz * bpv;
+  if (file_size < need)
+    fail_io(path, ": truncated mrc file (", file_size, " bytes, header says ", need, ")");
+  return m;
+}
+
+std::uint64_t file_size_of(const std::string& path) {
+  struct stat sb {};
+  if (::stat(path.c_str(), &sb) != 0) fail_io(errno_message(path));
+  if (S_ISDIR(sb.st_mode)) fail_io(path, ": is a directory");
+  return static_cast<std::uint64_t>(sb.st_size);
+}
+
+std::string read_prefix(const std::string& path, std::size_t n) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail_io(errno_message(path));
+  std::string buf(n, '\0');
+  in.read(buf.data(), static_cast<std::streamsize>(n));
+  buf.resize(static_cast<std::size_t>(in.gcount()));
+  return buf;
+}
+
+} // namespace
+
+void write_mrc(const std::string& path, const Volume<float>& vol) {
+  write_any(path, vol.nx, vol.ny, vol.nz, vol.voxel_A, 2, false, vol.data, "volume");
+}
+
+void write_mrc(const std::string& path, const Volume<std::uint8_t>& labels) {
+  std::uint8_t hi = 0;
+  for (std::uint8_t v : labels.data) hi = std::max(hi, v);
+  if (hi <= 127) {
+    std::vector<std::int8_t> s(labels.data.begin(), labels.data.end());
+    write_any(path, labels.nx, labels.ny, labels.nz, labels.voxel_A, 0, false, s, "labels");
+  } else {
+    std::vector<std::uint16_t> s(labels.data.begin(), labels.data.end());
+    write_any(path, labels.nx, labels.ny, labels.nz, labels.voxel_A, 6, false, s, "labels");
+  }
+}
+
+void write_mrc(const std::string& path, const Volume<std::uint32_t>& instances) {
+  std::vector<float> s(instances.data.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (instances.data[i] > kMaxExactFloatInt)
+      fail_io("cannot write ", path, ": instance id ", instances.data[i],
+              " exceeds 16777216, the largest integer float32 holds exactly");
+    s[i] = static_cast<float>(instances.data[i]);
+  }
+  write_any(path, instances.nx, instances.ny, instances.nz, instances.voxel_A, 2, false, s, "instances");
+}
+
+void write_mrc_stack(const std::string& path, const Volume<float>& stack) {
+  write_any(path, stack.nx, stack.ny, stack.nz, stack.voxel_A, 2, true, stack.data, "image stack");
+}
+
+MrcHeader read_mrc_header(const std::string& path) {
+  const std::uint64_t size = file_size_of(path);
+  return parse_header(path, read_prefix(path, kHeaderBytes), size);
+}
+
+Volume<float> read_mrc(const std::string& path) {
+  const std::string bytes = read_file_bytes(path);
+  const MrcHeader m = parse_header(path, bytes.substr(0, kHeaderBytes), bytes.size());
+  Volume<float> v(m.nx, m.ny, m.nz, m.voxel_A());
+  const std::size_t base = kHeaderBytes + static_cast<std::size_t>(m.nsymbt);
+  const bool sw = m.byte_swapped;
+  for (std::size_t i = 0; i < v.data.size(); ++i) {
+    switch (m.mode) {
+    case 0: v.data[i] = static_cast<float>(static_cast<std::int8_t>(bytes[base + i])); break;
+    case 1: v.data[i] = get<std::int16_t>(bytes, base + 2 * i, sw); break;
+    case 2: v.data[i] = get<float>(bytes, base + 4 * i, sw); break;
+    case 6: v.data[i] = get<std::uint16_t>(bytes, base + 2 * i, sw); break;
+    case 12: v.data[i] = half_to_float(get<std::uint16_t>(bytes, base + 2 * i, sw)); break;
+    }
+  }
+  return v;
+}
+
+void write_tilt_angles(const std::string& path, const std::vector<double>& angles_deg) {
+  std::string out;
+  char line[64];
+  for (double a : angles_deg) {
+    if (!std::isfinite(a)) fail_io("cannot write ", path, ": tilt angle ", a, " is not finite");
+    std::snprintf(line, sizeof line, "%9.3f\n", a);
+    out += line;
+  }
+  write_file_atomically(path, out);
+}
+
+std::vector<double> read_tilt_angles(const std::string& path) {
+  std::istringstream in(read_file_bytes(path));
+  std::vector<double> out;
+  std::string line;
+  int lineno = 0;
+  while (std::getline(in, line)) {
+    ++lineno;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    std::istringstream ls(line);
+    double a;
+    if (!(ls >> a)) fail_io(path, ":", lineno, ": not a tilt angle: '", line, "'");
+    out.push_back(a);
+  }
+  return out;
+}
+
+} // namespace tomosweep

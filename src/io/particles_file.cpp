@@ -1,0 +1,178 @@
+#include "io/particles_file.hpp"
+
+#include "core/conventions.hpp"
+#include "core/errors.hpp"
+#include "io/atomic_file.hpp"
+
+#include <cmath>
+#include <cstdio>
+
+namespace tomosweep {
+namespace {
+
+std::string fmt(const char* f, double v) {
+  char b[64];
+  std::snprintf(b, sizeof b, f, std::abs(v) < 5e-10 ? 0.0 : v); // no "-0.000"
+  return b;
+}
+
+std::string json_string(const std::string& s) {
+  std::string o = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') o += '\\', o += c;
+    else if (static_cast<unsigned char>(c) < 0x20) {
+      char b[8];
+      std::snprintf(b, sizeof b, "\\u%04x", c);
+      o += b;
+    } else o += c;
+  }
+  return o + "\"";
+}
+
+std::string star_word(const std::string& s) {
+  if (s.empty()) return "\"\"";
+  for (char c : s)
+    if (c == ' ' || c == '\t' || c == '"' || c == '\'') return "\"" + s + "\"";
+  return s;
+}
+
+const ClassInfo* class_of(const std::vector<ClassInfo>& classes, int label) {
+  for (const ClassInfo& c : classes)
+    if (c.label == label) return &c;
+  return nullptr;
+}
+
+void check(const std::vector<PlacedParticle>& particles, const std::vector<ClassInfo>& classes,
+           const ParticleTableInfo& info) {
+  if (!(info.pixel_size_A > 0)) fail("particle table: pixel size ", info.pixel_size_A, " A is not positive");
+  for (const PlacedParticle& p : particles)
+    if (!class_of(classes, p.label))
+      fail("particle table: particle ", p.instance, " has label ", p.label, ", which is no class");
+}
+
+Vec3 voxel_position(const PlacedParticle& p, const ParticleTableInfo& info) {
+  return {voxel_index(p.position_A.x, info.nx, info.pixel_size_A),
+          voxel_index(p.position_A.y, info.ny, info.pixel_size_A),
+          voxel_index(p.position_A.z, info.nz, info.pixel_size_A)};
+}
+
+} // namespace
+
+std::string particles_star(const std::vector<PlacedParticle>& particles, const std::vector<ClassInfo>& classes,
+                           const ParticleTableInfo& info) {
+  check(particles, classes, info);
+  std::string o = "# tomosweep particle table; coordinates in pixels of " + info.tomogram_file + " (" +
+                  fmt("%.4f", info.pixel_size_A) + " A/pixel), voxel 0 centre = 0\n";
+  o += "# angles: RELION ZYZ (rot, tilt, psi); classes:";
+  for (const ClassInfo& c : classes) {
+    o += ' ';
+    o += std::to_string(c.label);
+    o += '=';
+    o += c.name;
+  }
+  o += "\n\ndata_particles\n\nloop_\n";
+  const char* labels[] = {"_rlnTomoName",    "_rlnMicrographName", "_rlnCoordinateX", "_rlnCoordinateY",
+                          "_rlnCoordinateZ", "_rlnAngleRot",       "_rlnAngleTilt",   "_rlnAnglePsi",
+                          "_rlnClassNumber"};
+  for (int i = 0; i < 9; ++i) o += std::string(labels[i]) + " #" + std::to_string(i + 1) + "\n";
+  for (const PlacedParticle& p : particles) {
+    const Vec3 v = voxel_position(p, info);
+    const auto e = euler_zyz_deg(p.rotation.transposed());
+    o += star_word(info.tomo_name) + " " + star_word(info.tomogram_file) + " " + fmt("%.3f", v.x) + " " +
+         fmt("%.3f", v.y) + " " + fmt("%.3f", v.z) + " " + fmt("%.4f", e[0]) + " " + fmt("%.4f", e[1]) + " " +
+         fmt("%.4f", e[2]) + " " + std::to_string(p.label) + "\n";
+  }
+  return o;
+}
+
+namespace {
+
+// One copick point: location (Angstrom from voxel 0's centre), transformation_, instance_id; `extra` goes
+// before the closing brace.
+std::string point_json(const PlacedParticle& p, const ParticleTableInfo& info, const std::string& extra) {
+  const Vec3 v = info.pixel_size_A * voxel_position(p, info);
+  std::string o = "{\"location\": {\"x\": " + fmt("%.3f", v.x) + ", \"y\": " + fmt("%.3f", v.y) +
+                  ", \"z\": " + fmt("%.3f", v.z) + "}, \"transformation_\": [";
+  for (int r = 0; r < 4; ++r) {
+    o += r ? ", [" : "[";
+    for (int c = 0; c < 4; ++c) {
+      const double m = r < 3 && c < 3 ? p.rotation(r, c) : (r == c ? 1.0 : 0.0);
+      if (c) o += ", ";
+      o += fmt("%.9f", m);
+    }
+    o += "]";
+  }
+  o += "], \"instance_id\": " + std::to_string(p.instance);
+  o += extra;
+  o += ", \"score\": 1.0}";
+  return o;
+}
+
+} // namespace
+
+std::string particles_json(const std::vector<PlacedParticle>& particles, const std::vector<ClassInfo>& classes,
+                           const ParticleTableInfo& info) {
+  check(particles, classes, info);
+  std::string o = "{\n  \"format\": \"tomosweep-particles\",\n  \"version\": 1,\n  \"unit\": \"angstrom\",\n";
+  o += "  \"run_name\": " + json_string(info.tomo_name) + ",\n";
+  o += "  \"voxel_spacing\": " + fmt("%.6g", info.pixel_size_A) + ",\n";
+  o += "  \"shape_xyz\": [" + std::to_string(info.nx) + ", " + std::to_string(info.ny) + ", " +
+       std::to_string(info.nz) + "],\n";
+  o += "  \"classes\": [";
+  for (std::size_t i = 0; i < classes.size(); ++i) {
+    if (i) o += ", ";
+    o += "{\"label\": " + std::to_string(classes[i].label) + ", \"name\": " + json_string(classes[i].name) +
+         ", \"source\": " + json_string(classes[i].source) + "}";
+  }
+  o += "],\n  \"points\": [";
+  for (std::size_t k = 0; k < particles.size(); ++k) {
+    const PlacedParticle& p = particles[k];
+    o += k ? ",\n    " : "\n    ";
+    o += point_json(p, info,
+                    ", \"label\": " + std::to_string(p.label) + ", \"class\": " +
+                        json_string(class_of(classes, p.label)->name));
+  }
+  o += particles.empty() ? "]\n}\n" : "\n  ]\n}\n";
+  return o;
+}
+
+std::vector<std::string> write_copick_picks(const std::string& dir, const std::vector<PlacedParticle>& particles,
+                                            const std::vector<ClassInfo>& classes, const ParticleTableInfo& info,
+                                            const std::string& user_id, const std::string& session_id) {
+  check(particles, classes, info);
+  std::vector<std::string> paths;
+  for (const ClassInfo& c : classes) {
+    std::string o = "{\n  \"pickable_object_name\": " + json_string(c.name) + ",\n  \"user_id\": " +
+                    json_string(user_id) + ",\n  \"session_id\": " + json_string(session_id) +
+                    ",\n  \"run_name\": " + json_string(info.tomo_name) + ",\n  \"voxel_spacing\": " +
+                    fmt("%.6g", info.pixel_size_A) + ",\n  \"unit\": \"angstrom\",\n  \"trust_orientation\": true,\n" +
+                    "  \"points\": [";
+    bool first = true;
+    for (const PlacedParticle& p : particles) {
+      if (p.label != c.label) continue;
+      o += first ? "\n    " : ",\n    ";
+      o += point_json(p, info, "");
+      first = false;
+    }
+    o += first ? "]\n}\n" : "\n  ]\n}\n";
+    std::string name = c.name;
+    for (char& ch : name)
+      if (ch == '/' || ch == '\\' || ch == ' ') ch = '-';
+    const std::string path = dir + "/" + user_id + "_" + session_id + "_" + name + ".json";
+    write_file_atomically(path, o);
+    paths.push_back(path);
+  }
+  return paths;
+}
+
+void write_particles_star(const std::string& path, const std::vector<PlacedParticle>& particles,
+                          const std::vector<ClassInfo>& classes, const ParticleTableInfo& info) {
+  write_file_atomically(path, particles_star(particles, classes, info));
+}
+
+void write_particles_json(const std::string& path, const std::vector<PlacedParticle>& particles,
+                          const std::vector<ClassInfo>& classes, const ParticleTableInfo& info) {
+  write_file_atomically(path, particles_json(particles, classes, info));
+}
+
+} // namespace tomosweep

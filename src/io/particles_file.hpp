@@ -1,0 +1,50 @@
+// Particle tables for pickers and subtomogram averaging: RELION STAR and copick-style JSON.
+//
+// Positions: a particle at specimen coordinates p (Angstrom, box centre = origin, conventions.hpp) sits at
+// continuous voxel index i = p / pixel + (n - 1) / 2 of the tomogram, so voxel 0's centre is 0.
+//   STAR:  _rlnCoordinateX/Y/Z = i (pixels).
+//   JSON:  location = i * pixel_size_A (Angstrom from voxel 0's centre, copick's convention).
+// Orientation: PlacedParticle::rotation R maps the structure (reference) frame into the tomogram.
+//   STAR:  _rlnAngleRot/Tilt/Psi are RELION's ZYZ angles whose matrix (RELION's Euler_angles2matrix) equals
+//          R, i.e. euler_zyz_deg(R^T): RELION's matrices rotate the particle onto the reference, so the
+//          angles describe the inverse of R in the active convention of core/geometry.
+//   JSON:  transformation_ = [[R, 0], [0 0 0 1]] (row-major 4x4, rotation only; location holds position).
+#pragma once
+
+#include "model/particles.hpp"
+
+#include <string>
+#include <vector>
+
+namespace tomosweep {
+
+/// The tomogram the table refers to.
+struct ParticleTableInfo {
+  double pixel_size_A = 10.0;       ///< tomogram voxel size, Angstrom
+  int nx = 0, ny = 0, nz = 0;       ///< tomogram size, voxels
+  std::string tomo_name = "tomogram"; ///< _rlnTomoName / copick run name
+  std::string tomogram_file = "tomogram.mrc"; ///< _rlnMicrographName
+};
+
+/// RELION STAR text: a comment listing classes, then "data_particles" with one row per particle.
+std::string particles_star(const std::vector<PlacedParticle>& particles, const std::vector<ClassInfo>& classes,
+                           const ParticleTableInfo& info);
+/// copick-style JSON text: classes, then points with location (A), transformation_, instance_id, class.
+std::string particles_json(const std::vector<PlacedParticle>& particles, const std::vector<ClassInfo>& classes,
+                           const ParticleTableInfo& info);
+
+/// copick pick files, one per class, named USER_SESSION_CLASS.json in `dir` (copick's
+/// ExperimentRuns/RUN/Picks layout): pickable_object_name, user_id, session_id, run_name, unit, points with
+/// location (A), transformation_, instance_id, score. Returns the paths written.
+std::vector<std::string> write_copick_picks(const std::string& dir, const std::vector<PlacedParticle>& particles,
+                                            const std::vector<ClassInfo>& classes, const ParticleTableInfo& info,
+                                            const std::string& user_id = "tomosweep",
+                                            const std::string& session_id = "0");
+
+/// Write particles_star(...) / particles_json(...) atomically to `path`.
+void write_particles_star(const std::string& path, const std::vector<PlacedParticle>& particles,
+                          const std::vector<ClassInfo>& classes, const ParticleTableInfo& info);
+void write_particles_json(const std::string& path, const std::vector<PlacedParticle>& particles,
+                          const std::vector<ClassInfo>& classes, const ParticleTableInfo& info);
+
+} // namespace tomosweep

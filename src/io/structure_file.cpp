@@ -1,0 +1,204 @@
+// PDB/mmCIF reading: the only file that includes gemmi's coordinate readers.
+#include "io/structure_file.hpp"
+
+#include "core/errors.hpp"
+
+#include <gemmi/gz.hpp>
+#include <gemmi/mmread.hpp>
+#include <gemmi/resinfo.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <sys/stat.h>
+
+namespace tomosweep {
+namespace {
+
+constexpr double kWaterMass_Da = 18.015;
+constexpr int kMaxImplicitHPerAtom = 3;
+
+std::string one_line(std::string s) {
+  std::replace(s.begin(), s.end(), '\n', ' ');
+  while (!s.empty() && (s.back() == ' ' || s.back() == '.')) s.pop_back();
+  return s;
+}
+
+std::string structure_name(const std::string& path) {
+  std::string name = std::filesystem::path(path).filename().string();
+  if (name.size() > 3 && name.ends_with(".gz")) name.resize(name.size() - 3);
+  const auto dot = name.rfind('.');
+  if (dot != std::string::npos && dot > 0) name.resize(dot);
+  return name;
+}
+
+bool is_polymer_residue(const gemmi::ResidueInfo& ri) { return ri.is_amino_acid() || ri.is_nucleic_acid(); }
+
+// Hydrogens for a residue without explicit ones: round-robin over its C and N atoms (at most 3 each),
+// and only what is left over goes to O and S atoms (one each).
+long add_implicit_hydrogens(std::vector<Atom>& atoms, std::size_t first, int count) {
+  long added = 0;
+  auto give = [&](std::initializer_list<int> elements, int rounds) {
+    for (int round = 0; round < rounds; ++round)
+      for (std::size_t i = first; i < atoms.size(); ++i)
+        if (count > 0 && std::find(elements.begin(), elements.end(), atoms[i].z) != elements.end()) {
+          ++atoms[i].implicit_h;
+          --count;
+          ++added;
+        }
+  };
+  give({6, 7}, kMaxImplicitHPerAtom);
+  give({8, 16}, 1);
+  return added;
+}
+
+// The altloc letter whose atoms have the highest summed occupancy over a group of residues sharing
+// one sequence id (this also covers microheterogeneity); '\0' when there are no altlocs.
+char best_altloc(const std::vector<const gemmi::Residue*>& group) {
+  std::map<char, double> occ;
+  for (const gemmi::Residue* r : group)
+    for (const gemmi::Atom& a : r->atoms)
+      if (a.altloc) occ[a.altloc] += a.occ;
+  char best = '\0';
+  double best_occ = -1;
+  for (auto [alt, o] : occ) // std::map: ascending letters, so ties keep the first
+    if (o > best_occ) best = alt, best_occ = o;
+  return best;
+}
+
+struct Reader {
+  const std::string& path;
+  AtomicStructure& out;
+  StructureReadInfo& info;
+  std::map<std::string, std::uint16_t> chain_index;
+  int polymer_residues = 0;
+
+  std::uint16_t chain_of(const std::string& name) {
+    auto [it, added] = chain_index.emplace(name, static_cast<std::uint16_t>(out.chains.size()));
+    if (added) out.chains.push_back(name);
+    return it->second;
+  }
+
+  void residue(const gemmi::Residue& res, char alt, std::uint16_t chain) {
+    if (res.is_water()) {
+      info.waters_dropped += static_cast<int>(res.atoms.size());
+      return;
+    }
+    const std::size_t first = out.atoms.size();
+    bool has_h = false;
+    std::string only;
+    for (const gemmi::Atom& a : res.atoms) {
+      if (a.altloc && a.altloc != alt) {
+        ++info.altloc_atoms_dropped;
+        continue;
+      }
+      const int z = a.element.atomic_number();
+      if (a.element == gemmi::El::X || z < 1 || z > 118)
+        fail_io(path, ": unknown element of atom '", a.name, "' in residue ", res.name, " ", res.seqid.str(),
+                " of chain ", out.chains[chain]);
+      if (!std::isfinite(a.pos.x) || !std::isfinite(a.pos.y) || !std::isfinite(a.pos.z))
+        fail_io(path, ": atom '", a.name, "' in residue ", res.name, " ", res.seqid.str(), " has no coordinates");
+      Atom t;
+      t.pos_A = {a.pos.x, a.pos.y, a.pos.z};
+      t.z = static_cast<std::uint8_t>(z);
+      t.occupancy = a.altloc ? 1.0f : a.occ;
+      t.b_iso_A2 = a.b_iso;
+      t.chain = chain;
+      t.residue = res.seqid.num.value;
+      has_h = has_h || z == 1;
+      info.explicit_h += z == 1;
+      out.atoms.push_back(t);
+      only = a.name;
+    }
+    const std::size_t n = out.atoms.size() - first;
+    if (n == 0 || has_h) return;
+    const gemmi::ResidueInfo ri = gemmi::find_tabulated_residue(res.name);
+    const bool polymer = is_polymer_residue(ri);
+    polymer_residues += polymer;
+    if (n == 1 && ((ri.is_amino_acid() && only == "CA") || (ri.is_nucleic_acid() && only == "P"))) {
+      Atom& a = out.atoms[first];
+      // C, N, O and S have Z = A / 2 and hydrogen Z = A, so a residue of mass M (Da) with h hydrogens
+      // holds (M + h) / 2 electrons; in a chain it has lost one water.
+      const double electrons = (ri.weight - kWaterMass_Da + (ri.hydrogen_count - 2)) / 2;
+      a.implicit_h = static_cast<std::uint8_t>(std::clamp(std::lround(electrons) - a.z, 0L, 255L));
+      ++info.pseudo_residues;
+      return;
+    }
+    int count = 0;
+    if (ri.found()) {
+      count = ri.hydrogen_count - (polymer ? 2 : 0);
+    } else {
+      for (std::size_t i = first; i < out.atoms.size(); ++i) count += out.atoms[i].z == 6 || out.atoms[i].z == 7;
+    }
+    info.implicit_h += add_implicit_hydrogens(out.atoms, first, count);
+  }
+};
+
+void check_readable(const std::string& path) {
+  struct stat sb {};
+  if (::stat(path.c_str(), &sb) != 0) fail_io(errno_message(path));
+  if (S_ISDIR(sb.st_mode)) fail_io(path, ": is a directory");
+  if (sb.st_size == 0) fail_io(path, ": no atoms");
+}
+
+} // namespace
+
+AtomicStructure read_structure(const std::string& path, StructureReadInfo* info_out) {
+  check_readable(path);
+  gemmi::Structure st;
+  try {
+    st = gemmi::read_structure(gemmi::MaybeGzipped(path), gemmi::CoorFormat::Detect);
+  } catch (const std::exception& e) {
+    std::string msg = one_line(e.what());
+    if (msg.rfind(path, 0) == 0) msg = msg.substr(path.size()); // gemmi sometimes starts with the path
+    while (!msg.empty() && (msg[0] == ':' || msg[0] == ' ')) msg.erase(0, 1);
+    fail_io(path, ": cannot read structure: ", msg);
+  }
+  StructureReadInfo info;
+  AtomicStructure out;
+  out.name = structure_name(path);
+  out.source = path;
+  info.models = static_cast<int>(st.models.size());
+  Reader reader{path, out, info, {}, 0};
+  if (!st.models.empty()) {
+    for (const gemmi::Chain& ch : st.models[0].chains) {
+      const std::uint16_t ci = reader.chain_of(ch.name);
+      const auto& rs = ch.residues;
+      for (std::size_t i = 0; i < rs.size();) {
+        std::size_t j = i + 1;
+        while (j < rs.size() && rs[j].seqid == rs[i].seqid) ++j;
+        std::vector<const gemmi::Residue*> group;
+        for (std::size_t k = i; k < j; ++k) group.push_back(&rs[k]);
+        const char alt = best_altloc(group);
+        for (const gemmi::Residue* r : group) reader.residue(*r, alt, ci);
+        i = j;
+      }
+    }
+  }
+  if (out.atoms.empty())
+    fail_io(path, info.waters_dropped > 0 ? ": no atoms besides waters" : ": no atoms");
+  if (info.models > 1)
+    info.notes.push_back(path + ": " + std::to_string(info.models) + " models, using the first");
+  if (info.waters_dropped > 0)
+    info.notes.push_back(path + ": " + std::to_string(info.waters_dropped) +
+                         " water atoms left out (ice is modelled separately)");
+  if (info.altloc_atoms_dropped > 0)
+    info.notes.push_back(path + ": " + std::to_string(info.altloc_atoms_dropped) +
+                         " atoms of minor alternate conformations left out");
+  if (info.pseudo_residues > 0)
+    info.notes.push_back(path + ": " + std::to_string(info.pseudo_residues) +
+                         " residues have only a c-alpha (or p) atom: each stands for its whole residue");
+  if (info.implicit_h > 0)
+    info.notes.push_back(path + ": " + std::to_string(info.implicit_h) + " implicit hydrogens added");
+  if (info_out) *info_out = std::move(info);
+  return out;
+}
+
+std::string resolve_structure_path(const std::string& source, const std::string& base_dir) {
+  std::filesystem::path p(source);
+  if (p.is_absolute() || base_dir.empty()) return source;
+  return (std::filesystem::path(base_dir) / p).lexically_normal().string();
+}
+
+} // namespace tomosweep

@@ -1,0 +1,74 @@
+// Per-atom physical quantities and structure-level summaries used by packing and rasterization.
+#pragma once
+
+#include "model/params.hpp"
+#include "model/structure.hpp"
+
+#include <string>
+#include <vector>
+
+namespace tomosweep {
+
+/// Vitreous ice: water molecules per cubic Angstrom (0.92 g/cm3).
+inline constexpr double kIceMoleculesPerA3 = 0.0314;
+/// Protein density, Daltons per cubic Angstrom (1.35 g/cm3 x 0.6022 Da/A^3 per g/cm3).
+inline constexpr double kProteinDaPerA3 = 1.35 * 0.60221;
+/// Fast-mode weight of one water molecule: O (8) + 2 H.
+inline constexpr double kWaterWeight = 10.0;
+/// Mean inner potential of vitreous ice, volts: fixes the fast-mode scale below.
+inline constexpr double kIceMeanPotentialV = 4.5;
+/// Fast-mode scale: potential (V) = kVoltA3PerWeight x weight density (weight / A^3), where an atom's weight
+/// is its atomic number plus its implicit hydrogens. Chosen so that ice (0.314 weight/A^3) is 4.5 V.
+inline constexpr double kVoltA3PerWeight = kIceMeanPotentialV / (kIceMoleculesPerA3 * kWaterWeight);
+
+/// Standard atomic mass of element z (Daltons); 0 for z outside 1..103.
+double element_mass_Da(int z);
+/// Element symbol ("C", "Fe"), "?" if unknown.
+const char* element_symbol(int z);
+/// Fast-mode weight: (atomic number + implicit hydrogens) x occupancy.
+inline double atom_weight(const Atom& a) { return (a.z + a.implicit_h) * double(a.occupancy); }
+/// Mass including implicit hydrogens, times occupancy (Daltons).
+inline double atom_mass_Da(const Atom& a) {
+  return (element_mass_Da(a.z) + 1.008 * a.implicit_h) * double(a.occupancy);
+}
+
+/// Weight-weighted centroid of all atoms (file frame, Angstrom): the origin of a particle's pose.
+Vec3 structure_centre(const AtomicStructure& s);
+/// Total mass (Daltons) and protein volume at 1.35 g/cm3 (A^3) of the selected atoms.
+double structure_mass_Da(const AtomicStructure& s);
+
+/// Throw a one-line error naming the source if the structure has no atoms or an unknown element.
+void validate_structure(const AtomicStructure& s);
+
+/// Atoms matching a selection: "" (all), "chain A", "chains A,B", "residues 1-300",
+/// "chain A residues 1-300". Throws naming `key` if the syntax is bad or nothing matches.
+std::vector<bool> select_atoms(const AtomicStructure& s, const std::string& selection, const std::string& key);
+
+/// A pseudo-atom: the summed weight, mass-volume and weight-centroid of the atoms in one grid cell.
+struct PseudoAtom {
+  Vec3 pos_A;          ///< relative to structure_centre()
+  double weight = 0;   ///< summed fast-mode weights
+  double volume_A3 = 0;///< protein volume of the summed mass
+  double b_iso_A2 = 0; ///< weight-averaged B-factor
+};
+
+/// h^2 / (2 pi m0 e): volume integral of an atom's potential (V A^3) per Angstrom of f_e(0) (Mott-Bethe).
+inline constexpr double kVoltA2PerScatteringA = 47.878;
+
+/// An atom's potential weight in a mode: fast = atom_weight(); form_factor = electron scattering factor
+/// f_e(0) in Angstrom (International Tables C 4.3.2.2 via gemmi, implicit H included) x occupancy.
+double atom_potential_weight(const Atom& a, PotentialMode mode);
+/// Volume integral of the potential (V A^3) per unit of atom_potential_weight() in a mode.
+double potential_volts_per_weight(PotentialMode mode);
+/// Mean inner potential of vitreous ice (0.0314 H2O/A^3) in a mode, volts (fast: 4.5 by construction).
+double ice_potential_V(PotentialMode mode);
+/// Effective Gaussian B (A^2) of an element's electron form factor: f-weighted mean of its b_i.
+double form_factor_b_A2(int z);
+
+/// Coarse-grain the selected atoms (all if `mask` is empty) into cells of `cell_A` around the structure
+/// centre. Weights (in `mode`) and volumes are summed exactly, so integrals are preserved. Order is
+/// deterministic.
+std::vector<PseudoAtom> coarse_grain(const AtomicStructure& s, double cell_A, const std::vector<bool>& mask = {},
+                                     PotentialMode mode = PotentialMode::fast);
+
+} // namespace tomosweep

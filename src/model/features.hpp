@@ -1,0 +1,50 @@
+// Non-particle parts of a specimen, as values in Angstrom: carbon film, vesicles, gold beads, and the
+// profiles used to rasterize them.
+#pragma once
+
+#include "core/geometry.hpp"
+#include "model/params.hpp"
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+namespace tomosweep {
+
+/// Carbon film: a slab |z - z_A| < thickness/2 outside a circular hole (xy) of hole_radius_A.
+struct CarbonFilm {
+  bool present = false;
+  double thickness_A = 150, z_A = 0;
+  double hole_x_A = 0, hole_y_A = 0, hole_radius_A = 10000;
+};
+
+/// A lipid vesicle: outer surface radius r(dir) = radius_A (1 + sum_k amp_k P2(dir . axis_k)).
+struct Vesicle {
+  Vec3 centre_A;
+  double radius_A = 500;  ///< mean radius of the bilayer mid-plane
+  double bilayer_A = 40;
+  std::array<Vec3, 3> axes{};
+  std::array<double, 3> amp{0, 0, 0};
+  /// Mid-plane radius towards unit direction dir.
+  double radius_towards(Vec3 dir) const;
+  /// Approximate signed distance of p from the mid-plane (negative inside), Angstrom.
+  double signed_distance(Vec3 p) const;
+  /// Largest mid-plane radius over all directions (bound).
+  double max_radius() const { return radius_A * (1 + std::abs(amp[0]) + std::abs(amp[1]) + std::abs(amp[2])); }
+};
+
+struct Bead {
+  Vec3 centre_A;
+  double radius_A = 50;
+};
+
+/// Amorphous carbon (2.0 g/cm3) and gold (19.3 g/cm3) in the fast-mode scale, volts.
+double carbon_potential_V();
+double gold_potential_V();
+/// Lipid bilayer potential (volts) at distance d_A from the mid-plane: two head-group peaks at
+/// +-(bilayer/2 - 5) A over a hydrocarbon core slightly below ice; 0 outside the bilayer.
+double bilayer_potential_V(double d_A, double bilayer_A);
+/// Fraction of ice displaced by the bilayer at distance d_A from the mid-plane (1 inside, 0 outside).
+double bilayer_occupancy(double d_A, double bilayer_A);
+
+} // namespace tomosweep

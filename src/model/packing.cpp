@@ -1,0 +1,342 @@
+#include "model/packing.hpp"
+
+#include "core/conventions.hpp"
+#include "core/errors.hpp"
+#include "model/atoms.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+namespace tomosweep {
+
+CollisionShape make_collision_shape(const AtomicStructure& s) {
+  CollisionShape c;
+  c.centre_A = structure_centre(s);
+  std::set<std::array<long, 3>> cells;
+  auto cell = [](Vec3 p) {
+    return std::array<long, 3>{long(std::floor(p.x / kCollisionPoint_A)), long(std::floor(p.y / kCollisionPoint_A)),
+                               long(std::floor(p.z / kCollisionPoint_A))};
+  };
+  for (const PseudoAtom& a : coarse_grain(s, kCollisionPoint_A)) {
+    c.points.push_back(a.pos_A);
+    cells.insert(cell(a.pos_A));
+    c.volume_A3 += a.volume_A3;
+    c.radius_A = std::max(c.radius_A, a.pos_A.length());
+  }
+  c.radius_A += kCollisionPoint_A;
+  // Deterministic shuffle (a fixed stream): spread-out points first make rejections fast.
+  Rng rng(0, Purpose::structure, c.points.size());
+  for (std::size_t i = c.points.size(); i > 1; --i) std::swap(c.points[i - 1], c.points[rng.below(i)]);
+  // Interior points (all 6 face neighbours occupied) matter only when a small particle could be swallowed
+  // whole; a quarter of them is enough for that, the surface decides every other overlap.
+  std::size_t interior = 0;
+  for (const Vec3& p : c.points) {
+    const auto k = cell(p);
+    bool inside = true;
+    for (int a = 0; a < 3 && inside; ++a)
+      for (int d : {-1, 1}) {
+        auto n = k;
+        n[a] += d;
+        inside = inside && cells.count(n);
+      }
+    if (!inside || interior++ % 4 == 0) c.test_points.push_back(p);
+  }
+  return c;
+}
+
+CollisionGrid::CollisionGrid(std::array<double, 3> box, std::array<std::array<bool, 2>, 3> walls)
+    : box_A(box), walls_(walls) {
+  for (int a = 0; a < 3; ++a) n_[a] = std::max(1, int(std::ceil(box[a] / kCollisionCell_A)));
+  const std::size_t cells = std::size_t(n_[0]) * n_[1] * n_[2];
+  solid_.assign((cells + 63) / 64, 0);
+  membrane_.assign((cells + 63) / 64, 0);
+}
+
+// Collision points are 5 A centroids: keep them this far from a walled face so atoms stay inside.
+constexpr double kWallMargin_A = 2.5;
+
+bool CollisionGrid::inside_walls(Vec3 p, double margin_A) const {
+  const double q[3] = {p.x, p.y, p.z};
+  for (int a = 0; a < 3; ++a) {
+    if (walls_[a][0] && q[a] - margin_A < -0.5 * box_A[a]) return false;
+    if (walls_[a][1] && q[a] + margin_A > 0.5 * box_A[a]) return false;
+  }
+  return true;
+}
+
+bool CollisionGrid::fits(const CollisionShape& s, const Mat3& r, Vec3 pos, bool ignore_membrane) const {
+  const double inv = 1.0 / kCollisionCell_A;
+  const double off[3] = {pos.x + 0.5 * box_A[0], pos.y + 0.5 * box_A[1], pos.z + 0.5 * box_A[2]};
+  double lo[3], hi[3]; // allowed range of q per axis (walls), in box coordinates
+  for (int a = 0; a < 3; ++a) {
+    lo[a] = walls_[a][0] ? kWallMargin_A : -1e300;
+    hi[a] = walls_[a][1] ? box_A[a] - kWallMargin_A : 1e300;
+  }
+  for (const Vec3& a : s.test_points) {
+    const double q[3] = {r(0, 0) * a.x + r(0, 1) * a.y + r(0, 2) * a.z + off[0],
+                         r(1, 0) * a.x + r(1, 1) * a.y + r(1, 2) * a.z + off[1],
+                         r(2, 0) * a.x + r(2, 1) * a.y + r(2, 2) * a.z + off[2]};
+    long idx = 0;
+    bool outside = false;
+    for (int k = 2; k >= 0; --k) {
+      if (q[k] < lo[k] || q[k] > hi[k]) return false;
+      const long i = q[k] >= 0 ? long(q[k] * inv) : -1;
+      if (i < 0 || i >= n_[k]) outside = true;
+      idx = idx * n_[k] + i;
+    }
+    if (outside) continue;
+    if (test(solid_, idx) || (!ignore_membrane && test(membrane_, idx))) return false;
+  }
+  return true;
+}
+
+void CollisionGrid::mark(const CollisionShape& s, const Mat3& r, Vec3 pos) {
+  const double inv = 1.0 / kCollisionCell_A;
+  const double off[3] = {pos.x + 0.5 * box_A[0], pos.y + 0.5 * box_A[1], pos.z + 0.5 * box_A[2]};
+  for (const Vec3& a : s.points) {
+    const double q[3] = {r(0, 0) * a.x + r(0, 1) * a.y + r(0, 2) * a.z + off[0],
+                         r(1, 0) * a.x + r(1, 1) * a.y + r(1, 2) * a.z + off[1],
+                         r(2, 0) * a.x + r(2, 1) * a.y + r(2, 2) * a.z + off[2]};
+    long idx = 0;
+    bool outside = false;
+    for (int k = 2; k >= 0; --k) {
+      const long i = q[k] >= 0 ? long(q[k] * inv) : -1;
+      if (i < 0 || i >= n_[k]) outside = true;
+      idx = idx * n_[k] + i;
+    }
+    if (!outside) set(solid_, idx);
+  }
+}
+
+namespace {
+
+Mat3 rot_z(double a) { return axis_angle({0, 0, 1}, a); }
+
+/// Rotation taking +z to unit vector n.
+Mat3 align_z_to(Vec3 n) {
+  const Vec3 z{0, 0, 1};
+  const Vec3 ax = z.cross(n);
+  const double s = ax.length();
+  if (s < 1e-12) return n.z > 0 ? Mat3{} : axis_angle({1, 0, 0}, kPi);
+  return axis_angle((1.0 / s) * ax, std::atan2(s, n.z));
+}
+
+struct Piece {
+  std::string source;
+  const CollisionShape* shape = nullptr;
+  Vec3 pos;
+  Mat3 rot;
+  std::vector<std::pair<int, std::string>> parts; // (label, selection)
+  bool membrane = false;
+};
+
+class Packer {
+public:
+  Packer(const ModelParams& p, const StructureSet& st, CollisionGrid& g, Rng& rng, Scene& sc)
+      : p_(p), st_(st), grid_(g), rng_(rng), scene_(sc) {
+    for (const ClassInfo& c : sc.classes) labels_[c.name] = c.label;
+  }
+
+  void fill(const Layer& layer) {
+    const double box_vol = p_.box_A[0] * p_.box_A[1] * p_.box_A[2];
+    double total_w = 0;
+    for (const ParticleSpec& s : layer.particles) total_w += s.weight;
+    volume_ = 0;
+    for (long long attempt = 0; attempt < layer.max_attempts && volume_ < layer.max_density * box_vol; ++attempt) {
+      if (total_w <= 0) break;
+      double u = rng_.uniform() * total_w;
+      const ParticleSpec* spec = &layer.particles.back();
+      for (const ParticleSpec& s : layer.particles)
+        if ((u -= s.weight) < 0) {
+          spec = &s;
+          break;
+        }
+      budget_ = layer.max_density * box_vol - volume_;
+      place(*spec);
+    }
+    scene_.layer_density.push_back(volume_ / box_vol);
+  }
+
+private:
+  const CollisionShape& shape(const std::string& source) {
+    auto it = shapes_.find(source);
+    if (it != shapes_.end()) return it->second;
+    auto st = st_.find(source);
+    if (st == st_.end()) fail("structure '", source, "' was not loaded");
+    return shapes_.emplace(source, make_collision_shape(st->second)).first->second;
+  }
+  int label(const std::string& name) const { return labels_.at(name); }
+  std::vector<std::pair<int, std::string>> parts(const ParticleSpec& s) const {
+    std::vector<std::pair<int, std::string>> out;
+    if (s.classes.empty()) out.emplace_back(label(s.class_name.empty() ? source_stem(s.source) : s.class_name), "");
+    for (const ClassSplit& c : s.classes) out.emplace_back(label(c.class_name), c.selection);
+    return out;
+  }
+  Vec3 random_point() {
+    return {rng_.uniform(-0.5, 0.5) * p_.box_A[0], rng_.uniform(-0.5, 0.5) * p_.box_A[1],
+            rng_.uniform(-0.5, 0.5) * p_.box_A[2]};
+  }
+  Mat3 random_rotation() {
+    const double u1 = rng_.uniform(), u2 = rng_.uniform(), u3 = rng_.uniform();
+    return uniform_rotation(u1, u2, u3);
+  }
+  Vec3 random_direction() { return Vec3{rng_.normal(), rng_.normal(), rng_.normal()}.normalized(); }
+  bool region_ok(const ParticleSpec& s, Vec3 pos) const {
+    if (s.region == "any") return true;
+    bool inside = false;
+    for (const Vesicle& v : scene_.vesicles) inside = inside || v.signed_distance(pos) < 0;
+    return inside == (s.region == "inside");
+  }
+  bool fits(const Piece& q) const { return grid_.fits(*q.shape, q.rot, q.pos, q.membrane); }
+
+  void commit(const std::vector<Piece>& unit) {
+    const std::uint32_t group = std::uint32_t(scene_.particles.size() + 1);
+    for (const Piece& q : unit) {
+      grid_.mark(*q.shape, q.rot, q.pos);
+      volume_ += q.shape->volume_A3;
+      for (const auto& [lab, sel] : q.parts) {
+        PlacedParticle pp;
+        pp.instance = std::uint32_t(scene_.particles.size() + 1);
+        pp.label = lab;
+        pp.source = q.source;
+        pp.position_A = q.pos;
+        pp.rotation = q.rot;
+        pp.selection = sel;
+        pp.group = group;
+        scene_.particles.push_back(pp);
+      }
+    }
+  }
+
+  Piece piece(const ParticleSpec& s, Vec3 pos, Mat3 rot) {
+    return {s.source, &shape(s.source), pos, rot, parts(s), false};
+  }
+
+  void place(const ParticleSpec& s) {
+    if (s.scheme == "single") return place_single(s);
+    if (s.scheme == "membrane") return place_membrane(s);
+    if (s.scheme == "cluster") return place_cluster(s);
+    if (s.scheme == "filament") return place_filament(s, 1, false);
+    if (s.scheme == "bundle") return place_filament(s, int(s.bundle_min + rng_.below(s.bundle_max - s.bundle_min + 1)), false);
+    if (s.scheme == "assembly") {
+      if (s.primary_scheme == "filament") return place_filament(s, 1, true);
+      return place_single(s);
+    }
+    fail("unknown particle scheme '", s.scheme, "' for '", s.source, "'");
+  }
+
+  // Secondary members of an assembly around one primary unit at (pos, frame).
+  void add_members(const ParticleSpec& s, Vec3 pos, const Mat3& frame, std::vector<Piece>& unit) {
+    for (const AssemblyMember& m : s.members) {
+      if (rng_.uniform() >= m.occupancy) continue;
+      const Vec3 o{m.offset_A[0], m.offset_A[1], m.offset_A[2]};
+      Piece q{m.source, &shape(m.source), pos + frame * o, m.random_rotation ? random_rotation() : frame,
+              {{label(m.class_name.empty() ? source_stem(m.source) : m.class_name), ""}}, false};
+      if (fits(q)) unit.push_back(q);
+    }
+  }
+
+  void place_single(const ParticleSpec& s) {
+    Piece q = piece(s, random_point(), random_rotation());
+    if (!region_ok(s, q.pos) || !fits(q)) return;
+    std::vector<Piece> unit{q};
+    if (s.scheme == "assembly") add_members(s, q.pos, q.rot, unit);
+    commit(unit);
+  }
+
+  void place_membrane(const ParticleSpec& s) {
+    if (scene_.vesicles.empty()) return;
+    const Vesicle& v = scene_.vesicles[rng_.below(scene_.vesicles.size())];
+    const Vec3 n = random_direction();
+    const Vec3 surface = v.centre_A + v.radius_towards(n) * n;
+    const Mat3 rot = align_z_to(n) * rot_z(2 * kPi * rng_.uniform());
+    Piece q = piece(s, {}, rot);
+    q.pos = surface - rot * Vec3{0, 0, s.membrane_z_A - q.shape->centre_A.z};
+    q.membrane = true;
+    if (fits(q)) commit({q});
+  }
+
+  void place_cluster(const ParticleSpec& s) {
+    Piece seed = piece(s, random_point(), random_rotation());
+    if (!region_ok(s, seed.pos) || !fits(seed)) return;
+    commit({seed});
+    const std::uint32_t group = scene_.particles.back().group;
+    ParticleSpec sat = s;
+    if (!s.satellite_source.empty()) sat.source = s.satellite_source, sat.class_name = "", sat.classes.clear();
+    const double reach = s.cluster_radius_A > 0 ? s.cluster_radius_A : 3.0 * seed.shape->radius_A;
+    const int n = int(s.cluster_min + rng_.below(s.cluster_max - s.cluster_min + 1));
+    for (int k = 0, tries = 0; k < n && tries < 20 * n; ++tries) {
+      Piece q = piece(sat, seed.pos + rng_.uniform(0.5, 1.0) * reach * random_direction(), random_rotation());
+      if (!region_ok(s, q.pos) || !fits(q)) continue;
+      const std::size_t first = scene_.particles.size();
+      commit({q});
+      for (std::size_t i = first; i < scene_.particles.size(); ++i) scene_.particles[i].group = group;
+      ++k;
+    }
+  }
+
+  /// Filaments (nfil > 1: a bundle of parallel filaments) grown step by step from a random start along a
+  /// random direction, bending by flexibility_deg per step; growth stops at the first collision or wall.
+  void place_filament(const ParticleSpec& s, int nfil, bool assembly) {
+    const FilamentParams& f = s.filament;
+    const CollisionShape& sub = shape(s.source);
+    std::vector<Vec3> offsets; // bundle: hexagonal arrangement of axes in the frame's xy plane
+    const double spacing = s.bundle_spacing_A > 0 ? s.bundle_spacing_A : 2 * (f.radius_A + sub.radius_A);
+    for (int a = -3; a <= 3; ++a)
+      for (int b = -3; b <= 3; ++b) offsets.push_back(spacing * Vec3{a + 0.5 * b, b * std::sqrt(0.75), 0});
+    std::stable_sort(offsets.begin(), offsets.end(), [](Vec3 a, Vec3 b) { return a.length() < b.length(); });
+    std::vector<double> phase(nfil);
+    for (double& ph : phase) ph = 2 * kPi * rng_.uniform();
+
+    Vec3 axis = random_point();
+    Mat3 frame = align_z_to(random_direction()) * rot_z(2 * kPi * rng_.uniform());
+    const int pf = std::max(1, f.protofilaments);
+    const int max_steps = int(f.max_length_A / f.rise_A);
+    std::vector<Piece> unit;
+    int steps = 0;
+    double vol = 0;
+    const double step_vol = sub.volume_A3 * pf * nfil;
+    for (; steps < max_steps && vol + step_vol <= budget_ + step_vol; ++steps) {
+      std::vector<Piece> step;
+      for (int j = 0; j < nfil; ++j)
+        for (int k = 0; k < pf; ++k) {
+          const double ang = phase[j] + f.twist_deg * kDegToRad * steps + 2 * kPi * k / pf;
+          const Mat3 local = rot_z(ang);
+          Piece q = piece(s, axis + frame * (offsets[j] + local * Vec3{f.radius_A, 0, f.stagger_A * k}), frame * local);
+          if (!fits(q)) goto done;
+          step.push_back(q);
+        }
+      if (steps == 0 && !region_ok(s, step.front().pos)) return;
+      unit.insert(unit.end(), step.begin(), step.end());
+      if (assembly) add_members(s, axis, frame * rot_z(f.twist_deg * kDegToRad * steps), unit);
+      vol += step_vol;
+      axis = axis + f.rise_A * (frame * Vec3{0, 0, 1});
+      if (f.flexibility_deg > 0) {
+        const double psi = 2 * kPi * rng_.uniform();
+        frame = frame * axis_angle({std::cos(psi), std::sin(psi), 0}, f.flexibility_deg * kDegToRad * rng_.normal());
+      }
+    }
+  done:
+    if (steps * f.rise_A < f.min_length_A || unit.empty()) return;
+    commit(unit);
+  }
+
+  const ModelParams& p_;
+  const StructureSet& st_;
+  CollisionGrid& grid_;
+  Rng& rng_;
+  Scene& scene_;
+  std::map<std::string, int> labels_;
+  std::map<std::string, CollisionShape> shapes_;
+  double volume_ = 0, budget_ = 0;
+};
+
+} // namespace
+
+void pack_layers(const ModelParams& p, const StructureSet& structures, CollisionGrid& grid, Rng& rng, Scene& scene) {
+  Packer packer(p, structures, grid, rng, scene);
+  for (const Layer& layer : p.layers) packer.fill(layer);
+}
+
+} // namespace tomosweep

@@ -1,0 +1,68 @@
+// Internal to src/model: the collision grid and the particle schemes used by build_scene.
+#pragma once
+
+#include "core/rng.hpp"
+#include "model/scene.hpp"
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace tomosweep {
+
+/// A structure reduced for packing: collision points around its centre (shuffled so that early exits are
+/// fast), bounding radius and protein volume.
+struct CollisionShape {
+  std::vector<Vec3> points;      ///< all points: marked when placed
+  std::vector<Vec3> test_points; ///< surface points and a quarter of the interior ones: tested before placing
+  double radius_A = 0;
+  double volume_A3 = 0;
+  Vec3 centre_A; ///< structure_centre() in the file frame
+};
+
+CollisionShape make_collision_shape(const AtomicStructure& s);
+
+/// Bit grids over the box with kCollisionCell_A cells: `solid` (particles, carbon, beads) and `membrane`
+/// (vesicle bilayers). Points beyond a walled face are rejected; beyond an open face they are ignored.
+class CollisionGrid {
+public:
+  CollisionGrid(std::array<double, 3> box_A, std::array<std::array<bool, 2>, 3> walls);
+  /// True if every point of the shape at the pose lands in free cells and inside the walls.
+  bool fits(const CollisionShape& s, const Mat3& r, Vec3 pos, bool ignore_membrane = false) const;
+  void mark(const CollisionShape& s, const Mat3& r, Vec3 pos);
+  /// Mark every cell whose centre satisfies pred(centre) as solid (or membrane).
+  template <class F> void mark_where(F&& pred, bool membrane, Vec3 lo, Vec3 hi);
+  bool inside_walls(Vec3 p, double margin_A) const;
+  std::array<double, 3> box_A;
+
+private:
+  bool test(const std::vector<std::uint64_t>& b, long i) const { return (b[i >> 6] >> (i & 63)) & 1; }
+  void set(std::vector<std::uint64_t>& b, long i) { b[i >> 6] |= std::uint64_t(1) << (i & 63); }
+  std::array<std::array<bool, 2>, 3> walls_;
+  int n_[3];
+  std::vector<std::uint64_t> solid_, membrane_;
+};
+
+template <class F> void CollisionGrid::mark_where(F&& pred, bool membrane, Vec3 lo, Vec3 hi) {
+  const double c = kCollisionCell_A;
+  auto range = [&](double a, double b, int axis, int& i0, int& i1) {
+    i0 = std::max(0, int(std::floor((a + 0.5 * box_A[axis]) / c)));
+    i1 = std::min(n_[axis] - 1, int(std::floor((b + 0.5 * box_A[axis]) / c)));
+  };
+  int x0, x1, y0, y1, z0, z1;
+  range(lo.x, hi.x, 0, x0, x1);
+  range(lo.y, hi.y, 1, y0, y1);
+  range(lo.z, hi.z, 2, z0, z1);
+  for (int z = z0; z <= z1; ++z)
+    for (int y = y0; y <= y1; ++y)
+      for (int x = x0; x <= x1; ++x) {
+        const Vec3 p{(x + 0.5) * c - 0.5 * box_A[0], (y + 0.5) * c - 0.5 * box_A[1], (z + 0.5) * c - 0.5 * box_A[2]};
+        if (pred(p)) set(membrane ? membrane_ : solid_, (long(z) * n_[1] + y) * n_[0] + x);
+      }
+}
+
+/// Fill the layers of p into scene (features already placed and marked in grid).
+void pack_layers(const ModelParams& p, const StructureSet& structures, CollisionGrid& grid, Rng& rng, Scene& scene);
+
+} // namespace tomosweep

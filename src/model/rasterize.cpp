@@ -1,0 +1,212 @@
+#include "model/rasterize.hpp"
+
+#include "core/conventions.hpp"
+#include "model/atoms.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+namespace tomosweep {
+
+std::array<int, 3> grid_shape(const std::array<double, 3>& box_A, double pixel_size_A) {
+  if (!(pixel_size_A > 0)) fail("model.pixel_size_A: expected a positive number, got ", pixel_size_A);
+  std::array<int, 3> n{};
+  for (int a = 0; a < 3; ++a) n[a] = std::max(1, int(std::lround(box_A[a] / pixel_size_A)));
+  return n;
+}
+
+namespace {
+
+struct Coarse {
+  std::vector<PseudoAtom> atoms;
+  double radius_A = 0;
+};
+
+/// Potential of every particle: local trilinear splat, then merged into weight/occupancy/owner grids.
+class ParticleSplatter {
+public:
+  ParticleSplatter(int nx, int ny, int nz, double pix)
+      : nx_(nx), ny_(ny), nz_(nz), pix_(pix), potential(nx, ny, nz, pix), occupancy(nx, ny, nz, pix),
+        best(nx, ny, nz, pix), owner(nx, ny, nz, pix) {}
+
+  void splat(const Coarse& c, const Mat3& r, Vec3 pos, std::uint32_t instance, double volts_per_weight) {
+    // Continuous voxel indices of every pseudo-atom, and their tight bounding box.
+    f_.resize(c.atoms.size());
+    double lo[3] = {1e300, 1e300, 1e300}, hi[3] = {-1e300, -1e300, -1e300};
+    for (std::size_t k = 0; k < c.atoms.size(); ++k) {
+      const Vec3 p = r * c.atoms[k].pos_A + pos;
+      f_[k] = {voxel_index(p.x, nx_, pix_), voxel_index(p.y, ny_, pix_), voxel_index(p.z, nz_, pix_)};
+      const double q[3] = {f_[k].x, f_[k].y, f_[k].z};
+      for (int a = 0; a < 3; ++a) lo[a] = std::min(lo[a], q[a]), hi[a] = std::max(hi[a], q[a]);
+    }
+    if (c.atoms.empty()) return;
+    const int x0 = std::max(0, int(std::floor(lo[0]))), x1 = std::min(nx_ - 1, int(std::floor(hi[0])) + 1);
+    const int y0 = std::max(0, int(std::floor(lo[1]))), y1 = std::min(ny_ - 1, int(std::floor(hi[1])) + 1);
+    const int z0 = std::max(0, int(std::floor(lo[2]))), z1 = std::min(nz_ - 1, int(std::floor(hi[2])) + 1);
+    if (x0 > x1 || y0 > y1 || z0 > z1) return;
+    const int lx = x1 - x0 + 1, ly = y1 - y0 + 1, lz = z1 - z0 + 1;
+    w_.assign(std::size_t(lx) * ly * lz, 0.0f);
+    v_.assign(w_.size(), 0.0f);
+    for (std::size_t k = 0; k < c.atoms.size(); ++k) {
+      const PseudoAtom& a = c.atoms[k];
+      const double fx = f_[k].x - x0, fy = f_[k].y - y0, fz = f_[k].z - z0;
+      const int ix = int(std::floor(fx)), iy = int(std::floor(fy)), iz = int(std::floor(fz));
+      const double tx = fx - ix, ty = fy - iy, tz = fz - iz;
+      for (int dz = 0; dz < 2; ++dz) {
+        const int z = iz + dz;
+        if (z < 0 || z >= lz) continue;
+        const double wz = dz ? tz : 1 - tz;
+        for (int dy = 0; dy < 2; ++dy) {
+          const int y = iy + dy;
+          if (y < 0 || y >= ly) continue;
+          const double wzy = wz * (dy ? ty : 1 - ty);
+          for (int dx = 0; dx < 2; ++dx) {
+            const int x = ix + dx;
+            if (x < 0 || x >= lx) continue;
+            const double f = wzy * (dx ? tx : 1 - tx);
+            const std::size_t i = (std::size_t(z) * ly + y) * lx + x;
+            w_[i] += float(f * a.weight);
+            v_[i] += float(f * a.volume_A3);
+          }
+        }
+      }
+    }
+    const double vox3 = pix_ * pix_ * pix_;
+    const float to_volts = float(volts_per_weight / vox3), to_occ = float(1.0 / vox3);
+    for (int z = 0; z < lz; ++z)
+      for (int y = 0; y < ly; ++y) {
+        const std::size_t li = (std::size_t(z) * ly + y) * lx, gi = potential.index(x0, y0 + y, z0 + z);
+        for (int x = 0; x < lx; ++x) {
+          const float volts = w_[li + x] * to_volts;
+          if (volts == 0) continue;
+          potential.data[gi + x] += volts;
+          occupancy.data[gi + x] += v_[li + x] * to_occ;
+          if (volts > best.data[gi + x]) best.data[gi + x] = volts, owner.data[gi + x] = instance;
+        }
+      }
+  }
+
+  int nx_, ny_, nz_;
+  double pix_;
+  Volume<float> potential, occupancy, best;
+  Volume<std::uint32_t> owner;
+
+private:
+  std::vector<float> w_, v_;
+  std::vector<Vec3> f_;
+};
+
+/// Add a feature given by frac(p) (fraction of the voxel at centre p filled, potential of a full voxel in
+/// volts) over the voxel index box; labels voxels filled at least half.
+template <class F>
+void add_feature(ParticleSplatter& g, Volume<std::uint8_t>& atlas, int label, Vec3 lo, Vec3 hi, F&& fill) {
+  const double pix = g.pix_;
+  auto range = [&](double a, double b, int n, int& i0, int& i1) {
+    i0 = std::max(0, int(std::floor(voxel_index(a, n, pix))));
+    i1 = std::min(n - 1, int(std::ceil(voxel_index(b, n, pix))));
+  };
+  int x0, x1, y0, y1, z0, z1;
+  range(lo.x, hi.x, g.nx_, x0, x1);
+  range(lo.y, hi.y, g.ny_, y0, y1);
+  range(lo.z, hi.z, g.nz_, z0, z1);
+  for (int z = z0; z <= z1; ++z)
+    for (int y = y0; y <= y1; ++y)
+      for (int x = x0; x <= x1; ++x) {
+        const Vec3 p{voxel_centre_A(x, g.nx_, pix), voxel_centre_A(y, g.ny_, pix), voxel_centre_A(z, g.nz_, pix)};
+        const auto [frac, volts] = fill(p);
+        if (frac <= 0 && volts == 0) continue;
+        const std::size_t i = g.potential.index(x, y, z);
+        g.potential.data[i] += float(volts);
+        g.occupancy.data[i] += float(frac);
+        if (frac >= 0.5) atlas.data[i] = std::uint8_t(label);
+      }
+}
+
+} // namespace
+
+SpecimenVolumes rasterize(const Scene& scene, const StructureSet& structures, double pixel_size_A, PotentialMode mode) {
+  const auto n = grid_shape(scene.box_A, pixel_size_A);
+  const double pix = pixel_size_A;
+  ParticleSplatter g(n[0], n[1], n[2], pix);
+  SpecimenVolumes out;
+  out.atlas = Volume<std::uint8_t>(n[0], n[1], n[2], pix);
+  out.ice_thickness_A = scene.box_A[2];
+
+  // Pseudo-atoms per (source, selection), made once for this pixel size.
+  std::map<std::pair<std::string, std::string>, Coarse> cache;
+  const double volts_per_weight = potential_volts_per_weight(mode);
+  for (const PlacedParticle& pp : scene.particles) {
+    auto key = std::make_pair(pp.source, pp.selection);
+    auto it = cache.find(key);
+    if (it == cache.end()) {
+      auto st = structures.find(pp.source);
+      if (st == structures.end()) fail("structure '", pp.source, "' was not loaded");
+      Coarse c;
+      const std::vector<bool> mask = pp.selection.empty() ? std::vector<bool>{} : select_atoms(st->second, pp.selection, pp.source);
+      c.atoms = coarse_grain(st->second, pix, mask, mode);
+      for (const PseudoAtom& a : c.atoms) c.radius_A = std::max(c.radius_A, a.pos_A.length());
+      it = cache.emplace(key, std::move(c)).first;
+    }
+    g.splat(it->second, pp.rotation, pp.position_A, pp.instance, volts_per_weight);
+  }
+
+  // Features: average their profiles over each voxel.
+  const Vec3 half{0.5 * scene.box_A[0], 0.5 * scene.box_A[1], 0.5 * scene.box_A[2]};
+  if (scene.carbon.present) {
+    const CarbonFilm& c = scene.carbon;
+    const double vc = carbon_potential_V();
+    add_feature(g, out.atlas, scene.carbon_label, {-half.x, -half.y, c.z_A - 0.5 * c.thickness_A - pix},
+                {half.x, half.y, c.z_A + 0.5 * c.thickness_A + pix}, [&](Vec3 p) {
+                  const double fz = std::clamp((std::min(p.z + 0.5 * pix, c.z_A + 0.5 * c.thickness_A) -
+                                                std::max(p.z - 0.5 * pix, c.z_A - 0.5 * c.thickness_A)) / pix, 0.0, 1.0);
+                  const double fxy = std::clamp(0.5 + (std::hypot(p.x - c.hole_x_A, p.y - c.hole_y_A) - c.hole_radius_A) / pix, 0.0, 1.0);
+                  return std::pair{fz * fxy, fz * fxy * vc};
+                });
+  }
+  for (const Vesicle& v : scene.vesicles) {
+    const double ext = v.max_radius() + v.bilayer_A + pix;
+    add_feature(g, out.atlas, scene.membrane_label, v.centre_A - Vec3{ext, ext, ext}, v.centre_A + Vec3{ext, ext, ext},
+                [&](Vec3 p) {
+                  const double d = v.signed_distance(p);
+                  if (std::abs(d) > 0.5 * v.bilayer_A + pix) return std::pair{0.0, 0.0};
+                  constexpr int kSamples = 8; // average across the voxel along the normal
+                  double f = 0, volts = 0;
+                  for (int s = 0; s < kSamples; ++s) {
+                    const double ds = d + pix * ((s + 0.5) / kSamples - 0.5);
+                    f += bilayer_occupancy(ds, v.bilayer_A);
+                    volts += bilayer_potential_V(ds, v.bilayer_A);
+                  }
+                  return std::pair{f / kSamples, volts / kSamples};
+                });
+  }
+  const double vg = gold_potential_V();
+  for (const Bead& b : scene.beads) {
+    const double ext = b.radius_A + pix;
+    add_feature(g, out.atlas, scene.gold_label, b.centre_A - Vec3{ext, ext, ext}, b.centre_A + Vec3{ext, ext, ext},
+                [&](Vec3 p) {
+                  const double f = std::clamp(0.5 - ((p - b.centre_A).length() - b.radius_A) / pix, 0.0, 1.0);
+                  return std::pair{f, f * vg};
+                });
+  }
+
+  // Ice in the free fraction; labels where a particle dominates above the local ice level.
+  std::vector<int> label_of(scene.particles.size() + 1, 0);
+  for (const PlacedParticle& pp : scene.particles) label_of[pp.instance] = pp.label;
+  const double ice_v = ice_potential_V(mode);
+  for (std::size_t i = 0; i < g.potential.size(); ++i) {
+    const double free = std::max(0.0, 1.0 - double(g.occupancy.data[i]));
+    const double ice_level = ice_v * free;
+    if (scene.ice) g.potential.data[i] += float(ice_level);
+    std::uint32_t& owner = g.owner.data[i];
+    if (owner && g.best.data[i] > ice_level)
+      out.atlas.data[i] = std::uint8_t(label_of[owner]);
+    else
+      owner = 0;
+  }
+  out.potential = std::move(g.potential);
+  out.instances = std::move(g.owner);
+  return out;
+}
+
+} // namespace tomosweep

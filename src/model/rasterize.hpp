@@ -1,0 +1,32 @@
+// Scene -> voxel grids at one pixel size: potential (volts), atlas (class labels), instance map.
+#pragma once
+
+#include "core/volume.hpp"
+#include "model/params.hpp"
+#include "model/scene.hpp"
+#include "model/structure.hpp"
+
+#include <cstdint>
+
+namespace tomosweep {
+
+struct SpecimenVolumes {
+  Volume<float> potential;            ///< electrostatic potential, volts, mean over each voxel (ice included)
+  Volume<std::uint8_t> atlas;         ///< class label per voxel (Scene::classes), 0 = background
+  Volume<std::uint32_t> instances;    ///< PlacedParticle::instance dominating the voxel, 0 = none
+  double ice_thickness_A = 0;         ///< thickness of the ice slab (the box z)
+};
+
+/// Rasterize a scene on a grid of round(box / pixel_size_A) voxels centred on the box (core/conventions.hpp).
+/// Fast mode: each atom weighs (Z + implicit H) x occupancy; weights are coarse-grained into pixel-sized
+/// pseudo-atoms once per structure and spread trilinearly; volts = kVoltA3PerWeight x weight / voxel volume.
+/// Ice (4.5 V at full occupancy) fills what protein, lipid, carbon and gold leave free.
+/// A voxel gets a particle's label and instance when that particle's potential there is the largest of
+/// all particles and exceeds the local ice level (4.5 V x the free fraction); features label the voxels
+/// they fill at least half.
+SpecimenVolumes rasterize(const Scene& scene, const StructureSet& structures, double pixel_size_A, PotentialMode mode);
+
+/// The grid size used by rasterize(): round(box_A[a] / pixel_size_A), at least 1.
+std::array<int, 3> grid_shape(const std::array<double, 3>& box_A, double pixel_size_A);
+
+} // namespace tomosweep

@@ -1,0 +1,220 @@
+#include "model/scene.hpp"
+
+#include "core/conventions.hpp"
+#include "core/errors.hpp"
+#include "core/rng.hpp"
+#include "model/atoms.hpp"
+#include "model/packing.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+namespace tomosweep {
+
+std::string source_stem(const std::string& source) {
+  if (source.rfind("synthetic:", 0) == 0) {
+    std::string kind = source.substr(10);
+    return kind.substr(0, kind.find('?'));
+  }
+  if (source.rfind("pdb:", 0) == 0) return source.substr(4);
+  std::string stem = source.substr(source.find_last_of('/') == std::string::npos ? 0 : source.find_last_of('/') + 1);
+  for (const char* ext : {".gz", ".cif", ".mmcif", ".pdb", ".ent"})
+    if (stem.size() > std::string(ext).size() && stem.ends_with(ext)) stem.resize(stem.size() - std::string(ext).size());
+  return stem;
+}
+
+std::vector<std::string> model_sources(const ModelParams& p) {
+  std::vector<std::string> out;
+  auto add = [&](const std::string& s) {
+    if (!s.empty() && std::find(out.begin(), out.end(), s) == out.end()) out.push_back(s);
+  };
+  for (const Layer& l : p.layers)
+    for (const ParticleSpec& s : l.particles) {
+      add(s.source);
+      if (s.scheme == "cluster") add(s.satellite_source);
+      for (const AssemblyMember& m : s.members) add(m.source);
+    }
+  return out;
+}
+
+std::vector<ClassInfo> scene_classes(const ModelParams& p) {
+  std::vector<ClassInfo> out;
+  auto add = [&](const std::string& name, const std::string& source, const std::string& key) {
+    for (const ClassInfo& c : out) {
+      if (c.name != name) continue;
+      if (c.source != source)
+        fail(key, ": class '", name, "' is used twice, for '", c.source, "' and '", source, "'");
+      return;
+    }
+    out.push_back({int(out.size()) + 1, name, source});
+  };
+  for (std::size_t l = 0; l < p.layers.size(); ++l)
+    for (std::size_t i = 0; i < p.layers[l].particles.size(); ++i) {
+      const ParticleSpec& s = p.layers[l].particles[i];
+      const std::string key = "model.layer[" + std::to_string(l) + "].particles[" + std::to_string(i) + "]";
+      if (s.classes.empty()) add(s.class_name.empty() ? source_stem(s.source) : s.class_name, s.source, key);
+      for (const ClassSplit& c : s.classes) add(c.class_name, s.source, key + ".classes");
+      if (s.scheme == "cluster" && !s.satellite_source.empty())
+        add(source_stem(s.satellite_source), s.satellite_source, key + ".satellite_source");
+      for (const AssemblyMember& m : s.members)
+        add(m.class_name.empty() ? source_stem(m.source) : m.class_name, m.source, key + ".members");
+    }
+  if (p.vesicles.count_max > 0) add("membrane", "feature:vesicles", "model.vesicles");
+  if (p.carbon.enabled) add("carbon", "feature:carbon", "model.carbon");
+  if (p.beads.count > 0) add("gold", "feature:beads", "model.beads");
+  if (out.size() > 255) fail("model: ", out.size(), " classes, but the uint8 atlas holds at most 255");
+  return out;
+}
+
+std::array<std::array<bool, 2>, 3> parse_walls(const std::string& walls) {
+  std::array<std::array<bool, 2>, 3> w{};
+  int sign = 0; // 0 both faces, -1 minus face, +1 plus face
+  for (char c : walls) {
+    if (c == '-' || c == '+') {
+      sign = c == '-' ? -1 : 1;
+      continue;
+    }
+    if (c < 'x' || c > 'z') fail("model.walls: bad value '", walls, "' (expected faces like \"z\", \"xyz\", \"-z\")");
+    const int a = c - 'x';
+    if (sign <= 0) w[a][0] = true;
+    if (sign >= 0) w[a][1] = true;
+    sign = 0;
+  }
+  return w;
+}
+
+FilamentParams filament_preset(const std::string& name) {
+  FilamentParams f;
+  f.preset = name;
+  if (name == "actin") {
+    f.twist_deg = -166.15, f.rise_A = 27.3, f.radius_A = 25;
+  } else if (name == "cofilactin") {
+    f.twist_deg = -162.0, f.rise_A = 24.0, f.radius_A = 25;
+  } else if (name == "microtubule") { // 13 protofilaments of tubulin dimers, 85 A per ring, 3-start stagger
+    f.twist_deg = 0, f.rise_A = 85.0, f.radius_A = 105, f.protofilaments = 13, f.stagger_A = 9.2;
+    f.flexibility_deg = 0.2, f.min_length_A = 1000;
+  } else if (!name.empty()) {
+    fail("unknown filament preset '", name, "' (expected actin, cofilactin, microtubule)");
+  }
+  return f;
+}
+
+void validate_model(const ModelParams& p, const StructureSet& structures) {
+  for (int a = 0; a < 3; ++a)
+    if (!(p.box_A[a] > 0)) fail("model.box_A: expected positive lengths, got ", p.box_A[a]);
+  parse_walls(p.walls);
+  const double min_box = std::min({p.box_A[0], p.box_A[1], p.box_A[2]});
+  auto check_source = [&](const std::string& source, const std::string& key, bool subunit) {
+    auto it = structures.find(source);
+    if (it == structures.end()) fail(key, ": structure '", source, "' was not loaded");
+    validate_structure(it->second);
+    if (subunit) return;
+    const Vec3 c = structure_centre(it->second);
+    double r = 0;
+    for (const Atom& at : it->second.atoms) r = std::max(r, (at.pos_A - c).length());
+    if (2 * r > min_box)
+      fail(key, ": particle '", source, "' (", std::lround(2 * r), " A across) is larger than the box (", min_box, " A)");
+  };
+  for (std::size_t l = 0; l < p.layers.size(); ++l) {
+    const Layer& layer = p.layers[l];
+    const std::string lk = "model.layer[" + std::to_string(l) + "]";
+    if (!(layer.max_density >= 0 && layer.max_density <= 1))
+      fail(lk, ".max_density: expected a number in [0, 1], got ", layer.max_density);
+    for (std::size_t i = 0; i < layer.particles.size(); ++i) {
+      const ParticleSpec& s = layer.particles[i];
+      const std::string key = lk + ".particles[" + std::to_string(i) + "]";
+      check_source(s.source, key, s.scheme == "filament" || s.scheme == "bundle");
+      if (s.scheme == "membrane" && p.vesicles.count_max <= 0)
+        fail(key, ": scheme 'membrane' needs vesicles (model.vesicles.count)");
+      if (s.region != "any" && p.vesicles.count_max <= 0)
+        fail(key, ": region '", s.region, "' needs vesicles (model.vesicles.count)");
+      if (!s.satellite_source.empty()) check_source(s.satellite_source, key + ".satellite_source", false);
+      for (const AssemblyMember& m : s.members) check_source(m.source, key + ".members", false);
+      for (const ClassSplit& c : s.classes) select_atoms(structures.at(s.source), c.selection, key + ".classes." + c.class_name);
+    }
+  }
+  scene_classes(p);
+}
+
+namespace {
+
+void place_features(const ModelParams& p, Rng& rng, CollisionGrid& grid, Scene& scene) {
+  const auto& box = p.box_A;
+  const Vec3 lo{-0.5 * box[0], -0.5 * box[1], -0.5 * box[2]}, hi{0.5 * box[0], 0.5 * box[1], 0.5 * box[2]};
+  if (p.carbon.enabled) { // the hole's edge crosses the field within the middle half of the box
+    CarbonFilm& c = scene.carbon;
+    c.present = true;
+    c.thickness_A = p.carbon.thickness_A;
+    c.z_A = p.carbon.offset_z_A;
+    c.hole_radius_A = p.carbon.hole_radius_A;
+    const double phi = 2 * kPi * rng.uniform();
+    const double d = c.hole_radius_A + rng.uniform(-0.25, 0.25) * std::min(box[0], box[1]);
+    c.hole_x_A = -d * std::cos(phi);
+    c.hole_y_A = -d * std::sin(phi);
+    grid.mark_where([&](Vec3 q) { return std::hypot(q.x - c.hole_x_A, q.y - c.hole_y_A) > c.hole_radius_A - 5; },
+                    false, {lo.x, lo.y, c.z_A - 0.5 * c.thickness_A - 5}, {hi.x, hi.y, c.z_A + 0.5 * c.thickness_A + 5});
+  }
+  const VesicleParams& vp = p.vesicles;
+  const int nves = vp.count_max > 0 ? int(vp.count_min + rng.below(std::max(0, vp.count_max - vp.count_min) + 1)) : 0;
+  for (int k = 0, tries = 0; k < nves && tries < 1000 * std::max(1, nves); ++tries) {
+    Vesicle v;
+    v.radius_A = rng.uniform(vp.radius_min_A, vp.radius_max_A);
+    v.bilayer_A = vp.bilayer_A;
+    v.centre_A = {rng.uniform(lo.x, hi.x), rng.uniform(lo.y, hi.y), rng.uniform(lo.z, hi.z)};
+    for (int a = 0; a < 3; ++a) {
+      v.axes[a] = Vec3{rng.normal(), rng.normal(), rng.normal()}.normalized();
+      v.amp[a] = 0.15 * (1 - vp.sphericity) * rng.uniform(-1, 1);
+    }
+    const double outer = v.max_radius() + 0.5 * v.bilayer_A;
+    if (!grid.inside_walls(v.centre_A, outer)) continue;
+    bool clash = scene.carbon.present && std::abs(v.centre_A.z - scene.carbon.z_A) < outer + 0.5 * scene.carbon.thickness_A;
+    for (const Vesicle& o : scene.vesicles)
+      clash = clash || (o.centre_A - v.centre_A).length() < outer + o.max_radius() + 0.5 * o.bilayer_A + 20;
+    if (clash) continue;
+    scene.vesicles.push_back(v);
+    const Vec3 ext{outer + 10, outer + 10, outer + 10};
+    grid.mark_where([&](Vec3 q) { return std::abs(v.signed_distance(q)) < 0.5 * v.bilayer_A + 9; }, true,
+                    v.centre_A - ext, v.centre_A + ext);
+    ++k;
+  }
+  for (int k = 0, tries = 0; k < p.beads.count && tries < 1000 * p.beads.count; ++tries) {
+    Bead b{{rng.uniform(lo.x, hi.x), rng.uniform(lo.y, hi.y), rng.uniform(lo.z, hi.z)}, p.beads.radius_A};
+    if (!grid.inside_walls(b.centre_A, b.radius_A)) continue;
+    bool clash = false;
+    for (const Vesicle& v : scene.vesicles) clash = clash || std::abs(v.signed_distance(b.centre_A)) < b.radius_A + v.bilayer_A;
+    for (const Bead& o : scene.beads) clash = clash || (o.centre_A - b.centre_A).length() < o.radius_A + b.radius_A + 10;
+    if (scene.carbon.present && std::abs(b.centre_A.z - scene.carbon.z_A) < b.radius_A + 0.5 * scene.carbon.thickness_A &&
+        std::hypot(b.centre_A.x - scene.carbon.hole_x_A, b.centre_A.y - scene.carbon.hole_y_A) > scene.carbon.hole_radius_A - b.radius_A)
+      clash = true;
+    if (clash) continue;
+    scene.beads.push_back(b);
+    const Vec3 ext{b.radius_A + 10, b.radius_A + 10, b.radius_A + 10};
+    grid.mark_where([&](Vec3 q) { return (q - b.centre_A).length() < b.radius_A + 9; }, false, b.centre_A - ext,
+                    b.centre_A + ext);
+    ++k;
+  }
+}
+
+} // namespace
+
+Scene build_scene(const ModelParams& p, const StructureSet& structures, std::uint64_t seed, int replicate) {
+  validate_model(p, structures);
+  Scene scene;
+  scene.box_A = p.box_A;
+  scene.ice = p.ice;
+  scene.classes = scene_classes(p);
+  for (const ClassInfo& c : scene.classes) {
+    if (c.name == "membrane" && c.source == "feature:vesicles") scene.membrane_label = c.label;
+    if (c.name == "carbon" && c.source == "feature:carbon") scene.carbon_label = c.label;
+    if (c.name == "gold" && c.source == "feature:beads") scene.gold_label = c.label;
+  }
+  CollisionGrid grid(p.box_A, parse_walls(p.walls));
+  Rng feature_rng(seed, Purpose::features, std::uint64_t(replicate));
+  place_features(p, feature_rng, grid, scene);
+  Rng rng(seed, Purpose::scene, std::uint64_t(replicate));
+  pack_layers(p, structures, grid, rng, scene);
+  return scene;
+}
+
+} // namespace tomosweep

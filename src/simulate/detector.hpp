@@ -1,0 +1,28 @@
+// Dose, detector and radiation damage laws (formulas in docs/imaging.md).
+#pragma once
+
+#include "core/rng.hpp"
+#include "core/volume.hpp"
+
+namespace tomosweep {
+
+/// Fraction of electrons not inelastically scattered: exp(-S t / (cos(tilt) IMFP)).
+double transmission(double ice_thickness_A, double tilt_rad, double imfp_A, double scatter_factor);
+
+/// Expected counts of an empty pixel: dose (e/A^2) * pixel area * transmission * DQE.
+double flat_counts(double dose_e_per_A2, double pixel_A, double transmission, double dqe);
+
+/// Critical exposure N_e(k) (e/A^2) at frequency k (1/A): 0.245 k^-1.665 + 2.81 at 300 kV (Grant & Grigorieff
+/// 2015), scaled by 0.8 at 200 kV (linear in voltage between, clamped to [0.8, 1]).
+double critical_exposure_e_per_A2(double k_per_A, double voltage_kV);
+
+/// Amplitude left by radiation damage after exposure N: exp(-N / (2 N_e(k))).
+double damage_attenuation(double k_per_A, double exposure_e_per_A2, double voltage_kV);
+
+/// Counting detector MTF sinc(pi f/2) per axis, f = frequency in units of Nyquist (|f| <= 1).
+double sinc_mtf(double fx_nyquist, double fy_nyquist);
+
+/// Replace each pixel of an expected-count image by a Poisson draw from rng (row by row).
+void poisson_counts(Image& expected, Rng& rng);
+
+} // namespace tomosweep

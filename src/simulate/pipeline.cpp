@@ -1,0 +1,172 @@
+#include "simulate/pipeline.hpp"
+
+#include "core/conventions.hpp"
+#include "core/fft.hpp"
+#include "core/rng.hpp"
+#include "simulate/ctf.hpp"
+#include "simulate/detector.hpp"
+#include "simulate/projector.hpp"
+#include "simulate/tilt_scheme.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace tomosweep {
+namespace {
+
+constexpr std::uint64_t kTiltsPerJob = 4096, kEvenHalf = 2048;
+
+// 2 * factor * F^-1[extra . S] without the DC term (extra empty = 1).
+Image filtered_contrast(Spectrum2 s, double factor, const std::vector<float>& extra, double pixel_A) {
+  for (std::size_t i = 0; i < s.data.size(); ++i)
+    s.data[i] *= static_cast<float>(2 * factor * (extra.empty() ? 1.0f : extra[i]));
+  s.data[0] = 0;
+  return fft_inverse(s, pixel_A);
+}
+
+// Real half-plane filter: damage attenuation at exposure N, times the detector MTF if requested.
+std::vector<float> signal_filter(int nx, int ny, double pixel_A, const ImagingParams& p, double exposure, bool mtf) {
+  const bool damage = p.damage && exposure > 0;
+  if (!damage && !mtf) return {};
+  const int nkx = nx / 2 + 1;
+  std::vector<float> f(static_cast<std::size_t>(nkx) * ny);
+  for (int ky = 0; ky < ny; ++ky)
+    for (int kx = 0; kx < nkx; ++kx) {
+      const double fx = static_cast<double>(kx) / nx, fy = static_cast<double>(fft_freq(ky, ny)) / ny; // cycles/pixel
+      double w = 1;
+      if (damage) w *= damage_attenuation(std::hypot(fx, fy) / pixel_A, exposure, p.voltage_kV);
+      if (mtf) w *= sinc_mtf(2 * fx, 2 * fy);
+      f[static_cast<std::size_t>(ky) * nkx + kx] = static_cast<float>(w);
+    }
+  return f;
+}
+
+void check_params(const ImagingParams& p, const Volume<float>& v) {
+  if (v.nx <= 0 || v.ny <= 0 || v.nz <= 0) fail("empty potential volume ", v.nx, " x ", v.ny, " x ", v.nz);
+  if (p.detector_mtf != "none" && p.detector_mtf != "sinc")
+    fail("unknown detector mtf '", p.detector_mtf, "' (expected none or sinc)");
+  if (p.noise_order != "physical" && p.noise_order != "cts")
+    fail("unknown noise order '", p.noise_order, "' (expected physical or cts)");
+  if (!(p.dqe > 0 && p.dqe <= 1)) fail("dqe ", p.dqe, " must be in (0, 1]");
+}
+
+} // namespace
+
+TiltSeries simulate_ideal_series(const Volume<float>& potential_V, const ImagingParams& p, const TiltParams& tilts) {
+  TiltParams t = tilts;
+  t.angle_error_deg = 0;
+  t.dose_weighting = "even";
+  TiltSeries out;
+  out.tilts = plan_tilts(t, 0, 0, 0, 0);
+  out.axis_azimuth_deg = t.axis_azimuth_deg;
+  out.sigma_e_rad_per_V_A = interaction_constant_rad_per_V_A(p.voltage_kV);
+  out.images = project(potential_V, tilt_views(out.tilts, t.axis_azimuth_deg, false), potential_V.nx, potential_V.ny);
+  for (int i = 0; i < out.images.nz; ++i) {
+    out.tilts[i].flat_e_per_pixel = 1;
+    float* img = out.images.slice(i);
+    const std::size_t n = static_cast<std::size_t>(out.images.nx) * out.images.ny;
+    double mean = 0;
+    for (std::size_t j = 0; j < n; ++j) mean += img[j];
+    mean /= static_cast<double>(n);
+    const double s = out.sigma_e_rad_per_V_A;
+    for (std::size_t j = 0; j < n; ++j) img[j] = static_cast<float>(1 - 2 * s * (img[j] - mean));
+  }
+  return out;
+}
+
+TiltSeries simulate_series(const Volume<float>& potential_V, const ImagingParams& p, double ice_thickness_A,
+                           std::uint64_t seed, std::uint64_t job_id) {
+  if (p.ideal) return simulate_ideal_series(potential_V, p, p.tilt);
+  check_params(p, potential_V);
+  const int nx = potential_V.nx, ny = potential_V.ny, nz = potential_V.nz;
+  const double pA = potential_V.voxel_A;
+  TiltSeries out;
+  out.tilts = plan_tilts(p.tilt, p.dose_e_per_A2, p.defocus_um, seed, job_id);
+  out.axis_azimuth_deg = p.tilt.axis_azimuth_deg;
+  const double sigma = out.sigma_e_rad_per_V_A = interaction_constant_rad_per_V_A(p.voltage_kV);
+  const int nt = static_cast<int>(out.tilts.size());
+  if (static_cast<std::uint64_t>(nt) > kEvenHalf) fail("tilt series of ", nt, " tilts exceeds ", kEvenHalf);
+  const std::vector<TiltView> views = tilt_views(out.tilts, p.tilt.axis_azimuth_deg);
+
+  // Projections per depth slab (one slab unless a depth-dependent CTF is asked for).
+  const int slabs = std::clamp(p.ctf_slabs, 1, nz);
+  std::vector<Volume<float>> proj(slabs);
+  std::vector<double> slab_z_A(slabs);
+  for (int s = 0; s < slabs; ++s) {
+    const int z0 = s * nz / slabs, z1 = (s + 1) * nz / slabs;
+    proj[s] = project(potential_V, views, nx, ny, z0, z1);
+    slab_z_A[s] = (0.5 * (z0 + z1 - 1) - 0.5 * (nz - 1)) * pA;
+  }
+
+  const Ctf ctf = Ctf::from(p, pA);
+  const bool mtf = p.detector_mtf == "sinc", cts_order = p.noise_order == "cts";
+  out.images = Volume<float>(nx, ny, nt, pA);
+  if (p.half_series)
+    for (auto& h : out.halves) h = Volume<float>(nx, ny, nt, pA);
+  for (int i = 0; i < nt; ++i) {
+    TiltRecord& r = out.tilts[i];
+    const double tilt = r.actual_angle_deg * kDegToRad;
+    const double exposure = r.cumulative_dose_e_per_A2 + 0.5 * r.dose_e_per_A2;
+    const std::vector<float> filter = signal_filter(nx, ny, pA, p, exposure, mtf && !cts_order);
+    const double defocus_A = r.defocus_um * kAngstromPerMicrometre;
+    const std::uint64_t id = job_id * kTiltsPerJob + static_cast<std::uint64_t>(i);
+
+    Image contrast(nx, ny, pA);
+    for (int s = 0; s < slabs; ++s) {
+      Image phase = stack_image(proj[s], i);
+      for (float& v : phase.data) v = static_cast<float>(sigma * v);
+      if (s == 0 && p.damage && exposure > 0 && p.damage_noise_rad_per_e_A2 > 0) {
+        Rng rng(seed, Purpose::damage, id);
+        const double sd = p.damage_noise_rad_per_e_A2 * exposure;
+        for (float& v : phase.data) v += static_cast<float>(sd * rng.normal());
+      }
+      const Spectrum2 spec = fft_forward(phase);
+      const Image c = cts_order ? filtered_contrast(spec, -1.0, filter, pA)
+                                : ctf_contrast(spec, ctf, defocus_A + slab_z_A[s] / std::cos(tilt),
+                                               p.defocus_gradient ? tilt : 0.0, filter);
+      for (std::size_t j = 0; j < c.data.size(); ++j) contrast.data[j] += c.data[j];
+    }
+
+    const double flat = r.flat_e_per_pixel =
+        flat_counts(r.dose_e_per_A2, pA, transmission(ice_thickness_A, tilt, p.imfp_A, p.scatter_factor), p.dqe);
+    const int parts = p.half_series ? 2 : 1;
+    Image total(nx, ny, pA);
+    for (int h = 0; h < parts; ++h) {
+      Image counts(nx, ny, pA);
+      for (std::size_t j = 0; j < counts.data.size(); ++j)
+        counts.data[j] = static_cast<float>(flat / parts * (1.0 + contrast.data[j]));
+      Rng rng(seed, Purpose::detector, id + (h == 1 ? kEvenHalf : 0));
+      poisson_counts(counts, rng);
+      if (cts_order) {
+        // CTS: count first, then modulate the noisy image's contrast by the CTF (and MTF).
+        const double f = flat / parts;
+        for (float& v : counts.data) v = static_cast<float>(v / f - 1.0);
+        const std::vector<float> mtf_filter = signal_filter(nx, ny, pA, p, 0, mtf);
+        Image c = ctf_contrast(fft_forward(counts), ctf, defocus_A, p.defocus_gradient ? tilt : 0.0, mtf_filter);
+        for (std::size_t j = 0; j < c.data.size(); ++j)
+          counts.data[j] = static_cast<float>(f * (1.0 - 0.5 * c.data[j])); // CTF applied to -c: sign of 2 CTF phi
+      }
+      if (p.half_series) set_stack_image(out.halves[h], i, counts);
+      for (std::size_t j = 0; j < total.data.size(); ++j) total.data[j] += counts.data[j];
+    }
+    set_stack_image(out.images, i, total);
+  }
+  return out;
+}
+
+TiltSeries half_series(const TiltSeries& series, int which) {
+  if (which < 0 || which > 1) fail("half series index ", which, " must be 0 (odd) or 1 (even)");
+  if (series.halves[which].data.empty()) fail("tilt series was simulated without half series");
+  TiltSeries h;
+  h.images = series.halves[which];
+  h.tilts = series.tilts;
+  for (TiltRecord& r : h.tilts) {
+    r.dose_e_per_A2 *= 0.5;
+    r.flat_e_per_pixel *= 0.5;
+  }
+  h.axis_azimuth_deg = series.axis_azimuth_deg;
+  h.sigma_e_rad_per_V_A = series.sigma_e_rad_per_V_A;
+  return h;
+}
+
+} // namespace tomosweep

@@ -1,0 +1,25 @@
+// Forward projection and its exact adjoint (back projection) with IMOD's tilt geometry (core/tilt.hpp).
+// Voxel-driven: each voxel's value times voxel_A is split linearly between the two detector columns
+// around its projected u (bilinearly over four pixels when the axis azimuth is not 0), so projections are
+// line integrals in (volume units) x Angstrom and the image integral equals the volume integral / pixel.
+// back_project() is the exact transpose (gather with the same weights): <P x, y> = <x, P^T y>.
+// Images have the volume's pixel size; their centre is the projection of the volume centre.
+#pragma once
+
+#include "core/tilt.hpp"
+#include "core/volume.hpp"
+
+#include <vector>
+
+namespace tomosweep {
+
+/// Project `volume` along each view onto nu x nv images; returns a stack (nz = views.size()).
+/// Only slices z_begin <= z < z_end take part (z_end < 0: all), at their place in the whole volume.
+Volume<float> project(const Volume<float>& volume, const std::vector<TiltView>& views, int nu, int nv,
+                      int z_begin = 0, int z_end = -1);
+
+/// Adjoint of project(): sum over views of each image gathered at every voxel's projection, times voxel_A.
+Volume<float> back_project(const Volume<float>& stack, const std::vector<TiltView>& views, int nx, int ny, int nz,
+                           double voxel_A);
+
+} // namespace tomosweep

@@ -1,0 +1,134 @@
+#include "simulate/tilt_scheme.hpp"
+
+#include "core/conventions.hpp"
+#include "core/rng.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace tomosweep {
+namespace {
+
+void check_angle(double a) {
+  if (!(std::abs(a) < 90)) fail("tilt angle ", a, " deg is outside (-90, 90)");
+}
+
+int closest(const std::vector<double>& a, double target) {
+  int best = 0;
+  for (int i = 1; i < static_cast<int>(a.size()); ++i)
+    if (std::abs(a[i] - target) < std::abs(a[best] - target)) best = i;
+  return best;
+}
+
+} // namespace
+
+std::vector<double> tilt_angles_deg(const TiltParams& t) {
+  std::vector<double> a = t.angles_deg;
+  if (a.empty()) {
+    if (!(t.step_deg > 0)) fail("tilt step ", t.step_deg, " deg must be positive");
+    if (t.max_deg < t.min_deg) fail("tilt range ", t.min_deg, "..", t.max_deg, " deg is empty");
+    const int n = static_cast<int>(std::floor((t.max_deg - t.min_deg) / t.step_deg + 1e-6)) + 1;
+    for (int i = 0; i < n; ++i) a.push_back(t.min_deg + i * t.step_deg);
+  }
+  for (double v : a) check_angle(v);
+  std::sort(a.begin(), a.end());
+  for (std::size_t i = 1; i < a.size(); ++i)
+    if (a[i] == a[i - 1]) fail("tilt angle ", a[i], " deg appears twice");
+  return a;
+}
+
+std::vector<int> acquisition_order(const TiltParams& t, const std::vector<double>& asc) {
+  const int n = static_cast<int>(asc.size());
+  std::vector<int> order;
+  if (n == 0) return order;
+  if (t.order == "unidirectional") {
+    order.resize(n);
+    std::iota(order.begin(), order.end(), 0);
+  } else if (t.order == "list") {
+    // Acquisition follows the explicit list as written.
+    const std::vector<double>& given = t.angles_deg.empty() ? asc : t.angles_deg;
+    for (double a : given) order.push_back(static_cast<int>(std::lower_bound(asc.begin(), asc.end(), a) - asc.begin()));
+  } else if (t.order == "bidirectional") {
+    const int s = closest(asc, t.start_deg);
+    const bool neg_first = t.first_branch != "positive";
+    auto down = [&] { for (int i = s - (neg_first ? 0 : 1); i >= 0; --i) order.push_back(i); };
+    auto up = [&] { for (int i = s + (neg_first ? 1 : 0); i < n; ++i) order.push_back(i); };
+    if (neg_first) { down(); up(); } else { up(); down(); }
+  } else if (t.order == "dose-symmetric") {
+    // Hagen et al. (2017): start near start_deg, then alternate sides in groups, positive side first;
+    // when one side is exhausted the other continues.
+    if (t.group_size < 1) fail("tilt group size ", t.group_size, " must be at least 1");
+    const int s = closest(asc, t.start_deg);
+    order.push_back(s);
+    int hi = s + 1, lo = s - 1;
+    bool positive = true;
+    while (hi < n || lo >= 0) {
+      for (int g = 0; g < t.group_size; ++g) {
+        if (positive && hi < n) order.push_back(hi++);
+        else if (!positive && lo >= 0) order.push_back(lo--);
+      }
+      positive = !positive;
+    }
+  } else {
+    fail("unknown tilt order '", t.order, "' (expected dose-symmetric, bidirectional, unidirectional or list)");
+  }
+  return order;
+}
+
+std::vector<TiltRecord> plan_tilts(const TiltParams& t, double total_dose_e_per_A2, double defocus_um,
+                                   std::uint64_t seed, std::uint64_t job_id) {
+  const std::vector<double> asc = tilt_angles_deg(t);
+  const int n = static_cast<int>(asc.size());
+  const std::vector<int> order = acquisition_order(t, asc);
+
+  std::vector<double> dose(n);
+  if (t.dose_weighting == "list") {
+    if (static_cast<int>(t.doses_e_per_A2.size()) != n)
+      fail("per-tilt dose list has ", t.doses_e_per_A2.size(), " values for ", n, " tilts");
+    // Doses follow the explicit angle list as written, else ascending angles.
+    for (int j = 0; j < n; ++j) {
+      const double d = t.doses_e_per_A2[j];
+      if (!(d >= 0)) fail("per-tilt dose ", d, " e/A^2 is negative");
+      const int i = t.angles_deg.empty()
+                        ? j
+                        : static_cast<int>(std::lower_bound(asc.begin(), asc.end(), t.angles_deg[j]) - asc.begin());
+      dose[i] = d;
+    }
+  } else if (t.dose_weighting == "even" || t.dose_weighting == "cos") {
+    if (!(total_dose_e_per_A2 >= 0)) fail("total dose ", total_dose_e_per_A2, " e/A^2 is negative");
+    double sum = 0;
+    for (int i = 0; i < n; ++i) sum += dose[i] = t.dose_weighting == "cos" ? 1.0 / std::cos(asc[i] * kDegToRad) : 1.0;
+    for (double& d : dose) d *= total_dose_e_per_A2 / sum;
+  } else {
+    fail("unknown dose weighting '", t.dose_weighting, "' (expected even, cos or list)");
+  }
+
+  std::vector<TiltRecord> rec(n);
+  Rng rng(seed, Purpose::tilt_error, job_id);
+  for (int i = 0; i < n; ++i) {
+    rec[i].angle_deg = asc[i];
+    const double err = t.angle_error_deg > 0 ? t.angle_error_deg * rng.normal() : 0.0;
+    rec[i].actual_angle_deg = asc[i] + err;
+    rec[i].dose_e_per_A2 = dose[i];
+    rec[i].defocus_um = defocus_um;
+  }
+  double cumulative = 0;
+  for (int k = 0; k < n; ++k) {
+    TiltRecord& r = rec[order[k]];
+    r.acquisition_index = k;
+    r.cumulative_dose_e_per_A2 = cumulative;
+    cumulative += r.dose_e_per_A2;
+  }
+  return rec;
+}
+
+std::vector<TiltView> tilt_views(const std::vector<TiltRecord>& tilts, double axis_azimuth_deg, bool actual) {
+  std::vector<TiltView> v;
+  v.reserve(tilts.size());
+  for (const TiltRecord& r : tilts)
+    v.push_back({(actual ? r.actual_angle_deg : r.angle_deg) * kDegToRad, axis_azimuth_deg * kDegToRad});
+  return v;
+}
+
+} // namespace tomosweep

@@ -1,0 +1,119 @@
+#include "sweep/coordinator.hpp"
+
+#include <boost/mpi/communicator.hpp>
+#include <boost/mpi/status.hpp>
+#include <chrono>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+namespace tomosweep {
+namespace {
+
+constexpr int kTagRequest = 1; // worker -> 0: {finished index or -1, ok}
+constexpr int kTagJob = 2;     // 0 -> worker: index
+constexpr int kTagStop = 3;    // 0 -> worker: no more jobs
+
+/// Job queue and counters shared by rank 0's coordinator thread and its working main thread.
+class Queue {
+public:
+  Queue(const std::vector<std::size_t>& order, const ProgressFunction& progress)
+      : order_(order), progress_(progress) {}
+  bool next(std::size_t& index) {
+    std::lock_guard lock(mutex_);
+    if (next_ == order_.size()) return false;
+    index = order_[next_++];
+    return true;
+  }
+  void finished(bool ok) {
+    std::lock_guard lock(mutex_);
+    ++done_;
+    if (!ok) ++failed_;
+    if (progress_) progress_(done_, failed_);
+  }
+  std::size_t done() const { return done_; }
+  std::size_t failed() const { return failed_; }
+
+private:
+  const std::vector<std::size_t>& order_;
+  const ProgressFunction& progress_;
+  std::mutex mutex_;
+  std::size_t next_ = 0, done_ = 0, failed_ = 0;
+};
+
+bool run_one(const MpiSession& mpi, const WorkFunction& work, std::size_t index) {
+  try {
+    return work(index);
+  } catch (const std::exception& e) {
+    mpi.abort(e.what());
+  }
+}
+
+/// Rank 0's coordinator thread: answers requests until every worker has been told to stop.
+void serve(boost::mpi::communicator world, Queue& queue) {
+  int active = world.size() - 1;
+  while (active > 0) {
+    auto st = world.iprobe(boost::mpi::any_source, kTagRequest);
+    if (!st) {
+      // Polling with a short sleep instead of a blocking receive, which in Open MPI spins on a core.
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+      continue;
+    }
+    int msg[2];
+    world.recv(st->source(), kTagRequest, msg, 2);
+    if (msg[0] >= 0) queue.finished(msg[1] != 0);
+    std::size_t index = 0;
+    if (queue.next(index)) {
+      const long long i = static_cast<long long>(index);
+      world.send(st->source(), kTagJob, i);
+    } else {
+      world.send(st->source(), kTagStop);
+      --active;
+    }
+  }
+}
+
+} // namespace
+
+CoordinatorStats run_distributed(const MpiSession& mpi, const std::vector<std::size_t>& order,
+                                 const WorkFunction& work, const ProgressFunction& progress) {
+  const auto t0 = std::chrono::steady_clock::now();
+  CoordinatorStats stats;
+  boost::mpi::communicator world;
+  if (mpi.rank() == 0) {
+    Queue queue(order, progress);
+    std::thread coordinator;
+    if (mpi.size() > 1) coordinator = std::thread(serve, world, std::ref(queue));
+    std::size_t index = 0;
+    while (queue.next(index)) {
+      const bool ok = run_one(mpi, work, index);
+      ++stats.local;
+      queue.finished(ok);
+    }
+    if (coordinator.joinable()) coordinator.join();
+    stats.done = queue.done();
+    stats.failed = queue.failed();
+  } else {
+    int msg[2] = {-1, 1};
+    for (;;) {
+      world.send(0, kTagRequest, msg, 2);
+      long long index = 0;
+      boost::mpi::status st = world.probe(0, boost::mpi::any_tag);
+      if (st.tag() == kTagStop) {
+        world.recv(0, kTagStop);
+        break;
+      }
+      world.recv(0, kTagJob, index);
+      const bool ok = run_one(mpi, work, static_cast<std::size_t>(index));
+      ++stats.local;
+      ++stats.done;
+      if (!ok) ++stats.failed;
+      msg[0] = static_cast<int>(index);
+      msg[1] = ok ? 1 : 0;
+    }
+  }
+  stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return stats;
+}
+
+} // namespace tomosweep

@@ -1,0 +1,33 @@
+// Dynamic job distribution: rank 0 hands out jobs one at a time to whichever rank asks, and works on
+// jobs itself in between (its coordinator runs in a thread that polls for requests), so 2 ranks on 2
+// cores do twice the work of one. Jobs differ in cost (pixel size changes a volume cubically), which
+// is why the distribution is dynamic and why `order` should put the expensive jobs first.
+#pragma once
+
+#include "sweep/mpi_session.hpp"
+
+#include <cstddef>
+#include <functional>
+#include <vector>
+
+namespace tomosweep {
+
+/// Runs one job (an index into the caller's job list); returns false if the job failed (its failure
+/// is recorded by the function itself). An exception means the rank cannot go on: the run is aborted.
+using WorkFunction = std::function<bool(std::size_t index)>;
+
+/// Called on rank 0 after each finished job with the counts so far.
+using ProgressFunction = std::function<void(std::size_t done, std::size_t failed)>;
+
+struct CoordinatorStats {
+  std::size_t done = 0;     ///< jobs finished (rank 0: all ranks; others: their own)
+  std::size_t failed = 0;
+  std::size_t local = 0;    ///< jobs run on this rank
+  double seconds = 0;       ///< wall time of the distribution phase
+};
+
+/// Collective: every rank calls it; only rank 0's `order` is used. Returns when every job is done.
+CoordinatorStats run_distributed(const MpiSession& mpi, const std::vector<std::size_t>& order,
+                                 const WorkFunction& work, const ProgressFunction& progress = {});
+
+} // namespace tomosweep

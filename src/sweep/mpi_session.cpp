@@ -1,0 +1,62 @@
+#include "sweep/mpi_session.hpp"
+
+#include <boost/mpi/collectives.hpp>
+#include <boost/mpi/communicator.hpp>
+#include <boost/mpi/environment.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <optional>
+
+namespace tomosweep {
+
+struct MpiSession::Impl {
+  std::optional<boost::mpi::environment> env;
+  boost::mpi::communicator world;
+};
+
+MpiSession::MpiSession() : impl_(std::make_unique<Impl>()) {
+  if (!boost::mpi::environment::initialized())
+    impl_->env.emplace(boost::mpi::threading::serialized, /*abort_on_exception=*/false);
+  impl_->world = boost::mpi::communicator();
+  rank_ = impl_->world.rank();
+  size_ = impl_->world.size();
+}
+
+MpiSession::~MpiSession() = default;
+
+void MpiSession::barrier() const { impl_->world.barrier(); }
+
+std::string MpiSession::broadcast(const std::string& text, int root) const {
+  std::string out = text;
+  boost::mpi::broadcast(impl_->world, out, root);
+  return out;
+}
+
+bool MpiSession::all_ok(bool ok) const {
+  return boost::mpi::all_reduce(impl_->world, ok ? 1 : 0, boost::mpi::minimum<int>()) == 1;
+}
+
+void MpiSession::abort(const std::string& message) const {
+  std::fprintf(stderr, "tomosweep: error: %s (rank %d)\n", message.c_str(), rank_);
+  std::fflush(stderr);
+  impl_->world.abort(1);
+  std::abort(); // not reached
+}
+
+std::string launcher_size_problem(int world_size, const EnvGetter& env) {
+  for (const char* var : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "SLURM_STEP_NUM_TASKS"}) {
+    const char* v = env(var);
+    if (!v || !*v) continue;
+    char* end = nullptr;
+    const long n = std::strtol(v, &end, 10);
+    if (*end != '\0' || n <= 0) return std::string("cannot read launcher task count ") + var + "='" + v + "'";
+    if (n == world_size) return {};
+    return "the launcher started " + std::to_string(n) + " tasks (" + var + "=" + v + ") but mpi sees " +
+           std::to_string(world_size) + (world_size == 1 ? " rank" : " ranks") +
+           ": tomosweep was started without mpi support in the launcher (with srun use --mpi=pmix, or use mpirun)";
+  }
+  return {};
+}
+
+} // namespace tomosweep

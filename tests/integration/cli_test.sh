@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# End-to-end checks of the tomosweep executable as a user meets it: a job from a PDB file written here,
+# MRC outputs that mrcfile-validate accepts, and one-line errors with a non-zero exit for bad input.
+# usage: cli_test.sh TOMOSWEEP_EXECUTABLE
+set -u
+exe=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+pass=0
+check() { # check NAME COMMAND... : the command must succeed
+  local name=$1; shift
+  if "$@" >"$tmp/out" 2>"$tmp/err"; then pass=$((pass + 1)); else
+    echo "FAIL $name: $(cat "$tmp/err" | head -5)"; failures=$((failures + 1)); fi
+}
+expect_error() { # expect_error NAME EXPECTED_STDERR COMMAND... : exit 1 and exactly this stderr
+  local name=$1 expected=$2; shift 2
+  "$@" >"$tmp/out" 2>"$tmp/err"
+  local rc=$?
+  if [ $rc -eq 1 ] && [ "$(cat "$tmp/err")" = "$expected" ]; then pass=$((pass + 1)); else
+    echo "FAIL $name: rc=$rc"; echo "  expected: $expected"; echo "  got:      $(cat "$tmp/err")"
+    failures=$((failures + 1)); fi
+}
+
+# A tiny PDB file: a short helix-like chain of glycines, enough for a particle.
+python3 - "$tmp/tiny.pdb" <<'PY'
+import math, sys
+lines = []
+n = 0
+for i in range(40):
+    for name, el, r, dz in (("N", "N", 2.3, 0.0), ("CA", "C", 2.3, 0.5), ("C", "C", 2.3, 1.0), ("O", "O", 3.5, 1.0)):
+        n += 1
+        t = i * 100 / 180 * math.pi
+        x, y, z = r * math.cos(t) + 10 * (i % 4), r * math.sin(t) + 8 * (i // 10), 1.5 * (i % 10) + dz
+        lines.append("ATOM  %5d  %-3s GLY A%4d    %8.3f%8.3f%8.3f  1.00 20.00          %2s" % (n, name, i + 1, x, y, z, el))
+open(sys.argv[1], "w").write("\n".join(lines) + "\nEND\n")
+PY
+
+cat > "$tmp/job.toml" <<'TOML'
+[run]
+seed = 5
+[model]
+box_A = [400, 300, 160]
+pixel_size_A = 8.0
+[[model.layer]]
+max_density = 0.1
+particles = [ { source = "tiny.pdb", class = "tiny" },
+              { source = "synthetic:globular?mass_kDa=200", class = "blob" } ]
+[imaging]
+tilt = { min_deg = -45, max_deg = 45, step_deg = 15 }
+[prior]
+tilt = { min_deg = -89, max_deg = 89, step_deg = 8 }
+TOML
+
+check simulate "$exe" simulate "$tmp/job.toml" --out "$tmp/out1"
+for f in model tilt_series tomogram prior atlas instances; do
+  check "exists $f.mrc" test -s "$tmp/out1/$f.mrc"
+done
+check "tilt angles" test -s "$tmp/out1/tilt_series.tlt"
+check "particles.star" test -s "$tmp/out1/particles.star"
+if command -v mrcfile-validate >/dev/null; then
+  for f in "$tmp"/out1/*.mrc; do check "mrcfile-validate $(basename "$f")" mrcfile-validate "$f"; done
+fi
+check rerun "$exe" simulate "$tmp/job.toml" --out "$tmp/out2"
+for f in model tilt_series tomogram prior atlas instances; do
+  check "byte-identical rerun $f" cmp "$tmp/out1/$f.mrc" "$tmp/out2/$f.mrc"
+done
+check structure "$exe" structure "$tmp/tiny.pdb" --pixel-size 8
+check "structure counts atoms" grep -q "atoms         160" "$tmp/out"
+check help "$exe" --help
+
+expect_error "missing sweep file" \
+  "tomosweep: error: cannot read '$tmp/none.toml': No such file or directory" \
+  "$exe" simulate "$tmp/none.toml" --out "$tmp/x"
+printf '[model]\nbox_A = [400, 300, 160]\npixel_size = 8\n' > "$tmp/bad.toml"
+expect_error "unknown key" "tomosweep: error: $tmp/bad.toml:3:1: unknown key 'model.pixel_size'" \
+  "$exe" check "$tmp/bad.toml"
+sed 's/tiny.pdb/missing.pdb/' "$tmp/job.toml" > "$tmp/missing.toml"
+expect_error "missing structure" \
+  "tomosweep: error: cannot read '$tmp/missing.pdb': No such file or directory" \
+  "$exe" simulate "$tmp/missing.toml" --out "$tmp/x"
+expect_error "unknown option" \
+  "tomosweep: error: simulate: unrecognised option '--bogus' (usage: tomosweep simulate SWEEP.toml --out DIR [--replicate R])" \
+  "$exe" simulate "$tmp/job.toml" --out "$tmp/x" --bogus
+
+echo "$pass passed, $failures failed"
+[ "$failures" -eq 0 ]

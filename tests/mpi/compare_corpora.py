@@ -1,0 +1,67 @@
+#!/usr/bin/python3
+"""Corpora must hold identical datasets (names, dtypes, shapes, chunking, filters, bytes).
+
+usage: compare_corpora.py A.h5 B.h5 [C.h5 ...] [--failed-job ID]
+With --failed-job, also checks that job ID is recorded as failed with its message and every other job is ok.
+"""
+import sys
+
+import h5py
+import numpy as np
+
+
+def datasets(f):
+    out = {}
+    f.visititems(lambda name, obj: out.__setitem__(name, obj) if isinstance(obj, h5py.Dataset) else None)
+    return out
+
+
+def same(a, b):
+    if a.dtype != b.dtype or a.shape != b.shape or a.chunks != b.chunks or a.compression != b.compression:
+        return False
+    x, y = a[()], b[()]
+    if x.dtype.kind == "f":
+        return x.tobytes() == y.tobytes()
+    if x.dtype.names:  # compound with variable-length strings: compare field by field
+        return all(np.array_equal(x[n], y[n]) for n in x.dtype.names)
+    return np.array_equal(x, y)
+
+
+def main():
+    args = sys.argv[1:]
+    failed_job = None
+    if "--failed-job" in args:
+        i = args.index("--failed-job")
+        failed_job = int(args[i + 1])
+        del args[i : i + 2]
+    ref = h5py.File(args[0], "r")
+    ref_sets = datasets(ref)
+    errors = []
+    for other_path in args[1:]:
+        other = h5py.File(other_path, "r")
+        other_sets = datasets(other)
+        if set(ref_sets) != set(other_sets):
+            errors.append(f"{other_path}: datasets differ: {sorted(set(ref_sets) ^ set(other_sets))}")
+        for name in sorted(set(ref_sets) & set(other_sets)):
+            if not same(ref_sets[name], other_sets[name]):
+                errors.append(f"{other_path}: dataset {name} differs from {args[0]}")
+    if failed_job is not None:
+        table = ref["job_table"][()]
+        for row in table:
+            status = row["status"].decode() if isinstance(row["status"], bytes) else row["status"]
+            if int(row["job_id"]) == failed_job:
+                err = row["error"].decode() if isinstance(row["error"], bytes) else row["error"]
+                if status != "failed" or f"fake job {failed_job} failed on purpose" not in err:
+                    errors.append(f"job {failed_job}: status {status!r}, error {err!r}")
+            elif status != "ok":
+                errors.append(f"job {row['job_id']}: status {status!r}")
+        if "tomogram" in ref[f"jobs/{failed_job}"]:
+            errors.append(f"failed job {failed_job} has a tomogram")
+    print(f"compared {len(ref_sets)} datasets of {len(args)} corpora")
+    for e in errors:
+        print("error:", e)
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+// One job end to end: shapes, determinism, and the scene shared across imaging conditions.
+#include "job/job.hpp"
+#include "model/synthetic.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+using namespace tomosweep;
+
+namespace {
+
+JobConfig small_config() {
+  JobConfig c;
+  c.run.seed = 11;
+  c.run.replicates = 2;
+  c.model.box_A = {600, 500, 200};
+  c.model.pixel_size_A = 10;
+  Layer layer;
+  layer.max_density = 0.15;
+  layer.particles.push_back({.source = "synthetic:globular?mass_kDa=300", .class_name = "complex"});
+  c.model.layers.push_back(layer);
+  c.imaging.tilt.min_deg = -60;
+  c.imaging.tilt.max_deg = 60;
+  c.imaging.tilt.step_deg = 10;
+  c.prior.tilt.step_deg = 6;
+  return c;
+}
+
+StructureSet structures_for(const JobConfig& c) {
+  StructureSet s;
+  for (const Layer& l : c.model.layers)
+    for (const ParticleSpec& p : l.particles) s.emplace(p.source, make_synthetic(p.source));
+  return s;
+}
+
+} // namespace
+
+TEST(job, outputs_share_the_model_grid) {
+  const JobConfig c = small_config();
+  const JobResult r = run_job(c, structures_for(c), 0, 0);
+  EXPECT_EQ(r.potential.nx, 60);
+  EXPECT_EQ(r.potential.ny, 50);
+  EXPECT_EQ(r.potential.nz, 20);
+  EXPECT_TRUE(r.tomogram.same_shape(r.potential));
+  EXPECT_TRUE(r.prior.same_shape(r.potential));
+  EXPECT_TRUE(r.atlas.same_shape(r.potential));
+  EXPECT_TRUE(r.instances.same_shape(r.potential));
+  EXPECT_EQ(r.series.tilts.size(), 13u);
+  EXPECT_EQ(r.series.images.nz, 13);
+  EXPECT_EQ(r.prior_series.tilts.size(), 30u); // -89..85 step 6 stays inside [-89, 89]
+  ASSERT_FALSE(r.particles.empty());
+  ASSERT_EQ(r.classes.size(), 1u);
+  EXPECT_EQ(r.classes[0].label, 1);
+  EXPECT_EQ(r.classes[0].name, "complex");
+  for (float v : r.tomogram.data) ASSERT_TRUE(std::isfinite(v));
+  for (float v : r.prior.data) ASSERT_TRUE(std::isfinite(v));
+  std::size_t labelled = 0;
+  for (auto a : r.atlas.data) labelled += a == 1;
+  EXPECT_GT(labelled, 0u);
+}
+
+TEST(job, reruns_are_byte_identical) {
+  const JobConfig c = small_config();
+  const StructureSet s = structures_for(c);
+  const JobResult a = run_job(c, s, 3, 1), b = run_job(c, s, 3, 1);
+  EXPECT_EQ(a.series.images.data, b.series.images.data);
+  EXPECT_EQ(a.tomogram.data, b.tomogram.data);
+  EXPECT_EQ(a.prior.data, b.prior.data);
+  EXPECT_EQ(a.atlas.data, b.atlas.data);
+  EXPECT_EQ(a.instances.data, b.instances.data);
+}
+
+TEST(job, imaging_conditions_of_one_replicate_image_the_same_scene) {
+  JobConfig c = small_config();
+  const StructureSet s = structures_for(c);
+  const JobResult a = run_job(c, s, 0, 1);
+  c.imaging.defocus_um = 2;
+  c.imaging.dose_e_per_A2 = 40;
+  const JobResult b = run_job(c, s, 1, 1);
+  EXPECT_EQ(a.atlas.data, b.atlas.data);
+  EXPECT_EQ(a.potential.data, b.potential.data);
+  EXPECT_EQ(a.prior.data, b.prior.data);
+  EXPECT_NE(a.series.images.data, b.series.images.data);
+  // Another replicate is another specimen.
+  const JobResult other = run_job(c, s, 2, 0);
+  EXPECT_NE(other.atlas.data, a.atlas.data);
+}
+
+TEST(job, noise_depends_on_the_job_id) {
+  const JobConfig c = small_config();
+  const StructureSet s = structures_for(c);
+  const JobResult a = run_job(c, s, 0, 0), b = run_job(c, s, 1, 0);
+  EXPECT_NE(a.series.images.data, b.series.images.data);
+}
+
+TEST(job, stages_are_timed_in_order) {
+  const JobConfig c = small_config();
+  std::vector<std::string> seen;
+  const JobResult r = run_job(c, structures_for(c), 0, 0, [&](const std::string& st) { seen.push_back(st); });
+  const std::vector<std::string> expected{"scene", "rasterize", "tilt series", "tomogram", "prior series", "prior"};
+  EXPECT_EQ(seen, expected);
+  ASSERT_EQ(r.timings.size(), expected.size());
+  for (const StageTiming& t : r.timings) EXPECT_GE(t.seconds, 0);
+}

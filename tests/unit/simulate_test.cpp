@@ -1,0 +1,454 @@
+// Microscope simulation: tilt schemes, projector, CTF, dose/detector, damage, pipeline.
+#include "core/conventions.hpp"
+#include "core/fft.hpp"
+#include "core/rng.hpp"
+#include "simulate/ctf.hpp"
+#include "simulate/detector.hpp"
+#include "simulate/pipeline.hpp"
+#include "simulate/projector.hpp"
+#include "simulate/tilt_scheme.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <numeric>
+
+using namespace tomosweep;
+
+namespace {
+
+Volume<float> random_volume(int nx, int ny, int nz, std::uint64_t id, double voxel_A = 1.0) {
+  Volume<float> v(nx, ny, nz, voxel_A);
+  Rng rng(1, Purpose::test, id);
+  for (float& x : v.data) x = static_cast<float>(rng.uniform(-1, 1));
+  return v;
+}
+
+double dot(const std::vector<float>& a, const std::vector<float>& b) {
+  double s = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) s += static_cast<double>(a[i]) * b[i];
+  return s;
+}
+
+std::vector<int> order_of(const TiltParams& t) { return acquisition_order(t, tilt_angles_deg(t)); }
+
+// Centroid (column, row) of one image of a stack.
+std::pair<double, double> centroid(const Volume<float>& s, int i) {
+  double sx = 0, sy = 0, sw = 0;
+  for (int y = 0; y < s.ny; ++y)
+    for (int x = 0; x < s.nx; ++x) {
+      const double w = s(x, y, i);
+      sx += w * x, sy += w * y, sw += w;
+    }
+  return {sx / sw, sy / sw};
+}
+
+ImagingParams quiet_params() {
+  ImagingParams p;
+  p.damage = false;
+  p.tilt.angles_deg = {0};
+  p.tilt.order = "list";
+  return p;
+}
+
+} // namespace
+
+TEST(tilt_scheme, range_is_inclusive_and_ascending) {
+  TiltParams t;
+  const std::vector<double> a = tilt_angles_deg(t);
+  ASSERT_EQ(a.size(), 61u);
+  EXPECT_DOUBLE_EQ(a.front(), -60);
+  EXPECT_DOUBLE_EQ(a.back(), 60);
+  t.min_deg = -89, t.max_deg = 89, t.step_deg = 1;
+  EXPECT_EQ(tilt_angles_deg(t).size(), 179u);
+}
+
+TEST(tilt_scheme, dose_symmetric_order_alternates_from_zero) {
+  TiltParams t{.min_deg = -6, .max_deg = 6, .step_deg = 2};
+  // ascending: -6 -4 -2 0 2 4 6 -> indices 0..6; Hagen: 0, +2, -2, +4, -4, +6, -6
+  EXPECT_EQ(order_of(t), (std::vector<int>{3, 4, 2, 5, 1, 6, 0}));
+  t.group_size = 2; // 0, +2, +4, -2, -4, +6, -6
+  EXPECT_EQ(order_of(t), (std::vector<int>{3, 4, 5, 2, 1, 6, 0}));
+  t.group_size = 1;
+  t.min_deg = -2; // uneven ranges: the longer side continues alone
+  EXPECT_EQ(order_of(t), (std::vector<int>{1, 2, 0, 3, 4}));
+}
+
+TEST(tilt_scheme, bidirectional_unidirectional_and_list_orders) {
+  TiltParams t{.min_deg = -4, .max_deg = 4, .step_deg = 2, .order = "bidirectional"};
+  EXPECT_EQ(order_of(t), (std::vector<int>{2, 1, 0, 3, 4}));
+  t.first_branch = "positive";
+  EXPECT_EQ(order_of(t), (std::vector<int>{2, 3, 4, 1, 0}));
+  t.start_deg = -2;
+  t.first_branch = "negative";
+  EXPECT_EQ(order_of(t), (std::vector<int>{1, 0, 2, 3, 4}));
+  t.order = "unidirectional";
+  EXPECT_EQ(order_of(t), (std::vector<int>{0, 1, 2, 3, 4}));
+  t.order = "list";
+  t.angles_deg = {10, -20, 0};
+  EXPECT_EQ(order_of(t), (std::vector<int>{2, 0, 1}));
+  t.angles_deg = {0}; // a single micrograph
+  EXPECT_EQ(order_of(t), (std::vector<int>{0}));
+}
+
+TEST(tilt_scheme, cumulative_dose_follows_acquisition_order) {
+  TiltParams t{.min_deg = -6, .max_deg = 6, .step_deg = 2};
+  const auto r = plan_tilts(t, 70, 3, 1, 0);
+  ASSERT_EQ(r.size(), 7u);
+  std::vector<const TiltRecord*> by_acq(7);
+  for (const auto& x : r) by_acq[x.acquisition_index] = &x;
+  double cum = 0;
+  for (const TiltRecord* x : by_acq) {
+    EXPECT_NEAR(x->cumulative_dose_e_per_A2, cum, 1e-12);
+    EXPECT_NEAR(x->dose_e_per_A2, 10, 1e-12);
+    EXPECT_DOUBLE_EQ(x->defocus_um, 3);
+    cum += x->dose_e_per_A2;
+  }
+  EXPECT_DOUBLE_EQ(by_acq[0]->angle_deg, 0);
+  EXPECT_DOUBLE_EQ(by_acq[1]->angle_deg, 2);
+  EXPECT_DOUBLE_EQ(by_acq[2]->angle_deg, -2);
+}
+
+TEST(tilt_scheme, per_tilt_dose_list_and_cos_weighting) {
+  TiltParams t{.angles_deg = {30, -30, 0}, .order = "list"};
+  t.dose_weighting = "list";
+  t.doses_e_per_A2 = {5, 7, 1}; // for 30, -30, 0 as written
+  const auto r = plan_tilts(t, 0, 5, 1, 0);
+  EXPECT_DOUBLE_EQ(r[0].dose_e_per_A2, 7);  // -30
+  EXPECT_DOUBLE_EQ(r[1].dose_e_per_A2, 1);  // 0
+  EXPECT_DOUBLE_EQ(r[2].dose_e_per_A2, 5);  // 30
+  EXPECT_DOUBLE_EQ(r[2].cumulative_dose_e_per_A2, 0);
+  EXPECT_DOUBLE_EQ(r[0].cumulative_dose_e_per_A2, 5);
+  EXPECT_DOUBLE_EQ(r[1].cumulative_dose_e_per_A2, 12);
+  t.doses_e_per_A2 = {1, 2};
+  EXPECT_THROW(plan_tilts(t, 0, 5, 1, 0), Error);
+  TiltParams c{.angles_deg = {0, 60}, .order = "list"};
+  c.dose_weighting = "cos";
+  const auto rc = plan_tilts(c, 30, 5, 1, 0);
+  EXPECT_NEAR(rc[0].dose_e_per_A2, 10, 1e-9);
+  EXPECT_NEAR(rc[1].dose_e_per_A2, 20, 1e-9);
+}
+
+TEST(tilt_scheme, angle_errors_are_seeded) {
+  TiltParams t;
+  t.angle_error_deg = 0.5;
+  const auto a = plan_tilts(t, 100, 5, 7, 3), b = plan_tilts(t, 100, 5, 7, 3), c = plan_tilts(t, 100, 5, 7, 4);
+  double sum2 = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].actual_angle_deg, b[i].actual_angle_deg);
+    sum2 += std::pow(a[i].actual_angle_deg - a[i].angle_deg, 2);
+  }
+  EXPECT_NE(a[5].actual_angle_deg, c[5].actual_angle_deg);
+  EXPECT_NEAR(std::sqrt(sum2 / a.size()), 0.5, 0.2);
+}
+
+TEST(tilt_scheme, bad_schemes_fail_with_message) {
+  TiltParams t{.min_deg = -89, .max_deg = 90, .step_deg = 1};
+  try {
+    tilt_angles_deg(t);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "tilt angle 90 deg is outside (-90, 90)");
+  }
+  TiltParams u{.order = "spiral"};
+  EXPECT_THROW(order_of(u), Error);
+}
+
+TEST(projector, forward_and_back_projection_are_adjoint) {
+  const Volume<float> x = random_volume(23, 17, 9, 1, 2.5);
+  std::vector<TiltView> views;
+  for (double t : {-61.0, -13.0, 0.0, 29.0, 75.0}) views.push_back({t * kDegToRad, 0});
+  views.push_back({40 * kDegToRad, 30 * kDegToRad}); // general (azimuth) path
+  views.push_back({-20 * kDegToRad, -95 * kDegToRad});
+  const int nu = 25, nv = 17;
+  const Volume<float> px = project(x, views, nu, nv);
+  Volume<float> y = random_volume(nu, nv, static_cast<int>(views.size()), 2);
+  const Volume<float> pty = back_project(y, views, x.nx, x.ny, x.nz, x.voxel_A);
+  const double a = dot(px.data, y.data), b = dot(x.data, pty.data);
+  EXPECT_NEAR(a, b, 1e-5 * std::abs(a));
+}
+
+TEST(projector, projection_conserves_the_integral) {
+  Volume<float> v(32, 20, 8, 3.0);
+  for (int z = 2; z < 6; ++z)
+    for (int y = 5; y < 15; ++y)
+      for (int x = 10; x < 22; ++x) v(x, y, z) = 1.5f;
+  const double total = std::accumulate(v.data.begin(), v.data.end(), 0.0);
+  const Volume<float> s = project(v, {{0.3, 0}, {-0.9, 0}, {0.5, 0.7}}, 32, 20);
+  for (int i = 0; i < 3; ++i) {
+    const double sum = std::accumulate(s.slice(i), s.slice(i) + 32 * 20, 0.0);
+    EXPECT_NEAR(sum, total * 3.0, 1e-4 * total * 3.0) << i;
+  }
+}
+
+TEST(projector, tilt_sign_and_azimuth_follow_imod_geometry) {
+  // One voxel at x = +6, y = -3, z = +4 voxels from the centre of an odd box.
+  Volume<float> v(21, 21, 11, 1.0);
+  v(10 + 6, 10 - 3, 5 + 4) = 1;
+  const double t = 30 * kDegToRad;
+  const Volume<float> s = project(v, {{t, 0}, {-t, 0}, {t, 90 * kDegToRad}}, 21, 21);
+  auto [u0, v0] = centroid(s, 0);
+  EXPECT_NEAR(u0 - 10, 6 * std::cos(t) - 4 * std::sin(t), 1e-5); // x' = x cos t - z sin t
+  EXPECT_NEAR(v0 - 10, -3, 1e-5);
+  auto [u1, v1] = centroid(s, 1);
+  EXPECT_NEAR(u1 - 10, 6 * std::cos(t) + 4 * std::sin(t), 1e-5);
+  // Azimuth 90 deg: axis along -x, u0 = y, v = -x.
+  auto [u2, v2] = centroid(s, 2);
+  EXPECT_NEAR(u2 - 10, -3 * std::cos(t) - 4 * std::sin(t), 1e-5);
+  EXPECT_NEAR(v2 - 10, -6, 1e-5);
+}
+
+TEST(projector, fast_and_general_paths_agree) {
+  const Volume<float> x = random_volume(19, 13, 7, 3);
+  const Volume<float> a = project(x, {{0.4, 0}}, 19, 13), b = project(x, {{0.4, 1e-12}}, 19, 13);
+  for (std::size_t i = 0; i < a.data.size(); ++i) EXPECT_NEAR(a.data[i], b.data[i], 1e-4);
+}
+
+TEST(ctf, wavelength_and_interaction_constant_match_tables) {
+  EXPECT_NEAR(electron_wavelength_A(300), 0.019687, 2e-6);
+  EXPECT_NEAR(electron_wavelength_A(200), 0.025079, 2e-6);
+  EXPECT_NEAR(electron_wavelength_A(100), 0.037014, 2e-6);
+  EXPECT_NEAR(interaction_constant_rad_per_V_A(300), 6.526e-4, 2e-6);
+  EXPECT_NEAR(interaction_constant_rad_per_V_A(200), 7.288e-4, 2e-6);
+}
+
+TEST(ctf, zeros_match_closed_form) {
+  for (double kv : {100.0, 200.0, 300.0})
+    for (double d_um : {0.5, 2.0, 5.0}) {
+      ImagingParams p;
+      p.voltage_kV = kv;
+      const Ctf c = Ctf::from(p, 1.0);
+      const double d = d_um * 1e4, l = c.wavelength_A;
+      const std::vector<double> z = c.zeros_per_A(d, 5);
+      ASSERT_EQ(z.size(), 5u);
+      for (int n = 0; n < 5; ++n) {
+        // Closed form without Cs as a cross-check at low frequency: pi l d k^2 + asin(Q) ~ (n+1) pi.
+        const double k = z[n];
+        EXPECT_NEAR(c.value(k, 0, d), 0, 1e-9) << kv << " " << d_um << " " << n;
+        EXPECT_LT(c.value(k * 0.999, 0, d) * c.value(k * 1.001, 0, d), 0);
+        if (n == 0 && d_um >= 2) {
+          EXPECT_NEAR(k, std::sqrt((kPi - std::asin(0.07)) / (kPi * l * d)), 0.02 * k);
+        }
+      }
+    }
+}
+
+TEST(ctf, envelope_phase_plate_and_sign) {
+  ImagingParams p;
+  const Ctf c = Ctf::from(p, 2.0);
+  const double nyq = 0.25;
+  EXPECT_NEAR(c.envelope(0.9 * nyq), std::exp(-1.0), 1e-12);
+  EXPECT_NEAR(c.envelope(0), 1, 1e-12);
+  EXPECT_NEAR(c.value(0, 0, 5e4), -0.07, 1e-12); // amplitude contrast: protein dark
+  EXPECT_LT(c.value(0.005, 0, 5e4), 0);         // underfocus: negative first lobe
+  ImagingParams v = p;
+  v.phase_shift_deg = 90;
+  EXPECT_NEAR(Ctf::from(v, 2.0).value(0, 0, 0), -std::cos(std::asin(0.07)), 1e-12);
+}
+
+TEST(ctf, astigmatism_moves_zeros_along_the_major_axis) {
+  ImagingParams p;
+  p.astigmatism_um = 1.0;
+  p.astigmatism_angle_deg = 0;
+  const Ctf c = Ctf::from(p, 1.0);
+  const double k = 0.02;
+  EXPECT_NEAR(c.chi(k, 0, 2e4), c.chi(0, k, 2e4) + kPi * c.wavelength_A * 1e4 * k * k, 1e-9);
+}
+
+TEST(ctf, image_filter_is_the_closed_form_ctf) {
+  ImagingParams p;
+  const int n = 64;
+  const Ctf c = Ctf::from(p, 3.0);
+  Image delta(n, n, 3.0);
+  delta(5, 9) = 1;
+  const Spectrum2 s = fft_forward(delta);
+  const Spectrum2 out = fft_forward(ctf_contrast(s, c, 2e4, 0.0, {}));
+  for (int ky = 0; ky < n; ky += 7)
+    for (int kx = 1; kx <= n / 2; kx += 5) {
+      const double want = 2 * c.value(kx / (n * 3.0), fft_freq(ky, n) / (n * 3.0), 2e4);
+      const std::complex<double> r = std::complex<double>(out.data[ky * (n / 2 + 1) + kx]) /
+                                     std::complex<double>(s.data[ky * (n / 2 + 1) + kx]);
+      EXPECT_NEAR(r.real(), want, 1e-4);
+      EXPECT_NEAR(r.imag(), 0, 1e-4);
+    }
+}
+
+TEST(ctf, defocus_gradient_sign_and_magnitude) {
+  // Positive tilt: the +x side is more underfocused by u tan(tilt). A point at column u responds like the
+  // untilted CTF at defocus D + u tan(t), not D - u tan(t).
+  ImagingParams p;
+  const int n = 256;
+  const double pA = 1.0, t = 60 * kDegToRad, d = 1.5e4;
+  const Ctf c = Ctf::from(p, pA);
+  for (int side : {-1, 1}) {
+    const int x0 = 128 + side * 100;
+    Image delta(n, 64, pA);
+    delta(x0, 32) = 1;
+    const Spectrum2 s = fft_forward(delta);
+    const double u = (x0 - 0.5 * (n - 1)) * pA;
+    const Image tilted = ctf_contrast(s, c, d, t, {});
+    const Image right = ctf_contrast(s, c, d + u * std::tan(t), 0, {});
+    const Image wrong = ctf_contrast(s, c, d - u * std::tan(t), 0, {});
+    auto rel_error = [&](const Image& a, const Image& b) { // over a window around the point
+      double e = 0, bb = 0;
+      for (int y = 32 - 6; y <= 32 + 6; ++y)
+        for (int x = x0 - 6; x <= x0 + 6; ++x) e += std::pow(a(x, y) - b(x, y), 2), bb += b(x, y) * b(x, y);
+      return std::sqrt(e / bb);
+    };
+    EXPECT_LT(rel_error(tilted, right), 0.1) << side;
+    EXPECT_GT(rel_error(tilted, wrong), 0.3) << side;
+  }
+}
+
+TEST(detector, transmission_law) {
+  EXPECT_NEAR(transmission(3800, 0, 3800, 1), std::exp(-1.0), 1e-12);
+  EXPECT_NEAR(transmission(1900, 60 * kDegToRad, 3800, 1), std::exp(-1.0), 1e-12);
+  EXPECT_NEAR(transmission(1000, 0, 3800, 2), std::exp(-2000.0 / 3800), 1e-12);
+  EXPECT_NEAR(flat_counts(2, 10, 0.5, 0.8), 2 * 100 * 0.5 * 0.8, 1e-12);
+}
+
+TEST(detector, damage_attenuation_is_monotone_in_exposure_and_frequency) {
+  EXPECT_DOUBLE_EQ(damage_attenuation(0.1, 0, 300), 1);
+  double prev = 1;
+  for (double n : {1.0, 5.0, 20.0, 80.0}) {
+    const double a = damage_attenuation(0.1, n, 300);
+    EXPECT_LT(a, prev);
+    prev = a;
+  }
+  EXPECT_LT(damage_attenuation(0.2, 20, 300), damage_attenuation(0.05, 20, 300));
+  // Grant & Grigorieff: N_e(1/4 A^-1) = 0.245 * 4^1.665 + 2.81
+  EXPECT_NEAR(critical_exposure_e_per_A2(0.25, 300), 0.245 * std::pow(4.0, 1.665) + 2.81, 1e-9);
+}
+
+TEST(pipeline, transmitted_mean_counts_match_the_formula) {
+  ImagingParams p = quiet_params();
+  p.tilt.angles_deg = {-60, 0, 30, 45};
+  p.tilt.dose_weighting = "list";
+  p.tilt.doses_e_per_A2 = {1, 2, 3, 4};
+  const double ice = 2000, pA = 4;
+  const Volume<float> empty(64, 64, 4, pA);
+  const TiltSeries s = simulate_series(empty, p, ice, 5, 1);
+  ASSERT_EQ(s.images.nz, 4);
+  for (int i = 0; i < 4; ++i) {
+    const double a = s.tilts[i].angle_deg * kDegToRad;
+    const double want = s.tilts[i].dose_e_per_A2 * pA * pA * std::exp(-ice / (std::cos(a) * 3800)) * 0.84;
+    EXPECT_NEAR(s.tilts[i].flat_e_per_pixel, want, 1e-9 * want);
+    const std::size_t n = 64 * 64;
+    double mean = 0, var = 0;
+    for (std::size_t j = 0; j < n; ++j) mean += s.images.slice(i)[j];
+    mean /= n;
+    for (std::size_t j = 0; j < n; ++j) var += std::pow(s.images.slice(i)[j] - mean, 2);
+    var /= n - 1;
+    EXPECT_NEAR(mean, want, 4 * std::sqrt(want / n)) << i;
+    // Poisson: variance equals the mean (relative standard error of a variance ~ sqrt(2/n)).
+    EXPECT_NEAR(var / want, 1, 4 * std::sqrt(2.0 / n)) << i;
+    EXPECT_EQ(s.images.slice(i)[7], std::round(s.images.slice(i)[7])); // counts are integers
+  }
+}
+
+TEST(pipeline, same_seed_same_bytes_other_job_other_noise) {
+  ImagingParams p = quiet_params();
+  p.damage = true;
+  const Volume<float> v = random_volume(24, 20, 6, 4, 5);
+  const TiltSeries a = simulate_series(v, p, 500, 3, 9), b = simulate_series(v, p, 500, 3, 9);
+  const TiltSeries c = simulate_series(v, p, 500, 3, 10);
+  EXPECT_EQ(a.images.data, b.images.data);
+  EXPECT_NE(a.images.data, c.images.data);
+}
+
+TEST(pipeline, half_series_sum_to_the_full_dose) {
+  ImagingParams p = quiet_params();
+  p.half_series = true;
+  p.tilt.angles_deg = {-30, 0, 30};
+  const Volume<float> v = random_volume(32, 32, 4, 5, 8);
+  const TiltSeries s = simulate_series(v, p, 300, 1, 2);
+  for (std::size_t j = 0; j < s.images.data.size(); ++j)
+    ASSERT_EQ(s.images.data[j], s.halves[0].data[j] + s.halves[1].data[j]);
+  EXPECT_NE(s.halves[0].data, s.halves[1].data);
+  const TiltSeries h = half_series(s, 1);
+  double sum = 0, flat = 0;
+  for (int i = 0; i < 3; ++i) flat += h.tilts[i].flat_e_per_pixel * 32 * 32;
+  for (float x : h.images.data) sum += x;
+  EXPECT_NEAR(sum / flat, 1, 0.02);
+  EXPECT_NEAR(h.tilts[1].dose_e_per_A2 * 2, s.tilts[1].dose_e_per_A2, 1e-12);
+}
+
+TEST(pipeline, damage_grows_with_cumulative_dose_in_acquisition_order) {
+  // A strong random phantom, tilts within 2 degrees: the high-frequency power of each image falls with the
+  // dose received before it, in dose-symmetric acquisition order (0, +1, -1, +2, -2).
+  ImagingParams p = quiet_params();
+  p.damage = true;
+  p.damage_noise_rad_per_e_A2 = 0;
+  p.envelope_sigma = 0;
+  p.defocus_um = 1;
+  p.tilt = TiltParams{.min_deg = -2, .max_deg = 2, .step_deg = 1};
+  p.dose_e_per_A2 = 100;
+  Volume<float> v = random_volume(64, 64, 2, 6, 10);
+  for (float& x : v.data) x *= 20;
+  const TiltSeries s = simulate_series(v, p, 100, 1, 1);
+  std::vector<double> power(5);
+  for (int i = 0; i < 5; ++i) {
+    Image img = stack_image(s.images, i);
+    const double flat = s.tilts[i].flat_e_per_pixel;
+    for (float& x : img.data) x = static_cast<float>(x / flat - 1);
+    const Spectrum2 f = fft_forward(img);
+    for (int ky = 0; ky < 64; ++ky)
+      for (int kx = 8; kx < 20; ++kx) power[i] += std::norm(f.data[ky * 33 + kx]);
+  }
+  std::vector<double> by_acq(5);
+  for (int i = 0; i < 5; ++i) by_acq[s.tilts[i].acquisition_index] = power[i];
+  for (int k = 1; k < 5; ++k) EXPECT_LT(by_acq[k], by_acq[k - 1]) << k;
+  EXPECT_DOUBLE_EQ(s.tilts[2].cumulative_dose_e_per_A2, 0); // 0 deg first
+}
+
+TEST(pipeline, prime_image_size_works) {
+  ImagingParams p = quiet_params();
+  p.tilt.angles_deg = {-60, 0, 60};
+  p.dose_e_per_A2 = 30;
+  const Volume<float> v = random_volume(401, 401, 3, 7, 10);
+  const TiltSeries s = simulate_series(v, p, 300, 1, 1);
+  ASSERT_EQ(s.images.nx, 401);
+  for (int i = 0; i < 3; ++i) {
+    double sum = 0;
+    for (std::size_t j = 0; j < 401u * 401u; ++j) {
+      ASSERT_TRUE(std::isfinite(s.images.slice(i)[j]));
+      sum += s.images.slice(i)[j];
+    }
+    EXPECT_NEAR(sum / (401.0 * 401.0) / s.tilts[i].flat_e_per_pixel, 1, 0.01);
+  }
+}
+
+TEST(pipeline, ideal_series_is_linear_perfect_contrast_for_any_range) {
+  ImagingParams p;
+  const Volume<float> v = random_volume(16, 12, 6, 8, 4);
+  const TiltSeries s = simulate_ideal_series(v, p, TiltParams{.min_deg = -89, .max_deg = 89, .step_deg = 1});
+  ASSERT_EQ(s.images.nz, 179);
+  const Volume<float> proj = project(v, tilt_views(s.tilts, 0, false), 16, 12);
+  const double sigma = interaction_constant_rad_per_V_A(300);
+  for (int i : {0, 89, 178}) {
+    double mean = 0;
+    for (int j = 0; j < 16 * 12; ++j) mean += proj.slice(i)[j];
+    mean /= 16 * 12;
+    for (int j = 0; j < 16 * 12; j += 13)
+      EXPECT_NEAR(s.images.slice(i)[j], 1 - 2 * sigma * (proj.slice(i)[j] - mean), 1e-5);
+    EXPECT_EQ(s.tilts[i].flat_e_per_pixel, 1);
+  }
+}
+
+TEST(pipeline, cts_order_and_options_run) {
+  ImagingParams p = quiet_params();
+  p.noise_order = "cts";
+  p.detector_mtf = "sinc";
+  p.ctf_slabs = 3;
+  p.tilt.angles_deg = {-40, 20};
+  const Volume<float> v = random_volume(30, 26, 6, 9, 5);
+  const TiltSeries s = simulate_series(v, p, 300, 1, 1);
+  for (float x : s.images.data) ASSERT_TRUE(std::isfinite(x));
+  p.noise_order = "bogus";
+  try {
+    simulate_series(v, p, 300, 1, 1);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "unknown noise order 'bogus' (expected physical or cts)");
+  }
+}

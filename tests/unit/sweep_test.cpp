@@ -1,0 +1,260 @@
+// Sweep expansion, job table, launcher check, progress text, and the stage -> corpus round trip (serial).
+#include "io/corpus.hpp"
+#include "io/sweep_file.hpp"
+#include "sweep/job_table.hpp"
+#include "sweep/mpi_session.hpp"
+#include "sweep/progress.hpp"
+#include "sweep/run.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+
+using namespace tomosweep;
+
+namespace {
+
+const std::string kBase = R"([run]
+seed = 7
+replicates = 2
+test_replicates = [1]
+
+[model]
+box_A = [200, 200, 50]
+pixel_size_A = 10.0
+
+[imaging]
+defocus_um = 5.0
+dose_e_per_A2 = 100
+)";
+
+double num(const SweepJob& j, std::size_t axis) { return *setting_number(*j.values[axis]); }
+
+std::string error_of(const std::string& text) {
+  try {
+    parse_sweep(text, "s.toml");
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+} // namespace
+
+TEST(sweep, no_sweep_table_is_one_condition) {
+  const Sweep s = parse_sweep(kBase, "s.toml");
+  EXPECT_EQ(s.mode, "none");
+  ASSERT_EQ(s.jobs.size(), 2u);
+  EXPECT_EQ(s.jobs[1].job_id, 1u);
+  EXPECT_FALSE(s.jobs[0].test_split);
+  EXPECT_TRUE(s.jobs[1].test_split);
+}
+
+TEST(sweep, grid_is_cartesian_first_axis_slowest) {
+  const Sweep s = parse_sweep(kBase + R"(
+[sweep]
+mode = "grid"
+"imaging.defocus_um" = [1, 3]
+"imaging.dose_e_per_A2" = { start = 20, stop = 60, step = 20 }
+)", "s.toml");
+  ASSERT_EQ(s.axes, (std::vector<std::string>{"imaging.defocus_um", "imaging.dose_e_per_A2"}));
+  ASSERT_EQ(s.conditions, 6u);
+  ASSERT_EQ(s.jobs.size(), 12u);
+  // job id = condition * replicates + replicate
+  const SweepJob& j5 = s.jobs[5];
+  EXPECT_EQ(j5.job_id, 5u);
+  EXPECT_EQ(j5.condition, 2u);
+  EXPECT_EQ(j5.replicate, 1);
+  EXPECT_EQ(num(j5, 0), 1.0);
+  EXPECT_EQ(num(j5, 1), 60.0);
+  EXPECT_EQ(s.jobs[6].config.imaging.defocus_um, 3.0);
+  EXPECT_EQ(s.jobs[6].config.imaging.dose_e_per_A2, 20.0);
+  EXPECT_EQ(s.jobs[11].config.imaging.dose_e_per_A2, 60.0);
+}
+
+TEST(sweep, zip_pairs_values_and_needs_equal_lengths) {
+  const Sweep s = parse_sweep(kBase + R"(
+[sweep]
+mode = "zip"
+"imaging.defocus_um" = [1, 3, 5]
+"model.pixel_size_A" = [4.0, 8.0, 16.0]
+)", "s.toml");
+  ASSERT_EQ(s.conditions, 3u);
+  EXPECT_EQ(s.jobs[2].config.imaging.defocus_um, 3.0);
+  EXPECT_EQ(s.jobs[2].config.model.pixel_size_A, 8.0);
+  EXPECT_EQ(error_of(kBase + "[sweep]\nmode = \"zip\"\n\"imaging.defocus_um\" = [1, 3]\n"
+                             "\"model.pixel_size_A\" = [4.0]\n"),
+            "s.toml:16:24: model.pixel_size_A: zip axes need equal lengths (1 vs 2 for imaging.defocus_um)");
+}
+
+TEST(sweep, one_at_a_time_varies_one_axis_around_the_base) {
+  const Sweep s = parse_sweep(kBase + R"(
+[sweep]
+mode = "one-at-a-time"
+"imaging.defocus_um" = [1, 5, 9]
+"imaging.tilt.step_deg" = [1, 3]
+)", "s.toml");
+  // base + defocus 1, 9 (5 is the base's written value) + tilt step 1, 3
+  ASSERT_EQ(s.conditions, 5u);
+  EXPECT_EQ(s.jobs[0].config.imaging.defocus_um, 5.0);
+  EXPECT_EQ(s.jobs[2].config.imaging.defocus_um, 1.0);
+  EXPECT_EQ(s.jobs[4].config.imaging.defocus_um, 9.0);
+  EXPECT_EQ(s.jobs[6].config.imaging.tilt.step_deg, 1.0);
+  EXPECT_EQ(s.jobs[6].config.imaging.defocus_um, 5.0);
+  EXPECT_EQ(s.jobs[8].config.imaging.tilt.step_deg, 3.0);
+  // the unwritten base tilt step is recorded from the config (a known setting)
+  EXPECT_EQ(num(s.jobs[0], 1), 2.0);
+}
+
+TEST(sweep, random_draws_are_seeded_and_in_range) {
+  const std::string text = kBase + R"(
+[sweep]
+mode = "random"
+draws = 20
+seed = 3
+"imaging.defocus_um" = { min = 1.0, max = 9.0 }
+"imaging.tilt.axis_azimuth_deg" = { min = 0, max = 90 }
+"imaging.dose_e_per_A2" = [50, 100]
+)";
+  const Sweep a = parse_sweep(text, "s.toml"), b = parse_sweep(text, "s.toml");
+  ASSERT_EQ(a.jobs.size(), 40u);
+  std::set<double> doses;
+  for (std::size_t i = 0; i < a.jobs.size(); ++i) {
+    const JobConfig& c = a.jobs[i].config;
+    EXPECT_EQ(c.imaging.defocus_um, b.jobs[i].config.imaging.defocus_um);
+    EXPECT_GE(c.imaging.defocus_um, 1.0);
+    EXPECT_LE(c.imaging.defocus_um, 9.0);
+    const double az = c.imaging.tilt.axis_azimuth_deg;
+    EXPECT_EQ(az, std::floor(az)); // integer bounds draw integers
+    doses.insert(c.imaging.dose_e_per_A2);
+  }
+  EXPECT_EQ(doses, (std::set<double>{50, 100}));
+  // both replicates of a condition share the draw
+  EXPECT_EQ(a.jobs[0].config.imaging.defocus_um, a.jobs[1].config.imaging.defocus_um);
+  EXPECT_NE(a.jobs[0].config.imaging.defocus_um, a.jobs[2].config.imaging.defocus_um);
+}
+
+TEST(sweep, dotted_keys_and_nested_tables_name_the_same_axis) {
+  const Sweep s = parse_sweep(kBase + "[sweep]\nimaging.tilt.step_deg = [1, 2]\n", "s.toml");
+  EXPECT_EQ(s.axes, std::vector<std::string>{"imaging.tilt.step_deg"});
+  EXPECT_EQ(s.jobs[2].config.imaging.tilt.step_deg, 2.0);
+}
+
+TEST(sweep, override_errors_name_the_sweep_line_and_key) {
+  // a wrong type and an unknown key are reported through read_job_config at the axis' value
+  const std::string e1 = error_of(kBase + "[sweep]\n\"imaging.defocus_um\" = [1, \"far\"]\n");
+  EXPECT_NE(e1.find("s.toml:14:28: imaging.defocus_um: expected a number, got a string"), std::string::npos) << e1;
+  const std::string e2 = error_of(kBase + "[sweep]\n\"imaging.defocus\" = [1, 2]\n");
+  EXPECT_EQ(e2, "s.toml:14:22: unknown key 'imaging.defocus'"); // once, not once per value
+  EXPECT_EQ(error_of(kBase + "[sweep]\nmode = \"lattice\"\n"),
+            "s.toml:14:8: sweep.mode: expected one of 'grid', 'zip', 'one-at-a-time', 'random'");
+  EXPECT_EQ(error_of(kBase + "[sweep]\n\"run.seed\" = [1, 2]\n"),
+            "s.toml:14:14: run.seed: [run] and [sweep] settings cannot be swept");
+  EXPECT_EQ(error_of(kBase + "[sweep]\n\"imaging.defocus_um\" = { start = 1, stop = 0, step = 1 }\n"),
+            "s.toml:14:24: imaging.defocus_um: expected step > 0 and stop >= start");
+  EXPECT_EQ(error_of(kBase + "[sweep]\n\"imaging.defocus_um\" = { min = 1, max = 2 }\n"),
+            "s.toml:14:24: imaging.defocus_um: { min, max } ranges need mode = \"random\"");
+  EXPECT_EQ(error_of(kBase + "[sweep]\nmode = \"random\"\n\"imaging.defocus_um\" = { min = 1, max = 2 }\n"),
+            "s.toml:14:8: sweep.draws: mode = \"random\" needs draws = N");
+}
+
+TEST(sweep, job_table_text_and_json) {
+  const Sweep s = parse_sweep(kBase + "[sweep]\n\"imaging.defocus_um\" = [1, 3]\n", "s.toml");
+  const std::string text = job_table_text(s);
+  EXPECT_NE(text.find("# s.toml: mode grid, 2 conditions x 2 replicates = 4 jobs"), std::string::npos) << text;
+  EXPECT_NE(text.find("3    1          1          test   3"), std::string::npos) << text;
+  const std::string json = job_table_json(s);
+  EXPECT_NE(json.find("{\"job_id\": 3, \"condition\": 1, \"replicate\": 1, \"split\": \"test\", "
+                      "\"values\": {\"imaging.defocus_um\": 3}}"),
+            std::string::npos)
+      << json;
+}
+
+TEST(sweep, dispatch_order_puts_expensive_jobs_first) {
+  const Sweep s = parse_sweep(kBase + "[sweep]\n\"model.pixel_size_A\" = [10.0, 5.0, 20.0]\n", "s.toml");
+  const auto order = dispatch_order(s, {0, 1, 2, 3, 4, 5});
+  EXPECT_EQ(order, (std::vector<std::size_t>{2, 3, 0, 1, 4, 5}));
+}
+
+TEST(sweep, launcher_size_mismatch_is_an_error) {
+  std::map<std::string, std::string> env{{"SLURM_STEP_NUM_TASKS", "4"}};
+  auto get = [&](const char* k) -> const char* {
+    auto it = env.find(k);
+    return it == env.end() ? nullptr : it->second.c_str();
+  };
+  EXPECT_EQ(launcher_size_problem(1, get),
+            "the launcher started 4 tasks (SLURM_STEP_NUM_TASKS=4) but mpi sees 1 rank: tomosweep was started "
+            "without mpi support in the launcher (with srun use --mpi=pmix, or use mpirun)");
+  EXPECT_EQ(launcher_size_problem(4, get), "");
+  env["OMPI_COMM_WORLD_SIZE"] = "2"; // mpirun's promise wins
+  EXPECT_EQ(launcher_size_problem(2, get), "");
+  env.clear();
+  EXPECT_EQ(launcher_size_problem(3, get), "");
+}
+
+TEST(sweep, progress_line) {
+  EXPECT_EQ(Progress::line(10, 40, 1, 120.0, 10), "10/40 done, 1 failed, 5.0 jobs/min, 6:00 left");
+  EXPECT_EQ(Progress::line(40, 40, 0, 60.0, 30), "40/40 done, 0 failed, 30.0 jobs/min, 0:00 left");
+}
+
+TEST(corpus, stage_and_gather_round_trip) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("tomosweep_corpus_test_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const Sweep s = parse_sweep(kBase + "[sweep]\n\"imaging.defocus_um\" = [1, 3]\n", "s.toml");
+  JobResult r;
+  r.tomogram = Volume<float>(5, 4, 3, 10.0);
+  for (std::size_t i = 0; i < r.tomogram.size(); ++i) r.tomogram.data[i] = 0.5f * static_cast<float>(i);
+  r.atlas = Volume<std::uint8_t>(5, 4, 3, 10.0, 2);
+  r.instances = Volume<std::uint32_t>(5, 4, 3, 10.0, 7);
+  r.series.tilts = {{.angle_deg = -3, .actual_angle_deg = -3}, {.angle_deg = 3, .actual_angle_deg = 3.1}};
+  r.classes = {{1, "actin", "builtin:actin"}, {2, "ribo", "r.cif"}};
+  PlacedParticle p;
+  p.instance = 7;
+  p.label = 2;
+  p.position_A = {1, 2, 3};
+  r.particles = {p};
+  const std::vector<std::string> outputs{"tomogram", "atlas", "instances", "particles"};
+  std::vector<StageInfo> infos;
+  for (const SweepJob& j : s.jobs) {
+    const std::string path = stage_path(dir.string(), j.job_id);
+    if (j.job_id == 2)
+      write_stage(path, j.job_id, j.replicate, nullptr, "boom: job two", outputs, 0.1);
+    else
+      write_stage(path, j.job_id, j.replicate, &r, "", outputs, 0.1);
+    infos.push_back(read_stage_info(path));
+  }
+  EXPECT_FALSE(infos[2].ok);
+  EXPECT_EQ(infos[2].error, "boom: job two");
+  ASSERT_EQ(infos[0].arrays.size(), 3u);
+  EXPECT_EQ(infos[0].arrays[0].dims, (std::array<std::uint64_t, 3>{3, 4, 5}));
+  const auto decoded = decode_stage_infos(encode_stage_infos(infos));
+  ASSERT_EQ(decoded.size(), infos.size());
+  EXPECT_EQ(decoded[2].error, infos[2].error);
+  EXPECT_EQ(decoded[1].arrays[1].type, ArrayType::u8);
+  EXPECT_EQ(decoded[1].path, infos[1].path);
+  const std::string out = (dir / "corpus.h5").string();
+  write_corpus_arrays(out + ".tmp", infos, 0, 1, false);
+  finish_corpus(out + ".tmp", out, s, infos);
+  EXPECT_FALSE(fs::exists(out + ".tmp"));
+  const CorpusJob j1 = read_corpus_job(out, 1);
+  EXPECT_EQ(j1.status, "ok");
+  EXPECT_EQ(j1.result.tomogram.data, r.tomogram.data);
+  EXPECT_EQ(j1.result.atlas.data, r.atlas.data);
+  EXPECT_EQ(j1.result.instances.data, r.instances.data);
+  EXPECT_EQ(j1.result.tomogram.voxel_A, 10.0);
+  ASSERT_EQ(j1.result.series.tilts.size(), 2u);
+  EXPECT_EQ(j1.result.series.tilts[1].actual_angle_deg, 3.1);
+  ASSERT_EQ(j1.result.particles.size(), 1u);
+  EXPECT_EQ(j1.result.particles[0].source, "r.cif");
+  EXPECT_EQ(j1.result.particles[0].position_A.z, 3.0);
+  ASSERT_EQ(j1.result.classes.size(), 2u);
+  EXPECT_EQ(read_corpus_job(out, 2).error, "boom: job two");
+  const std::string summary = corpus_summary(out);
+  EXPECT_NE(summary.find("jobs: 4, 1 failed, 3 ok"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("job 2: boom: job two"), std::string::npos) << summary;
+  EXPECT_THROW(read_corpus_job(out, 99), IoError);
+  fs::remove_all(dir);
+}
