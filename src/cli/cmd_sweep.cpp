@@ -18,18 +18,18 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void export_series(const std::string& dir, const std::string& stem, const TiltSeries& s) {
+void export_series(const std::string &dir, const std::string &stem, const TiltSeries &s) {
   if (s.images.size() == 0) return;
   write_mrc_stack(dir + "/" + stem + ".mrc", s.images);
   std::vector<double> nominal;
-  for (const TiltRecord& t : s.tilts) nominal.push_back(t.angle_deg);
+  for (const TiltRecord &t : s.tilts) nominal.push_back(t.angle_deg);
   write_tilt_angles(dir + "/" + stem + ".rawtlt", nominal);
   write_tilt_angles(dir + "/" + stem + ".tlt", nominal);
 }
 
 } // namespace
 
-int cmd_run(int argc, char** argv) {
+int cmd_run(int argc, char **argv) {
   po::options_description named("options");
   RunOptions o;
   named.add_options()("sweep", po::value(&o.sweep_path)->required(), "sweep file (TOML)")(
@@ -37,8 +37,9 @@ int cmd_run(int argc, char** argv) {
       "work", po::value(&o.work_dir), "folder for staged jobs, shared by all ranks (default OUTPUT.work)")(
       "resume", po::bool_switch(&o.resume), "run only the jobs not yet staged, then gather")(
       "force", po::bool_switch(&o.force), "overwrite an existing corpus; without --resume, discard staged jobs")(
-      "keep-work", po::bool_switch(&o.keep_work), "keep the staged jobs after gathering")(
-      "log-interval", po::value(&o.log_interval_s)->default_value(10.0), "seconds between progress lines off a terminal");
+      "keep-work", po::bool_switch(&o.keep_work),
+      "keep the staged jobs after gathering")("log-interval", po::value(&o.log_interval_s)->default_value(10.0),
+                                              "seconds between progress lines off a terminal");
   po::positional_options_description pos;
   pos.add("sweep", 1);
   po::variables_map vm;
@@ -46,17 +47,18 @@ int cmd_run(int argc, char** argv) {
     return 0;
   const RunSummary s = run_sweep(o, pipeline_job_factory());
   if (s.root)
-    std::fprintf(stderr, "tomosweep: wrote %s: %zu jobs (%zu failed), %zu run now on %d rank%s in %.1f s, gathered in %.1f s\n",
+    std::fprintf(stderr,
+                 "tomosweep: wrote %s: %zu jobs (%zu failed), %zu run now on %d rank%s in %.1f s, gathered in %.1f s\n",
                  o.output.c_str(), s.jobs, s.failed, s.ran, s.ranks, s.ranks == 1 ? "" : "s", s.run_s, s.gather_s);
   return 0;
 }
 
-int cmd_expand(int argc, char** argv) {
+int cmd_expand(int argc, char **argv) {
   po::options_description named("options");
   std::string sweep;
   bool json = false;
-  named.add_options()("sweep", po::value(&sweep)->required(), "sweep file (TOML)")(
-      "json", po::bool_switch(&json), "print the job table as JSON");
+  named.add_options()("sweep", po::value(&sweep)->required(), "sweep file (TOML)")("json", po::bool_switch(&json),
+                                                                                   "print the job table as JSON");
   po::positional_options_description pos;
   pos.add("sweep", 1);
   po::variables_map vm;
@@ -66,7 +68,7 @@ int cmd_expand(int argc, char** argv) {
   return 0;
 }
 
-int cmd_inspect(int argc, char** argv) {
+int cmd_inspect(int argc, char **argv) {
   po::options_description named("options");
   std::string corpus;
   named.add_options()("corpus", po::value(&corpus)->required(), "corpus (HDF5)");
@@ -79,7 +81,7 @@ int cmd_inspect(int argc, char** argv) {
   return 0;
 }
 
-int cmd_export(int argc, char** argv) {
+int cmd_export(int argc, char **argv) {
   po::options_description named("options");
   std::string corpus, to;
   long long job = -1;
@@ -95,7 +97,7 @@ int cmd_export(int argc, char** argv) {
   const CorpusJob cj = read_corpus_job(corpus, static_cast<std::uint64_t>(job));
   if (cj.status != "ok") fail(corpus, ": job ", job, " ", cj.status, ": ", cj.error);
   fs::create_directories(to);
-  const JobResult& r = cj.result;
+  const JobResult &r = cj.result;
   if (r.tomogram.size()) write_mrc(to + "/tomogram.mrc", r.tomogram);
   if (r.prior.size()) write_mrc(to + "/prior.mrc", r.prior);
   if (r.atlas.size()) write_mrc(to + "/atlas.mrc", r.atlas);
@@ -105,7 +107,7 @@ int cmd_export(int argc, char** argv) {
   export_series(to, "prior_series", r.prior_series);
   if (r.series.images.size() == 0 && !r.series.tilts.empty()) {
     std::vector<double> nominal;
-    for (const TiltRecord& t : r.series.tilts) nominal.push_back(t.angle_deg);
+    for (const TiltRecord &t : r.series.tilts) nominal.push_back(t.angle_deg);
     write_tilt_angles(to + "/tilt_series.tlt", nominal);
   }
   ParticleTableInfo info;

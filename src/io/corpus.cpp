@@ -3,7 +3,6 @@
 #include "io/h5_helpers.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -17,48 +16,51 @@ namespace {
 
 using h5::Id;
 
-bool wants(const std::vector<std::string>& outputs, const char* name) {
+bool wants(const std::vector<std::string> &outputs, const char *name) {
   return std::find(outputs.begin(), outputs.end(), name) != outputs.end();
 }
 
-std::string folder_of(const std::string& path) {
+std::string folder_of(const std::string &path) {
   const auto slash = path.find_last_of('/');
   return slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
 }
 
 template <class T> constexpr ArrayType type_of() {
-  if constexpr (std::is_same_v<T, std::uint8_t>) return ArrayType::u8;
-  else if constexpr (std::is_same_v<T, std::uint32_t>) return ArrayType::u32;
-  else return ArrayType::f32;
+  if constexpr (std::is_same_v<T, std::uint8_t>)
+    return ArrayType::u8;
+  else if constexpr (std::is_same_v<T, std::uint32_t>)
+    return ArrayType::u32;
+  else
+    return ArrayType::f32;
 }
 
 std::size_t element_size(ArrayType t) { return t == ArrayType::u8 ? 1 : 4; }
 
-template <class T> void write_stage_array(hid_t f, const char* name, const Volume<T>& v, const std::string& path) {
+template <class T> void write_stage_array(hid_t f, const char *name, const Volume<T> &v, const std::string &path) {
   if (v.size() == 0) return;
   const hsize_t dims[3] = {static_cast<hsize_t>(v.nz), static_cast<hsize_t>(v.ny), static_cast<hsize_t>(v.nx)};
   Id s = h5::space(H5Screate_simple(3, dims, nullptr), path, "create a dataspace");
-  Id d = h5::dataset(H5Dcreate2(f, name, h5::file_type(type_of<T>()), s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                     path, "create a dataset");
+  Id d = h5::dataset(H5Dcreate2(f, name, h5::file_type(type_of<T>()), s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), path,
+                     "create a dataset");
   h5::check_status(H5Dwrite(d, h5::native(type_of<T>()), H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data.data()), path,
                    "write a dataset");
   h5::attr_double(d, "voxel_A", v.voxel_A, path);
 }
 
-void write_tilts(hid_t f, const char* name, const TiltSeries& s, const std::string& path) {
+void write_tilts(hid_t f, const char *name, const TiltSeries &s, const std::string &path) {
   std::vector<h5::TiltRow> rows;
-  for (const TiltRecord& t : s.tilts)
-    rows.push_back({t.angle_deg, t.actual_angle_deg, t.acquisition_index, t.dose_e_per_A2,
-                    t.cumulative_dose_e_per_A2, t.defocus_um});
+  for (const TiltRecord &t : s.tilts)
+    rows.push_back({t.angle_deg, t.actual_angle_deg, t.acquisition_index, t.dose_e_per_A2, t.cumulative_dose_e_per_A2,
+                    t.defocus_um});
   Id t = h5::tilt_type(path);
   h5::write_table(f, name, t, rows, path);
 }
 
-void write_classes(hid_t f, const std::vector<ClassInfo>& classes, const std::string& path) {
+void write_classes(hid_t f, const std::vector<ClassInfo> &classes, const std::string &path) {
   struct Row {
     std::int32_t label;
-    const char* name;
-    const char* source;
+    const char *name;
+    const char *source;
   };
   Id s = h5::vlstr(path);
   Id t = h5::type(H5Tcreate(H5T_COMPOUND, sizeof(Row)), path, "create a compound type");
@@ -66,16 +68,16 @@ void write_classes(hid_t f, const std::vector<ClassInfo>& classes, const std::st
   H5Tinsert(t, "name", HOFFSET(Row, name), s);
   H5Tinsert(t, "source", HOFFSET(Row, source), s);
   std::vector<Row> rows;
-  for (const ClassInfo& c : classes) rows.push_back({c.label, c.name.c_str(), c.source.c_str()});
+  for (const ClassInfo &c : classes) rows.push_back({c.label, c.name.c_str(), c.source.c_str()});
   h5::write_table(f, "classes", t, rows, path);
 }
 
-constexpr const char* kArrayNames[] = {"tomogram", "prior", "atlas", "instances", "model", "tilt_series",
-                                       "prior_series"};
+constexpr const char *kArrayNames[] = {"tomogram", "prior",       "atlas",       "instances",
+                                       "model",    "tilt_series", "prior_series"};
 
 bool is_compressed(ArrayType t) { return t != ArrayType::f32; }
 
-Id create_corpus_array(hid_t group, const ArrayInfo& a, const std::string& path) {
+Id create_corpus_array(hid_t group, const ArrayInfo &a, const std::string &path) {
   const hsize_t dims[3] = {a.dims[0], a.dims[1], a.dims[2]};
   Id s = h5::space(H5Screate_simple(3, dims, nullptr), path, "create a dataspace");
   Id dcpl = h5::plist(H5Pcreate(H5P_DATASET_CREATE), path, "create a property list");
@@ -92,13 +94,13 @@ Id create_corpus_array(hid_t group, const ArrayInfo& a, const std::string& path)
     H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
     H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY);
   }
-  Id d = h5::dataset(H5Dcreate2(group, a.name.c_str(), h5::file_type(a.type), s, H5P_DEFAULT, dcpl, H5P_DEFAULT),
-                     path, "create a dataset");
+  Id d = h5::dataset(H5Dcreate2(group, a.name.c_str(), h5::file_type(a.type), s, H5P_DEFAULT, dcpl, H5P_DEFAULT), path,
+                     "create a dataset");
   h5::attr_double(d, "voxel_A", a.voxel_A, path);
   return d;
 }
 
-std::vector<char> read_stage_array(const StageInfo& job, const ArrayInfo& a) {
+std::vector<char> read_stage_array(const StageInfo &job, const ArrayInfo &a) {
   Id f = h5::file(H5Fopen(job.path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), job.path, "open the stage file");
   Id d = h5::dataset(H5Dopen2(f, a.name.c_str(), H5P_DEFAULT), job.path, "open a staged array");
   std::vector<char> buf(a.dims[0] * a.dims[1] * a.dims[2] * element_size(a.type));
@@ -111,11 +113,11 @@ std::string job_group(std::uint64_t id) { return "/jobs/" + std::to_string(id); 
 
 } // namespace
 
-std::string stage_path(const std::string& work_dir, std::uint64_t job_id) {
+std::string stage_path(const std::string &work_dir, std::uint64_t job_id) {
   return work_dir + "/job-" + std::to_string(job_id) + ".h5";
 }
 
-void fsync_path(const std::string& path) {
+void fsync_path(const std::string &path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) fail_io("cannot sync ", errno_message(path));
   const int rc = ::fsync(fd);
@@ -123,8 +125,8 @@ void fsync_path(const std::string& path) {
   if (rc != 0) fail_io("cannot sync ", errno_message(path));
 }
 
-void write_stage(const std::string& path, std::uint64_t job_id, int replicate, const JobResult* result,
-                 const std::string& error, const std::vector<std::string>& outputs, double seconds) {
+void write_stage(const std::string &path, std::uint64_t job_id, int replicate, const JobResult *result,
+                 const std::string &error, const std::vector<std::string> &outputs, double seconds) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   {
     Id f = h5::file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), tmp, "create the stage file");
@@ -134,7 +136,7 @@ void write_stage(const std::string& path, std::uint64_t job_id, int replicate, c
     h5::attr_string(f, "error", error, tmp);
     h5::attr_double(f, "seconds", seconds, tmp);
     if (result) {
-      const JobResult& r = *result;
+      const JobResult &r = *result;
       if (wants(outputs, "tomogram")) write_stage_array(f, "tomogram", r.tomogram, tmp);
       if (wants(outputs, "prior")) write_stage_array(f, "prior", r.prior, tmp);
       if (wants(outputs, "atlas")) write_stage_array(f, "atlas", r.atlas, tmp);
@@ -147,7 +149,7 @@ void write_stage(const std::string& path, std::uint64_t job_id, int replicate, c
       h5::attr_double(f, "tilt_axis_azimuth_deg", r.series.axis_azimuth_deg, tmp);
       if (wants(outputs, "particles")) {
         std::vector<h5::ParticleRow> rows;
-        for (const PlacedParticle& p : r.particles) {
+        for (const PlacedParticle &p : r.particles) {
           h5::ParticleRow row{p.instance, p.label, {p.position_A.x, p.position_A.y, p.position_A.z}, {}};
           for (int i = 0; i < 9; ++i) row.rotation[i / 3][i % 3] = p.rotation.m[static_cast<std::size_t>(i)];
           rows.push_back(row);
@@ -157,7 +159,7 @@ void write_stage(const std::string& path, std::uint64_t job_id, int replicate, c
       }
       write_classes(f, r.classes, tmp);
       std::ostringstream timings;
-      for (const StageTiming& s : r.timings) timings << s.stage << '=' << s.seconds << ';';
+      for (const StageTiming &s : r.timings) timings << s.stage << '=' << s.seconds << ';';
       h5::attr_string(f, "timings", timings.str(), tmp);
     }
   }
@@ -170,7 +172,7 @@ void write_stage(const std::string& path, std::uint64_t job_id, int replicate, c
   fsync_path(folder_of(path));
 }
 
-StageInfo read_stage_info(const std::string& path) {
+StageInfo read_stage_info(const std::string &path) {
   StageInfo info;
   info.path = path;
   Id f = h5::file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), path, "open the stage file");
@@ -183,7 +185,7 @@ StageInfo read_stage_info(const std::string& path) {
   info.ok = h5::read_attr_string(f, "status", path) == "ok";
   info.error = h5::read_attr_string(f, "error", path);
   info.seconds = h5::read_attr_double(f, "seconds", path);
-  for (const char* name : kArrayNames) {
+  for (const char *name : kArrayNames) {
     if (H5Lexists(f, name, H5P_DEFAULT) <= 0) continue;
     Id d = h5::dataset(H5Dopen2(f, name, H5P_DEFAULT), path, "open a staged array");
     Id s = h5::space(H5Dget_space(d), path, "read a dataspace");
@@ -193,30 +195,32 @@ StageInfo read_stage_info(const std::string& path) {
     if (H5Sget_simple_extent_ndims(s) != 3) fail_io(path, ": ", name, " is not 3-dimensional");
     H5Sget_simple_extent_dims(s, dims, nullptr);
     a.dims = {dims[0], dims[1], dims[2]};
-    if (H5Tget_class(t) == H5T_FLOAT) a.type = ArrayType::f32;
-    else a.type = H5Tget_size(t) == 1 ? ArrayType::u8 : ArrayType::u32;
+    if (H5Tget_class(t) == H5T_FLOAT)
+      a.type = ArrayType::f32;
+    else
+      a.type = H5Tget_size(t) == 1 ? ArrayType::u8 : ArrayType::u32;
     a.voxel_A = h5::read_attr_double(d, "voxel_A", path);
     info.arrays.push_back(a);
   }
   return info;
 }
 
-std::string encode_stage_infos(const std::vector<StageInfo>& infos) {
+std::string encode_stage_infos(const std::vector<StageInfo> &infos) {
   std::ostringstream os;
   os.precision(17);
-  for (const StageInfo& s : infos) {
+  for (const StageInfo &s : infos) {
     std::string err = s.error;
     std::replace(err.begin(), err.end(), '\n', ' ');
     os << "J " << s.job_id << ' ' << s.ok << ' ' << s.seconds << ' ' << s.arrays.size() << ' ' << s.path << '\n'
        << "E " << err << '\n';
-    for (const ArrayInfo& a : s.arrays)
+    for (const ArrayInfo &a : s.arrays)
       os << "A " << a.name << ' ' << static_cast<int>(a.type) << ' ' << a.dims[0] << ' ' << a.dims[1] << ' '
          << a.dims[2] << ' ' << a.voxel_A << '\n';
   }
   return os.str();
 }
 
-std::vector<StageInfo> decode_stage_infos(const std::string& text) {
+std::vector<StageInfo> decode_stage_infos(const std::string &text) {
   std::vector<StageInfo> out;
   std::istringstream is(text);
   std::string line;
@@ -243,7 +247,7 @@ std::vector<StageInfo> decode_stage_infos(const std::string& text) {
   return out;
 }
 
-void write_corpus_arrays(const std::string& tmp_path, const std::vector<StageInfo>& jobs, int rank, int size,
+void write_corpus_arrays(const std::string &tmp_path, const std::vector<StageInfo> &jobs, int rank, int size,
                          bool parallel) {
   Id fapl = h5::plist(H5Pcreate(H5P_FILE_ACCESS), tmp_path, "create a property list");
   if (parallel) {
@@ -253,15 +257,12 @@ void write_corpus_arrays(const std::string& tmp_path, const std::vector<StageInf
   Id f = h5::file(H5Fcreate(tmp_path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), tmp_path, "create the corpus");
   {
     Id g = h5::group(H5Gcreate2(f, "jobs", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), tmp_path, "create /jobs");
-    for (const StageInfo& j : jobs) {
-      Id jg = h5::group(H5Gcreate2(f, job_group(j.job_id).c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                        tmp_path, "create a job group");
-      for (const ArrayInfo& a : j.arrays) create_corpus_array(jg, a, tmp_path);
+    for (const StageInfo &j : jobs) {
+      Id jg = h5::group(H5Gcreate2(f, job_group(j.job_id).c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), tmp_path,
+                        "create a job group");
+      for (const ArrayInfo &a : j.arrays) create_corpus_array(jg, a, tmp_path);
     }
   }
-  auto T0 = std::chrono::steady_clock::now();
-  auto dbg = [&](const char* what) { if (getenv("TS_DBG")) fprintf(stderr, "rank %d %s %.3f\n", rank, what, std::chrono::duration<double>(std::chrono::steady_clock::now() - T0).count()); };
-  dbg("created");
   Id collective = h5::plist(H5Pcreate(H5P_DATASET_XFER), tmp_path, "create a property list");
   if (parallel) H5Pset_dxpl_mpio(collective, H5FD_MPIO_COLLECTIVE);
   // Independent writes first (every rank busy at once), then the collective ones: interleaving them
@@ -269,7 +270,7 @@ void write_corpus_arrays(const std::string& tmp_path, const std::vector<StageInf
   for (const bool compressed_pass : {false, true}) {
     for (std::size_t i = 0; i < jobs.size(); ++i) {
       const bool mine = static_cast<int>(i % static_cast<std::size_t>(size)) == rank;
-      for (const ArrayInfo& a : jobs[i].arrays) {
+      for (const ArrayInfo &a : jobs[i].arrays) {
         const bool compressed = parallel && is_compressed(a.type);
         const bool empty = a.dims[0] * a.dims[1] * a.dims[2] == 0;
         if (compressed != compressed_pass || empty || (!mine && !compressed)) continue;
@@ -278,10 +279,8 @@ void write_corpus_arrays(const std::string& tmp_path, const std::vector<StageInf
         const hid_t xfer = compressed ? hid_t(collective) : H5P_DEFAULT;
         if (mine) {
           const std::vector<char> buf = read_stage_array(jobs[i], a);
-          dbg("read");
           h5::check_status(H5Dwrite(d, h5::native(a.type), H5S_ALL, H5S_ALL, xfer, buf.data()), tmp_path,
                            "write a corpus dataset");
-          dbg(a.name.c_str());
         } else {
           Id fs = h5::space(H5Dget_space(d), tmp_path, "read a dataspace");
           H5Sselect_none(fs);
@@ -289,8 +288,7 @@ void write_corpus_arrays(const std::string& tmp_path, const std::vector<StageInf
           Id ms = h5::space(H5Screate_simple(1, &one, nullptr), tmp_path, "create a dataspace");
           H5Sselect_none(ms);
           char dummy[4] = {};
-          h5::check_status(H5Dwrite(d, h5::native(a.type), ms, fs, xfer, dummy), tmp_path,
-                           "write a corpus dataset");
+          h5::check_status(H5Dwrite(d, h5::native(a.type), ms, fs, xfer, dummy), tmp_path, "write a corpus dataset");
         }
       }
     }

@@ -12,8 +12,10 @@ namespace {
 
 std::string fmt(const char* f, double v) {
   char b[64];
-  std::snprintf(b, sizeof b, f, std::abs(v) < 5e-10 ? 0.0 : v); // no "-0.000"
-  return b;
+  std::snprintf(b, sizeof b, f, v);
+  std::string s = b;
+  if (s[0] == '-' && s.find_first_not_of("-0.") == std::string::npos) s.erase(0, 1); // no "-0.000"
+  return s;
 }
 
 std::string json_string(const std::string& s) {
@@ -73,14 +75,16 @@ std::string particles_star(const std::vector<PlacedParticle>& particles, const s
   o += "\n\ndata_particles\n\nloop_\n";
   const char* labels[] = {"_rlnTomoName",    "_rlnMicrographName", "_rlnCoordinateX", "_rlnCoordinateY",
                           "_rlnCoordinateZ", "_rlnAngleRot",       "_rlnAngleTilt",   "_rlnAnglePsi",
-                          "_rlnClassNumber"};
-  for (int i = 0; i < 9; ++i) o += std::string(labels[i]) + " #" + std::to_string(i + 1) + "\n";
+                          "_rlnClassNumber", "_rlnCenteredCoordinateXAngst", "_rlnCenteredCoordinateYAngst",
+                          "_rlnCenteredCoordinateZAngst"};
+  for (int i = 0; i < 12; ++i) o += std::string(labels[i]) + " #" + std::to_string(i + 1) + "\n";
   for (const PlacedParticle& p : particles) {
     const Vec3 v = voxel_position(p, info);
     const auto e = euler_zyz_deg(p.rotation.transposed());
     o += star_word(info.tomo_name) + " " + star_word(info.tomogram_file) + " " + fmt("%.3f", v.x) + " " +
          fmt("%.3f", v.y) + " " + fmt("%.3f", v.z) + " " + fmt("%.4f", e[0]) + " " + fmt("%.4f", e[1]) + " " +
-         fmt("%.4f", e[2]) + " " + std::to_string(p.label) + "\n";
+         fmt("%.4f", e[2]) + " " + std::to_string(p.label) + " " + fmt("%.3f", p.position_A.x) + " " +
+         fmt("%.3f", p.position_A.y) + " " + fmt("%.3f", p.position_A.z) + "\n";
   }
   return o;
 }

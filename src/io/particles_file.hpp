@@ -2,7 +2,8 @@
 //
 // Positions: a particle at specimen coordinates p (Angstrom, box centre = origin, conventions.hpp) sits at
 // continuous voxel index i = p / pixel + (n - 1) / 2 of the tomogram, so voxel 0's centre is 0.
-//   STAR:  _rlnCoordinateX/Y/Z = i (pixels).
+//   STAR:  _rlnCoordinateX/Y/Z = i (pixels), and RELION 5's _rlnCenteredCoordinateX/Y/ZAngst = p (Angstrom
+//          from the tomogram centre, which is tomosweep's specimen origin).
 //   JSON:  location = i * pixel_size_A (Angstrom from voxel 0's centre, copick's convention).
 // Orientation: PlacedParticle::rotation R maps the structure (reference) frame into the tomogram.
 //   STAR:  _rlnAngleRot/Tilt/Psi are RELION's ZYZ angles whose matrix (RELION's Euler_angles2matrix) equals
@@ -11,6 +12,7 @@
 //   JSON:  transformation_ = [[R, 0], [0 0 0 1]] (row-major 4x4, rotation only; location holds position).
 #pragma once
 
+#include "core/volume.hpp"
 #include "model/particles.hpp"
 
 #include <string>
@@ -25,6 +27,13 @@ struct ParticleTableInfo {
   std::string tomo_name = "tomogram"; ///< _rlnTomoName / copick run name
   std::string tomogram_file = "tomogram.mrc"; ///< _rlnMicrographName
 };
+
+/// The table info of a tomogram: its voxel size and shape, with the given names.
+template <class T>
+ParticleTableInfo particle_table_info(const Volume<T>& tomogram, std::string tomo_name = "tomogram",
+                                      std::string tomogram_file = "tomogram.mrc") {
+  return {tomogram.voxel_A, tomogram.nx, tomogram.ny, tomogram.nz, std::move(tomo_name), std::move(tomogram_file)};
+}
 
 /// RELION STAR text: a comment listing classes, then "data_particles" with one row per particle.
 std::string particles_star(const std::vector<PlacedParticle>& particles, const std::vector<ClassInfo>& classes,

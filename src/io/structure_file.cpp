@@ -2,10 +2,11 @@
 #include "io/structure_file.hpp"
 
 #include "core/errors.hpp"
+#include "io/atomic_file.hpp"
 
-#include <gemmi/gz.hpp>
 #include <gemmi/mmread.hpp>
 #include <gemmi/resinfo.hpp>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cmath>
@@ -135,6 +136,32 @@ struct Reader {
   }
 };
 
+// The file's text, gunzipped when it starts with the gzip magic (whatever its name).
+std::string file_text(const std::string& path) {
+  std::string raw = read_file_bytes(path);
+  if (raw.size() < 2 || static_cast<unsigned char>(raw[0]) != 0x1f || static_cast<unsigned char>(raw[1]) != 0x8b)
+    return raw;
+  std::string out;
+  z_stream zs{};
+  if (inflateInit2(&zs, 15 + 32) != Z_OK) fail_io(path, ": cannot start gzip decompression");
+  zs.next_in = reinterpret_cast<Bytef*>(raw.data());
+  zs.avail_in = static_cast<uInt>(raw.size());
+  char buf[1 << 16];
+  int rc = Z_OK;
+  while (rc == Z_OK) {
+    zs.next_out = reinterpret_cast<Bytef*>(buf);
+    zs.avail_out = sizeof buf;
+    rc = inflate(&zs, Z_NO_FLUSH);
+    out.append(buf, sizeof buf - zs.avail_out);
+    // Concatenated gzip members (allowed by gzip) continue after a stream end.
+    if (rc == Z_STREAM_END && zs.avail_in > 0) rc = inflateReset(&zs);
+  }
+  inflateEnd(&zs);
+  if (rc != Z_STREAM_END)
+    fail_io(path, rc == Z_BUF_ERROR ? ": truncated gzip data" : ": corrupt gzip data");
+  return out;
+}
+
 void check_readable(const std::string& path) {
   struct stat sb {};
   if (::stat(path.c_str(), &sb) != 0) fail_io(errno_message(path));
@@ -148,7 +175,11 @@ AtomicStructure read_structure(const std::string& path, StructureReadInfo* info_
   check_readable(path);
   gemmi::Structure st;
   try {
-    st = gemmi::read_structure(gemmi::MaybeGzipped(path), gemmi::CoorFormat::Detect);
+    std::string text = file_text(path);
+    if (text.find_first_not_of(" \t\r\n") == std::string::npos) fail_io(path, ": no atoms");
+    st = gemmi::read_structure_from_char_array(text.data(), text.size(), path);
+  } catch (const IoError&) {
+    throw;
   } catch (const std::exception& e) {
     std::string msg = one_line(e.what());
     if (msg.rfind(path, 0) == 0) msg = msg.substr(path.size()); // gemmi sometimes starts with the path

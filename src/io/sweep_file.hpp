@@ -30,39 +30,39 @@ namespace tomosweep {
 using SettingValue = std::variant<long long, double, bool, std::string>;
 
 /// A setting value as TOML would print it (strings quoted).
-std::string format_setting(const SettingValue& v);
+std::string format_setting(const SettingValue &v);
 /// Numeric value of a setting (nullopt for strings and booleans).
-std::optional<double> setting_number(const SettingValue& v);
+std::optional<double> setting_number(const SettingValue &v);
 
 struct SweepJob {
   std::uint64_t job_id = 0;
   std::size_t condition = 0;
   int replicate = 0;
-  bool test_split = false;                          ///< replicate listed in run.test_replicates
-  std::vector<std::optional<SettingValue>> values;  ///< effective value of each axis (nullopt: default)
-  JobConfig config;                                 ///< base settings with this job's overrides
+  bool test_split = false;                         ///< replicate listed in run.test_replicates
+  std::vector<std::optional<SettingValue>> values; ///< effective value of each axis (nullopt: default)
+  JobConfig config;                                ///< base settings with this job's overrides
 };
 
 struct Sweep {
-  std::string file;                 ///< path as given
-  std::string text;                 ///< the file's text (stored in the corpus)
-  std::string mode = "none";        ///< none (no [sweep] table) | grid | zip | one-at-a-time | random
-  std::uint64_t seed = 1;           ///< run.seed
-  std::uint64_t sweep_seed = 1;     ///< seed of random draws
+  std::string file;             ///< path as given
+  std::string text;             ///< the file's text (stored in the corpus)
+  std::string mode = "none";    ///< none (no [sweep] table) | grid | zip | one-at-a-time | random
+  std::uint64_t seed = 1;       ///< run.seed
+  std::uint64_t sweep_seed = 1; ///< seed of random draws
   int replicates = 1;
-  std::vector<std::string> axes;    ///< swept setting paths, in file order
+  std::vector<std::string> axes; ///< swept setting paths, in file order
   std::size_t conditions = 1;
   JobConfig base;
-  std::vector<SweepJob> jobs;       ///< ordered by job id
+  std::vector<SweepJob> jobs; ///< ordered by job id
 };
 
 /// Parse and expand sweep text; throws ConfigError listing every problem (one per line) of every job.
-Sweep parse_sweep(const std::string& text, const std::string& file);
+Sweep parse_sweep(const std::string &text, const std::string &file);
 /// Read and expand a sweep file (IoError if unreadable).
-Sweep load_sweep(const std::string& path);
+Sweep load_sweep(const std::string &path);
 
 /// Value of a well-known numeric setting path read from a config (e.g. "imaging.defocus_um"); nullopt if
 /// the path is not one of those tomosweep records in every corpus.
-std::optional<double> known_setting(const JobConfig& config, const std::string& path);
+std::optional<double> known_setting(const JobConfig &config, const std::string &path);
 
 } // namespace tomosweep

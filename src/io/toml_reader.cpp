@@ -56,8 +56,9 @@ const toml::node* TableReader::get(std::string_view key) {
 
 void TableReader::problem(std::string_view key, const std::string& what) const {
   const toml::node* n = table_->get(key);
-  const toml::source_region& src = n ? n->source() : table_->source();
-  problems_->add(where(file_, src) + ": " + path(key) + ": " + what);
+  // An absent key of the root table has no useful position: name the file alone.
+  const std::string at = n ? where(file_, n->source()) : prefix_.empty() ? file_ : where(file_, table_->source());
+  problems_->add(at + ": " + path(key) + ": " + what);
 }
 
 void TableReader::type_problem(std::string_view key, const toml::node& node, const char* expected) const {

@@ -105,8 +105,7 @@ std::vector<bool> select_atoms(const AtomicStructure& s, const std::string& sele
   return mask;
 }
 
-namespace {
-double fe0(int z) {
+double scattering_f0_A(int z) {
   const auto el = gemmi::El(static_cast<unsigned char>(z));
   if (!gemmi::C4322<double>::has(el)) return 0;
   const auto& c = gemmi::C4322<double>::get(el);
@@ -114,7 +113,6 @@ double fe0(int z) {
   for (int i = 0; i < 5; ++i) f += c.a(i);
   return f;
 }
-} // namespace
 
 double form_factor_b_A2(int z) {
   const auto el = gemmi::El(static_cast<unsigned char>(z));
@@ -127,7 +125,7 @@ double form_factor_b_A2(int z) {
 
 double atom_potential_weight(const Atom& a, PotentialMode mode) {
   if (mode == PotentialMode::fast) return atom_weight(a);
-  return (fe0(a.z) + a.implicit_h * fe0(1)) * double(a.occupancy);
+  return (scattering_f0_A(a.z) + a.implicit_h * scattering_f0_A(1)) * double(a.occupancy);
 }
 
 double potential_volts_per_weight(PotentialMode mode) {
@@ -136,7 +134,7 @@ double potential_volts_per_weight(PotentialMode mode) {
 
 double ice_potential_V(PotentialMode mode) {
   if (mode == PotentialMode::fast) return kIceMeanPotentialV;
-  return kVoltA2PerScatteringA * kIceMoleculesPerA3 * (fe0(8) + 2 * fe0(1));
+  return kVoltA2PerScatteringA * kIceMoleculesPerA3 * (scattering_f0_A(8) + 2 * scattering_f0_A(1));
 }
 
 std::vector<PseudoAtom> coarse_grain(const AtomicStructure& s, double cell_A, const std::vector<bool>& mask,

@@ -62,6 +62,8 @@ double atom_potential_weight(const Atom& a, PotentialMode mode);
 double potential_volts_per_weight(PotentialMode mode);
 /// Mean inner potential of vitreous ice (0.0314 H2O/A^3) in a mode, volts (fast: 4.5 by construction).
 double ice_potential_V(PotentialMode mode);
+/// Electron scattering factor at s = 0, f_e(0), of element z (Angstrom); 0 if not tabulated.
+double scattering_f0_A(int z);
 /// Effective Gaussian B (A^2) of an element's electron form factor: f-weighted mean of its b_i.
 double form_factor_b_A2(int z);
 

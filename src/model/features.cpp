@@ -23,9 +23,17 @@ double Vesicle::signed_distance(Vec3 p) const {
   return r - radius_towards((1.0 / r) * d);
 }
 
-// Fast-mode weight densities: carbon 2.0 g/cm3 (Z = 6), gold 19.3 g/cm3 (Z = 79), times kVoltA3PerWeight.
-double carbon_potential_V() { return kVoltA3PerWeight * 2.0 * 0.60221 / 12.011 * 6; }
-double gold_potential_V() { return kVoltA3PerWeight * 19.3 * 0.60221 / 196.97 * 79; }
+namespace {
+/// Potential of a pure element at a mass density (g/cm3): atoms per A^3 x per-atom weight x scale.
+double element_potential_V(int z, double g_per_cm3, PotentialMode mode) {
+  Atom a;
+  a.z = std::uint8_t(z);
+  return g_per_cm3 * 0.60221 / element_mass_Da(z) * atom_potential_weight(a, mode) * potential_volts_per_weight(mode);
+}
+} // namespace
+
+double carbon_potential_V(PotentialMode mode) { return element_potential_V(6, 2.0, mode); }
+double gold_potential_V(PotentialMode mode) { return element_potential_V(79, 19.3, mode); }
 
 double bilayer_occupancy(double d_A, double bilayer_A) {
   const double half = 0.5 * bilayer_A, x = std::abs(d_A);

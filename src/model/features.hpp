@@ -38,9 +38,10 @@ struct Bead {
   double radius_A = 50;
 };
 
-/// Amorphous carbon (2.0 g/cm3) and gold (19.3 g/cm3) in the fast-mode scale, volts.
-double carbon_potential_V();
-double gold_potential_V();
+/// Mean inner potential of amorphous carbon (2.0 g/cm3) and gold (19.3 g/cm3) in a potential mode, volts
+/// (fast: 8.6 and 66.8 V, Z-proportional; form-factor: 12.0 and 29.9 V).
+double carbon_potential_V(PotentialMode mode);
+double gold_potential_V(PotentialMode mode);
 /// Lipid bilayer potential (volts) at distance d_A from the mid-plane: two head-group peaks at
 /// +-(bilayer/2 - 5) A over a hydrocarbon core slightly below ice; 0 outside the bilayer.
 double bilayer_potential_V(double d_A, double bilayer_A);

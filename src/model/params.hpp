@@ -28,13 +28,13 @@ struct AssemblyMember {
   bool random_rotation = true;   ///< uniform random orientation, else the unit's
 };
 
-/// Helical filament geometry. Presets: "actin" (-166.15 deg, 27.3 A, radius 10 A), "cofilactin" (-162 deg,
-/// 24 A), "microtubule" (13 protofilaments on a 112 A radius ring, 85 A rise per ring of dimers).
+/// Helical filament geometry (defaults: actin). Presets: "actin" (-166.15 deg, 27.3 A, radius 25 A),
+/// "cofilactin" (-162 deg, 24 A), "microtubule" (13 protofilaments on a 105 A ring, 85 A per ring, 9.2 A stagger).
 struct FilamentParams {
   std::string preset;               ///< "", "actin", "cofilactin", "microtubule"
   double twist_deg = -166.15;       ///< rotation per subunit about the axis
   double rise_A = 27.3;             ///< axial rise per subunit
-  double radius_A = 10.0;           ///< subunit centre distance from the helix axis
+  double radius_A = 25.0;           ///< subunit centre distance from the helix axis
   int protofilaments = 1;           ///< > 1: a ring of subunits per rise step (microtubule: 13)
   double stagger_A = 0.0;           ///< axial offset between neighbouring protofilaments of a ring
   double flexibility_deg = 1.0;     ///< rms bend of the axis per subunit

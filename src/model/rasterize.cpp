@@ -21,9 +21,38 @@ namespace {
 struct Coarse {
   std::vector<PseudoAtom> atoms;
   double radius_A = 0;
+  double blur_sigma_vox = 0; ///< Gaussian blur of the potential (form-factor mode), voxels
 };
 
-/// Potential of every particle: local trilinear splat, then merged into weight/occupancy/owner grids.
+/// Blur a local box (lx x ly x lz, x fastest) along one axis with a normalised Gaussian; mass inside the
+/// box is preserved because the box is padded by 3 sigma.
+void blur_axis(std::vector<float>& a, int lx, int ly, int lz, int axis, const std::vector<double>& k) {
+  const int r = int(k.size() / 2);
+  const int n[3] = {lx, ly, lz};
+  const std::size_t stride[3] = {1, std::size_t(lx), std::size_t(lx) * ly};
+  std::vector<double> line(n[axis]);
+  const int o1 = axis == 0 ? 1 : 0, o2 = axis == 2 ? 1 : 2;
+  for (int j = 0; j < n[o2]; ++j)
+    for (int i = 0; i < n[o1]; ++i) {
+      const std::size_t base = i * stride[o1] + j * stride[o2];
+      for (int t = 0; t < n[axis]; ++t) line[t] = a[base + t * stride[axis]];
+      for (int t = 0; t < n[axis]; ++t) {
+        double s = 0;
+        for (int d = -r; d <= r; ++d)
+          if (t - d >= 0 && t - d < n[axis]) s += k[d + r] * line[t - d];
+        a[base + t * stride[axis]] = float(s);
+      }
+    }
+}
+
+// Temporaries are 16-bit fixed point to keep memory (and first-touch time) low: filled fraction in 1/8192
+// (max 8), the dominating particle's potential in millivolts (max 65.5 V).
+constexpr double kOccupancyScale = 8192.0;
+constexpr double kBestScale = 1000.0;
+
+std::uint16_t to_u16(double v) { return std::uint16_t(std::clamp(std::lround(v), 0L, 65535L)); }
+
+/// Potential of every particle: local trilinear splat, then merged into potential/occupancy/owner grids.
 class ParticleSplatter {
 public:
   ParticleSplatter(int nx, int ny, int nz, double pix)
@@ -41,9 +70,10 @@ public:
       for (int a = 0; a < 3; ++a) lo[a] = std::min(lo[a], q[a]), hi[a] = std::max(hi[a], q[a]);
     }
     if (c.atoms.empty()) return;
-    const int x0 = std::max(0, int(std::floor(lo[0]))), x1 = std::min(nx_ - 1, int(std::floor(hi[0])) + 1);
-    const int y0 = std::max(0, int(std::floor(lo[1]))), y1 = std::min(ny_ - 1, int(std::floor(hi[1])) + 1);
-    const int z0 = std::max(0, int(std::floor(lo[2]))), z1 = std::min(nz_ - 1, int(std::floor(hi[2])) + 1);
+    const int pad = c.blur_sigma_vox > 0 ? int(std::ceil(3 * c.blur_sigma_vox)) : 0;
+    const int x0 = std::max(0, int(std::floor(lo[0])) - pad), x1 = std::min(nx_ - 1, int(std::floor(hi[0])) + 1 + pad);
+    const int y0 = std::max(0, int(std::floor(lo[1])) - pad), y1 = std::min(ny_ - 1, int(std::floor(hi[1])) + 1 + pad);
+    const int z0 = std::max(0, int(std::floor(lo[2])) - pad), z1 = std::min(nz_ - 1, int(std::floor(hi[2])) + 1 + pad);
     if (x0 > x1 || y0 > y1 || z0 > z1) return;
     const int lx = x1 - x0 + 1, ly = y1 - y0 + 1, lz = z1 - z0 + 1;
     w_.assign(std::size_t(lx) * ly * lz, 0.0f);
@@ -72,8 +102,15 @@ public:
         }
       }
     }
+    if (pad > 0) {
+      std::vector<double> k(2 * pad + 1);
+      double sum = 0;
+      for (int d = -pad; d <= pad; ++d) sum += k[d + pad] = std::exp(-0.5 * d * d / (c.blur_sigma_vox * c.blur_sigma_vox));
+      for (double& x : k) x /= sum;
+      for (int axis = 0; axis < 3; ++axis) blur_axis(w_, lx, ly, lz, axis, k);
+    }
     const double vox3 = pix_ * pix_ * pix_;
-    const float to_volts = float(volts_per_weight / vox3), to_occ = float(1.0 / vox3);
+    const float to_volts = float(volts_per_weight / vox3), to_occ = float(kOccupancyScale / vox3);
     for (int z = 0; z < lz; ++z)
       for (int y = 0; y < ly; ++y) {
         const std::size_t li = (std::size_t(z) * ly + y) * lx, gi = potential.index(x0, y0 + y, z0 + z);
@@ -81,15 +118,18 @@ public:
           const float volts = w_[li + x] * to_volts;
           if (volts == 0) continue;
           potential.data[gi + x] += volts;
-          occupancy.data[gi + x] += v_[li + x] * to_occ;
-          if (volts > best.data[gi + x]) best.data[gi + x] = volts, owner.data[gi + x] = instance;
+          std::uint16_t& occ = occupancy.data[gi + x];
+          occ = to_u16(occ + v_[li + x] * to_occ);
+          const std::uint16_t q = to_u16(volts * kBestScale);
+          if (q > best.data[gi + x]) best.data[gi + x] = q, owner.data[gi + x] = instance;
         }
       }
   }
 
   int nx_, ny_, nz_;
   double pix_;
-  Volume<float> potential, occupancy, best;
+  Volume<float> potential;
+  Volume<std::uint16_t> occupancy, best;
   Volume<std::uint32_t> owner;
 
 private:
@@ -118,7 +158,7 @@ void add_feature(ParticleSplatter& g, Volume<std::uint8_t>& atlas, int label, Ve
         if (frac <= 0 && volts == 0) continue;
         const std::size_t i = g.potential.index(x, y, z);
         g.potential.data[i] += float(volts);
-        g.occupancy.data[i] += float(frac);
+        g.occupancy.data[i] = to_u16(g.occupancy.data[i] + frac * kOccupancyScale);
         if (frac >= 0.5) atlas.data[i] = std::uint8_t(label);
       }
 }
@@ -145,7 +185,18 @@ SpecimenVolumes rasterize(const Scene& scene, const StructureSet& structures, do
       Coarse c;
       const std::vector<bool> mask = pp.selection.empty() ? std::vector<bool>{} : select_atoms(st->second, pp.selection, pp.source);
       c.atoms = coarse_grain(st->second, pix, mask, mode);
-      for (const PseudoAtom& a : c.atoms) c.radius_A = std::max(c.radius_A, a.pos_A.length());
+      double wsum = 0, wb = 0;
+      for (const PseudoAtom& a : c.atoms) {
+        c.radius_A = std::max(c.radius_A, a.pos_A.length());
+        wsum += a.weight, wb += a.weight * a.b_iso_A2;
+      }
+      if (mode == PotentialMode::form_factor && wsum > 0) {
+        // Atom + thermal blur: variance (b_atom + B + B_extra) / (8 pi^2) per axis; below a quarter voxel the
+        // trilinear spread dominates and the blur is skipped.
+        const double b = wb / wsum + form_factor_b_A2(6) + scene.b_factor_A2;
+        const double sigma = std::sqrt(b / (8 * kPi * kPi)) / pix;
+        c.blur_sigma_vox = sigma >= 0.25 ? sigma : 0;
+      }
       it = cache.emplace(key, std::move(c)).first;
     }
     g.splat(it->second, pp.rotation, pp.position_A, pp.instance, volts_per_weight);
@@ -155,7 +206,7 @@ SpecimenVolumes rasterize(const Scene& scene, const StructureSet& structures, do
   const Vec3 half{0.5 * scene.box_A[0], 0.5 * scene.box_A[1], 0.5 * scene.box_A[2]};
   if (scene.carbon.present) {
     const CarbonFilm& c = scene.carbon;
-    const double vc = carbon_potential_V();
+    const double vc = carbon_potential_V(mode);
     add_feature(g, out.atlas, scene.carbon_label, {-half.x, -half.y, c.z_A - 0.5 * c.thickness_A - pix},
                 {half.x, half.y, c.z_A + 0.5 * c.thickness_A + pix}, [&](Vec3 p) {
                   const double fz = std::clamp((std::min(p.z + 0.5 * pix, c.z_A + 0.5 * c.thickness_A) -
@@ -180,7 +231,7 @@ SpecimenVolumes rasterize(const Scene& scene, const StructureSet& structures, do
                   return std::pair{f / kSamples, volts / kSamples};
                 });
   }
-  const double vg = gold_potential_V();
+  const double vg = gold_potential_V(mode);
   for (const Bead& b : scene.beads) {
     const double ext = b.radius_A + pix;
     add_feature(g, out.atlas, scene.gold_label, b.centre_A - Vec3{ext, ext, ext}, b.centre_A + Vec3{ext, ext, ext},
@@ -195,11 +246,11 @@ SpecimenVolumes rasterize(const Scene& scene, const StructureSet& structures, do
   for (const PlacedParticle& pp : scene.particles) label_of[pp.instance] = pp.label;
   const double ice_v = ice_potential_V(mode);
   for (std::size_t i = 0; i < g.potential.size(); ++i) {
-    const double free = std::max(0.0, 1.0 - double(g.occupancy.data[i]));
+    const double free = std::max(0.0, 1.0 - g.occupancy.data[i] / kOccupancyScale);
     const double ice_level = ice_v * free;
     if (scene.ice) g.potential.data[i] += float(ice_level);
     std::uint32_t& owner = g.owner.data[i];
-    if (owner && g.best.data[i] > ice_level)
+    if (owner && g.best.data[i] / kBestScale > ice_level)
       out.atlas.data[i] = std::uint8_t(label_of[owner]);
     else
       owner = 0;

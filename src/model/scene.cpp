@@ -129,6 +129,11 @@ void validate_model(const ModelParams& p, const StructureSet& structures) {
         fail(key, ": scheme 'membrane' needs vesicles (model.vesicles.count)");
       if (s.region != "any" && p.vesicles.count_max <= 0)
         fail(key, ": region '", s.region, "' needs vesicles (model.vesicles.count)");
+      if (s.cluster_min < 0 || s.cluster_max < s.cluster_min)
+        fail(key, ".satellites: expected 0 <= min <= max, got [", s.cluster_min, ", ", s.cluster_max, "]");
+      if (s.bundle_min < 1 || s.bundle_max < s.bundle_min || s.bundle_max > 37)
+        fail(key, ".bundle: expected 1 <= min <= max <= 37, got [", s.bundle_min, ", ", s.bundle_max, "]");
+      if (!(s.filament.rise_A > 0)) fail(key, ".rise_A: expected a positive number, got ", s.filament.rise_A);
       if (!s.satellite_source.empty()) check_source(s.satellite_source, key + ".satellite_source", false);
       for (const AssemblyMember& m : s.members) check_source(m.source, key + ".members", false);
       for (const ClassSplit& c : s.classes) select_atoms(structures.at(s.source), c.selection, key + ".classes." + c.class_name);
@@ -203,6 +208,7 @@ Scene build_scene(const ModelParams& p, const StructureSet& structures, std::uin
   Scene scene;
   scene.box_A = p.box_A;
   scene.ice = p.ice;
+  scene.b_factor_A2 = p.b_factor_A2;
   scene.classes = scene_classes(p);
   for (const ClassInfo& c : scene.classes) {
     if (c.name == "membrane" && c.source == "feature:vesicles") scene.membrane_label = c.label;

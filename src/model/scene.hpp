@@ -29,6 +29,7 @@ struct Scene {
   std::vector<Bead> beads;
   int membrane_label = 0, carbon_label = 0, gold_label = 0; ///< 0 if the feature is absent
   bool ice = true;
+  double b_factor_A2 = 0; ///< extra B-factor blur (form-factor mode), from ModelParams
 };
 
 /// The atlas classes of a model: particle classes in order of first appearance in the layers (splits in

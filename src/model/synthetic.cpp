@@ -85,7 +85,9 @@ void fill_domain(const Domain& d, Rng& rng, AtomicStructure& s) {
 
 std::string chain_name(int i) {
   static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-  return i < 52 ? std::string(1, k[i]) : "C" + std::to_string(i);
+  std::string name(1, k[i % 52]);
+  if (i >= 52) name += std::to_string(i / 52);
+  return name;
 }
 
 /// A compact multi-domain globule: domains grown by a random walk, each touching the previous ones.

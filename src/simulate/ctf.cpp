@@ -72,30 +72,56 @@ std::vector<double> Ctf::zeros_per_A(double defocus_A, int count) const {
   return z;
 }
 
+CtfGrid ctf_grid(const Ctf& ctf, int nx, int ny) {
+  CtfGrid g;
+  g.nx = nx, g.ny = ny;
+  const int nkx = nx / 2 + 1;
+  const double dkx = 1.0 / (nx * ctf.pixel_A), dky = 1.0 / (ny * ctf.pixel_A);
+  const std::size_t n = static_cast<std::size_t>(nkx) * ny;
+  g.k2.resize(n);
+  g.envelope.resize(n);
+  if (ctf.astigmatism_A != 0) g.astig.resize(n);
+  for (int ky = 0; ky < ny; ++ky)
+    for (int kx = 0; kx < nkx; ++kx) {
+      const std::size_t i = static_cast<std::size_t>(ky) * nkx + kx;
+      const double fx = kx * dkx, fy = fft_freq(ky, ny) * dky;
+      g.k2[i] = fx * fx + fy * fy;
+      g.envelope[i] = ctf.envelope(std::sqrt(g.k2[i]));
+      if (!g.astig.empty()) g.astig[i] = 0.5 * std::cos(2 * (std::atan2(fy, fx) - ctf.astigmatism_angle_rad));
+    }
+  return g;
+}
+
 Image ctf_contrast(const Spectrum2& phase, const Ctf& ctf, double defocus_A, double tilt_rad,
                    const std::vector<float>& extra) {
-  const int nx = phase.nx, ny = phase.ny, nkx = phase.nkx();
-  const double pA = ctf.pixel_A, dkx = 1.0 / (nx * pA), dky = 1.0 / (ny * pA);
+  return ctf_contrast(phase, ctf, ctf_grid(ctf, phase.nx, phase.ny), defocus_A, tilt_rad, extra);
+}
+
+Image ctf_contrast(const Spectrum2& phase, const Ctf& ctf, const CtfGrid& grid, double defocus_A, double tilt_rad,
+                   const std::vector<float>& extra) {
+  const int nx = phase.nx, ny = phase.ny;
+  if (grid.nx != nx || grid.ny != ny) fail("ctf grid of ", grid.nx, " x ", grid.ny, " for an image of ", nx, " x ", ny);
+  const double pA = ctf.pixel_A;
   const double slope = std::tan(tilt_rad); // defocus change per Angstrom of u
   const double half_width_A = 0.5 * (nx - 1) * pA;
   const double d_lo = defocus_A - std::abs(slope) * half_width_A, d_hi = defocus_A + std::abs(slope) * half_width_A;
   // Defocus step between copies: pi lambda step k_Nyquist^2 <= pi / 8.
   const double step = 0.5 * pA * pA / ctf.wavelength_A;
   const int copies = slope == 0 ? 1 : std::max(2, static_cast<int>(std::ceil((d_hi - d_lo) / step)) + 1);
+  const double l = ctf.wavelength_A, a = 0.5 * kPi * ctf.cs_A * l * l * l;
+  const double shift = ctf.phase_shift_rad + std::asin(ctf.amplitude_contrast);
 
   Image out(nx, ny, pA);
   Spectrum2 s = phase;
   for (int j = 0; j < copies; ++j) {
     const double d = copies == 1 ? defocus_A : d_lo + (d_hi - d_lo) * j / (copies - 1);
-    for (int ky = 0; ky < ny; ++ky) {
-      const double fy = fft_freq(ky, ny) * dky;
-      for (int kx = 0; kx < nkx; ++kx) {
-        const std::size_t i = static_cast<std::size_t>(ky) * nkx + kx;
-        double w = (kx == 0 && ky == 0) ? 0.0 : 2 * ctf.value(kx * dkx, fy, d);
-        if (!extra.empty()) w *= extra[i];
-        s.data[i] = phase.data[i] * static_cast<float>(w);
-      }
+    for (std::size_t i = 1; i < s.data.size(); ++i) { // i = 0 is the DC term: dropped
+      const double k2 = grid.k2[i], dd = grid.astig.empty() ? d : d + ctf.astigmatism_A * grid.astig[i];
+      double w = -2 * grid.envelope[i] * std::sin(kPi * l * dd * k2 - a * k2 * k2 + shift);
+      if (!extra.empty()) w *= extra[i];
+      s.data[i] = phase.data[i] * static_cast<float>(w);
     }
+    s.data[0] = 0;
     const Image img = fft_inverse(s, pA);
     if (copies == 1) return img;
     // Hat weight of copy j at each column's defocus.

@@ -40,12 +40,24 @@ struct Ctf {
   std::vector<double> zeros_per_A(double defocus_A, int count) const;
 };
 
+/// Per-frequency constants of the CTF on the FFT half-plane of an nx x ny image (computed once per series).
+struct CtfGrid {
+  int nx = 0, ny = 0;
+  std::vector<double> k2;        ///< |k|^2 (1/A^2)
+  std::vector<double> astig;     ///< 0.5 cos(2 (angle(k) - astigmatism angle)), or empty
+  std::vector<double> envelope;  ///< E(k)
+};
+CtfGrid ctf_grid(const Ctf& ctf, int nx, int ny);
+
 /// Contrast image 2 F^-1[CTF . extra . S] of a phase spectrum S (of nx x ny at ctf.pixel_A), where the defocus
 /// varies across image columns: D(u) = defocus_A + u tan(tilt_rad) (u in Angstrom from the centre; positive
 /// tilt: +x side more underfocused). Columns interpolate linearly between CTF-filtered copies whose defocus
 /// steps keep the phase difference at Nyquist below pi/8 (any image size). `extra` is a real half-plane
 /// filter (nkx * ny values) or empty; the DC term is dropped (a constant phase is invisible).
 Image ctf_contrast(const Spectrum2& phase, const Ctf& ctf, double defocus_A, double tilt_rad,
+                   const std::vector<float>& extra);
+/// The same with a precomputed grid (ctf_grid(ctf, phase.nx, phase.ny)).
+Image ctf_contrast(const Spectrum2& phase, const Ctf& ctf, const CtfGrid& grid, double defocus_A, double tilt_rad,
                    const std::vector<float>& extra);
 
 } // namespace tomosweep

@@ -24,22 +24,36 @@ Image filtered_contrast(Spectrum2 s, double factor, const std::vector<float>& ex
   return fft_inverse(s, pixel_A);
 }
 
-// Real half-plane filter: damage attenuation at exposure N, times the detector MTF if requested.
-std::vector<float> signal_filter(int nx, int ny, double pixel_A, const ImagingParams& p, double exposure, bool mtf) {
-  const bool damage = p.damage && exposure > 0;
-  if (!damage && !mtf) return {};
-  const int nkx = nx / 2 + 1;
-  std::vector<float> f(static_cast<std::size_t>(nkx) * ny);
-  for (int ky = 0; ky < ny; ++ky)
-    for (int kx = 0; kx < nkx; ++kx) {
-      const double fx = static_cast<double>(kx) / nx, fy = static_cast<double>(fft_freq(ky, ny)) / ny; // cycles/pixel
-      double w = 1;
-      if (damage) w *= damage_attenuation(std::hypot(fx, fy) / pixel_A, exposure, p.voltage_kV);
-      if (mtf) w *= sinc_mtf(2 * fx, 2 * fy);
-      f[static_cast<std::size_t>(ky) * nkx + kx] = static_cast<float>(w);
-    }
-  return f;
-}
+// Real half-plane filters that multiply the signal before counting: radiation damage at exposure N
+// (exp(-N / (2 N_e(k))), per-frequency constants precomputed once) and the detector MTF.
+struct SignalFilter {
+  std::vector<float> half_inv_ne; // 1 / (2 N_e(k)), or empty without damage
+  std::vector<float> mtf;         // or empty
+
+  SignalFilter(int nx, int ny, double pixel_A, const ImagingParams& p, bool with_mtf) {
+    if (!p.damage && !with_mtf) return;
+    const int nkx = nx / 2 + 1;
+    const std::size_t n = static_cast<std::size_t>(nkx) * ny;
+    if (p.damage) half_inv_ne.resize(n);
+    if (with_mtf) mtf.resize(n);
+    for (int ky = 0; ky < ny; ++ky)
+      for (int kx = 0; kx < nkx; ++kx) {
+        const std::size_t i = static_cast<std::size_t>(ky) * nkx + kx;
+        const double fx = static_cast<double>(kx) / nx, fy = static_cast<double>(fft_freq(ky, ny)) / ny; // cycles/pixel
+        if (p.damage) half_inv_ne[i] = static_cast<float>(0.5 / critical_exposure_e_per_A2(std::hypot(fx, fy) / pixel_A, p.voltage_kV));
+        if (with_mtf) mtf[i] = static_cast<float>(sinc_mtf(2 * fx, 2 * fy));
+      }
+  }
+  /// The filter at exposure N (e/A^2); empty when it would be all ones.
+  std::vector<float> at(double exposure) const {
+    const bool damage = !half_inv_ne.empty() && exposure > 0;
+    if (!damage) return mtf;
+    std::vector<float> f(half_inv_ne.size());
+    for (std::size_t i = 0; i < f.size(); ++i)
+      f[i] = static_cast<float>(std::exp(-exposure * half_inv_ne[i])) * (mtf.empty() ? 1.0f : mtf[i]);
+    return f;
+  }
+};
 
 void check_params(const ImagingParams& p, const Volume<float>& v) {
   if (v.nx <= 0 || v.ny <= 0 || v.nz <= 0) fail("empty potential volume ", v.nx, " x ", v.ny, " x ", v.nz);
@@ -88,7 +102,8 @@ TiltSeries simulate_series(const Volume<float>& potential_V, const ImagingParams
   if (static_cast<std::uint64_t>(nt) > kEvenHalf) fail("tilt series of ", nt, " tilts exceeds ", kEvenHalf);
   const std::vector<TiltView> views = tilt_views(out.tilts, p.tilt.axis_azimuth_deg);
 
-  // Projections per depth slab (one slab unless a depth-dependent CTF is asked for).
+  // Projections per depth slab (one slab unless a depth-dependent CTF is asked for). With one slab the
+  // projection stack becomes the output: each tilt reads its own image before writing its counts there.
   const int slabs = std::clamp(p.ctf_slabs, 1, nz);
   std::vector<Volume<float>> proj(slabs);
   std::vector<double> slab_z_A(slabs);
@@ -97,24 +112,39 @@ TiltSeries simulate_series(const Volume<float>& potential_V, const ImagingParams
     proj[s] = project(potential_V, views, nx, ny, z0, z1);
     slab_z_A[s] = (0.5 * (z0 + z1 - 1) - 0.5 * (nz - 1)) * pA;
   }
+  if (slabs == 1) {
+    out.images = std::move(proj[0]);
+    proj.clear();
+  } else {
+    out.images = Volume<float>(nx, ny, nt, pA);
+  }
+  auto projection = [&](int s) -> const Volume<float>& { return slabs == 1 ? out.images : proj[s]; };
 
   const Ctf ctf = Ctf::from(p, pA);
+  const CtfGrid grid = ctf_grid(ctf, nx, ny);
   const bool mtf = p.detector_mtf == "sinc", cts_order = p.noise_order == "cts";
-  out.images = Volume<float>(nx, ny, nt, pA);
+  // Physical order: damage and MTF act on the signal before counting; CTS order: the MTF goes with the CTF.
+  const SignalFilter signal(nx, ny, pA, p, mtf && !cts_order);
+  ImagingParams no_damage = p;
+  no_damage.damage = false;
+  const std::vector<float> mtf_after = cts_order ? SignalFilter(nx, ny, pA, no_damage, mtf).mtf : std::vector<float>{};
   if (p.half_series)
     for (auto& h : out.halves) h = Volume<float>(nx, ny, nt, pA);
+
+  Image phase(nx, ny, pA), contrast(nx, ny, pA), counts(nx, ny, pA);
   for (int i = 0; i < nt; ++i) {
     TiltRecord& r = out.tilts[i];
     const double tilt = r.actual_angle_deg * kDegToRad;
     const double exposure = r.cumulative_dose_e_per_A2 + 0.5 * r.dose_e_per_A2;
-    const std::vector<float> filter = signal_filter(nx, ny, pA, p, exposure, mtf && !cts_order);
+    const std::vector<float> filter = signal.at(exposure);
     const double defocus_A = r.defocus_um * kAngstromPerMicrometre;
     const std::uint64_t id = job_id * kTiltsPerJob + static_cast<std::uint64_t>(i);
 
-    Image contrast(nx, ny, pA);
+    // Contrast: 2 CTF (x) phase, or -2 phase in CTS order (its CTF comes after counting); damage included.
+    std::fill(contrast.data.begin(), contrast.data.end(), 0.0f);
     for (int s = 0; s < slabs; ++s) {
-      Image phase = stack_image(proj[s], i);
-      for (float& v : phase.data) v = static_cast<float>(sigma * v);
+      const float* src = projection(s).slice(i);
+      for (std::size_t j = 0; j < phase.data.size(); ++j) phase.data[j] = static_cast<float>(sigma * src[j]);
       if (s == 0 && p.damage && exposure > 0 && p.damage_noise_rad_per_e_A2 > 0) {
         Rng rng(seed, Purpose::damage, id);
         const double sd = p.damage_noise_rad_per_e_A2 * exposure;
@@ -122,34 +152,31 @@ TiltSeries simulate_series(const Volume<float>& potential_V, const ImagingParams
       }
       const Spectrum2 spec = fft_forward(phase);
       const Image c = cts_order ? filtered_contrast(spec, -1.0, filter, pA)
-                                : ctf_contrast(spec, ctf, defocus_A + slab_z_A[s] / std::cos(tilt),
+                                : ctf_contrast(spec, ctf, grid, defocus_A + slab_z_A[s] / std::cos(tilt),
                                                p.defocus_gradient ? tilt : 0.0, filter);
       for (std::size_t j = 0; j < c.data.size(); ++j) contrast.data[j] += c.data[j];
     }
 
+    // Counting: Poisson(flat (1 + contrast)), as one image or as two independent halves.
     const double flat = r.flat_e_per_pixel =
         flat_counts(r.dose_e_per_A2, pA, transmission(ice_thickness_A, tilt, p.imfp_A, p.scatter_factor), p.dqe);
     const int parts = p.half_series ? 2 : 1;
-    Image total(nx, ny, pA);
+    float* total = out.images.slice(i);
     for (int h = 0; h < parts; ++h) {
-      Image counts(nx, ny, pA);
-      for (std::size_t j = 0; j < counts.data.size(); ++j)
-        counts.data[j] = static_cast<float>(flat / parts * (1.0 + contrast.data[j]));
+      const double f = flat / parts;
+      for (std::size_t j = 0; j < counts.data.size(); ++j) counts.data[j] = static_cast<float>(f * (1.0 + contrast.data[j]));
       Rng rng(seed, Purpose::detector, id + (h == 1 ? kEvenHalf : 0));
       poisson_counts(counts, rng);
       if (cts_order) {
         // CTS: count first, then modulate the noisy image's contrast by the CTF (and MTF).
-        const double f = flat / parts;
         for (float& v : counts.data) v = static_cast<float>(v / f - 1.0);
-        const std::vector<float> mtf_filter = signal_filter(nx, ny, pA, p, 0, mtf);
-        Image c = ctf_contrast(fft_forward(counts), ctf, defocus_A, p.defocus_gradient ? tilt : 0.0, mtf_filter);
+        const Image c = ctf_contrast(fft_forward(counts), ctf, grid, defocus_A, p.defocus_gradient ? tilt : 0.0, mtf_after);
         for (std::size_t j = 0; j < c.data.size(); ++j)
-          counts.data[j] = static_cast<float>(f * (1.0 - 0.5 * c.data[j])); // CTF applied to -c: sign of 2 CTF phi
+          counts.data[j] = static_cast<float>(f * (1.0 - 0.5 * c.data[j])); // CTF of -c: the sign of 2 CTF phi
       }
       if (p.half_series) set_stack_image(out.halves[h], i, counts);
-      for (std::size_t j = 0; j < total.data.size(); ++j) total.data[j] += counts.data[j];
+      for (std::size_t j = 0; j < counts.data.size(); ++j) total[j] = h == 0 ? counts.data[j] : total[j] + counts.data[j];
     }
-    set_stack_image(out.images, i, total);
   }
   return out;
 }

@@ -113,103 +113,170 @@ void block_kernel(float* vol, float* img, const std::vector<Line>& lines, int nx
   (void)nz;
 }
 
-// Any azimuth: bilinear weights over the four pixels around (u, v). Calls f(voxel index, pixel index, weight).
-template <class F>
-void for_each_voxel_general(const TiltView& v, int nx, int ny, int nz, int nu, int nv, int z0, int z1, F&& f) {
-  const double ca = std::cos(v.azimuth_rad), sa = std::sin(v.azimuth_rad);
-  const double ct = std::cos(v.tilt_rad), st = std::sin(v.tilt_rad);
-  const double cx = 0.5 * (nx - 1), cy = 0.5 * (ny - 1), cz = 0.5 * (nz - 1);
-  const double cu = 0.5 * (nu - 1) + kOffset, cv = 0.5 * (nv - 1) + kOffset;
-  for (int z = z0; z < z1; ++z)
-    for (int y = 0; y < ny; ++y)
-      for (int x = 0; x < nx; ++x) {
-        const double px = x - cx, py = y - cy, pz = z - cz;
-        const double u = (px * ca + py * sa) * ct - pz * st + cu, vv = -px * sa + py * ca + cv;
-        const long iu = static_cast<long>(u), iv = static_cast<long>(vv);
-        const double fu = u - static_cast<double>(iu), fv = vv - static_cast<double>(iv);
-        const long u0 = iu - static_cast<long>(kOffset), v0 = iv - static_cast<long>(kOffset);
-        const std::size_t vox = (static_cast<std::size_t>(z) * ny + y) * nx + x;
-        for (int dv = 0; dv < 2; ++dv) {
-          const long row = v0 + dv;
-          if (row < 0 || row >= nv) continue;
-          const double wv = dv ? fv : 1 - fv;
-          for (int du = 0; du < 2; ++du) {
-            const long col = u0 + du;
-            if (col < 0 || col >= nu) continue;
-            f(vox, static_cast<std::size_t>(row) * nu + col, (du ? fu : 1 - fu) * wv);
-          }
-        }
-      }
+// Views at another azimuth a: the volume is first resampled (bilinearly, slice by slice) onto a grid whose
+// columns follow u0 = x cos a + y sin a and whose rows follow v = -x sin a + y cos a, with as many rows as the
+// images; the azimuth-0 path then projects that grid. Back projection applies the transposes in reverse
+// order, so the pair stays exactly adjoint.
+struct Rotation {
+  int nw = 0, nv = 0;          // rotated grid columns and rows
+  std::vector<long> base;      // per grid pixel: index of the lower-left source pixel (padded source), -1 = outside
+  std::vector<float> fx, fy;   // bilinear fractions
+};
+
+Rotation make_rotation(double azimuth_rad, int nx, int ny, int nv) {
+  Rotation r;
+  const double ca = std::cos(azimuth_rad), sa = std::sin(azimuth_rad);
+  // Width covering the rotated volume, with the parity of the axis it is closest to, so that azimuths near
+  // 0 or 90 degrees sample the volume on its own voxel centres.
+  r.nw = static_cast<int>(std::ceil(std::abs(nx * ca) + std::abs(ny * sa) - 1e-6)) + 2;
+  if ((r.nw - (std::abs(ca) >= std::abs(sa) ? nx : ny)) % 2 != 0) ++r.nw;
+  r.nv = nv;
+  const std::size_t n = static_cast<std::size_t>(r.nw) * nv;
+  r.base.assign(n, -1);
+  r.fx.assign(n, 0);
+  r.fy.assign(n, 0);
+  for (int j = 0; j < nv; ++j)
+    for (int i = 0; i < r.nw; ++i) {
+      const double u0 = i - 0.5 * (r.nw - 1), v = j - 0.5 * (nv - 1);
+      const double x = u0 * ca - v * sa + 0.5 * (nx - 1), y = u0 * sa + v * ca + 0.5 * (ny - 1);
+      const double fx = std::floor(x), fy = std::floor(y);
+      if (fx < -1 || fx >= nx || fy < -1 || fy >= ny) continue;
+      const std::size_t k = static_cast<std::size_t>(j) * r.nw + i;
+      // Source padded by one pixel on each side, so the four neighbours always exist.
+      r.base[k] = (static_cast<long>(fy) + 1) * (nx + 2) + (static_cast<long>(fx) + 1);
+      r.fx[k] = static_cast<float>(x - fx);
+      r.fy[k] = static_cast<float>(y - fy);
+    }
+  return r;
 }
 
-// Views split into the azimuth-0 fast path (same number of rows as the volume) and the general path.
-struct Split {
-  std::vector<int> fast, general;
-  std::vector<Line> lines; // of the fast views
-};
-Split split_views(const std::vector<TiltView>& views, int nx, int ny, int nz, int nu, int nv) {
-  Split s;
-  for (int t = 0; t < static_cast<int>(views.size()); ++t) {
-    if (views[t].azimuth_rad == 0 && ny == nv) {
-      s.fast.push_back(t);
-      s.lines.push_back(line_of(views[t], nx, nz, nu));
-    } else {
-      s.general.push_back(t);
+// Slices [z0, z1) of v resampled onto the rotated grid: a volume of nw x nv x (z1 - z0).
+Volume<float> rotate_forward(const Volume<float>& v, const Rotation& r, int z0, int z1) {
+  const int nx = v.nx, ny = v.ny, px = nx + 2;
+  Volume<float> w(r.nw, r.nv, z1 - z0, v.voxel_A);
+  std::vector<float> pad(static_cast<std::size_t>(px) * (ny + 2), 0.0f);
+  for (int z = z0; z < z1; ++z) {
+    for (int y = 0; y < ny; ++y) std::copy_n(v.data.data() + v.index(0, y, z), nx, pad.data() + (y + 1) * px + 1);
+    float* out = w.slice(z - z0);
+    for (std::size_t k = 0; k < r.base.size(); ++k) {
+      if (r.base[k] < 0) continue;
+      const float* s = pad.data() + r.base[k];
+      const float fx = r.fx[k], fy = r.fy[k];
+      out[k] = (1 - fy) * ((1 - fx) * s[0] + fx * s[1]) + fy * ((1 - fx) * s[px] + fx * s[px + 1]);
     }
   }
-  return s;
+  return w;
+}
+
+// Transpose of rotate_forward (all slices of w), adding into v.
+void rotate_adjoint(const Volume<float>& w, const Rotation& r, Volume<float>& v) {
+  const int nx = v.nx, ny = v.ny, px = nx + 2;
+  std::vector<float> pad(static_cast<std::size_t>(px) * (ny + 2));
+  for (int z = 0; z < w.nz; ++z) {
+    std::fill(pad.begin(), pad.end(), 0.0f);
+    const float* in = w.slice(z);
+    for (std::size_t k = 0; k < r.base.size(); ++k) {
+      if (r.base[k] < 0) continue;
+      float* s = pad.data() + r.base[k];
+      const float fx = r.fx[k], fy = r.fy[k], a = in[k];
+      s[0] += (1 - fy) * ((1 - fx) * a), s[1] += (1 - fy) * (fx * a);
+      s[px] += fy * ((1 - fx) * a), s[px + 1] += fy * (fx * a);
+    }
+    for (int y = 0; y < ny; ++y) {
+      float* row = v.data.data() + v.index(0, y, z);
+      const float* src = pad.data() + (y + 1) * px + 1;
+      for (int x = 0; x < nx; ++x) row[x] += src[x];
+    }
+  }
+}
+
+// Azimuth-0 projection of slices [z0, z1) (geometry of a volume nz_total deep; `volume` holds either all
+// nz_total slices or just those) into the images `slices` of `stack`.
+void project_fast(const Volume<float>& volume, int z0, int z1, int nz_total, const std::vector<Line>& lines,
+                  const std::vector<int>& slices, Volume<float>& stack, float scale) {
+  const int nx = volume.nx, nu = stack.nx, zoff = volume.nz == nz_total ? 0 : z0;
+  std::vector<int> zs;
+  for (int z = z0; z < z1; ++z) zs.push_back(z - zoff);
+  std::vector<float> vbuf, ibuf;
+  for (int y0 = 0; y0 < volume.ny; y0 += kB) {
+    gather_block(volume, zs, y0, vbuf);
+    ibuf.assign(slices.size() * nu * kB, 0.0f);
+    block_kernel<true>(vbuf.data(), ibuf.data(), lines, nx, nz_total, nu, z0, z1, scale);
+    scatter_block(ibuf, slices, y0, stack);
+  }
+}
+
+// Adjoint of project_fast over all slices: adds into `volume`.
+void back_project_fast(const Volume<float>& stack, const std::vector<int>& slices, const std::vector<Line>& lines,
+                       Volume<float>& volume, float scale) {
+  const int nx = volume.nx, nz = volume.nz, nu = stack.nx;
+  std::vector<int> zs(nz);
+  for (int z = 0; z < nz; ++z) zs[z] = z;
+  std::vector<float> vbuf, ibuf;
+  for (int y0 = 0; y0 < volume.ny; y0 += kB) {
+    gather_block(stack, slices, y0, ibuf);
+    vbuf.assign(static_cast<std::size_t>(nz) * nx * kB, 0.0f);
+    block_kernel<false>(vbuf.data(), ibuf.data(), lines, nx, nz, nu, 0, nz, scale);
+    scatter_block(vbuf, zs, y0, volume);
+  }
+}
+
+// Views grouped by azimuth, in order of first appearance.
+struct Group {
+  double azimuth_rad;
+  std::vector<int> views;
+};
+std::vector<Group> group_views(const std::vector<TiltView>& views) {
+  std::vector<Group> g;
+  for (int t = 0; t < static_cast<int>(views.size()); ++t) {
+    auto it = std::find_if(g.begin(), g.end(), [&](const Group& x) { return x.azimuth_rad == views[t].azimuth_rad; });
+    if (it == g.end()) it = g.insert(g.end(), Group{views[t].azimuth_rad, {}});
+    it->views.push_back(t);
+  }
+  return g;
+}
+std::vector<Line> lines_of(const Group& g, const std::vector<TiltView>& views, int nx, int nz, int nu) {
+  std::vector<Line> l;
+  for (int t : g.views) l.push_back(line_of(views[t], nx, nz, nu));
+  return l;
 }
 
 } // namespace
 
 Volume<float> project(const Volume<float>& volume, const std::vector<TiltView>& views, int nu, int nv, int z_begin,
                       int z_end) {
-  const int nx = volume.nx, ny = volume.ny, nz = volume.nz, nt = static_cast<int>(views.size());
+  const int nx = volume.nx, ny = volume.ny, nz = volume.nz;
   const int z0 = std::clamp(z_begin, 0, nz), z1 = z_end < 0 ? nz : std::clamp(z_end, z0, nz);
-  Volume<float> stack(nu, nv, nt, volume.voxel_A);
+  Volume<float> stack(nu, nv, static_cast<int>(views.size()), volume.voxel_A);
   const float scale = static_cast<float>(volume.voxel_A);
-  const Split split = split_views(views, nx, ny, nz, nu, nv);
-  for (int t : split.general) {
-    float* img = stack.slice(t);
-    for_each_voxel_general(views[t], nx, ny, nz, nu, nv, z0, z1, [&](std::size_t vox, std::size_t pix, double w) {
-      img[pix] += static_cast<float>(w) * scale * volume.data[vox];
-    });
-  }
-  if (split.fast.empty()) return stack;
-  std::vector<int> zs;
-  for (int z = z0; z < z1; ++z) zs.push_back(z);
-  std::vector<float> vbuf, ibuf;
-  for (int y0 = 0; y0 < ny; y0 += kB) {
-    gather_block(volume, zs, y0, vbuf);
-    ibuf.assign(split.fast.size() * nu * kB, 0.0f);
-    block_kernel<true>(vbuf.data(), ibuf.data(), split.lines, nx, nz, nu, z0, z1, scale);
-    scatter_block(ibuf, split.fast, y0, stack);
+  for (const Group& g : group_views(views)) {
+    if (g.azimuth_rad == 0 && ny == nv) {
+      project_fast(volume, z0, z1, nz, lines_of(g, views, nx, nz, nu), g.views, stack, scale);
+    } else {
+      const Rotation r = make_rotation(g.azimuth_rad, nx, ny, nv);
+      const Volume<float> w = rotate_forward(volume, r, z0, z1);
+      project_fast(w, z0, z1, nz, lines_of(g, views, r.nw, nz, nu), g.views, stack, scale);
+    }
   }
   return stack;
 }
 
 Volume<float> back_project(const Volume<float>& stack, const std::vector<TiltView>& views, int nx, int ny, int nz,
                            double voxel_A) {
-  const int nu = stack.nx, nv = stack.ny, nt = static_cast<int>(views.size());
-  if (stack.nz != nt) fail("back projection of ", stack.nz, " images with ", nt, " views");
+  const int nu = stack.nx, nv = stack.ny;
+  if (stack.nz != static_cast<int>(views.size()))
+    fail("back projection of ", stack.nz, " images with ", views.size(), " views");
   Volume<float> vol(nx, ny, nz, voxel_A);
   const float scale = static_cast<float>(voxel_A);
-  const Split split = split_views(views, nx, ny, nz, nu, nv);
-  for (int t : split.general) {
-    const float* img = stack.slice(t);
-    for_each_voxel_general(views[t], nx, ny, nz, nu, nv, 0, nz, [&](std::size_t vox, std::size_t pix, double w) {
-      vol.data[vox] += static_cast<float>(w) * scale * img[pix];
-    });
-  }
-  if (split.fast.empty()) return vol;
-  std::vector<int> zs(nz);
-  for (int z = 0; z < nz; ++z) zs[z] = z;
-  std::vector<float> vbuf, ibuf;
-  for (int y0 = 0; y0 < ny; y0 += kB) {
-    gather_block(stack, split.fast, y0, ibuf);
-    vbuf.assign(static_cast<std::size_t>(nz) * nx * kB, 0.0f);
-    block_kernel<false>(vbuf.data(), ibuf.data(), split.lines, nx, nz, nu, 0, nz, scale);
-    scatter_block(vbuf, zs, y0, vol);
+  for (const Group& g : group_views(views)) {
+    if (g.azimuth_rad == 0 && ny == nv) {
+      back_project_fast(stack, g.views, lines_of(g, views, nx, nz, nu), vol, scale);
+    } else {
+      const Rotation r = make_rotation(g.azimuth_rad, nx, ny, nv);
+      Volume<float> w(r.nw, nv, nz, voxel_A);
+      back_project_fast(stack, g.views, lines_of(g, views, r.nw, nz, nu), w, scale);
+      rotate_adjoint(w, r, vol);
+    }
   }
   return vol;
 }

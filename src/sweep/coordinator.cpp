@@ -17,9 +17,8 @@ constexpr int kTagStop = 3;    // 0 -> worker: no more jobs
 /// Job queue and counters shared by rank 0's coordinator thread and its working main thread.
 class Queue {
 public:
-  Queue(const std::vector<std::size_t>& order, const ProgressFunction& progress)
-      : order_(order), progress_(progress) {}
-  bool next(std::size_t& index) {
+  Queue(const std::vector<std::size_t> &order, const ProgressFunction &progress) : order_(order), progress_(progress) {}
+  bool next(std::size_t &index) {
     std::lock_guard lock(mutex_);
     if (next_ == order_.size()) return false;
     index = order_[next_++];
@@ -35,30 +34,37 @@ public:
   std::size_t failed() const { return failed_; }
 
 private:
-  const std::vector<std::size_t>& order_;
-  const ProgressFunction& progress_;
+  const std::vector<std::size_t> &order_;
+  const ProgressFunction &progress_;
   std::mutex mutex_;
   std::size_t next_ = 0, done_ = 0, failed_ = 0;
 };
 
-bool run_one(const MpiSession& mpi, const WorkFunction& work, std::size_t index) {
+bool run_one(const MpiSession &mpi, const WorkFunction &work, std::size_t index) {
   try {
     return work(index);
-  } catch (const std::exception& e) {
+  } catch (const std::exception &e) {
     mpi.abort(e.what());
   }
 }
 
 /// Rank 0's coordinator thread: answers requests until every worker has been told to stop.
-void serve(boost::mpi::communicator world, Queue& queue) {
+void serve(boost::mpi::communicator world, Queue &queue) {
+  using Clock = std::chrono::steady_clock;
   int active = world.size() - 1;
+  auto spin_until = Clock::now();
   while (active > 0) {
     auto st = world.iprobe(boost::mpi::any_source, kTagRequest);
     if (!st) {
-      // Polling with a short sleep instead of a blocking receive, which in Open MPI spins on a core.
-      std::this_thread::sleep_for(std::chrono::microseconds(100));
+      // Poll instead of a blocking receive, which in Open MPI spins on a core that rank 0's own jobs
+      // need: spin briefly after each message (the next request often follows at once), then sleep.
+      if (Clock::now() < spin_until)
+        std::this_thread::yield();
+      else
+        std::this_thread::sleep_for(std::chrono::microseconds(100));
       continue;
     }
+    spin_until = Clock::now() + std::chrono::microseconds(500);
     int msg[2];
     world.recv(st->source(), kTagRequest, msg, 2);
     if (msg[0] >= 0) queue.finished(msg[1] != 0);
@@ -75,15 +81,18 @@ void serve(boost::mpi::communicator world, Queue& queue) {
 
 } // namespace
 
-CoordinatorStats run_distributed(const MpiSession& mpi, const std::vector<std::size_t>& order,
-                                 const WorkFunction& work, const ProgressFunction& progress) {
+CoordinatorStats run_distributed(const MpiSession &mpi, const std::vector<std::size_t> &order, const WorkFunction &work,
+                                 const ProgressFunction &progress, bool root_works) {
   const auto t0 = std::chrono::steady_clock::now();
   CoordinatorStats stats;
   boost::mpi::communicator world;
   if (mpi.rank() == 0) {
     Queue queue(order, progress);
     std::thread coordinator;
-    if (mpi.size() > 1) coordinator = std::thread(serve, world, std::ref(queue));
+    if (mpi.size() > 1 && !root_works)
+      serve(world, queue);
+    else if (mpi.size() > 1)
+      coordinator = std::thread(serve, world, std::ref(queue));
     std::size_t index = 0;
     while (queue.next(index)) {
       const bool ok = run_one(mpi, work, index);

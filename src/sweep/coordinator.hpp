@@ -20,14 +20,15 @@ using WorkFunction = std::function<bool(std::size_t index)>;
 using ProgressFunction = std::function<void(std::size_t done, std::size_t failed)>;
 
 struct CoordinatorStats {
-  std::size_t done = 0;     ///< jobs finished (rank 0: all ranks; others: their own)
+  std::size_t done = 0; ///< jobs finished (rank 0: all ranks; others: their own)
   std::size_t failed = 0;
-  std::size_t local = 0;    ///< jobs run on this rank
-  double seconds = 0;       ///< wall time of the distribution phase
+  std::size_t local = 0; ///< jobs run on this rank
+  double seconds = 0;    ///< wall time of the distribution phase
 };
 
 /// Collective: every rank calls it; only rank 0's `order` is used. Returns when every job is done.
-CoordinatorStats run_distributed(const MpiSession& mpi, const std::vector<std::size_t>& order,
-                                 const WorkFunction& work, const ProgressFunction& progress = {});
+/// With `root_works` false (and more than one rank) rank 0 only coordinates.
+CoordinatorStats run_distributed(const MpiSession &mpi, const std::vector<std::size_t> &order, const WorkFunction &work,
+                                 const ProgressFunction &progress = {}, bool root_works = true);
 
 } // namespace tomosweep

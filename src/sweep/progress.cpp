@@ -18,7 +18,7 @@ std::string clock_text(double s) {
 
 } // namespace
 
-Progress::Progress(std::size_t total, std::size_t already, bool tty, double interval_s, std::FILE* out)
+Progress::Progress(std::size_t total, std::size_t already, bool tty, double interval_s, std::FILE *out)
     : total_(total), already_(already), tty_(tty), interval_s_(interval_s), out_(out),
       start_(std::chrono::steady_clock::now()), last_(start_) {}
 
@@ -54,8 +54,7 @@ void Progress::update(std::size_t done, std::size_t failed) {
 }
 
 void Progress::finish() {
-  const double elapsed =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   std::fprintf(out_, "%stomosweep: %s in %s\n", tty_ ? "\r\033[K" : "",
                line(done_ + already_, total_, failed_, elapsed, done_).c_str(), clock_text(elapsed).c_str());
   std::fflush(out_);

@@ -42,7 +42,7 @@ TEST(config, minimal_file_has_defaults) {
 TEST(config, unknown_key_names_file_line_and_path) {
   EXPECT_EQ(problems_of(std::string(kMinimal) + "[imaging]\ndefocus = 3\n"),
             "job.toml:5:1: unknown key 'imaging.defocus'\n");
-  EXPECT_EQ(problems_of(std::string(kMinimal) + "[colour]\n"), "job.toml:4:1: unknown key 'colour'\n");
+  EXPECT_EQ(problems_of(std::string(kMinimal) + "[colour]\n"), "job.toml:4:2: unknown key 'colour'\n");
 }
 
 TEST(config, wrong_type_names_expected_and_got) {

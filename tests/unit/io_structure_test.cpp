@@ -107,6 +107,13 @@ TEST(structure, gzipped_and_crlf_read_the_same) {
   StructureReadInfo a, b;
   expect_small_pdb(read_structure(tmp("gz/small.pdb.gz"), &a), a);
   expect_small_pdb(read_structure(tmp("crlf/small.pdb"), &b), b);
+  // gzip is recognised by its magic bytes, not the name
+  fs::copy_file(tmp("gz/small.pdb.gz"), tmp("gz/small.pdb"));
+  StructureReadInfo c;
+  expect_small_pdb(read_structure(tmp("gz/small.pdb"), &c), c);
+  const std::string gz = read_file_bytes(tmp("gz/small.pdb.gz"));
+  write_text(tmp("gz/cut.pdb.gz"), gz.substr(0, gz.size() / 2));
+  EXPECT_EQ(error_of([] { read_structure(tmp("gz/cut.pdb.gz")); }), tmp("gz/cut.pdb.gz") + ": truncated gzip data");
 }
 
 namespace {

@@ -187,6 +187,16 @@ TEST(mrc, write_is_atomic_and_leaves_no_temporary) {
             "cannot write /nonexistent-dir/x.mrc: No such file or directory");
 }
 
+TEST(mrc, non_finite_values_are_refused) {
+  Volume<float> v(3, 2, 2, 1.0);
+  v(2, 1, 1) = std::nanf("");
+  EXPECT_EQ(error_of([&] { write_mrc(tmp("nan.mrc"), v); }),
+            "cannot write " + tmp("nan.mrc") + ": value nan at voxel (2, 1, 1) is not finite");
+  EXPECT_FALSE(fs::exists(tmp("nan.mrc")));
+  EXPECT_EQ(error_of([] { write_mrc(tmp("e.mrc"), Volume<float>(0, 2, 2, 1.0)); }),
+            "cannot write " + tmp("e.mrc") + ": empty volume 0 x 2 x 2");
+}
+
 TEST(mrc, tilt_angles_round_trip) {
   const std::vector<double> a{-60, -58.5, 0, 0.125, 60};
   write_tilt_angles(tmp("s.tlt"), a);
@@ -268,7 +278,9 @@ TEST(particles, star_round_trip_pixels_and_relion_angles) {
   const auto rows = star_rows(text, labels);
   ASSERT_EQ(labels, (std::vector<std::string>{"_rlnTomoName", "_rlnMicrographName", "_rlnCoordinateX",
                                               "_rlnCoordinateY", "_rlnCoordinateZ", "_rlnAngleRot",
-                                              "_rlnAngleTilt", "_rlnAnglePsi", "_rlnClassNumber"}));
+                                              "_rlnAngleTilt", "_rlnAnglePsi", "_rlnClassNumber",
+                                              "_rlnCenteredCoordinateXAngst", "_rlnCenteredCoordinateYAngst",
+                                              "_rlnCenteredCoordinateZAngst"}));
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[0][0], "TS_01");
   EXPECT_EQ(rows[0][2], "20.000"); // box centre = voxel (n-1)/2
@@ -278,6 +290,9 @@ TEST(particles, star_round_trip_pixels_and_relion_angles) {
   EXPECT_EQ(rows[1][3], "20.000");
   EXPECT_EQ(rows[1][4], "7.500");
   EXPECT_EQ(rows[1][8], "2");
+  EXPECT_EQ(rows[1][9], "-100.000");
+  EXPECT_EQ(rows[1][10], "50.000");
+  EXPECT_EQ(rows[1][11], "25.000");
   for (std::size_t k = 0; k < 2; ++k) {
     const Mat3 a = relion_matrix(std::stod(rows[k][5]), std::stod(rows[k][6]), std::stod(rows[k][7]));
     for (int i = 0; i < 9; ++i) EXPECT_NEAR(a.m[i], parts[k].rotation.m[i], 1e-4) << k << " " << i;
@@ -317,6 +332,16 @@ TEST(particles, copick_pick_files_one_per_class) {
       "sys.exit(0 if d['pickable_object_name']=='actin' and len(p)==1 and p[0]['instance_id']==2 and "
       "p[0]['location']=={'x':100.0,'y':200.0,'z':75.0} and d['unit']=='angstrom' else 1)\" " + paths[1];
   EXPECT_EQ(std::system(cmd.c_str()), 0);
+}
+
+TEST(particles, table_info_from_a_tomogram) {
+  const ParticleTableInfo i = particle_table_info(Volume<float>(41, 31, 11, 7.5), "TS_02", "t.mrc");
+  EXPECT_EQ(i.nx, 41);
+  EXPECT_EQ(i.ny, 31);
+  EXPECT_EQ(i.nz, 11);
+  EXPECT_DOUBLE_EQ(i.pixel_size_A, 7.5);
+  EXPECT_EQ(i.tomo_name, "TS_02");
+  EXPECT_EQ(i.tomogram_file, "t.mrc");
 }
 
 TEST(particles, unknown_label_is_an_error) {

@@ -2,6 +2,7 @@
 #include "core/conventions.hpp"
 #include "core/fft.hpp"
 #include "core/rng.hpp"
+#include "io/config_imaging.hpp"
 #include "simulate/ctf.hpp"
 #include "simulate/detector.hpp"
 #include "simulate/pipeline.hpp"
@@ -10,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 
@@ -177,7 +179,8 @@ TEST(projector, projection_conserves_the_integral) {
   const Volume<float> s = project(v, {{0.3, 0}, {-0.9, 0}, {0.5, 0.7}}, 32, 20);
   for (int i = 0; i < 3; ++i) {
     const double sum = std::accumulate(s.slice(i), s.slice(i) + 32 * 20, 0.0);
-    EXPECT_NEAR(sum, total * 3.0, 1e-4 * total * 3.0) << i;
+    // Azimuth views resample the volume bilinearly, which conserves the integral only to ~0.1 %.
+    EXPECT_NEAR(sum, total * 3.0, (i == 2 ? 2e-3 : 1e-5) * total * 3.0) << i;
   }
 }
 
@@ -201,7 +204,9 @@ TEST(projector, tilt_sign_and_azimuth_follow_imod_geometry) {
 TEST(projector, fast_and_general_paths_agree) {
   const Volume<float> x = random_volume(19, 13, 7, 3);
   const Volume<float> a = project(x, {{0.4, 0}}, 19, 13), b = project(x, {{0.4, 1e-12}}, 19, 13);
-  for (std::size_t i = 0; i < a.data.size(); ++i) EXPECT_NEAR(a.data[i], b.data[i], 1e-4);
+  double max_diff = 0;
+  for (std::size_t i = 0; i < a.data.size(); ++i) max_diff = std::max(max_diff, std::abs(double(a.data[i]) - b.data[i]));
+  EXPECT_LT(max_diff, 1e-4);
 }
 
 TEST(ctf, wavelength_and_interaction_constant_match_tables) {
@@ -451,4 +456,148 @@ TEST(pipeline, cts_order_and_options_run) {
   } catch (const Error& e) {
     EXPECT_STREQ(e.what(), "unknown noise order 'bogus' (expected physical or cts)");
   }
+}
+
+TEST(detector, sinc_mtf_at_nyquist) {
+  EXPECT_DOUBLE_EQ(sinc_mtf(0, 0), 1);
+  EXPECT_NEAR(sinc_mtf(1, 0), 2 / kPi, 1e-12);
+  EXPECT_NEAR(sinc_mtf(1, 1), 4 / (kPi * kPi), 1e-12);
+}
+
+namespace {
+// Mean power of the contrast (counts / flat - 1) of image i in a ring of radius k_lo..k_hi (1/A).
+double ring_power(const TiltSeries& s, int i, double k_lo, double k_hi) {
+  Image img = stack_image(s.images, i);
+  for (float& x : img.data) x = static_cast<float>(x / s.tilts[i].flat_e_per_pixel - 1);
+  const Spectrum2 f = fft_forward(img);
+  double sum = 0;
+  int n = 0;
+  for (int ky = 0; ky < img.ny; ++ky)
+    for (int kx = 0; kx < img.nx / 2 + 1; ++kx) {
+      const double k = std::hypot(kx / (img.nx * img.pixel_A), fft_freq(ky, img.ny) / (img.ny * img.pixel_A));
+      if (k >= k_lo && k < k_hi) sum += std::norm(f(kx, ky)), ++n;
+    }
+  return sum / n;
+}
+} // namespace
+
+TEST(pipeline, shot_noise_is_white_in_physical_order_and_ctf_shaped_in_cts_order) {
+  ImagingParams p = quiet_params();
+  p.defocus_um = 2;
+  p.envelope_sigma = 0;
+  const Volume<float> empty(128, 128, 2, 2.0);
+  const Ctf c = Ctf::from(p, 2.0);
+  const double zero = c.zeros_per_A(2e4, 1)[0];
+  // First maximum of |CTF| between k = 0 and the first zero: chi + asin(Q) = pi / 2.
+  const double peak = std::sqrt((kPi / 2 - std::asin(0.07)) / (kPi * c.wavelength_A * 2e4));
+  const TiltSeries phys = simulate_series(empty, p, 100, 1, 1);
+  EXPECT_NEAR(ring_power(phys, 0, zero - 0.003, zero + 0.003) / ring_power(phys, 0, peak - 0.003, peak + 0.003), 1, 0.3);
+  p.noise_order = "cts";
+  const TiltSeries cts = simulate_series(empty, p, 100, 1, 1);
+  EXPECT_LT(ring_power(cts, 0, zero - 0.003, zero + 0.003) / ring_power(cts, 0, peak - 0.003, peak + 0.003), 0.2);
+}
+
+TEST(pipeline, slab_ctf_puts_the_top_of_the_specimen_at_higher_defocus) {
+  // Material only in the top half (z > 0, towards the source): with 2 slabs its CTF uses D + z_slab, the same
+  // as one slab at defocus D + z_slab, and not D - z_slab.
+  ImagingParams p = quiet_params();
+  p.dose_e_per_A2 = 1e7;
+  p.defocus_um = 1;
+  Volume<float> v(64, 64, 20, 5.0);
+  Rng rng(4, Purpose::test, 4);
+  for (int z = 10; z < 20; ++z)
+    for (int y = 0; y < 64; ++y)
+      for (int x = 0; x < 64; ++x) v(x, y, z) = static_cast<float>(5 * rng.uniform());
+  const double z_slab = (0.5 * (10 + 19) - 9.5) * 5.0; // centre of the top slab, A
+  p.ctf_slabs = 2;
+  const TiltSeries slabs = simulate_series(v, p, 100, 1, 1);
+  p.ctf_slabs = 1;
+  p.defocus_um = 1 + z_slab / 1e4;
+  const TiltSeries right = simulate_series(v, p, 100, 1, 1);
+  p.defocus_um = 1 - z_slab / 1e4;
+  const TiltSeries wrong = simulate_series(v, p, 100, 1, 1);
+  auto corr = [](const Volume<float>& a, const Volume<float>& b) {
+    double ma = 0, mb = 0, ab = 0, aa = 0, bb = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) ma += a.data[i], mb += b.data[i];
+    ma /= a.size(), mb /= b.size();
+    for (std::size_t i = 0; i < a.size(); ++i)
+      ab += (a.data[i] - ma) * (b.data[i] - mb), aa += std::pow(a.data[i] - ma, 2), bb += std::pow(b.data[i] - mb, 2);
+    return ab / std::sqrt(aa * bb);
+  };
+  EXPECT_GT(corr(slabs.images, right.images), 0.99);
+  EXPECT_LT(corr(slabs.images, wrong.images), 0.95);
+}
+
+// ---- [imaging], tilt and [reconstruction] tables (io/config_imaging) ----
+
+namespace {
+struct Read {
+  ImagingParams imaging;
+  ReconParams recon;
+  std::vector<std::string> problems;
+};
+Read read_text(const std::string& text) {
+  const toml::table root = parse_toml(text, "job.toml");
+  Problems problems;
+  Read r;
+  TableReader top(root, "job.toml", "", problems);
+  if (auto t = top.table("imaging")) r.imaging = read_imaging(*t);
+  if (auto t = top.table("reconstruction")) r.recon = read_reconstruction(*t);
+  r.problems = problems.lines;
+  return r;
+}
+} // namespace
+
+TEST(config_imaging, reads_every_key_with_cts_defaults) {
+  const Read r = read_text(R"([imaging]
+voltage_kV = 200
+defocus_um = 3.5
+astigmatism_um = 0.2
+detector_mtf = "sinc"
+noise_order = "cts"
+half_series = true
+[imaging.tilt]
+min_deg = -54
+max_deg = 54
+step_deg = 3
+order = "bidirectional"
+start_deg = -20
+axis_azimuth_deg = 30
+angle_error_deg = 0.3
+dose_weighting = "cos"
+[reconstruction]
+cutoff = 0.4
+method = "sirt"
+sirt_iterations = 5
+)");
+  EXPECT_TRUE(r.problems.empty()) << (r.problems.empty() ? "" : r.problems[0]);
+  EXPECT_EQ(r.imaging.voltage_kV, 200);
+  EXPECT_EQ(r.imaging.defocus_um, 3.5);
+  EXPECT_EQ(r.imaging.cs_mm, 2.7); // default
+  EXPECT_EQ(r.imaging.detector_mtf, "sinc");
+  EXPECT_TRUE(r.imaging.half_series);
+  EXPECT_EQ(r.imaging.tilt.step_deg, 3);
+  EXPECT_EQ(r.imaging.tilt.order, "bidirectional");
+  EXPECT_EQ(r.imaging.tilt.axis_azimuth_deg, 30);
+  EXPECT_EQ(r.imaging.tilt.dose_weighting, "cos");
+  EXPECT_EQ(r.recon.cutoff, 0.4);
+  EXPECT_EQ(r.recon.falloff, 0.035);
+  EXPECT_EQ(r.recon.method, "sirt");
+  EXPECT_EQ(r.recon.sirt_iterations, 5);
+}
+
+TEST(config_imaging, problems_name_file_line_and_key) {
+  const Read r = read_text(R"([imaging]
+defocus_um = "five"
+dqe = 1.5
+colour = 3
+tilt = { order = "spiral", dose_weighting = "list", doses_e_per_A2 = [1, 2] }
+)");
+  ASSERT_EQ(r.problems.size(), 5u);
+  EXPECT_EQ(r.problems[0], "job.toml:2:14: imaging.defocus_um: expected a number, got a string");
+  EXPECT_EQ(r.problems[1], "job.toml:3:7: imaging.dqe: expected a number in [1e-06, 1], got 1.5");
+  EXPECT_EQ(r.problems[2], "job.toml:5:18: imaging.tilt.order: expected one of 'dose-symmetric', 'bidirectional', "
+                           "'unidirectional', 'list', got 'spiral'");
+  EXPECT_EQ(r.problems[3], "job.toml:5:70: imaging.tilt.doses_e_per_A2: expected 61 doses (one per tilt), got 2");
+  EXPECT_EQ(r.problems[4], "job.toml:4:1: unknown key 'imaging.colour'");
 }

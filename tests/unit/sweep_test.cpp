@@ -29,12 +29,12 @@ defocus_um = 5.0
 dose_e_per_A2 = 100
 )";
 
-double num(const SweepJob& j, std::size_t axis) { return *setting_number(*j.values[axis]); }
+double num(const SweepJob &j, std::size_t axis) { return *setting_number(*j.values[axis]); }
 
-std::string error_of(const std::string& text) {
+std::string error_of(const std::string &text) {
   try {
     parse_sweep(text, "s.toml");
-  } catch (const ConfigError& e) {
+  } catch (const ConfigError &e) {
     return e.what();
   }
   return "";
@@ -57,12 +57,13 @@ TEST(sweep, grid_is_cartesian_first_axis_slowest) {
 mode = "grid"
 "imaging.defocus_um" = [1, 3]
 "imaging.dose_e_per_A2" = { start = 20, stop = 60, step = 20 }
-)", "s.toml");
+)",
+                              "s.toml");
   ASSERT_EQ(s.axes, (std::vector<std::string>{"imaging.defocus_um", "imaging.dose_e_per_A2"}));
   ASSERT_EQ(s.conditions, 6u);
   ASSERT_EQ(s.jobs.size(), 12u);
   // job id = condition * replicates + replicate
-  const SweepJob& j5 = s.jobs[5];
+  const SweepJob &j5 = s.jobs[5];
   EXPECT_EQ(j5.job_id, 5u);
   EXPECT_EQ(j5.condition, 2u);
   EXPECT_EQ(j5.replicate, 1);
@@ -79,7 +80,8 @@ TEST(sweep, zip_pairs_values_and_needs_equal_lengths) {
 mode = "zip"
 "imaging.defocus_um" = [1, 3, 5]
 "model.pixel_size_A" = [4.0, 8.0, 16.0]
-)", "s.toml");
+)",
+                              "s.toml");
   ASSERT_EQ(s.conditions, 3u);
   EXPECT_EQ(s.jobs[2].config.imaging.defocus_um, 3.0);
   EXPECT_EQ(s.jobs[2].config.model.pixel_size_A, 8.0);
@@ -94,7 +96,8 @@ TEST(sweep, one_at_a_time_varies_one_axis_around_the_base) {
 mode = "one-at-a-time"
 "imaging.defocus_um" = [1, 5, 9]
 "imaging.tilt.step_deg" = [1, 3]
-)", "s.toml");
+)",
+                              "s.toml");
   // base + defocus 1, 9 (5 is the base's written value) + tilt step 1, 3
   ASSERT_EQ(s.conditions, 5u);
   EXPECT_EQ(s.jobs[0].config.imaging.defocus_um, 5.0);
@@ -121,7 +124,7 @@ seed = 3
   ASSERT_EQ(a.jobs.size(), 40u);
   std::set<double> doses;
   for (std::size_t i = 0; i < a.jobs.size(); ++i) {
-    const JobConfig& c = a.jobs[i].config;
+    const JobConfig &c = a.jobs[i].config;
     EXPECT_EQ(c.imaging.defocus_um, b.jobs[i].config.imaging.defocus_um);
     EXPECT_GE(c.imaging.defocus_um, 1.0);
     EXPECT_LE(c.imaging.defocus_um, 9.0);
@@ -179,7 +182,7 @@ TEST(sweep, dispatch_order_puts_expensive_jobs_first) {
 
 TEST(sweep, launcher_size_mismatch_is_an_error) {
   std::map<std::string, std::string> env{{"SLURM_STEP_NUM_TASKS", "4"}};
-  auto get = [&](const char* k) -> const char* {
+  auto get = [&](const char *k) -> const char * {
     auto it = env.find(k);
     return it == env.end() ? nullptr : it->second.c_str();
   };
@@ -218,7 +221,7 @@ TEST(corpus, stage_and_gather_round_trip) {
   r.particles = {p};
   const std::vector<std::string> outputs{"tomogram", "atlas", "instances", "particles"};
   std::vector<StageInfo> infos;
-  for (const SweepJob& j : s.jobs) {
+  for (const SweepJob &j : s.jobs) {
     const std::string path = stage_path(dir.string(), j.job_id);
     if (j.job_id == 2)
       write_stage(path, j.job_id, j.replicate, nullptr, "boom: job two", outputs, 0.1);
@@ -258,3 +261,27 @@ TEST(corpus, stage_and_gather_round_trip) {
   EXPECT_THROW(read_corpus_job(out, 99), IoError);
   fs::remove_all(dir);
 }
+
+#ifdef TOMOSWEEP_SOURCE_DIR
+TEST(sweep, paper_sweeps_expand) {
+  const std::string dir = TOMOSWEEP_SOURCE_DIR "/sweeps/paper/";
+  const std::map<std::string, std::size_t> jobs{
+      {"defocus.toml", 5 * 4},
+      {"dose.toml", 6 * 4},
+      {"pixel-size.toml", 6 * 4},
+      {"tilt-increment.toml", 5 * 4},
+      {"wedge.toml", 7 * 4},
+      // base + every value except the base's own (defocus 5, dose 100, pixel 10, step 2, azimuth 0)
+      {"filaments-all.toml", (1 + 4 + 5 + 5 + 4 + 6) * 4},
+      {"camkii-all.toml", (1 + 4 + 5 + 5 + 4 + 6) * 4},
+      {"training.toml", 200 * 2}};
+  for (const auto &[file, n] : jobs) {
+    const Sweep s = load_sweep(dir + file);
+    EXPECT_EQ(s.jobs.size(), n) << file;
+    EXPECT_TRUE(s.jobs.back().test_split) << file;
+  }
+  const Sweep p = load_sweep(dir + "pixel-size.toml");
+  EXPECT_EQ(p.jobs[0].config.model.pixel_size_A, 4.0);
+  EXPECT_EQ(p.jobs[0].config.imaging.defocus_um, 5.0);
+}
+#endif
