@@ -43,8 +43,8 @@ def is_labels(vol, name=""):
 
 
 def label_cmap(n):
-    base = plt.get_cmap("tab20", 20)
-    colours = [(0, 0, 0, 1)] + [base(i % 20) for i in range(max(n, 1))]
+    base, m = (plt.get_cmap("tab10"), 10) if n <= 10 else (plt.get_cmap("tab20"), 20)
+    colours = [(0, 0, 0, 1)] + [base(i % m) for i in range(max(n, 1))]
     return matplotlib.colors.ListedColormap(colours)
 
 

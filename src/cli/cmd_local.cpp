@@ -86,8 +86,9 @@ int cmd_simulate(int argc, char** argv) {
     for (const ClassInfo& c : r.classes) classes << c.label << '\t' << c.name << '\t' << c.source << '\n';
     if (!classes) fail_io("cannot write '", out, "/classes.tsv'");
   }
-  write_particles_star(out + "/particles.star", r.particles, r.classes, r.potential.voxel_A, "tomogram.mrc");
-  write_particles_json(out + "/particles.json", r.particles, r.classes);
+  const ParticleTableInfo table = particle_table_info(r.tomogram);
+  write_particles_star(out + "/particles.star", r.particles, r.classes, table);
+  write_particles_json(out + "/particles.json", r.particles, r.classes, table);
 
   double total = 0;
   for (const StageTiming& t : r.timings) {

@@ -5,7 +5,7 @@
 
 namespace tomosweep {
 
-TiltParams read_tilt(TableReader& t, const TiltParams& defaults) {
+TiltParams read_tilt(TableReader &t, const TiltParams &defaults) {
   TiltParams p = defaults;
   p.min_deg = t.number_in("min_deg", p.min_deg, -89.999, 89.999);
   p.max_deg = t.number_in("max_deg", p.max_deg, -89.999, 89.999);
@@ -33,11 +33,12 @@ TiltParams read_tilt(TableReader& t, const TiltParams& defaults) {
       break;
     }
   if (p.dose_weighting == "list") {
-    const std::size_t n = !p.angles_deg.empty()
-                              ? p.angles_deg.size()
-                              : (p.step_deg > 0 && p.max_deg >= p.min_deg
-                                     ? static_cast<std::size_t>(std::floor((p.max_deg - p.min_deg) / p.step_deg + 1e-6)) + 1
-                                     : 0);
+    const std::size_t n =
+        !p.angles_deg.empty()
+            ? p.angles_deg.size()
+            : (p.step_deg > 0 && p.max_deg >= p.min_deg
+                   ? static_cast<std::size_t>(std::floor((p.max_deg - p.min_deg) / p.step_deg + 1e-6)) + 1
+                   : 0);
     if (p.doses_e_per_A2.size() != n)
       t.problem("doses_e_per_A2", "expected " + std::to_string(n) + " doses (one per tilt), got " +
                                       std::to_string(p.doses_e_per_A2.size()));
@@ -49,7 +50,7 @@ TiltParams read_tilt(TableReader& t, const TiltParams& defaults) {
   return p;
 }
 
-ImagingParams read_imaging(TableReader& t) {
+ImagingParams read_imaging(TableReader &t) {
   ImagingParams p;
   p.voltage_kV = t.number_in("voltage_kV", p.voltage_kV, 10, 3000);
   p.cs_mm = t.number_in("cs_mm", p.cs_mm, 0, 20);
@@ -76,7 +77,7 @@ ImagingParams read_imaging(TableReader& t) {
   return p;
 }
 
-ReconParams read_reconstruction(TableReader& t) {
+ReconParams read_reconstruction(TableReader &t) {
   ReconParams p;
   p.cutoff = t.number_in("cutoff", p.cutoff, 1e-3, 0.5);
   p.falloff = t.number_in("falloff", p.falloff, 0, 0.5);

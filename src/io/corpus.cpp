@@ -3,6 +3,7 @@
 #include "io/h5_helpers.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -265,9 +266,13 @@ void write_corpus_arrays(const std::string &tmp_path, const std::vector<StageInf
   }
   Id collective = h5::plist(H5Pcreate(H5P_DATASET_XFER), tmp_path, "create a property list");
   if (parallel) H5Pset_dxpl_mpio(collective, H5FD_MPIO_COLLECTIVE);
+  if (parallel && getenv("TS_INDIV")) H5Pset_dxpl_mpio_collective_opt(collective, H5FD_MPIO_INDIVIDUAL_IO);
+  auto T0 = std::chrono::steady_clock::now();
+  auto dbg = [&](const char* what) { if (getenv("TS_DBG")) fprintf(stderr, "rank %d %s %.3f\n", rank, what, std::chrono::duration<double>(std::chrono::steady_clock::now() - T0).count()); };
   // Independent writes first (every rank busy at once), then the collective ones: interleaving them
   // job by job would make every rank wait for the slowest at each job.
   for (const bool compressed_pass : {false, true}) {
+    dbg(compressed_pass ? "start compressed" : "start float");
     for (std::size_t i = 0; i < jobs.size(); ++i) {
       const bool mine = static_cast<int>(i % static_cast<std::size_t>(size)) == rank;
       for (const ArrayInfo &a : jobs[i].arrays) {

@@ -1,6 +1,6 @@
 #include "io/describe.hpp"
 
-#include <gemmi/elem.hpp>
+#include "model/atoms.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -9,10 +9,6 @@
 #include <map>
 
 namespace tomosweep {
-
-double element_mass_Da(int z) { return gemmi::molecular_weight(static_cast<gemmi::El>(z)); }
-
-std::string element_symbol(int z) { return gemmi::element_name(static_cast<gemmi::El>(z)); }
 
 std::string describe_structure(const AtomicStructure& s, double pixel_A) {
   std::map<int, std::size_t> elements;
@@ -40,7 +36,7 @@ std::string describe_structure(const AtomicStructure& s, double pixel_A) {
   add("  atoms         %zu (plus %.0f implicit hydrogens)\n", s.atoms.size(), implicit_h);
   add("  mass          %.1f kDa\n", mass_Da / 1000);
   out += "  elements     ";
-  for (auto [z, n] : elements) add(" %s:%zu", element_symbol(z).c_str(), n);
+  for (auto [z, n] : elements) add(" %s:%zu", element_symbol(z), n);
   out += "\n  chains       ";
   for (std::size_t i = 0; i < s.chains.size(); ++i) add(" %s:%zu", s.chains[i].c_str(), per_chain[i]);
   out += "\n";

@@ -7,11 +7,6 @@
 
 namespace tomosweep {
 
-/// Mass in Dalton of one atom of atomic number z (standard atomic weight).
-double element_mass_Da(int z);
-/// Element symbol of atomic number z ("C", "Fe", ...).
-std::string element_symbol(int z);
-
 /// Atoms, implicit hydrogens, elements, chains, extent and mass; with pixel_A > 0 also the extent in voxels.
 std::string describe_structure(const AtomicStructure& s, double pixel_A);
 

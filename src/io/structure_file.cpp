@@ -4,6 +4,7 @@
 #include "core/errors.hpp"
 #include "io/atomic_file.hpp"
 
+#include <gemmi/assembly.hpp>
 #include <gemmi/mmread.hpp>
 #include <gemmi/resinfo.hpp>
 #include <zlib.h>
@@ -73,7 +74,6 @@ struct Reader {
   AtomicStructure& out;
   StructureReadInfo& info;
   std::map<std::string, std::uint16_t> chain_index;
-  int polymer_residues = 0;
 
   std::uint16_t chain_of(const std::string& name) {
     auto [it, added] = chain_index.emplace(name, static_cast<std::uint16_t>(out.chains.size()));
@@ -116,7 +116,6 @@ struct Reader {
     if (n == 0 || has_h) return;
     const gemmi::ResidueInfo ri = gemmi::find_tabulated_residue(res.name);
     const bool polymer = is_polymer_residue(ri);
-    polymer_residues += polymer;
     if (n == 1 && ((ri.is_amino_acid() && only == "CA") || (ri.is_nucleic_acid() && only == "P"))) {
       Atom& a = out.atoms[first];
       // C, N, O and S have Z = A / 2 and hydrogen Z = A, so a residue of mass M (Da) with h hydrogens
@@ -172,6 +171,11 @@ void check_readable(const std::string& path) {
 } // namespace
 
 AtomicStructure read_structure(const std::string& path, StructureReadInfo* info_out) {
+  return read_structure(path, StructureReadOptions{}, info_out);
+}
+
+AtomicStructure read_structure(const std::string& path, const StructureReadOptions& options,
+                               StructureReadInfo* info_out) {
   check_readable(path);
   gemmi::Structure st;
   try {
@@ -187,11 +191,19 @@ AtomicStructure read_structure(const std::string& path, StructureReadInfo* info_
     fail_io(path, ": cannot read structure: ", msg);
   }
   StructureReadInfo info;
+  info.models = static_cast<int>(st.models.size());
+  if (!options.assembly.empty()) {
+    if (st.models.size() > 1) st.models.erase(st.models.begin() + 1, st.models.end()); // first model only
+    try {
+      gemmi::transform_to_assembly(st, options.assembly, gemmi::HowToNameCopiedChain::AddNumber, nullptr);
+    } catch (const std::exception& e) {
+      fail_io(path, ": assembly '", options.assembly, "': ", one_line(e.what()));
+    }
+  }
   AtomicStructure out;
   out.name = structure_name(path);
   out.source = path;
-  info.models = static_cast<int>(st.models.size());
-  Reader reader{path, out, info, {}, 0};
+  Reader reader{path, out, info, {}};
   if (!st.models.empty()) {
     for (const gemmi::Chain& ch : st.models[0].chains) {
       const std::uint16_t ci = reader.chain_of(ch.name);

@@ -22,6 +22,11 @@
 
 namespace tomosweep {
 
+/// Choices when reading a structure (all optional).
+struct StructureReadOptions {
+  std::string assembly; ///< biological assembly to build (REMARK 350 / pdbx_struct_assembly id); "" = as deposited
+};
+
 /// What read_structure saw and did, for `tomosweep structure` and logs.
 struct StructureReadInfo {
   int models = 0;                 ///< models in the file; only the first is used
@@ -36,12 +41,16 @@ struct StructureReadInfo {
 /// Read a PDB or mmCIF file (optionally .gz; format detected from content). Throws IoError "PATH: reason"
 /// for a missing, unreadable or malformed file, "PATH: no atoms" when nothing is left.
 AtomicStructure read_structure(const std::string& path, StructureReadInfo* info = nullptr);
+/// The same with options: e.g. assembly "1" builds biological assembly 1 from the file's operators.
+AtomicStructure read_structure(const std::string& path, const StructureReadOptions& options,
+                               StructureReadInfo* info = nullptr);
 
 /// Path of a file source relative to the sweep file's folder (absolute paths unchanged).
 std::string resolve_structure_path(const std::string& source, const std::string& base_dir);
 
 /// Every source of a sweep: "synthetic:..." from model's make_synthetic, "pdb:XXXX" through fetch_pdb
-/// (io/fetch.hpp), anything else a file path relative to base_dir. Keys are the source strings as written.
+/// (io/fetch.hpp), anything else a file path relative to base_dir. A file or pdb: source may end in
+/// "?assembly=ID" to build that biological assembly. Keys are the source strings as written.
 StructureSet load_structures(const std::vector<std::string>& sources, const std::string& base_dir);
 
 } // namespace tomosweep

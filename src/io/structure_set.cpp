@@ -4,7 +4,30 @@
 #include "io/structure_file.hpp"
 #include "model/synthetic.hpp"
 
+#include <utility>
+
 namespace tomosweep {
+namespace {
+
+// "path?assembly=1" -> ("path", options); the only option so far is assembly.
+std::pair<std::string, StructureReadOptions> split_options(const std::string& source) {
+  StructureReadOptions options;
+  const auto q = source.find('?');
+  if (q == std::string::npos) return {source, options};
+  std::string rest = source.substr(q + 1);
+  while (!rest.empty()) {
+    const auto amp = rest.find('&');
+    const std::string item = rest.substr(0, amp);
+    rest = amp == std::string::npos ? "" : rest.substr(amp + 1);
+    const auto eq = item.find('=');
+    const std::string key = item.substr(0, eq), value = eq == std::string::npos ? "" : item.substr(eq + 1);
+    if (key == "assembly" && !value.empty()) options.assembly = value;
+    else fail_io(source, ": unknown structure option '", item, "' (known: assembly=ID)");
+  }
+  return {source.substr(0, q), options};
+}
+
+} // namespace
 
 StructureSet load_structures(const std::vector<std::string>& sources, const std::string& base_dir) {
   StructureSet set;
@@ -13,12 +36,16 @@ StructureSet load_structures(const std::vector<std::string>& sources, const std:
     AtomicStructure s;
     if (is_synthetic(source)) {
       s = make_synthetic(source);
-    } else if (is_pdb_source(source)) {
-      s = read_structure(fetch_pdb(source));
-      s.name = source.substr(4);
     } else {
       if (source.empty()) fail_io("empty structure source");
-      s = read_structure(resolve_structure_path(source, base_dir));
+      const auto [plain, options] = split_options(source);
+      if (is_pdb_source(plain)) {
+        s = read_structure(fetch_pdb(plain), options);
+        s.name = plain.substr(4);
+      } else {
+        s = read_structure(resolve_structure_path(plain, base_dir), options);
+      }
+      if (!options.assembly.empty()) s.name += "-assembly" + options.assembly;
     }
     s.source = source;
     set.emplace(source, std::move(s));

@@ -56,6 +56,12 @@ CollisionGrid::CollisionGrid(std::array<double, 3> box, std::array<std::array<bo
 // Collision points are 5 A centroids: keep them this far from a walled face so atoms stay inside.
 constexpr double kWallMargin_A = 2.5;
 
+double CollisionGrid::occupied_fraction() const {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < solid_.size(); ++i) n += std::size_t(__builtin_popcountll(solid_[i] | membrane_[i]));
+  return double(n) / (double(n_[0]) * n_[1] * n_[2]);
+}
+
 bool CollisionGrid::inside_walls(Vec3 p, double margin_A) const {
   const double q[3] = {p.x, p.y, p.z};
   for (int a = 0; a < 3; ++a) {

@@ -34,6 +34,8 @@ public:
   /// Mark every cell whose centre satisfies pred(centre) as solid (or membrane).
   template <class F> void mark_where(F&& pred, bool membrane, Vec3 lo, Vec3 hi);
   bool inside_walls(Vec3 p, double margin_A) const;
+  /// Fraction of the box's collision cells marked solid or membrane.
+  double occupied_fraction() const;
   std::array<double, 3> box_A;
 
 private:

@@ -242,7 +242,9 @@ SpecimenVolumes rasterize(const Scene& scene, const StructureSet& structures, do
   }
 
   // Ice in the free fraction; labels where a particle dominates above the local ice level.
-  std::vector<int> label_of(scene.particles.size() + 1, 0);
+  std::uint32_t max_instance = 0;
+  for (const PlacedParticle& pp : scene.particles) max_instance = std::max(max_instance, pp.instance);
+  std::vector<int> label_of(std::size_t(max_instance) + 1, 0);
   for (const PlacedParticle& pp : scene.particles) label_of[pp.instance] = pp.label;
   const double ice_v = ice_potential_V(mode);
   for (std::size_t i = 0; i < g.potential.size(); ++i) {
@@ -258,6 +260,18 @@ SpecimenVolumes rasterize(const Scene& scene, const StructureSet& structures, do
   out.potential = std::move(g.potential);
   out.instances = std::move(g.owner);
   return out;
+}
+
+Volume<float> rasterize_class(const Scene& scene, const StructureSet& structures, double pixel_size_A,
+                              PotentialMode mode, int label) {
+  Scene only;
+  only.box_A = scene.box_A;
+  only.classes = scene.classes;
+  only.ice = false;
+  only.b_factor_A2 = scene.b_factor_A2;
+  for (const PlacedParticle& pp : scene.particles)
+    if (pp.label == label) only.particles.push_back(pp);
+  return rasterize(only, structures, pixel_size_A, mode).potential;
 }
 
 } // namespace tomosweep

@@ -26,6 +26,11 @@ struct SpecimenVolumes {
 /// they fill at least half.
 SpecimenVolumes rasterize(const Scene& scene, const StructureSet& structures, double pixel_size_A, PotentialMode mode);
 
+/// Per-class volume: the potential (volts, no ice, no features) of the particles with class `label` only,
+/// on the same grid as rasterize().
+Volume<float> rasterize_class(const Scene& scene, const StructureSet& structures, double pixel_size_A,
+                              PotentialMode mode, int label);
+
 /// The grid size used by rasterize(): round(box_A[a] / pixel_size_A), at least 1.
 std::array<int, 3> grid_shape(const std::array<double, 3>& box_A, double pixel_size_A);
 

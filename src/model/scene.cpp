@@ -220,6 +220,7 @@ Scene build_scene(const ModelParams& p, const StructureSet& structures, std::uin
   place_features(p, feature_rng, grid, scene);
   Rng rng(seed, Purpose::scene, std::uint64_t(replicate));
   pack_layers(p, structures, grid, rng, scene);
+  scene.occupied_fraction = grid.occupied_fraction();
   return scene;
 }
 

@@ -24,6 +24,7 @@ struct Scene {
   std::vector<ClassInfo> classes;        ///< labels 1..N, see scene_classes()
   std::vector<PlacedParticle> particles; ///< in placement order; instance ids 1..
   std::vector<double> layer_density;     ///< volume fraction reached by each layer (protein at 1.35 g/cm3)
+  double occupied_fraction = 0;          ///< fraction of 10 A collision cells taken (CTS-style voxel density)
   CarbonFilm carbon;
   std::vector<Vesicle> vesicles;
   std::vector<Bead> beads;

@@ -11,9 +11,10 @@
 
 namespace tomosweep {
 
-std::vector<float> radial_weights(int n, const ReconParams& p) {
+std::vector<float> radial_weights(int n, const ReconParams &p) {
   if (n <= 0) fail("radial weights of ", n, " samples");
-  if (!(p.cutoff > 0) || !(p.falloff >= 0)) fail("radial filter cutoff ", p.cutoff, " and falloff ", p.falloff, " must be positive");
+  if (!(p.cutoff > 0) || !(p.falloff >= 0))
+    fail("radial filter cutoff ", p.cutoff, " and falloff ", p.falloff, " must be positive");
   // Ram-Lak kernel h[0] = 1/4, h[m odd] = -1/(pi m)^2 on the periodic grid of n samples (Kak & Slaney, eq. 3.61).
   const int nk = n / 2 + 1;
   std::vector<double> h(n, 0.0);
@@ -27,13 +28,14 @@ std::vector<float> radial_weights(int n, const ReconParams& p) {
     double re = 0; // h is even, so its DFT is real
     for (int m = 0; m < n; ++m) re += h[m] * std::cos(2 * kPi * k * m / n);
     const double f = static_cast<double>(k) / n;
-    if (f > p.cutoff) re *= p.falloff > 0 ? std::exp(-(f - p.cutoff) * (f - p.cutoff) / (2 * p.falloff * p.falloff)) : 0.0;
+    if (f > p.cutoff)
+      re *= p.falloff > 0 ? std::exp(-(f - p.cutoff) * (f - p.cutoff) / (2 * p.falloff * p.falloff)) : 0.0;
     w[k] = static_cast<float>(re);
   }
   return w;
 }
 
-std::vector<double> angular_weights(const std::vector<TiltView>& views) {
+std::vector<double> angular_weights(const std::vector<TiltView> &views) {
   const int n = static_cast<int>(views.size());
   std::vector<double> w(n, n > 0 ? kPi / n : 0.0);
   if (n < 2) return w;
@@ -42,9 +44,12 @@ std::vector<double> angular_weights(const std::vector<TiltView>& views) {
   std::sort(idx.begin(), idx.end(), [&](int a, int b) { return views[a].tilt_rad < views[b].tilt_rad; });
   auto angle = [&](int k) { return views[idx[k]].tilt_rad; };
   for (int k = 0; k < n; ++k) {
-    if (k == 0) w[idx[k]] = angle(1) - angle(0);
-    else if (k == n - 1) w[idx[k]] = angle(n - 1) - angle(n - 2);
-    else w[idx[k]] = 0.5 * (angle(k + 1) - angle(k - 1));
+    if (k == 0)
+      w[idx[k]] = angle(1) - angle(0);
+    else if (k == n - 1)
+      w[idx[k]] = angle(n - 1) - angle(n - 2);
+    else
+      w[idx[k]] = 0.5 * (angle(k + 1) - angle(k - 1));
   }
   return w;
 }
@@ -52,12 +57,12 @@ std::vector<double> angular_weights(const std::vector<TiltView>& views) {
 namespace {
 
 // Weight every row of every image in place (zero padded to npad) and scale image t by scale[t].
-void filter_in_place(Volume<float>& images, const std::vector<float>& w, int npad, const std::vector<double>& scale) {
+void filter_in_place(Volume<float> &images, const std::vector<float> &w, int npad, const std::vector<double> &scale) {
   const int nu = images.nx, nv = images.ny;
   std::vector<float> rows(static_cast<std::size_t>(npad) * nv);
   for (int t = 0; t < images.nz; ++t) {
     std::fill(rows.begin(), rows.end(), 0.0f);
-    float* img = images.slice(t);
+    float *img = images.slice(t);
     for (int y = 0; y < nv; ++y)
       std::copy_n(img + static_cast<std::size_t>(y) * nu, nu, rows.data() + static_cast<std::size_t>(y) * npad);
     filter_rows(rows.data(), npad, nv, w);
@@ -68,32 +73,32 @@ void filter_in_place(Volume<float>& images, const std::vector<float>& w, int npa
   }
 }
 
-Volume<float> wbp_in_place(Volume<float>& images, const std::vector<TiltView>& views, int nx, int ny, int nz,
-                           double voxel_A, const ReconParams& p) {
+Volume<float> wbp_in_place(Volume<float> &images, const std::vector<TiltView> &views, int nx, int ny, int nz,
+                           double voxel_A, const ReconParams &p) {
   if (static_cast<int>(views.size()) != images.nz)
     fail("weighted back projection of ", images.nz, " images with ", views.size(), " views");
   const int npad = 2 * images.nx;
   // f = sum_t dtheta_t q_t / voxel_A, and back_project multiplies by voxel_A once more.
   std::vector<double> scale = angular_weights(views);
-  for (double& s : scale) s /= voxel_A * voxel_A;
+  for (double &s : scale) s /= voxel_A * voxel_A;
   filter_in_place(images, radial_weights(npad, p), npad, scale);
   return back_project(images, views, nx, ny, nz, voxel_A);
 }
 
 } // namespace
 
-Volume<float> weighted_back_project(const Volume<float>& projections, const std::vector<TiltView>& views, int nx,
-                                    int ny, int nz, double voxel_A, const ReconParams& p) {
+Volume<float> weighted_back_project(const Volume<float> &projections, const std::vector<TiltView> &views, int nx,
+                                    int ny, int nz, double voxel_A, const ReconParams &p) {
   Volume<float> images = projections;
   return wbp_in_place(images, views, nx, ny, nz, voxel_A, p);
 }
 
-Volume<float> contrast_line_integrals(const TiltSeries& series) {
+Volume<float> contrast_line_integrals(const TiltSeries &series) {
   Volume<float> out = series.images;
   const std::size_t n = static_cast<std::size_t>(out.nx) * out.ny;
   const double scale = series.sigma_e_rad_per_V_A > 0 ? 1.0 / (2 * series.sigma_e_rad_per_V_A) : 1.0;
   for (int t = 0; t < out.nz; ++t) {
-    float* img = out.slice(t);
+    float *img = out.slice(t);
     double flat = t < static_cast<int>(series.tilts.size()) ? series.tilts[t].flat_e_per_pixel : 0.0;
     if (!(flat > 0)) {
       flat = 0;
@@ -106,12 +111,12 @@ Volume<float> contrast_line_integrals(const TiltSeries& series) {
   return out;
 }
 
-Volume<float> reconstruct_tomogram(const TiltSeries& series, int nx, int ny, int nz, double voxel_A,
-                                   const ReconParams& p) {
+Volume<float> reconstruct_tomogram(const TiltSeries &series, int nx, int ny, int nz, double voxel_A,
+                                   const ReconParams &p) {
   if (series.tilts.size() != static_cast<std::size_t>(series.images.nz))
     fail("tilt series has ", series.images.nz, " images but ", series.tilts.size(), " tilt records");
   std::vector<TiltView> views;
-  for (const TiltRecord& r : series.tilts)
+  for (const TiltRecord &r : series.tilts)
     views.push_back({r.angle_deg * kDegToRad, series.axis_azimuth_deg * kDegToRad});
   if (p.method != "wbp" && p.method != "sirt")
     fail("unknown reconstruction method '", p.method, "' (expected wbp or sirt)");

@@ -10,21 +10,21 @@ namespace tomosweep {
 
 /// Per-tilt metadata; images in a TiltSeries are stored in ascending nominal angle order.
 struct TiltRecord {
-  double angle_deg = 0;                 ///< nominal tilt angle
-  double actual_angle_deg = 0;          ///< angle used for projection (nominal + error)
-  int acquisition_index = 0;            ///< 0-based position in acquisition order
-  double dose_e_per_A2 = 0;             ///< dose of this tilt
-  double cumulative_dose_e_per_A2 = 0;  ///< dose received before this tilt
-  double defocus_um = 0;                ///< defocus at the tilt axis, positive = underfocus
-  double flat_e_per_pixel = 0;          ///< expected counts of an empty pixel (1 for ideal series; 0 = unknown)
+  double angle_deg = 0;                ///< nominal tilt angle
+  double actual_angle_deg = 0;         ///< angle used for projection (nominal + error)
+  int acquisition_index = 0;           ///< 0-based position in acquisition order
+  double dose_e_per_A2 = 0;            ///< dose of this tilt
+  double cumulative_dose_e_per_A2 = 0; ///< dose received before this tilt
+  double defocus_um = 0;               ///< defocus at the tilt axis, positive = underfocus
+  double flat_e_per_pixel = 0;         ///< expected counts of an empty pixel (1 for ideal series; 0 = unknown)
 };
 
 struct TiltSeries {
-  Volume<float> images;                 ///< nz = number of tilts; x = u (perpendicular to the axis), y = v
+  Volume<float> images; ///< nz = number of tilts; x = u (perpendicular to the axis), y = v
   std::vector<TiltRecord> tilts;
   double axis_azimuth_deg = 0;
-  double sigma_e_rad_per_V_A = 0;       ///< interaction constant used (0 = unknown): scales reconstructions to volts
-  std::array<Volume<float>, 2> halves;  ///< odd/even half-dose series (empty unless requested); sum = images
+  double sigma_e_rad_per_V_A = 0;      ///< interaction constant used (0 = unknown): scales reconstructions to volts
+  std::array<Volume<float>, 2> halves; ///< odd/even half-dose series (empty unless requested); sum = images
 };
 
 } // namespace tomosweep

@@ -53,6 +53,7 @@ int from_sweep(const std::string& sweep, const std::string& out) {
   for (std::size_t i = 0; i < scene.layer_density.size(); ++i)
     std::printf("  layer %zu density %.3f (max %.3f)\n", i, scene.layer_density[i], c.model.layers[i].max_density);
   for (const ClassInfo& k : scene.classes) std::printf("  label %d  %s  (%s)\n", k.label, k.name.c_str(), k.source.c_str());
+  std::printf("  occupied 10 A cells %.3f\n", scene.occupied_fraction);
   std::printf("  structures %.3f s, build_scene %.3f s, rasterize %.3f s\n", t_struct, t_scene, t_raster);
   return 0;
 }
@@ -97,9 +98,10 @@ int main(int argc, char** argv) {
   double mean = 0;
   for (float x : v.potential.data) mean += x;
   mean /= double(v.potential.size());
-  std::printf("cytoplasm %d x %d x %d at %.1f A: %zu particles, %zu vesicles, density %.3f + %.3f\n", v.potential.nx,
-              v.potential.ny, v.potential.nz, pixel_A, scene.particles.size(), scene.vesicles.size(),
-              scene.layer_density[0], scene.layer_density[1]);
+  std::printf("cytoplasm %d x %d x %d at %.1f A: %zu particles, %zu vesicles, protein density %.3f + %.3f, "
+              "occupied 10 A cells %.3f\n",
+              v.potential.nx, v.potential.ny, v.potential.nz, pixel_A, scene.particles.size(), scene.vesicles.size(),
+              scene.layer_density[0], scene.layer_density[1], scene.occupied_fraction);
   std::printf("  synthesize structures  %7.3f s (once per run, not per scene)\n", t_struct);
   std::printf("  build_scene (packing)  %7.3f s wall  %7.3f s cpu\n", t_scene, c_scene);
   std::printf("  rasterize (fast mode)  %7.3f s wall  %7.3f s cpu (first touch of %.0f MB included)\n", t_raster,

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Corpora must hold identical datasets (names, dtypes, shapes, chunking, filters, bytes).
 
-usage: compare_corpora.py A.h5 B.h5 [C.h5 ...] [--failed-job ID]
-With --failed-job, also checks that job ID is recorded as failed with its message and every other job is ok.
+usage: compare_corpora.py A.h5 B.h5 [C.h5 ...] [--failed-job ID | --all-ok]
+With --failed-job, also checks that job ID is recorded as failed with its message and every other job is ok;
+with --all-ok, that every job is ok.
 """
 import sys
 
@@ -30,6 +31,9 @@ def same(a, b):
 def main():
     args = sys.argv[1:]
     failed_job = None
+    if "--all-ok" in args:
+        args.remove("--all-ok")
+        failed_job = -1
     if "--failed-job" in args:
         i = args.index("--failed-job")
         failed_job = int(args[i + 1])
@@ -55,7 +59,7 @@ def main():
                     errors.append(f"job {failed_job}: status {status!r}, error {err!r}")
             elif status != "ok":
                 errors.append(f"job {row['job_id']}: status {status!r}")
-        if "tomogram" in ref[f"jobs/{failed_job}"]:
+        if failed_job >= 0 and "tomogram" in ref[f"jobs/{failed_job}"]:
             errors.append(f"failed job {failed_job} has a tomogram")
     print(f"compared {len(ref_sets)} datasets of {len(args)} corpora")
     for e in errors:

@@ -213,6 +213,35 @@ TEST(structure, load_structures_resolves_paths_against_the_sweep_folder) {
   EXPECT_EQ(resolve_structure_path("../x.pdb", "/base/sweeps"), "/base/x.pdb");
 }
 
+TEST(structure, biological_assembly_from_remark_350) {
+  std::string t = "REMARK 350 BIOMOLECULE: 1\n"
+                  "REMARK 350 APPLY THE FOLLOWING TO CHAINS: A\n"
+                  "REMARK 350   BIOMT1   1  1.000000  0.000000  0.000000        0.00000\n"
+                  "REMARK 350   BIOMT2   1  0.000000  1.000000  0.000000        0.00000\n"
+                  "REMARK 350   BIOMT3   1  0.000000  0.000000  1.000000        0.00000\n"
+                  "REMARK 350   BIOMT1   2 -1.000000  0.000000  0.000000       40.00000\n"
+                  "REMARK 350   BIOMT2   2  0.000000 -1.000000  0.000000        0.00000\n"
+                  "REMARK 350   BIOMT3   2  0.000000  0.000000  1.000000        0.00000\n";
+  t += pdb_line("ATOM", 1, " CA ", 0, "ALA", 'A', 1, 1, 2, 3, 1, "C");
+  t += pdb_line("ATOM", 2, " CA ", 0, "GLY", 'A', 2, 4, 2, 3, 1, "C");
+  fs::create_directories(tmp("asm"));
+  write_text(tmp("asm/dimer.pdb"), t + "END\n");
+  EXPECT_EQ(read_structure(tmp("asm/dimer.pdb")).atoms.size(), 2u);
+  const AtomicStructure s = read_structure(tmp("asm/dimer.pdb"), StructureReadOptions{"1"});
+  ASSERT_EQ(s.atoms.size(), 4u);
+  EXPECT_EQ(s.chains.size(), 2u);
+  EXPECT_DOUBLE_EQ(s.atoms[2].pos_A.x, 39.0); // -x + 40
+  EXPECT_DOUBLE_EQ(s.atoms[2].pos_A.y, -2.0);
+  EXPECT_EQ(error_of([] { read_structure(tmp("asm/dimer.pdb"), StructureReadOptions{"7"}); }),
+            tmp("asm/dimer.pdb") + ": assembly '7': wrong assembly name, use one of: 1");
+  const StructureSet set = load_structures({"dimer.pdb?assembly=1", "dimer.pdb"}, tmp("asm"));
+  EXPECT_EQ(set.at("dimer.pdb?assembly=1").atoms.size(), 4u);
+  EXPECT_EQ(set.at("dimer.pdb?assembly=1").name, "dimer-assembly1");
+  EXPECT_EQ(set.at("dimer.pdb").atoms.size(), 2u);
+  EXPECT_EQ(error_of([] { load_structures({"dimer.pdb?copies=2"}, tmp("asm")); }),
+            "dimer.pdb?copies=2: unknown structure option 'copies=2' (known: assembly=ID)");
+}
+
 // ---------------------------------------------------------------- fetch
 
 namespace {

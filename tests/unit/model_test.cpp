@@ -234,3 +234,19 @@ TEST(rasterize, form_factor_b_blur_keeps_integral_and_lowers_peak) {
   }
   EXPECT_LT(peak[1], 0.9 * peak[0]);
 }
+
+TEST(rasterize, class_volumes_sum_to_the_particle_potential) {
+  const ModelParams p = small_model(0.1);
+  const StructureSet st = structures_for(p);
+  Scene s = build_scene(p, st, 21, 0);
+  s.ice = false;
+  const SpecimenVolumes all = rasterize(s, st, 12, PotentialMode::fast);
+  const Volume<float> big = rasterize_class(s, st, 12, PotentialMode::fast, 1);
+  const Volume<float> small = rasterize_class(s, st, 12, PotentialMode::fast, 2);
+  ASSERT_TRUE(big.same_shape(all.potential));
+  double worst = 0;
+  for (std::size_t i = 0; i < big.size(); ++i)
+    worst = std::max(worst, std::abs(double(big.data[i]) + small.data[i] - all.potential.data[i]));
+  EXPECT_LT(worst, 1e-4);
+  EXPECT_GT(*std::max_element(small.data.begin(), small.data.end()), 1.0f);
+}

@@ -21,7 +21,7 @@ std::vector<TiltView> views_deg(double lo, double hi, double step, double azimut
 }
 
 // Mean of v over the central box of half sizes hx, hy, hz.
-double central_mean(const Volume<float>& v, int hx, int hy, int hz) {
+double central_mean(const Volume<float> &v, int hx, int hy, int hz) {
   double s = 0;
   int n = 0;
   for (int z = v.nz / 2 - hz; z < v.nz / 2 + hz; ++z)
@@ -30,7 +30,7 @@ double central_mean(const Volume<float>& v, int hx, int hy, int hz) {
   return s / n;
 }
 
-double correlation(const Volume<float>& a, const Volume<float>& b) {
+double correlation(const Volume<float> &a, const Volume<float> &b) {
   double ma = 0, mb = 0;
   for (std::size_t i = 0; i < a.size(); ++i) ma += a.data[i], mb += b.data[i];
   ma /= a.size(), mb /= b.size();
@@ -47,7 +47,8 @@ Volume<float> blob_phantom(int n, int nz, double voxel_A) {
   Volume<float> v(n, n, nz, voxel_A);
   Rng rng(3, Purpose::test, 1);
   for (int b = 0; b < 12; ++b) {
-    const double cx = rng.uniform(-0.25, 0.25) * n, cy = rng.uniform(-0.25, 0.25) * n, cz = rng.uniform(-0.25, 0.25) * nz;
+    const double cx = rng.uniform(-0.25, 0.25) * n, cy = rng.uniform(-0.25, 0.25) * n,
+                 cz = rng.uniform(-0.25, 0.25) * nz;
     const double amp = rng.uniform(0.5, 2.0), s = rng.uniform(1.5, 3.0);
     for (int z = 0; z < nz; ++z)
       for (int y = 0; y < n; ++y)
@@ -65,7 +66,7 @@ TEST(wbp, radial_weights_ramp_cutoff_and_dc_term) {
   const int n = 256;
   const std::vector<float> w = radial_weights(n, ReconParams{});
   ASSERT_EQ(w.size(), 129u);
-  EXPECT_GT(w[0], 0);                 // small DC term of the discrete ramp
+  EXPECT_GT(w[0], 0); // small DC term of the discrete ramp
   EXPECT_LT(w[0], 0.5 * w[1]);
   for (int k : {10, 40, 80}) EXPECT_NEAR(w[k], static_cast<double>(k) / n, 0.01 * k / n); // ramp
   const int kc = static_cast<int>(0.35 * n) + 4; // beyond the cutoff: Gaussian fall-off of sigma 0.035
@@ -108,10 +109,11 @@ TEST(wbp, handedness_with_an_asymmetric_phantom) {
 TEST(wbp, ideal_full_range_series_recovers_a_band_limited_phantom) {
   const int n = 40, nz = 24;
   const Volume<float> v = blob_phantom(n, nz, 6.0);
-  const TiltSeries s = simulate_ideal_series(v, ImagingParams{}, TiltParams{.min_deg = -89, .max_deg = 89, .step_deg = 1});
+  const TiltSeries s =
+      simulate_ideal_series(v, ImagingParams{}, TiltParams{.min_deg = -89, .max_deg = 89, .step_deg = 1});
   const Volume<float> r = reconstruct_tomogram(s, n, n, nz, 6.0, ReconParams{});
   Volume<float> neg = v;
-  for (float& x : neg.data) x = -x; // protein dark
+  for (float &x : neg.data) x = -x; // protein dark
   EXPECT_GT(correlation(r, neg), 0.95);
   // Scale: the prior is -(V - mean) in volts; compare the contrast of the phantom's strongest voxel.
   std::size_t peak = 0;
@@ -131,7 +133,8 @@ TEST(wbp, noisy_and_ideal_series_reconstruct_on_comparable_scales) {
   const Volume<float> noisy = reconstruct_tomogram(simulate_series(v, p, 200, 1, 1), n, n, nz, 8.0, ReconParams{});
   const Volume<float> ideal = reconstruct_tomogram(simulate_ideal_series(v, p, p.tilt), n, n, nz, 8.0, ReconParams{});
   double sn = 0, si = 0;
-  for (std::size_t i = 0; i < noisy.size(); ++i) sn += noisy.data[i] * noisy.data[i], si += ideal.data[i] * ideal.data[i];
+  for (std::size_t i = 0; i < noisy.size(); ++i)
+    sn += noisy.data[i] * noisy.data[i], si += ideal.data[i] * ideal.data[i];
   const double ratio = std::sqrt(sn / si);
   EXPECT_GT(ratio, 0.2);
   EXPECT_LT(ratio, 2.0);
@@ -163,4 +166,37 @@ TEST(sirt, converges_towards_the_phantom) {
   const double c30 = correlation(sirt(b, views, n, n, nz, 5.0, p), v);
   EXPECT_GT(c30, c2);
   EXPECT_GT(c30, 0.9);
+}
+
+TEST(wbp, odd_even_half_tomograms_average_to_the_full_tomogram) {
+  const int n = 32, nz = 12;
+  const Volume<float> v = blob_phantom(n, nz, 8.0);
+  ImagingParams p;
+  p.half_series = true;
+  p.tilt = TiltParams{.min_deg = -60, .max_deg = 60, .step_deg = 10};
+  const TiltSeries s = simulate_series(v, p, 200, 1, 1);
+  const Volume<float> full = reconstruct_tomogram(s, n, n, nz, 8.0, ReconParams{});
+  const Volume<float> odd = reconstruct_tomogram(half_series(s, 0), n, n, nz, 8.0, ReconParams{});
+  const Volume<float> even = reconstruct_tomogram(half_series(s, 1), n, n, nz, 8.0, ReconParams{});
+  double err = 0, norm = 0;
+  for (std::size_t i = 0; i < full.size(); ++i) {
+    err += std::pow(full.data[i] - 0.5 * (odd.data[i] + even.data[i]), 2);
+    norm += std::pow(full.data[i], 2);
+  }
+  EXPECT_LT(std::sqrt(err / norm), 1e-4);
+  EXPECT_GT(correlation(odd, even), 0.0); // same specimen, independent noise
+}
+
+TEST(wbp, bad_method_fails_with_message) {
+  TiltSeries s;
+  s.images = Volume<float>(4, 4, 1, 1.0, 1.0f);
+  s.tilts.resize(1);
+  ReconParams p;
+  p.method = "art";
+  try {
+    reconstruct_tomogram(s, 4, 4, 2, 1.0, p);
+    FAIL();
+  } catch (const Error &e) {
+    EXPECT_STREQ(e.what(), "unknown reconstruction method 'art' (expected wbp or sirt)");
+  }
 }
