@@ -8,6 +8,7 @@
 #include "io/particles_file.hpp"
 #include "io/structure_file.hpp"
 #include "job/job.hpp"
+#include "model/synthetic.hpp"
 
 #include <cstdio>
 #include <filesystem>
@@ -33,7 +34,7 @@ void write_series(const std::string& dir, const std::string& stem, const TiltSer
     actual.push_back(t.actual_angle_deg);
   }
   write_tilt_angles(dir + "/" + stem + ".rawtlt", nominal);
-  write_tilt_angles(dir + "/" + stem + ".tlt", nominal);
+  write_tilt_angles(dir + "/" + stem + ".tlt", actual); // angles used, including simulated tilt errors
   std::ofstream meta(dir + "/" + stem + ".tsv");
   meta << "# index\tangle_deg\tactual_angle_deg\tacquisition_index\tdose_e_per_A2\tcumulative_dose_e_per_A2"
           "\tdefocus_um\n";
@@ -111,8 +112,14 @@ int cmd_structure(int argc, char** argv) {
   pos.add("file", 1);
   po::variables_map vm;
   if (!parse_options(argc, argv, "structure FILE [--pixel-size A]", named, pos, vm)) return 0;
-  const StructureSet set = load_structures({file}, ".");
-  std::cout << describe_structure(set.begin()->second, pixel_A);
+  if (is_synthetic(file)) {
+    std::cout << describe_structure(make_synthetic(file), pixel_A);
+    return 0;
+  }
+  StructureReadInfo info;
+  const AtomicStructure s = read_structure(file, &info);
+  std::cout << describe_structure(s, pixel_A);
+  for (const std::string& note : info.notes) std::cout << "  note          " << note << "\n";
   return 0;
 }
 

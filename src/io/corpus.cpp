@@ -3,7 +3,6 @@
 #include "io/h5_helpers.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -90,7 +89,7 @@ Id create_corpus_array(hid_t group, const ArrayInfo &a, const std::string &path)
     H5Pset_chunk(dcpl, 3, chunk);
     if (is_compressed(a.type)) {
       H5Pset_shuffle(dcpl);
-      H5Pset_deflate(dcpl, 4);
+      H5Pset_deflate(dcpl, 1);
     }
     H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
     H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY);
@@ -108,6 +107,32 @@ std::vector<char> read_stage_array(const StageInfo &job, const ArrayInfo &a) {
   h5::check_status(H5Dread(d, h5::native(a.type), H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()), job.path,
                    "read a staged array");
   return buf;
+}
+
+/// Write `buf` (the whole array) chunk by chunk, each from a packed buffer: with the MPI-IO driver a
+/// whole-array write of a chunked dataset becomes a strided MPI datatype of short rows, which is several
+/// times slower than one contiguous write per chunk.
+void write_by_chunks(hid_t d, const ArrayInfo &a, const std::vector<char> &buf, hid_t xfer, const std::string &path) {
+  Id dcpl = h5::plist(H5Dget_create_plist(d), path, "read a dataset's properties");
+  hsize_t c[3] = {a.dims[0], a.dims[1], a.dims[2]};
+  if (H5Pget_layout(dcpl) == H5D_CHUNKED) H5Pget_chunk(dcpl, 3, c);
+  const std::size_t es = element_size(a.type);
+  const hsize_t n[3] = {a.dims[0], a.dims[1], a.dims[2]};
+  std::vector<char> packed(c[0] * c[1] * c[2] * es);
+  Id fs = h5::space(H5Dget_space(d), path, "read a dataspace");
+  for (hsize_t z0 = 0; z0 < n[0]; z0 += c[0])
+    for (hsize_t y0 = 0; y0 < n[1]; y0 += c[1])
+      for (hsize_t x0 = 0; x0 < n[2]; x0 += c[2]) {
+        const hsize_t start[3] = {z0, y0, x0};
+        const hsize_t count[3] = {std::min(c[0], n[0] - z0), std::min(c[1], n[1] - y0), std::min(c[2], n[2] - x0)};
+        char *out = packed.data();
+        for (hsize_t z = 0; z < count[0]; ++z)
+          for (hsize_t y = 0; y < count[1]; ++y, out += count[2] * es)
+            std::memcpy(out, buf.data() + (((z0 + z) * n[1] + y0 + y) * n[2] + x0) * es, count[2] * es);
+        Id ms = h5::space(H5Screate_simple(3, count, nullptr), path, "create a dataspace");
+        H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, nullptr, count, nullptr);
+        h5::check_status(H5Dwrite(d, h5::native(a.type), ms, fs, xfer, packed.data()), path, "write a corpus dataset");
+      }
 }
 
 std::string job_group(std::uint64_t id) { return "/jobs/" + std::to_string(id); }
@@ -266,13 +291,9 @@ void write_corpus_arrays(const std::string &tmp_path, const std::vector<StageInf
   }
   Id collective = h5::plist(H5Pcreate(H5P_DATASET_XFER), tmp_path, "create a property list");
   if (parallel) H5Pset_dxpl_mpio(collective, H5FD_MPIO_COLLECTIVE);
-  if (parallel && getenv("TS_INDIV")) H5Pset_dxpl_mpio_collective_opt(collective, H5FD_MPIO_INDIVIDUAL_IO);
-  auto T0 = std::chrono::steady_clock::now();
-  auto dbg = [&](const char* what) { if (getenv("TS_DBG")) fprintf(stderr, "rank %d %s %.3f\n", rank, what, std::chrono::duration<double>(std::chrono::steady_clock::now() - T0).count()); };
   // Independent writes first (every rank busy at once), then the collective ones: interleaving them
   // job by job would make every rank wait for the slowest at each job.
   for (const bool compressed_pass : {false, true}) {
-    dbg(compressed_pass ? "start compressed" : "start float");
     for (std::size_t i = 0; i < jobs.size(); ++i) {
       const bool mine = static_cast<int>(i % static_cast<std::size_t>(size)) == rank;
       for (const ArrayInfo &a : jobs[i].arrays) {
@@ -282,7 +303,9 @@ void write_corpus_arrays(const std::string &tmp_path, const std::vector<StageInf
         const std::string name = job_group(jobs[i].job_id) + "/" + a.name;
         Id d = h5::dataset(H5Dopen2(f, name.c_str(), H5P_DEFAULT), tmp_path, "open a corpus dataset");
         const hid_t xfer = compressed ? hid_t(collective) : H5P_DEFAULT;
-        if (mine) {
+        if (mine && parallel && !compressed) {
+          write_by_chunks(d, a, read_stage_array(jobs[i], a), xfer, tmp_path);
+        } else if (mine) {
           const std::vector<char> buf = read_stage_array(jobs[i], a);
           h5::check_status(H5Dwrite(d, h5::native(a.type), H5S_ALL, H5S_ALL, xfer, buf.data()), tmp_path,
                            "write a corpus dataset");

@@ -83,5 +83,13 @@ expect_error "unknown option" \
   "tomosweep: error: simulate: unrecognised option '--bogus' (usage: tomosweep simulate SWEEP.toml --out DIR [--replicate R])" \
   "$exe" simulate "$tmp/job.toml" --out "$tmp/x" --bogus
 
+# The real PDB/mmCIF entries beside the checkout (shared/structures), when present: each must read.
+shared=$(cd "$(dirname "$0")/../../.." && pwd)/shared/structures
+if [ -d "$shared" ]; then
+  for f in "$shared"/*.pdb "$shared"/*.cif "$shared"/*.gz; do
+    [ -e "$f" ] && check "structure $(basename "$f")" "$exe" structure "$f" --pixel-size 10
+  done
+fi
+
 echo "$pass passed, $failures failed"
 [ "$failures" -eq 0 ]
