@@ -13,9 +13,12 @@
 namespace tomosweep {
 
 std::string source_stem(const std::string& source) {
-  if (source.rfind("synthetic:", 0) == 0) {
-    std::string kind = source.substr(10);
-    return kind.substr(0, kind.find('?'));
+  if (source.rfind("synthetic:", 0) == 0) { // "synthetic:globular?mass_kDa=500" -> "globular-500"
+    const std::string body = source.substr(10);
+    std::string stem = body.substr(0, body.find('?'));
+    for (std::size_t eq = body.find('='); eq != std::string::npos; eq = body.find('=', eq + 1))
+      stem.append(1, '-').append(body, eq + 1, body.find('&', eq) - eq - 1);
+    return stem;
   }
   if (source.rfind("pdb:", 0) == 0) return source.substr(4);
   std::string stem = source.substr(source.find_last_of('/') == std::string::npos ? 0 : source.find_last_of('/') + 1);

@@ -42,8 +42,8 @@ std::vector<ClassInfo> scene_classes(const ModelParams& p);
 /// first appearance, without duplicates: what the caller must load into the StructureSet.
 std::vector<std::string> model_sources(const ModelParams& p);
 
-/// Default class name of a source: the file stem ("1abc" for "dir/1abc.cif.gz"), the synthetic kind, or
-/// the PDB id.
+/// Default class name of a source: the file stem ("1abc" for "dir/1abc.cif.gz"), the synthetic kind with
+/// its parameter values ("globular-500" for "synthetic:globular?mass_kDa=500"), or the PDB id.
 std::string source_stem(const std::string& source);
 
 /// Check the model settings against the structures (one-line errors naming the key): densities in [0, 1],

@@ -1,9 +1,9 @@
 #include "sweep/run.hpp"
 
 #include "io/atomic_file.hpp"
-#include "io/config.hpp"
 #include "io/corpus.hpp"
 #include "io/structure_file.hpp"
+#include "model/scene.hpp"
 #include "sweep/coordinator.hpp"
 #include "sweep/mpi_session.hpp"
 #include "sweep/progress.hpp"
@@ -90,10 +90,19 @@ JobFactory pipeline_job_factory() {
   return [](const Sweep &sweep) -> JobFunction {
     std::vector<std::string> sources;
     for (const SweepJob &j : sweep.jobs)
-      for (const std::string &s : structure_sources(j.config.model))
+      for (const std::string &s : model_sources(j.config.model))
         if (std::find(sources.begin(), sources.end(), s) == sources.end()) sources.push_back(s);
     const fs::path dir = fs::path(sweep.file).parent_path();
     auto structures = std::make_shared<StructureSet>(load_structures(sources, dir.empty() ? "." : dir.string()));
+    // Every condition's model against the structures (e.g. particles larger than a box), before any job.
+    for (const SweepJob &j : sweep.jobs) {
+      if (j.replicate != 0) continue;
+      try {
+        validate_model(j.config.model, *structures);
+      } catch (const Error &e) {
+        fail(sweep.file, ": job ", j.job_id, " (condition ", j.condition, "): ", e.what());
+      }
+    }
     return [structures](const SweepJob &job) { return run_job(job.config, *structures, job.job_id, job.replicate); };
   };
 }
@@ -116,8 +125,8 @@ RunSummary run_sweep(const RunOptions &o, const JobFactory &factory) {
   bool config_error = false;
   try {
     sweep = load_sweep(o.sweep_path);
-    if (mpi.rank() == 0) todo = prepare_work(o, work, sweep);
     job_fn = factory(sweep);
+    if (mpi.rank() == 0) todo = prepare_work(o, work, sweep);
   } catch (const ConfigError &e) {
     error = e.what();
     config_error = true;

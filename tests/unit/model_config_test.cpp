@@ -61,6 +61,9 @@ scheme = "cluster"
   ASSERT_EQ(classes.size(), 6u);
   EXPECT_EQ(classes[0].name, "actin");
   EXPECT_EQ(classes[2].name, "ribosome");
+  EXPECT_EQ(source_stem("synthetic:globular?mass_kDa=500&domains=3"), "globular-500-3");
+  EXPECT_EQ(source_stem("data/1abc.cif.gz"), "1abc");
+  EXPECT_EQ(source_stem("pdb:4V6X"), "4V6X");
   EXPECT_EQ(classes[3].name, "membrane");
   EXPECT_EQ(classes[4].name, "carbon");
   EXPECT_EQ(classes[5].name, "gold");

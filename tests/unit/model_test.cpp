@@ -250,3 +250,14 @@ TEST(rasterize, class_volumes_sum_to_the_particle_potential) {
   EXPECT_LT(worst, 1e-4);
   EXPECT_GT(*std::max_element(small.data.begin(), small.data.end()), 1.0f);
 }
+
+TEST(packing, single_face_wall_holds_and_other_face_is_open) {
+  ModelParams p = small_model(0.2, "-z");
+  const StructureSet st = structures_for(p);
+  const Scene s = build_scene(p, st, 6, 0);
+  double lowest = 1e9, highest = -1e9;
+  for (const PlacedParticle& pp : s.particles)
+    for (const Vec3& a : particle_atoms(pp, st)) lowest = std::min(lowest, a.z), highest = std::max(highest, a.z);
+  EXPECT_GE(lowest, -150.0 - 4.0);
+  EXPECT_GT(highest, 150.0); // particles cross the open top face
+}
