@@ -30,7 +30,7 @@ template <class T> struct Volume {
   const T& operator()(int x, int y, int z) const { return data[index(x, y, z)]; }
   T* slice(int z) { return data.data() + static_cast<std::size_t>(z) * ny * nx; }
   const T* slice(int z) const { return data.data() + static_cast<std::size_t>(z) * ny * nx; }
-  bool same_shape(const Volume& o) const { return nx == o.nx && ny == o.ny && nz == o.nz; }
+  template <class U> bool same_shape(const Volume<U>& o) const { return nx == o.nx && ny == o.ny && nz == o.nz; }
 };
 
 /// A 2D image is a volume with nz = 1; a tilt series is a stack with nz = number of tilts.

@@ -5,7 +5,7 @@
 
 namespace tomosweep {
 
-TiltParams read_tilt(TableReader &t, const TiltParams &defaults) {
+TiltParams read_tilt(TableReader& t, const TiltParams& defaults) {
   TiltParams p = defaults;
   p.min_deg = t.number_in("min_deg", p.min_deg, -89.999, 89.999);
   p.max_deg = t.number_in("max_deg", p.max_deg, -89.999, 89.999);
@@ -50,7 +50,7 @@ TiltParams read_tilt(TableReader &t, const TiltParams &defaults) {
   return p;
 }
 
-ImagingParams read_imaging(TableReader &t) {
+ImagingParams read_imaging(TableReader& t) {
   ImagingParams p;
   p.voltage_kV = t.number_in("voltage_kV", p.voltage_kV, 10, 3000);
   p.cs_mm = t.number_in("cs_mm", p.cs_mm, 0, 20);
@@ -77,7 +77,7 @@ ImagingParams read_imaging(TableReader &t) {
   return p;
 }
 
-ReconParams read_reconstruction(TableReader &t) {
+ReconParams read_reconstruction(TableReader& t) {
   ReconParams p;
   p.cutoff = t.number_in("cutoff", p.cutoff, 1e-3, 0.5);
   p.falloff = t.number_in("falloff", p.falloff, 0, 0.5);

@@ -9,10 +9,10 @@
 namespace tomosweep {
 
 /// Read an [imaging] table (with its optional `tilt` sub-table) over CTS defaults.
-ImagingParams read_imaging(TableReader &t);
+ImagingParams read_imaging(TableReader& t);
 /// Read a tilt table over `defaults` (the prior's defaults differ from the imaging ones).
-TiltParams read_tilt(TableReader &t, const TiltParams &defaults);
+TiltParams read_tilt(TableReader& t, const TiltParams& defaults);
 /// Read a [reconstruction] table.
-ReconParams read_reconstruction(TableReader &t);
+ReconParams read_reconstruction(TableReader& t);
 
 } // namespace tomosweep

@@ -11,7 +11,7 @@ namespace tomosweep {
 
 /// x_{k+1} = x_k + lambda C P^T R (b - P x_k), R = 1 / row sums of P, C = 1 / column sums (ASTRA's SIRT),
 /// starting from 0, p.sirt_iterations times. Same units as weighted_back_project().
-Volume<float> sirt(const Volume<float> &projections, const std::vector<TiltView> &views, int nx, int ny, int nz,
-                   double voxel_A, const ReconParams &p);
+Volume<float> sirt(const Volume<float>& projections, const std::vector<TiltView>& views, int nx, int ny, int nz,
+                   double voxel_A, const ReconParams& p);
 
 } // namespace tomosweep

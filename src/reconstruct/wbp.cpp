@@ -11,11 +11,11 @@
 
 namespace tomosweep {
 
-std::vector<float> radial_weights(int n, const ReconParams &p) {
+std::vector<float> radial_weights(int n, const ReconParams& p) {
   if (n <= 0) fail("radial weights of ", n, " samples");
   if (!(p.cutoff > 0) || !(p.falloff >= 0))
     fail("radial filter cutoff ", p.cutoff, " and falloff ", p.falloff, " must be positive");
-  // Ram-Lak kernel h[0] = 1/4, h[m odd] = -1/(pi m)^2 on the periodic grid of n samples (Kak & Slaney, eq. 3.61).
+  // Ram-Lak kernel h[0] = 1/4, h[m odd] = -1/(pi m)^2 on the periodic grid of n samples (Kak & Slaney, chapter 3).
   const int nk = n / 2 + 1;
   std::vector<double> h(n, 0.0);
   h[0] = 0.25;
@@ -35,7 +35,7 @@ std::vector<float> radial_weights(int n, const ReconParams &p) {
   return w;
 }
 
-std::vector<double> angular_weights(const std::vector<TiltView> &views) {
+std::vector<double> angular_weights(const std::vector<TiltView>& views) {
   const int n = static_cast<int>(views.size());
   std::vector<double> w(n, n > 0 ? kPi / n : 0.0);
   if (n < 2) return w;
@@ -57,12 +57,12 @@ std::vector<double> angular_weights(const std::vector<TiltView> &views) {
 namespace {
 
 // Weight every row of every image in place (zero padded to npad) and scale image t by scale[t].
-void filter_in_place(Volume<float> &images, const std::vector<float> &w, int npad, const std::vector<double> &scale) {
+void filter_in_place(Volume<float>& images, const std::vector<float>& w, int npad, const std::vector<double>& scale) {
   const int nu = images.nx, nv = images.ny;
   std::vector<float> rows(static_cast<std::size_t>(npad) * nv);
   for (int t = 0; t < images.nz; ++t) {
     std::fill(rows.begin(), rows.end(), 0.0f);
-    float *img = images.slice(t);
+    float* img = images.slice(t);
     for (int y = 0; y < nv; ++y)
       std::copy_n(img + static_cast<std::size_t>(y) * nu, nu, rows.data() + static_cast<std::size_t>(y) * npad);
     filter_rows(rows.data(), npad, nv, w);
@@ -73,32 +73,32 @@ void filter_in_place(Volume<float> &images, const std::vector<float> &w, int npa
   }
 }
 
-Volume<float> wbp_in_place(Volume<float> &images, const std::vector<TiltView> &views, int nx, int ny, int nz,
-                           double voxel_A, const ReconParams &p) {
+Volume<float> wbp_in_place(Volume<float>& images, const std::vector<TiltView>& views, int nx, int ny, int nz,
+                           double voxel_A, const ReconParams& p) {
   if (static_cast<int>(views.size()) != images.nz)
     fail("weighted back projection of ", images.nz, " images with ", views.size(), " views");
   const int npad = 2 * images.nx;
   // f = sum_t dtheta_t q_t / voxel_A, and back_project multiplies by voxel_A once more.
   std::vector<double> scale = angular_weights(views);
-  for (double &s : scale) s /= voxel_A * voxel_A;
+  for (double& s : scale) s /= voxel_A * voxel_A;
   filter_in_place(images, radial_weights(npad, p), npad, scale);
   return back_project(images, views, nx, ny, nz, voxel_A);
 }
 
 } // namespace
 
-Volume<float> weighted_back_project(const Volume<float> &projections, const std::vector<TiltView> &views, int nx,
-                                    int ny, int nz, double voxel_A, const ReconParams &p) {
+Volume<float> weighted_back_project(const Volume<float>& projections, const std::vector<TiltView>& views, int nx,
+                                    int ny, int nz, double voxel_A, const ReconParams& p) {
   Volume<float> images = projections;
   return wbp_in_place(images, views, nx, ny, nz, voxel_A, p);
 }
 
-Volume<float> contrast_line_integrals(const TiltSeries &series) {
+Volume<float> contrast_line_integrals(const TiltSeries& series) {
   Volume<float> out = series.images;
   const std::size_t n = static_cast<std::size_t>(out.nx) * out.ny;
   const double scale = series.sigma_e_rad_per_V_A > 0 ? 1.0 / (2 * series.sigma_e_rad_per_V_A) : 1.0;
   for (int t = 0; t < out.nz; ++t) {
-    float *img = out.slice(t);
+    float* img = out.slice(t);
     double flat = t < static_cast<int>(series.tilts.size()) ? series.tilts[t].flat_e_per_pixel : 0.0;
     if (!(flat > 0)) {
       flat = 0;
@@ -111,12 +111,12 @@ Volume<float> contrast_line_integrals(const TiltSeries &series) {
   return out;
 }
 
-Volume<float> reconstruct_tomogram(const TiltSeries &series, int nx, int ny, int nz, double voxel_A,
-                                   const ReconParams &p) {
+Volume<float> reconstruct_tomogram(const TiltSeries& series, int nx, int ny, int nz, double voxel_A,
+                                   const ReconParams& p) {
   if (series.tilts.size() != static_cast<std::size_t>(series.images.nz))
     fail("tilt series has ", series.images.nz, " images but ", series.tilts.size(), " tilt records");
   std::vector<TiltView> views;
-  for (const TiltRecord &r : series.tilts)
+  for (const TiltRecord& r : series.tilts)
     views.push_back({r.angle_deg * kDegToRad, series.axis_azimuth_deg * kDegToRad});
   if (p.method != "wbp" && p.method != "sirt")
     fail("unknown reconstruction method '", p.method, "' (expected wbp or sirt)");

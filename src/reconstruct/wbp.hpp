@@ -13,26 +13,26 @@ namespace tomosweep {
 /// Radial weights for rows of n samples (n/2 + 1 values, frequency k = i/n cycles/pixel): the discrete
 /// Ram-Lak ramp (DFT of the band-limited ramp kernel, so with its small DC term), times
 /// exp(-(k - cutoff)^2 / (2 falloff^2)) above the cutoff.
-std::vector<float> radial_weights(int n, const ReconParams &p);
+std::vector<float> radial_weights(int n, const ReconParams& p);
 
 /// Angular weight of each view (radians): half the gap to its neighbours (sorted by angle), the full gap
 /// at both ends; pi / n for fewer than two views.
-std::vector<double> angular_weights(const std::vector<TiltView> &views);
+std::vector<double> angular_weights(const std::vector<TiltView>& views);
 
 /// WBP of line integrals (units x Angstrom, pixel = voxel_A) into an nx x ny x nz XYZ volume (units):
 /// rows along u are weighted (zero padded to twice their length), scaled by the angular weights and back
 /// projected. The inverse of simulate/projector's project() for dense angular sampling.
-Volume<float> weighted_back_project(const Volume<float> &projections, const std::vector<TiltView> &views, int nx,
-                                    int ny, int nz, double voxel_A, const ReconParams &p);
+Volume<float> weighted_back_project(const Volume<float>& projections, const std::vector<TiltView>& views, int nx,
+                                    int ny, int nz, double voxel_A, const ReconParams& p);
 
 /// Contrast of each image: c = I / flat - 1 with the record's flat_e_per_pixel (image mean when 0), divided
 /// by 2 sigma_e when the series knows sigma_e, giving line integrals of (minus) potential in V*A.
-Volume<float> contrast_line_integrals(const TiltSeries &series);
+Volume<float> contrast_line_integrals(const TiltSeries& series);
 
 /// Tomogram of a tilt series: contrast_line_integrals, then WBP (or SIRT) with the nominal angles and the
 /// series' axis azimuth. XYZ volume, Z along the beam, specimen coordinates. Units: volts with protein dark
 /// (the prior of an ideal series is -(V - mean)), or contrast per Angstrom if sigma_e is unknown.
-Volume<float> reconstruct_tomogram(const TiltSeries &series, int nx, int ny, int nz, double voxel_A,
-                                   const ReconParams &p);
+Volume<float> reconstruct_tomogram(const TiltSeries& series, int nx, int ny, int nz, double voxel_A,
+                                   const ReconParams& p);
 
 } // namespace tomosweep

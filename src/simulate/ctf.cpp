@@ -24,7 +24,7 @@ double interaction_constant_rad_per_V_A(double voltage_kV) {
          (2 * kElectronRestEnergy_eV + e);
 }
 
-Ctf Ctf::from(const ImagingParams &p, double pixel_A) {
+Ctf Ctf::from(const ImagingParams& p, double pixel_A) {
   Ctf c;
   c.wavelength_A = electron_wavelength_A(p.voltage_kV);
   c.cs_A = p.cs_mm * kAngstromPerMillimetre;
@@ -72,7 +72,7 @@ std::vector<double> Ctf::zeros_per_A(double defocus_A, int count) const {
   return z;
 }
 
-CtfGrid ctf_grid(const Ctf &ctf, int nx, int ny) {
+CtfGrid ctf_grid(const Ctf& ctf, int nx, int ny) {
   CtfGrid g;
   g.nx = nx, g.ny = ny;
   const int nkx = nx / 2 + 1;
@@ -92,13 +92,13 @@ CtfGrid ctf_grid(const Ctf &ctf, int nx, int ny) {
   return g;
 }
 
-Image ctf_contrast(const Spectrum2 &phase, const Ctf &ctf, double defocus_A, double tilt_rad,
-                   const std::vector<float> &extra) {
+Image ctf_contrast(const Spectrum2& phase, const Ctf& ctf, double defocus_A, double tilt_rad,
+                   const std::vector<float>& extra) {
   return ctf_contrast(phase, ctf, ctf_grid(ctf, phase.nx, phase.ny), defocus_A, tilt_rad, extra);
 }
 
-Image ctf_contrast(const Spectrum2 &phase, const Ctf &ctf, const CtfGrid &grid, double defocus_A, double tilt_rad,
-                   const std::vector<float> &extra) {
+Image ctf_contrast(const Spectrum2& phase, const Ctf& ctf, const CtfGrid& grid, double defocus_A, double tilt_rad,
+                   const std::vector<float>& extra) {
   const int nx = phase.nx, ny = phase.ny;
   if (grid.nx != nx || grid.ny != ny) fail("ctf grid of ", grid.nx, " x ", grid.ny, " for an image of ", nx, " x ", ny);
   const double pA = ctf.pixel_A;

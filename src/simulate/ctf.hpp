@@ -29,7 +29,7 @@ struct Ctf {
   double envelope_sigma = 0.9; ///< fraction of Nyquist; <= 0 disables the envelope
   double pixel_A = 1;
 
-  static Ctf from(const ImagingParams &p, double pixel_A);
+  static Ctf from(const ImagingParams& p, double pixel_A);
   /// Phase aberration (rad) at frequency (kx, ky) in 1/A and mean defocus defocus_A.
   double chi(double kx, double ky, double defocus_A) const;
   /// Envelope E(k), k in 1/A.
@@ -47,17 +47,17 @@ struct CtfGrid {
   std::vector<double> astig;    ///< 0.5 cos(2 (angle(k) - astigmatism angle)), or empty
   std::vector<double> envelope; ///< E(k)
 };
-CtfGrid ctf_grid(const Ctf &ctf, int nx, int ny);
+CtfGrid ctf_grid(const Ctf& ctf, int nx, int ny);
 
 /// Contrast image 2 F^-1[CTF . extra . S] of a phase spectrum S (of nx x ny at ctf.pixel_A), where the defocus
 /// varies across image columns: D(u) = defocus_A + u tan(tilt_rad) (u in Angstrom from the centre; positive
 /// tilt: +x side more underfocused). Columns interpolate linearly between CTF-filtered copies whose defocus
 /// steps keep the phase difference at Nyquist below pi/8 (any image size). `extra` is a real half-plane
 /// filter (nkx * ny values) or empty; the DC term is dropped (a constant phase is invisible).
-Image ctf_contrast(const Spectrum2 &phase, const Ctf &ctf, double defocus_A, double tilt_rad,
-                   const std::vector<float> &extra);
+Image ctf_contrast(const Spectrum2& phase, const Ctf& ctf, double defocus_A, double tilt_rad,
+                   const std::vector<float>& extra);
 /// The same with a precomputed grid (ctf_grid(ctf, phase.nx, phase.ny)).
-Image ctf_contrast(const Spectrum2 &phase, const Ctf &ctf, const CtfGrid &grid, double defocus_A, double tilt_rad,
-                   const std::vector<float> &extra);
+Image ctf_contrast(const Spectrum2& phase, const Ctf& ctf, const CtfGrid& grid, double defocus_A, double tilt_rad,
+                   const std::vector<float>& extra);
 
 } // namespace tomosweep

@@ -32,8 +32,8 @@ double sinc_mtf(double fx, double fy) {
   return sinc(0.5 * kPi * fx) * sinc(0.5 * kPi * fy);
 }
 
-void poisson_counts(Image &expected, Rng &rng) {
-  for (float &v : expected.data) v = static_cast<float>(rng.poisson(std::max(0.0f, v)));
+void poisson_counts(Image& expected, Rng& rng) {
+  for (float& v : expected.data) v = static_cast<float>(rng.poisson(std::max(0.0f, v)));
 }
 
 } // namespace tomosweep

@@ -23,6 +23,6 @@ double damage_attenuation(double k_per_A, double exposure_e_per_A2, double volta
 double sinc_mtf(double fx_nyquist, double fy_nyquist);
 
 /// Replace each pixel of an expected-count image by a Poisson draw from rng (row by row).
-void poisson_counts(Image &expected, Rng &rng);
+void poisson_counts(Image& expected, Rng& rng);
 
 } // namespace tomosweep

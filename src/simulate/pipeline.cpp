@@ -17,7 +17,7 @@ namespace {
 constexpr std::uint64_t kTiltsPerJob = 4096, kEvenHalf = 2048;
 
 // 2 * factor * F^-1[extra . S] without the DC term (extra empty = 1).
-Image filtered_contrast(Spectrum2 s, double factor, const std::vector<float> &extra, double pixel_A) {
+Image filtered_contrast(Spectrum2 s, double factor, const std::vector<float>& extra, double pixel_A) {
   for (std::size_t i = 0; i < s.data.size(); ++i)
     s.data[i] *= static_cast<float>(2 * factor * (extra.empty() ? 1.0f : extra[i]));
   s.data[0] = 0;
@@ -30,7 +30,7 @@ struct SignalFilter {
   std::vector<float> half_inv_ne; // 1 / (2 N_e(k)), or empty without damage
   std::vector<float> mtf;         // or empty
 
-  SignalFilter(int nx, int ny, double pixel_A, const ImagingParams &p, bool with_mtf) {
+  SignalFilter(int nx, int ny, double pixel_A, const ImagingParams& p, bool with_mtf) {
     if (!p.damage && !with_mtf) return;
     const int nkx = nx / 2 + 1;
     const std::size_t n = static_cast<std::size_t>(nkx) * ny;
@@ -57,7 +57,7 @@ struct SignalFilter {
   }
 };
 
-void check_params(const ImagingParams &p, const Volume<float> &v) {
+void check_params(const ImagingParams& p, const Volume<float>& v) {
   if (v.nx <= 0 || v.ny <= 0 || v.nz <= 0) fail("empty potential volume ", v.nx, " x ", v.ny, " x ", v.nz);
   if (p.detector_mtf != "none" && p.detector_mtf != "sinc")
     fail("unknown detector mtf '", p.detector_mtf, "' (expected none or sinc)");
@@ -68,7 +68,7 @@ void check_params(const ImagingParams &p, const Volume<float> &v) {
 
 } // namespace
 
-TiltSeries simulate_ideal_series(const Volume<float> &potential_V, const ImagingParams &p, const TiltParams &tilts) {
+TiltSeries simulate_ideal_series(const Volume<float>& potential_V, const ImagingParams& p, const TiltParams& tilts) {
   TiltParams t = tilts;
   t.angle_error_deg = 0;
   t.dose_weighting = "even";
@@ -79,7 +79,7 @@ TiltSeries simulate_ideal_series(const Volume<float> &potential_V, const Imaging
   out.images = project(potential_V, tilt_views(out.tilts, t.axis_azimuth_deg, false), potential_V.nx, potential_V.ny);
   for (int i = 0; i < out.images.nz; ++i) {
     out.tilts[i].flat_e_per_pixel = 1;
-    float *img = out.images.slice(i);
+    float* img = out.images.slice(i);
     const std::size_t n = static_cast<std::size_t>(out.images.nx) * out.images.ny;
     double mean = 0;
     for (std::size_t j = 0; j < n; ++j) mean += img[j];
@@ -90,7 +90,7 @@ TiltSeries simulate_ideal_series(const Volume<float> &potential_V, const Imaging
   return out;
 }
 
-TiltSeries simulate_series(const Volume<float> &potential_V, const ImagingParams &p, double ice_thickness_A,
+TiltSeries simulate_series(const Volume<float>& potential_V, const ImagingParams& p, double ice_thickness_A,
                            std::uint64_t seed, std::uint64_t job_id) {
   if (p.ideal) return simulate_ideal_series(potential_V, p, p.tilt);
   check_params(p, potential_V);
@@ -120,7 +120,7 @@ TiltSeries simulate_series(const Volume<float> &potential_V, const ImagingParams
   } else {
     out.images = Volume<float>(nx, ny, nt, pA);
   }
-  auto projection = [&](int s) -> const Volume<float> & { return slabs == 1 ? out.images : proj[s]; };
+  auto projection = [&](int s) -> const Volume<float>& { return slabs == 1 ? out.images : proj[s]; };
 
   const Ctf ctf = Ctf::from(p, pA);
   const CtfGrid grid = ctf_grid(ctf, nx, ny);
@@ -131,11 +131,11 @@ TiltSeries simulate_series(const Volume<float> &potential_V, const ImagingParams
   no_damage.damage = false;
   const std::vector<float> mtf_after = cts_order ? SignalFilter(nx, ny, pA, no_damage, mtf).mtf : std::vector<float>{};
   if (p.half_series)
-    for (auto &h : out.halves) h = Volume<float>(nx, ny, nt, pA);
+    for (auto& h : out.halves) h = Volume<float>(nx, ny, nt, pA);
 
   Image phase(nx, ny, pA), contrast(nx, ny, pA), counts(nx, ny, pA);
   for (int i = 0; i < nt; ++i) {
-    TiltRecord &r = out.tilts[i];
+    TiltRecord& r = out.tilts[i];
     const double tilt = r.actual_angle_deg * kDegToRad;
     const double exposure = r.cumulative_dose_e_per_A2 + 0.5 * r.dose_e_per_A2;
     const std::vector<float> filter = signal.at(exposure);
@@ -145,12 +145,12 @@ TiltSeries simulate_series(const Volume<float> &potential_V, const ImagingParams
     // Contrast: 2 CTF (x) phase, or -2 phase in CTS order (its CTF comes after counting); damage included.
     std::fill(contrast.data.begin(), contrast.data.end(), 0.0f);
     for (int s = 0; s < slabs; ++s) {
-      const float *src = projection(s).slice(i);
+      const float* src = projection(s).slice(i);
       for (std::size_t j = 0; j < phase.data.size(); ++j) phase.data[j] = static_cast<float>(sigma * src[j]);
       if (s == 0 && p.damage && exposure > 0 && p.damage_noise_rad_per_e_A2 > 0) {
         Rng rng(seed, Purpose::damage, id);
         const double sd = p.damage_noise_rad_per_e_A2 * exposure;
-        for (float &v : phase.data) v += static_cast<float>(sd * rng.normal());
+        for (float& v : phase.data) v += static_cast<float>(sd * rng.normal());
       }
       const Spectrum2 spec = fft_forward(phase);
       const Image c = cts_order ? filtered_contrast(spec, -1.0, filter, pA)
@@ -163,7 +163,7 @@ TiltSeries simulate_series(const Volume<float> &potential_V, const ImagingParams
     const double flat = r.flat_e_per_pixel =
         flat_counts(r.dose_e_per_A2, pA, transmission(ice_thickness_A, tilt, p.imfp_A, p.scatter_factor), p.dqe);
     const int parts = p.half_series ? 2 : 1;
-    float *total = out.images.slice(i);
+    float* total = out.images.slice(i);
     for (int h = 0; h < parts; ++h) {
       const double f = flat / parts;
       for (std::size_t j = 0; j < counts.data.size(); ++j)
@@ -172,7 +172,7 @@ TiltSeries simulate_series(const Volume<float> &potential_V, const ImagingParams
       poisson_counts(counts, rng);
       if (cts_order) {
         // CTS: count first, then modulate the noisy image's contrast by the CTF (and MTF).
-        for (float &v : counts.data) v = static_cast<float>(v / f - 1.0);
+        for (float& v : counts.data) v = static_cast<float>(v / f - 1.0);
         const Image c =
             ctf_contrast(fft_forward(counts), ctf, grid, defocus_A, p.defocus_gradient ? tilt : 0.0, mtf_after);
         for (std::size_t j = 0; j < c.data.size(); ++j)
@@ -186,13 +186,13 @@ TiltSeries simulate_series(const Volume<float> &potential_V, const ImagingParams
   return out;
 }
 
-TiltSeries half_series(const TiltSeries &series, int which) {
+TiltSeries half_series(const TiltSeries& series, int which) {
   if (which < 0 || which > 1) fail("half series index ", which, " must be 0 (odd) or 1 (even)");
   if (series.halves[which].data.empty()) fail("tilt series was simulated without half series");
   TiltSeries h;
   h.images = series.halves[which];
   h.tilts = series.tilts;
-  for (TiltRecord &r : h.tilts) {
+  for (TiltRecord& r : h.tilts) {
     r.dose_e_per_A2 *= 0.5;
     r.flat_e_per_pixel *= 0.5;
   }

@@ -21,41 +21,41 @@ constexpr std::size_t kT = 8; // views per pass over a volume block: each volume
 typedef float V8 __attribute__((vector_size(32), aligned(4), __may_alias__));
 constexpr int kV = kB / 8;
 
-[[gnu::always_inline]] inline void axpy(float *__restrict d, float w, const float *__restrict s) {
-  V8 *dv = reinterpret_cast<V8 *>(d);
-  const V8 *sv = reinterpret_cast<const V8 *>(s);
+[[gnu::always_inline]] inline void axpy(float* __restrict d, float w, const float* __restrict s) {
+  V8* dv = reinterpret_cast<V8*>(d);
+  const V8* sv = reinterpret_cast<const V8*>(s);
   const V8 wv = {w, w, w, w, w, w, w, w};
   for (int k = 0; k < kV; ++k) dv[k] += wv * sv[k];
 }
 
-[[gnu::always_inline]] inline void axpy2(float *__restrict d, float a, const float *__restrict s0, float b,
-                                         const float *__restrict s1) {
-  V8 *dv = reinterpret_cast<V8 *>(d);
-  const V8 *v0 = reinterpret_cast<const V8 *>(s0);
-  const V8 *v1 = reinterpret_cast<const V8 *>(s1);
+[[gnu::always_inline]] inline void axpy2(float* __restrict d, float a, const float* __restrict s0, float b,
+                                         const float* __restrict s1) {
+  V8* dv = reinterpret_cast<V8*>(d);
+  const V8* v0 = reinterpret_cast<const V8*>(s0);
+  const V8* v1 = reinterpret_cast<const V8*>(s1);
   const V8 av = {a, a, a, a, a, a, a, a}, bv = {b, b, b, b, b, b, b, b};
   for (int k = 0; k < kV; ++k) dv[k] += av * v0[k] + bv * v1[k];
 }
 
 // Rows y in [y0, y0 + kB) of the given slices of `v` -> buf[slice k][x][kB] (zero padded past ny).
-void gather_block(const Volume<float> &v, const std::vector<int> &slices, int y0, std::vector<float> &buf) {
+void gather_block(const Volume<float>& v, const std::vector<int>& slices, int y0, std::vector<float>& buf) {
   const int nx = v.nx;
   buf.assign(slices.size() * nx * kB, 0.0f);
   for (std::size_t k = 0; k < slices.size(); ++k)
     for (int y = y0; y < std::min(v.ny, y0 + kB); ++y) {
-      const float *row = v.data.data() + v.index(0, y, slices[k]);
-      float *dst = buf.data() + k * nx * kB + (y - y0);
+      const float* row = v.data.data() + v.index(0, y, slices[k]);
+      float* dst = buf.data() + k * nx * kB + (y - y0);
       for (int x = 0; x < nx; ++x) dst[static_cast<std::size_t>(x) * kB] = row[x];
     }
 }
 
 // Inverse of gather_block, adding into `v`.
-void scatter_block(const std::vector<float> &buf, const std::vector<int> &slices, int y0, Volume<float> &v) {
+void scatter_block(const std::vector<float>& buf, const std::vector<int>& slices, int y0, Volume<float>& v) {
   const int nx = v.nx;
   for (std::size_t k = 0; k < slices.size(); ++k)
     for (int y = y0; y < std::min(v.ny, y0 + kB); ++y) {
-      float *row = v.data.data() + v.index(0, y, slices[k]);
-      const float *src = buf.data() + k * nx * kB + (y - y0);
+      float* row = v.data.data() + v.index(0, y, slices[k]);
+      const float* src = buf.data() + k * nx * kB + (y - y0);
       for (int x = 0; x < nx; ++x) row[x] += src[static_cast<std::size_t>(x) * kB];
     }
 }
@@ -64,7 +64,7 @@ void scatter_block(const std::vector<float> &buf, const std::vector<int> &slices
 struct Line {
   double u0, c, s;
 };
-Line line_of(const TiltView &v, int nx, int nz, int nu) {
+Line line_of(const TiltView& v, int nx, int nz, int nu) {
   const double c = std::cos(v.tilt_rad), s = std::sin(v.tilt_rad);
   return {0.5 * (nu - 1) - 0.5 * (nx - 1) * c + 0.5 * (nz - 1) * s, c, s};
 }
@@ -75,7 +75,7 @@ struct Weight {
   int i0;
   float w0, w1;
 };
-[[gnu::always_inline]] inline Weight weight_at(const Line &l, double base, int x) {
+[[gnu::always_inline]] inline Weight weight_at(const Line& l, double base, int x) {
   const double q = base + x * l.c;
   const long iq = static_cast<long>(q);
   const float w1 = static_cast<float>(q - static_cast<double>(iq));
@@ -84,22 +84,22 @@ struct Weight {
 
 // One block: volume buffer vol[z][x][kB] (z in [z0, z1) of nz), images img[view][u][kB].
 template <bool kForward>
-[[gnu::always_inline]] inline void block_kernel(float *vol, float *img, const std::vector<Line> &lines, int nx, int nz,
+[[gnu::always_inline]] inline void block_kernel(float* vol, float* img, const std::vector<Line>& lines, int nx, int nz,
                                                 int nu, int z0, int z1, float scale) {
   const std::size_t iview = static_cast<std::size_t>(nu) * kB;
   for (std::size_t t0 = 0; t0 < lines.size(); t0 += kT) {
     const std::size_t t1 = std::min(lines.size(), t0 + kT);
     for (int z = z0; z < z1; ++z) {
-      float *col = vol + static_cast<std::size_t>(z - z0) * nx * kB;
+      float* col = vol + static_cast<std::size_t>(z - z0) * nx * kB;
       double base[kT];
       for (std::size_t t = t0; t < t1; ++t) base[t - t0] = lines[t].u0 - z * lines[t].s + kOffset;
       for (int x = 0; x < nx; ++x) {
-        float *v = col + static_cast<std::size_t>(x) * kB;
+        float* v = col + static_cast<std::size_t>(x) * kB;
         for (std::size_t t = t0; t < t1; ++t) {
           const Weight w = weight_at(lines[t], base[t - t0], x);
-          float *im = img + t * iview;
+          float* im = img + t * iview;
           const bool in0 = w.i0 >= 0 && w.i0 < nu, in1 = w.i0 + 1 >= 0 && w.i0 + 1 < nu;
-          float *p0 = im + static_cast<std::size_t>(w.i0) * kB;
+          float* p0 = im + static_cast<std::size_t>(w.i0) * kB;
           if constexpr (kForward) {
             if (in0) axpy(p0, w.w0 * scale, v);
             if (in1) axpy(p0 + kB, w.w1 * scale, v);
@@ -117,11 +117,11 @@ template <bool kForward>
 }
 
 // The kernels, cloned for AVX2 (chosen at load time) and the x86-64 baseline.
-[[gnu::target_clones("avx2", "default")]] void forward_kernel(float *vol, float *img, const std::vector<Line> &lines,
+[[gnu::target_clones("avx2", "default")]] void forward_kernel(float* vol, float* img, const std::vector<Line>& lines,
                                                               int nx, int nz, int nu, int z0, int z1, float scale) {
   block_kernel<true>(vol, img, lines, nx, nz, nu, z0, z1, scale);
 }
-[[gnu::target_clones("avx2", "default")]] void backward_kernel(float *vol, float *img, const std::vector<Line> &lines,
+[[gnu::target_clones("avx2", "default")]] void backward_kernel(float* vol, float* img, const std::vector<Line>& lines,
                                                                int nx, int nz, int nu, float scale) {
   block_kernel<false>(vol, img, lines, nx, nz, nu, 0, nz, scale);
 }
@@ -164,16 +164,16 @@ Rotation make_rotation(double azimuth_rad, int nx, int ny, int nv) {
 }
 
 // Slices [z0, z1) of v resampled onto the rotated grid: a volume of nw x nv x (z1 - z0).
-Volume<float> rotate_forward(const Volume<float> &v, const Rotation &r, int z0, int z1) {
+Volume<float> rotate_forward(const Volume<float>& v, const Rotation& r, int z0, int z1) {
   const int nx = v.nx, ny = v.ny, px = nx + 2;
   Volume<float> w(r.nw, r.nv, z1 - z0, v.voxel_A);
   std::vector<float> pad(static_cast<std::size_t>(px) * (ny + 2), 0.0f);
   for (int z = z0; z < z1; ++z) {
     for (int y = 0; y < ny; ++y) std::copy_n(v.data.data() + v.index(0, y, z), nx, pad.data() + (y + 1) * px + 1);
-    float *out = w.slice(z - z0);
+    float* out = w.slice(z - z0);
     for (std::size_t k = 0; k < r.base.size(); ++k) {
       if (r.base[k] < 0) continue;
-      const float *s = pad.data() + r.base[k];
+      const float* s = pad.data() + r.base[k];
       const float fx = r.fx[k], fy = r.fy[k];
       out[k] = (1 - fy) * ((1 - fx) * s[0] + fx * s[1]) + fy * ((1 - fx) * s[px] + fx * s[px + 1]);
     }
@@ -182,22 +182,22 @@ Volume<float> rotate_forward(const Volume<float> &v, const Rotation &r, int z0, 
 }
 
 // Transpose of rotate_forward (all slices of w), adding into v.
-void rotate_adjoint(const Volume<float> &w, const Rotation &r, Volume<float> &v) {
+void rotate_adjoint(const Volume<float>& w, const Rotation& r, Volume<float>& v) {
   const int nx = v.nx, ny = v.ny, px = nx + 2;
   std::vector<float> pad(static_cast<std::size_t>(px) * (ny + 2));
   for (int z = 0; z < w.nz; ++z) {
     std::fill(pad.begin(), pad.end(), 0.0f);
-    const float *in = w.slice(z);
+    const float* in = w.slice(z);
     for (std::size_t k = 0; k < r.base.size(); ++k) {
       if (r.base[k] < 0) continue;
-      float *s = pad.data() + r.base[k];
+      float* s = pad.data() + r.base[k];
       const float fx = r.fx[k], fy = r.fy[k], a = in[k];
       s[0] += (1 - fy) * ((1 - fx) * a), s[1] += (1 - fy) * (fx * a);
       s[px] += fy * ((1 - fx) * a), s[px + 1] += fy * (fx * a);
     }
     for (int y = 0; y < ny; ++y) {
-      float *row = v.data.data() + v.index(0, y, z);
-      const float *src = pad.data() + (y + 1) * px + 1;
+      float* row = v.data.data() + v.index(0, y, z);
+      const float* src = pad.data() + (y + 1) * px + 1;
       for (int x = 0; x < nx; ++x) row[x] += src[x];
     }
   }
@@ -205,8 +205,8 @@ void rotate_adjoint(const Volume<float> &w, const Rotation &r, Volume<float> &v)
 
 // Azimuth-0 projection of slices [z0, z1) (geometry of a volume nz_total deep; `volume` holds either all
 // nz_total slices or just those) into the images `slices` of `stack`.
-void project_fast(const Volume<float> &volume, int z0, int z1, int nz_total, const std::vector<Line> &lines,
-                  const std::vector<int> &slices, Volume<float> &stack, float scale) {
+void project_fast(const Volume<float>& volume, int z0, int z1, int nz_total, const std::vector<Line>& lines,
+                  const std::vector<int>& slices, Volume<float>& stack, float scale) {
   const int nx = volume.nx, nu = stack.nx, zoff = volume.nz == nz_total ? 0 : z0;
   std::vector<int> zs;
   for (int z = z0; z < z1; ++z) zs.push_back(z - zoff);
@@ -220,8 +220,8 @@ void project_fast(const Volume<float> &volume, int z0, int z1, int nz_total, con
 }
 
 // Adjoint of project_fast over all slices: adds into `volume`.
-void back_project_fast(const Volume<float> &stack, const std::vector<int> &slices, const std::vector<Line> &lines,
-                       Volume<float> &volume, float scale) {
+void back_project_fast(const Volume<float>& stack, const std::vector<int>& slices, const std::vector<Line>& lines,
+                       Volume<float>& volume, float scale) {
   const int nx = volume.nx, nz = volume.nz, nu = stack.nx;
   std::vector<int> zs(nz);
   for (int z = 0; z < nz; ++z) zs[z] = z;
@@ -239,16 +239,16 @@ struct Group {
   double azimuth_rad;
   std::vector<int> views;
 };
-std::vector<Group> group_views(const std::vector<TiltView> &views) {
+std::vector<Group> group_views(const std::vector<TiltView>& views) {
   std::vector<Group> g;
   for (int t = 0; t < static_cast<int>(views.size()); ++t) {
-    auto it = std::find_if(g.begin(), g.end(), [&](const Group &x) { return x.azimuth_rad == views[t].azimuth_rad; });
+    auto it = std::find_if(g.begin(), g.end(), [&](const Group& x) { return x.azimuth_rad == views[t].azimuth_rad; });
     if (it == g.end()) it = g.insert(g.end(), Group{views[t].azimuth_rad, {}});
     it->views.push_back(t);
   }
   return g;
 }
-std::vector<Line> lines_of(const Group &g, const std::vector<TiltView> &views, int nx, int nz, int nu) {
+std::vector<Line> lines_of(const Group& g, const std::vector<TiltView>& views, int nx, int nz, int nu) {
   std::vector<Line> l;
   for (int t : g.views) l.push_back(line_of(views[t], nx, nz, nu));
   return l;
@@ -256,13 +256,13 @@ std::vector<Line> lines_of(const Group &g, const std::vector<TiltView> &views, i
 
 } // namespace
 
-Volume<float> project(const Volume<float> &volume, const std::vector<TiltView> &views, int nu, int nv, int z_begin,
+Volume<float> project(const Volume<float>& volume, const std::vector<TiltView>& views, int nu, int nv, int z_begin,
                       int z_end) {
   const int nx = volume.nx, ny = volume.ny, nz = volume.nz;
   const int z0 = std::clamp(z_begin, 0, nz), z1 = z_end < 0 ? nz : std::clamp(z_end, z0, nz);
   Volume<float> stack(nu, nv, static_cast<int>(views.size()), volume.voxel_A);
   const float scale = static_cast<float>(volume.voxel_A);
-  for (const Group &g : group_views(views)) {
+  for (const Group& g : group_views(views)) {
     if (g.azimuth_rad == 0 && ny == nv) {
       project_fast(volume, z0, z1, nz, lines_of(g, views, nx, nz, nu), g.views, stack, scale);
     } else {
@@ -274,14 +274,14 @@ Volume<float> project(const Volume<float> &volume, const std::vector<TiltView> &
   return stack;
 }
 
-Volume<float> back_project(const Volume<float> &stack, const std::vector<TiltView> &views, int nx, int ny, int nz,
+Volume<float> back_project(const Volume<float>& stack, const std::vector<TiltView>& views, int nx, int ny, int nz,
                            double voxel_A) {
   const int nu = stack.nx, nv = stack.ny;
   if (stack.nz != static_cast<int>(views.size()))
     fail("back projection of ", stack.nz, " images with ", views.size(), " views");
   Volume<float> vol(nx, ny, nz, voxel_A);
   const float scale = static_cast<float>(voxel_A);
-  for (const Group &g : group_views(views)) {
+  for (const Group& g : group_views(views)) {
     if (g.azimuth_rad == 0 && ny == nv) {
       back_project_fast(stack, g.views, lines_of(g, views, nx, nz, nu), vol, scale);
     } else {

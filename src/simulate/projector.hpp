@@ -15,11 +15,11 @@ namespace tomosweep {
 
 /// Project `volume` along each view onto nu x nv images; returns a stack (nz = views.size()).
 /// Only slices z_begin <= z < z_end take part (z_end < 0: all), at their place in the whole volume.
-Volume<float> project(const Volume<float> &volume, const std::vector<TiltView> &views, int nu, int nv, int z_begin = 0,
+Volume<float> project(const Volume<float>& volume, const std::vector<TiltView>& views, int nu, int nv, int z_begin = 0,
                       int z_end = -1);
 
 /// Adjoint of project(): sum over views of each image gathered at every voxel's projection, times voxel_A.
-Volume<float> back_project(const Volume<float> &stack, const std::vector<TiltView> &views, int nx, int ny, int nz,
+Volume<float> back_project(const Volume<float>& stack, const std::vector<TiltView>& views, int nx, int ny, int nz,
                            double voxel_A);
 
 } // namespace tomosweep

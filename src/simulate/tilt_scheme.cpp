@@ -14,7 +14,7 @@ void check_angle(double a) {
   if (!(std::abs(a) < 90)) fail("tilt angle ", a, " deg is outside (-90, 90)");
 }
 
-int closest(const std::vector<double> &a, double target) {
+int closest(const std::vector<double>& a, double target) {
   int best = 0;
   for (int i = 1; i < static_cast<int>(a.size()); ++i)
     if (std::abs(a[i] - target) < std::abs(a[best] - target)) best = i;
@@ -23,7 +23,7 @@ int closest(const std::vector<double> &a, double target) {
 
 } // namespace
 
-std::vector<double> tilt_angles_deg(const TiltParams &t) {
+std::vector<double> tilt_angles_deg(const TiltParams& t) {
   std::vector<double> a = t.angles_deg;
   if (a.empty()) {
     if (!(t.step_deg > 0)) fail("tilt step ", t.step_deg, " deg must be positive");
@@ -38,7 +38,7 @@ std::vector<double> tilt_angles_deg(const TiltParams &t) {
   return a;
 }
 
-std::vector<int> acquisition_order(const TiltParams &t, const std::vector<double> &asc) {
+std::vector<int> acquisition_order(const TiltParams& t, const std::vector<double>& asc) {
   const int n = static_cast<int>(asc.size());
   std::vector<int> order;
   if (n == 0) return order;
@@ -47,7 +47,7 @@ std::vector<int> acquisition_order(const TiltParams &t, const std::vector<double
     std::iota(order.begin(), order.end(), 0);
   } else if (t.order == "list") {
     // Acquisition follows the explicit list as written.
-    const std::vector<double> &given = t.angles_deg.empty() ? asc : t.angles_deg;
+    const std::vector<double>& given = t.angles_deg.empty() ? asc : t.angles_deg;
     for (double a : given) order.push_back(static_cast<int>(std::lower_bound(asc.begin(), asc.end(), a) - asc.begin()));
   } else if (t.order == "bidirectional") {
     const int s = closest(asc, t.start_deg);
@@ -88,7 +88,7 @@ std::vector<int> acquisition_order(const TiltParams &t, const std::vector<double
   return order;
 }
 
-std::vector<TiltRecord> plan_tilts(const TiltParams &t, double total_dose_e_per_A2, double defocus_um,
+std::vector<TiltRecord> plan_tilts(const TiltParams& t, double total_dose_e_per_A2, double defocus_um,
                                    std::uint64_t seed, std::uint64_t job_id) {
   const std::vector<double> asc = tilt_angles_deg(t);
   const int n = static_cast<int>(asc.size());
@@ -111,7 +111,7 @@ std::vector<TiltRecord> plan_tilts(const TiltParams &t, double total_dose_e_per_
     if (!(total_dose_e_per_A2 >= 0)) fail("total dose ", total_dose_e_per_A2, " e/A^2 is negative");
     double sum = 0;
     for (int i = 0; i < n; ++i) sum += dose[i] = t.dose_weighting == "cos" ? 1.0 / std::cos(asc[i] * kDegToRad) : 1.0;
-    for (double &d : dose) d *= total_dose_e_per_A2 / sum;
+    for (double& d : dose) d *= total_dose_e_per_A2 / sum;
   } else {
     fail("unknown dose weighting '", t.dose_weighting, "' (expected even, cos or list)");
   }
@@ -127,7 +127,7 @@ std::vector<TiltRecord> plan_tilts(const TiltParams &t, double total_dose_e_per_
   }
   double cumulative = 0;
   for (int k = 0; k < n; ++k) {
-    TiltRecord &r = rec[order[k]];
+    TiltRecord& r = rec[order[k]];
     r.acquisition_index = k;
     r.cumulative_dose_e_per_A2 = cumulative;
     cumulative += r.dose_e_per_A2;
@@ -135,10 +135,10 @@ std::vector<TiltRecord> plan_tilts(const TiltParams &t, double total_dose_e_per_
   return rec;
 }
 
-std::vector<TiltView> tilt_views(const std::vector<TiltRecord> &tilts, double axis_azimuth_deg, bool actual) {
+std::vector<TiltView> tilt_views(const std::vector<TiltRecord>& tilts, double axis_azimuth_deg, bool actual) {
   std::vector<TiltView> v;
   v.reserve(tilts.size());
-  for (const TiltRecord &r : tilts)
+  for (const TiltRecord& r : tilts)
     v.push_back({(actual ? r.actual_angle_deg : r.angle_deg) * kDegToRad, axis_azimuth_deg * kDegToRad});
   return v;
 }

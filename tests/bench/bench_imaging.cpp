@@ -26,26 +26,26 @@ double cpu_now() {
 double seconds_since(double t0) { return cpu_now() - t0; }
 } // namespace
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   const std::string what = argc > 4 ? argv[4] : "all";
   const int nx = argc > 3 ? std::atoi(argv[1]) : 600, ny = argc > 3 ? std::atoi(argv[2]) : 600,
             nz = argc > 3 ? std::atoi(argv[3]) : 60;
   const double voxel_A = 13.2;
   Volume<float> v(nx, ny, nz, voxel_A);
   Rng rng(1, Purpose::test, 0);
-  for (float &x : v.data) x = static_cast<float>(4.5 + rng.uniform(-1, 1));
+  for (float& x : v.data) x = static_cast<float>(4.5 + rng.uniform(-1, 1));
   const double voxels = static_cast<double>(v.size());
   std::printf("volume %d x %d x %d at %.1f A (%.1f M voxels)\n", nx, ny, nz, voxel_A, voxels / 1e6);
 
   struct Case {
-    const char *name;
+    const char* name;
     TiltParams tilts;
     double azimuth_deg;
   };
   const Case cases[] = {{"61 tilts", TiltParams{}, 0.0},
                         {"179 tilts", TiltParams{.min_deg = -89, .max_deg = 89, .step_deg = 1}, 0.0},
                         {"61 tilts, azimuth 30", TiltParams{}, 30.0}};
-  for (const auto &[name, tp, az] : cases) {
+  for (const auto& [name, tp, az] : cases) {
     if (what == "pipeline" || what == "noisy") break;
     if (what == "fast" && az != 0) break;
     auto views = tilt_views(plan_tilts(tp, 100, 5, 1, 0), az, false);

@@ -66,7 +66,9 @@ for f in model tilt_series tomogram prior atlas instances; do
   check "byte-identical rerun $f" cmp "$tmp/out1/$f.mrc" "$tmp/out2/$f.mrc"
 done
 check structure "$exe" structure "$tmp/tiny.pdb" --pixel-size 8
-check "structure counts atoms" grep -q "atoms         160" "$tmp/out"
+cp "$tmp/out" "$tmp/structure.txt"
+check "structure counts atoms" grep -q "atoms         160 (plus 120 implicit hydrogens)" "$tmp/structure.txt"
+check "structure size in voxels" grep -q "at 8.00 A     5 x 4 x 2 voxels" "$tmp/structure.txt"
 check help "$exe" --help
 
 expect_error "missing sweep file" \
@@ -77,7 +79,7 @@ expect_error "unknown key" "tomosweep: error: $tmp/bad.toml:3:1: unknown key 'mo
   "$exe" check "$tmp/bad.toml"
 sed 's/tiny.pdb/missing.pdb/' "$tmp/job.toml" > "$tmp/missing.toml"
 expect_error "missing structure" \
-  "tomosweep: error: cannot read '$tmp/missing.pdb': No such file or directory" \
+  "tomosweep: error: $tmp/missing.pdb: No such file or directory" \
   "$exe" simulate "$tmp/missing.toml" --out "$tmp/x"
 expect_error "unknown option" \
   "tomosweep: error: simulate: unrecognised option '--bogus' (usage: tomosweep simulate SWEEP.toml --out DIR [--replicate R])" \

@@ -18,7 +18,10 @@ JobConfig small_config() {
   c.model.pixel_size_A = 10;
   Layer layer;
   layer.max_density = 0.15;
-  layer.particles.push_back({.source = "synthetic:globular?mass_kDa=300", .class_name = "complex"});
+  ParticleSpec spec;
+  spec.source = "synthetic:globular?mass_kDa=300";
+  spec.class_name = "complex";
+  layer.particles.push_back(spec);
   c.model.layers.push_back(layer);
   c.imaging.tilt.min_deg = -60;
   c.imaging.tilt.max_deg = 60;

@@ -21,7 +21,7 @@ std::vector<TiltView> views_deg(double lo, double hi, double step, double azimut
 }
 
 // Mean of v over the central box of half sizes hx, hy, hz.
-double central_mean(const Volume<float> &v, int hx, int hy, int hz) {
+double central_mean(const Volume<float>& v, int hx, int hy, int hz) {
   double s = 0;
   int n = 0;
   for (int z = v.nz / 2 - hz; z < v.nz / 2 + hz; ++z)
@@ -30,7 +30,7 @@ double central_mean(const Volume<float> &v, int hx, int hy, int hz) {
   return s / n;
 }
 
-double correlation(const Volume<float> &a, const Volume<float> &b) {
+double correlation(const Volume<float>& a, const Volume<float>& b) {
   double ma = 0, mb = 0;
   for (std::size_t i = 0; i < a.size(); ++i) ma += a.data[i], mb += b.data[i];
   ma /= a.size(), mb /= b.size();
@@ -113,7 +113,7 @@ TEST(wbp, ideal_full_range_series_recovers_a_band_limited_phantom) {
       simulate_ideal_series(v, ImagingParams{}, TiltParams{.min_deg = -89, .max_deg = 89, .step_deg = 1});
   const Volume<float> r = reconstruct_tomogram(s, n, n, nz, 6.0, ReconParams{});
   Volume<float> neg = v;
-  for (float &x : neg.data) x = -x; // protein dark
+  for (float& x : neg.data) x = -x; // protein dark
   EXPECT_GT(correlation(r, neg), 0.95);
   // Scale: the prior is -(V - mean) in volts; compare the contrast of the phantom's strongest voxel.
   std::size_t peak = 0;
@@ -196,7 +196,7 @@ TEST(wbp, bad_method_fails_with_message) {
   try {
     reconstruct_tomogram(s, 4, 4, 2, 1.0, p);
     FAIL();
-  } catch (const Error &e) {
+  } catch (const Error& e) {
     EXPECT_STREQ(e.what(), "unknown reconstruction method 'art' (expected wbp or sirt)");
   }
 }

@@ -22,20 +22,20 @@ namespace {
 Volume<float> random_volume(int nx, int ny, int nz, std::uint64_t id, double voxel_A = 1.0) {
   Volume<float> v(nx, ny, nz, voxel_A);
   Rng rng(1, Purpose::test, id);
-  for (float &x : v.data) x = static_cast<float>(rng.uniform(-1, 1));
+  for (float& x : v.data) x = static_cast<float>(rng.uniform(-1, 1));
   return v;
 }
 
-double dot(const std::vector<float> &a, const std::vector<float> &b) {
+double dot(const std::vector<float>& a, const std::vector<float>& b) {
   double s = 0;
   for (std::size_t i = 0; i < a.size(); ++i) s += static_cast<double>(a[i]) * b[i];
   return s;
 }
 
-std::vector<int> order_of(const TiltParams &t) { return acquisition_order(t, tilt_angles_deg(t)); }
+std::vector<int> order_of(const TiltParams& t) { return acquisition_order(t, tilt_angles_deg(t)); }
 
 // Centroid (column, row) of one image of a stack.
-std::pair<double, double> centroid(const Volume<float> &s, int i) {
+std::pair<double, double> centroid(const Volume<float>& s, int i) {
   double sx = 0, sy = 0, sw = 0;
   for (int y = 0; y < s.ny; ++y)
     for (int x = 0; x < s.nx; ++x) {
@@ -97,10 +97,10 @@ TEST(tilt_scheme, cumulative_dose_follows_acquisition_order) {
   TiltParams t{.min_deg = -6, .max_deg = 6, .step_deg = 2};
   const auto r = plan_tilts(t, 70, 3, 1, 0);
   ASSERT_EQ(r.size(), 7u);
-  std::vector<const TiltRecord *> by_acq(7);
-  for (const auto &x : r) by_acq[x.acquisition_index] = &x;
+  std::vector<const TiltRecord*> by_acq(7);
+  for (const auto& x : r) by_acq[x.acquisition_index] = &x;
   double cum = 0;
-  for (const TiltRecord *x : by_acq) {
+  for (const TiltRecord* x : by_acq) {
     EXPECT_NEAR(x->cumulative_dose_e_per_A2, cum, 1e-12);
     EXPECT_NEAR(x->dose_e_per_A2, 10, 1e-12);
     EXPECT_DOUBLE_EQ(x->defocus_um, 3);
@@ -149,7 +149,7 @@ TEST(tilt_scheme, bad_schemes_fail_with_message) {
   try {
     tilt_angles_deg(t);
     FAIL();
-  } catch (const Error &e) {
+  } catch (const Error& e) {
     EXPECT_STREQ(e.what(), "tilt angle 90 deg is outside (-90, 90)");
   }
   TiltParams u{.order = "spiral"};
@@ -295,7 +295,7 @@ TEST(ctf, defocus_gradient_sign_and_magnitude) {
     const Image tilted = ctf_contrast(s, c, d, t, {});
     const Image right = ctf_contrast(s, c, d + u * std::tan(t), 0, {});
     const Image wrong = ctf_contrast(s, c, d - u * std::tan(t), 0, {});
-    auto rel_error = [&](const Image &a, const Image &b) { // over a window around the point
+    auto rel_error = [&](const Image& a, const Image& b) { // over a window around the point
       double e = 0, bb = 0;
       for (int y = 32 - 6; y <= 32 + 6; ++y)
         for (int x = x0 - 6; x <= x0 + 6; ++x) e += std::pow(a(x, y) - b(x, y), 2), bb += b(x, y) * b(x, y);
@@ -390,13 +390,13 @@ TEST(pipeline, damage_grows_with_cumulative_dose_in_acquisition_order) {
   p.tilt = TiltParams{.min_deg = -2, .max_deg = 2, .step_deg = 1};
   p.dose_e_per_A2 = 100;
   Volume<float> v = random_volume(64, 64, 2, 6, 10);
-  for (float &x : v.data) x *= 20;
+  for (float& x : v.data) x *= 20;
   const TiltSeries s = simulate_series(v, p, 100, 1, 1);
   std::vector<double> power(5);
   for (int i = 0; i < 5; ++i) {
     Image img = stack_image(s.images, i);
     const double flat = s.tilts[i].flat_e_per_pixel;
-    for (float &x : img.data) x = static_cast<float>(x / flat - 1);
+    for (float& x : img.data) x = static_cast<float>(x / flat - 1);
     const Spectrum2 f = fft_forward(img);
     for (int ky = 0; ky < 64; ++ky)
       for (int kx = 8; kx < 20; ++kx) power[i] += std::norm(f.data[ky * 33 + kx]);
@@ -454,7 +454,7 @@ TEST(pipeline, cts_order_and_options_run) {
   try {
     simulate_series(v, p, 300, 1, 1);
     FAIL();
-  } catch (const Error &e) {
+  } catch (const Error& e) {
     EXPECT_STREQ(e.what(), "unknown noise order 'bogus' (expected physical or cts)");
   }
 }
@@ -467,9 +467,9 @@ TEST(detector, sinc_mtf_at_nyquist) {
 
 namespace {
 // Mean power of the contrast (counts / flat - 1) of image i in a ring of radius k_lo..k_hi (1/A).
-double ring_power(const TiltSeries &s, int i, double k_lo, double k_hi) {
+double ring_power(const TiltSeries& s, int i, double k_lo, double k_hi) {
   Image img = stack_image(s.images, i);
-  for (float &x : img.data) x = static_cast<float>(x / s.tilts[i].flat_e_per_pixel - 1);
+  for (float& x : img.data) x = static_cast<float>(x / s.tilts[i].flat_e_per_pixel - 1);
   const Spectrum2 f = fft_forward(img);
   double sum = 0;
   int n = 0;
@@ -518,7 +518,7 @@ TEST(pipeline, slab_ctf_puts_the_top_of_the_specimen_at_higher_defocus) {
   const TiltSeries right = simulate_series(v, p, 100, 1, 1);
   p.defocus_um = 1 - z_slab / 1e4;
   const TiltSeries wrong = simulate_series(v, p, 100, 1, 1);
-  auto corr = [](const Volume<float> &a, const Volume<float> &b) {
+  auto corr = [](const Volume<float>& a, const Volume<float>& b) {
     double ma = 0, mb = 0, ab = 0, aa = 0, bb = 0;
     for (std::size_t i = 0; i < a.size(); ++i) ma += a.data[i], mb += b.data[i];
     ma /= a.size(), mb /= b.size();
@@ -538,7 +538,7 @@ struct Read {
   ReconParams recon;
   std::vector<std::string> problems;
 };
-Read read_text(const std::string &text) {
+Read read_text(const std::string& text) {
   const toml::table root = parse_toml(text, "job.toml");
   Problems problems;
   Read r;
