@@ -7,9 +7,13 @@
 #include "io/mrc.hpp"
 #include "io/particles_file.hpp"
 #include "io/structure_file.hpp"
+#include "io/sweep_file.hpp"
+#include "simulate/tilt_scheme.hpp"
 #include "job/job.hpp"
 #include "model/synthetic.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -50,23 +54,26 @@ void write_series(const std::string& dir, const std::string& stem, const TiltSer
 
 int cmd_simulate(int argc, char** argv) {
   po::options_description named("options");
-  std::string sweep, out;
-  int replicate = 0;
-  named.add_options()("sweep", po::value(&sweep)->required(), "sweep or job file (TOML)")(
+  std::string sweep_path, out;
+  std::uint64_t job_id = 0;
+  named.add_options()("sweep", po::value(&sweep_path)->required(), "sweep or job file (TOML)")(
       "out", po::value(&out)->required(), "output folder (created)")(
-      "replicate", po::value(&replicate)->default_value(0), "scene replicate to build");
+      "job", po::value(&job_id)->default_value(0), "job id in the sweep's job table (see tomosweep expand)");
   po::positional_options_description pos;
   pos.add("sweep", 1);
   po::variables_map vm;
-  if (!parse_options(argc, argv, "simulate SWEEP.toml --out DIR [--replicate R]", named, pos, vm)) return 0;
+  if (!parse_options(argc, argv, "simulate SWEEP.toml --out DIR [--job N]", named, pos, vm)) return 0;
 
-  const JobConfig config = load_job_config(sweep);
-  if (replicate < 0 || replicate >= config.run.replicates)
-    fail("--replicate ", replicate, " is outside [0, ", config.run.replicates - 1, "] of ", sweep);
-  const StructureSet structures = load_structures(structure_sources(config.model), parent_dir(sweep));
+  const Sweep sweep = load_sweep(sweep_path);
+  if (job_id >= sweep.jobs.size())
+    fail("--job ", job_id, " is not in ", sweep_path, ", whose jobs are 0..", sweep.jobs.size() - 1);
+  const SweepJob& job = sweep.jobs[job_id];
+  const JobConfig& config = job.config;
+  const StructureSet structures = load_structures(model_sources(config.model), parent_dir(sweep_path));
+  validate_model(config.model, structures);
   fs::create_directories(out);
 
-  const JobResult r = run_job(config, structures, 0, replicate, [](const std::string& stage) {
+  const JobResult r = run_job(config, structures, job.job_id, job.replicate, [](const std::string& stage) {
     std::fprintf(stderr, "tomosweep: %s...\n", stage.c_str());
   });
 
@@ -125,24 +132,46 @@ int cmd_structure(int argc, char** argv) {
 
 int cmd_check(int argc, char** argv) {
   po::options_description named("options");
-  std::string sweep;
-  named.add_options()("sweep", po::value(&sweep)->required(), "sweep or job file (TOML)");
+  std::string sweep_path;
+  named.add_options()("sweep", po::value(&sweep_path)->required(), "sweep or job file (TOML)");
   po::positional_options_description pos;
   pos.add("sweep", 1);
   po::variables_map vm;
   if (!parse_options(argc, argv, "check SWEEP.toml", named, pos, vm)) return 0;
-  const JobConfig c = load_job_config(sweep);
-  const StructureSet structures = load_structures(structure_sources(c.model), parent_dir(sweep));
-  const double px = c.model.pixel_size_A;
-  const double nx = std::round(c.model.box_A[0] / px), ny = std::round(c.model.box_A[1] / px),
-               nz = std::round(c.model.box_A[2] / px);
-  const double volume_MB = nx * ny * nz * 4 / 1e6;
-  std::printf("%s: ok\n", sweep.c_str());
-  std::printf("  volume        %.0f x %.0f x %.0f voxels at %.2f A (%.1f MB per float32 volume)\n", nx, ny, nz, px,
-              volume_MB);
+  const Sweep sweep = load_sweep(sweep_path); // every job's settings, all problems at once
+  std::vector<std::string> sources;
+  for (const SweepJob& j : sweep.jobs)
+    for (const std::string& s : model_sources(j.config.model))
+      if (std::find(sources.begin(), sources.end(), s) == sources.end()) sources.push_back(s);
+  const StructureSet structures = load_structures(sources, parent_dir(sweep_path));
+
+  // Memory per job: potential, tomogram, prior (float32), atlas (uint8), instances (uint32), the noisy and
+  // ideal tilt series (float32 images of nx x ny), and working buffers of about two more volumes.
+  double worst_MB = 0;
+  std::size_t worst_job = 0;
+  for (const SweepJob& j : sweep.jobs) {
+    if (j.replicate == 0) validate_model(j.config.model, structures);
+    const ModelParams& m = j.config.model;
+    const double nx = std::round(m.box_A[0] / m.pixel_size_A), ny = std::round(m.box_A[1] / m.pixel_size_A),
+                 nz = std::round(m.box_A[2] / m.pixel_size_A);
+    const double volume_MB = nx * ny * nz * 4 / 1e6;
+    const double tilts = static_cast<double>(tilt_angles_deg(j.config.imaging.tilt).size()) +
+                         (j.config.prior.enabled ? static_cast<double>(tilt_angles_deg(j.config.prior.tilt).size()) : 0);
+    const double mb = volume_MB * (3 + 0.25 + 1 + 2) + nx * ny * 4 * tilts / 1e6 + 100;
+    if (mb > worst_MB) {
+      worst_MB = mb;
+      worst_job = j.job_id;
+    }
+  }
+  std::printf("%s: ok\n", sweep_path.c_str());
+  std::printf("  jobs          %zu (%zu conditions x %d replicates, mode %s)\n", sweep.jobs.size(), sweep.conditions,
+              sweep.replicates, sweep.mode.c_str());
   std::printf("  structures    %zu loaded\n", structures.size());
-  std::printf("  memory        about %.0f MB per job (potential, tomogram, prior, atlas, instances, series)\n",
-              volume_MB * 4.5 + 200);
+  const ModelParams& m = sweep.jobs[worst_job].config.model;
+  std::printf("  largest job   %llu: %.0f x %.0f x %.0f voxels at %.2f A, about %.0f MB of memory\n",
+              static_cast<unsigned long long>(worst_job), std::round(m.box_A[0] / m.pixel_size_A),
+              std::round(m.box_A[1] / m.pixel_size_A), std::round(m.box_A[2] / m.pixel_size_A), m.pixel_size_A,
+              worst_MB);
   return 0;
 }
 

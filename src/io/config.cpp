@@ -66,12 +66,4 @@ JobConfig load_job_config(const std::string& path) {
   return c;
 }
 
-std::vector<std::string> structure_sources(const ModelParams& model) {
-  std::vector<std::string> out;
-  for (const Layer& layer : model.layers)
-    for (const ParticleSpec& p : layer.particles)
-      if (std::find(out.begin(), out.end(), p.source) == out.end()) out.push_back(p.source);
-  return out;
-}
-
 } // namespace tomosweep

@@ -16,7 +16,4 @@ JobConfig read_job_config(const toml::table& root, const std::string& file, Prob
 /// Parse a file and read its job configuration, throwing ConfigError listing every problem.
 JobConfig load_job_config(const std::string& path);
 
-/// Every `source` named by the model's particle specs, in order of first appearance.
-std::vector<std::string> structure_sources(const ModelParams& model);
-
 } // namespace tomosweep

@@ -220,7 +220,7 @@ toml::table parse_toml(const std::string& text, const std::string& file) {
 
 toml::table parse_toml_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError("cannot read '" + path + "': " + errno_message(path).substr(path.size() + 2));
+  if (!in) throw IoError(errno_message(path));
   std::ostringstream ss;
   ss << in.rdbuf();
   return parse_toml(ss.str(), path);

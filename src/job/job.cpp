@@ -1,7 +1,6 @@
 #include "job/job.hpp"
 
 #include "model/rasterize.hpp"
-#include "model/scene.hpp"
 #include "reconstruct/wbp.hpp"
 #include "simulate/pipeline.hpp"
 
@@ -39,15 +38,23 @@ private:
 
 JobResult run_job(const JobConfig& config, const StructureSet& structures, std::uint64_t job_id, int replicate,
                   const StageCallback& on_stage) {
+  // The scene depends on (seed, replicate) and the model only: every imaging condition of one replicate
+  // images the same specimen.
+  if (on_stage) on_stage("scene");
+  const auto t0 = std::chrono::steady_clock::now();
+  const Scene scene = build_scene(config.model, structures, config.run.seed, replicate);
+  const double scene_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  JobResult r = run_job(config, structures, scene, job_id, replicate, on_stage);
+  r.timings.insert(r.timings.begin(), StageTiming{"scene", scene_s});
+  return r;
+}
+
+JobResult run_job(const JobConfig& config, const StructureSet& structures, const Scene& scene,
+                  std::uint64_t job_id, int replicate, const StageCallback& on_stage) {
   JobResult r;
   r.job_id = job_id;
   r.replicate = replicate;
   Stages stages(r.timings, on_stage);
-
-  // The scene depends on (seed, replicate) and the model only: every imaging condition of one replicate
-  // images the same specimen.
-  stages.start("scene");
-  const Scene scene = build_scene(config.model, structures, config.run.seed, replicate);
   r.classes = scene.classes;
   r.particles = scene.particles;
 

@@ -5,6 +5,7 @@
 #include "core/volume.hpp"
 #include "job/config.hpp"
 #include "model/particles.hpp"
+#include "model/scene.hpp"
 #include "model/structure.hpp"
 #include "simulate/series.hpp"
 
@@ -42,5 +43,10 @@ using StageCallback = std::function<void(const std::string& stage)>;
 /// Run the whole pipeline of one job. Deterministic in (config, structures, job_id, replicate).
 JobResult run_job(const JobConfig& config, const StructureSet& structures, std::uint64_t job_id, int replicate,
                   const StageCallback& on_stage = {});
+
+/// The same from a scene already built by build_scene(config.model, structures, config.run.seed, replicate),
+/// so that the imaging conditions of one replicate share one packing (the result is identical).
+JobResult run_job(const JobConfig& config, const StructureSet& structures, const Scene& scene,
+                  std::uint64_t job_id, int replicate, const StageCallback& on_stage = {});
 
 } // namespace tomosweep

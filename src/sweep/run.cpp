@@ -9,6 +9,7 @@
 #include "sweep/progress.hpp"
 
 #include <algorithm>
+#include <mutex>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -86,6 +87,40 @@ std::vector<std::size_t> dispatch_order(const Sweep &sweep, const std::vector<st
   return out;
 }
 
+namespace {
+
+/// The scenes a rank has built, so that the imaging conditions of one replicate share one packing.
+/// A scene depends on the replicate and the model settings; the pixel size only changes how it is
+/// rasterized, so conditions that differ only in imaging (or pixel size) share their scene.
+class SceneCache {
+public:
+  explicit SceneCache(const Sweep &sweep) {
+    for (std::size_t a = 0; a < sweep.axes.size(); ++a)
+      if (sweep.axes[a].rfind("model.", 0) == 0 && sweep.axes[a] != "model.pixel_size_A") model_axes_.push_back(a);
+  }
+
+  const Scene &scene(const SweepJob &job, const StructureSet &structures) {
+    std::string key = std::to_string(job.replicate);
+    for (std::size_t a : model_axes_)
+      key.append("|").append(job.values[a] ? format_setting(*job.values[a]) : "-");
+    std::lock_guard lock(mutex_);
+    auto it = scenes_.find(key);
+    if (it == scenes_.end()) {
+      if (scenes_.size() >= kMaxScenes) scenes_.clear();
+      it = scenes_.emplace(key, build_scene(job.config.model, structures, job.config.run.seed, job.replicate)).first;
+    }
+    return it->second;
+  }
+
+private:
+  static constexpr std::size_t kMaxScenes = 16;
+  std::vector<std::size_t> model_axes_;
+  std::map<std::string, Scene> scenes_;
+  std::mutex mutex_;
+};
+
+} // namespace
+
 JobFactory pipeline_job_factory() {
   return [](const Sweep &sweep) -> JobFunction {
     std::vector<std::string> sources;
@@ -103,7 +138,9 @@ JobFactory pipeline_job_factory() {
         fail(sweep.file, ": job ", j.job_id, " (condition ", j.condition, "): ", e.what());
       }
     }
-    return [structures](const SweepJob &job) { return run_job(job.config, *structures, job.job_id, job.replicate); };
+    return [structures, cache = std::make_shared<SceneCache>(sweep)](const SweepJob &job) {
+      return run_job(job.config, *structures, cache->scene(job, *structures), job.job_id, job.replicate);
+    };
   };
 }
 

@@ -72,7 +72,7 @@ check "structure size in voxels" grep -q "at 8.00 A     5 x 4 x 2 voxels" "$tmp/
 check help "$exe" --help
 
 expect_error "missing sweep file" \
-  "tomosweep: error: cannot read '$tmp/none.toml': No such file or directory" \
+  "tomosweep: error: $tmp/none.toml: No such file or directory" \
   "$exe" simulate "$tmp/none.toml" --out "$tmp/x"
 printf '[model]\nbox_A = [400, 300, 160]\npixel_size = 8\n' > "$tmp/bad.toml"
 expect_error "unknown key" "tomosweep: error: $tmp/bad.toml:3:1: unknown key 'model.pixel_size'" \
@@ -82,7 +82,7 @@ expect_error "missing structure" \
   "tomosweep: error: $tmp/missing.pdb: No such file or directory" \
   "$exe" simulate "$tmp/missing.toml" --out "$tmp/x"
 expect_error "unknown option" \
-  "tomosweep: error: simulate: unrecognised option '--bogus' (usage: tomosweep simulate SWEEP.toml --out DIR [--replicate R])" \
+  "tomosweep: error: simulate: unrecognised option '--bogus' (usage: tomosweep simulate SWEEP.toml --out DIR [--job N])" \
   "$exe" simulate "$tmp/job.toml" --out "$tmp/x" --bogus
 
 # The real PDB/mmCIF entries beside the checkout (shared/structures), when present: each must read.

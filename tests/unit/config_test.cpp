@@ -72,7 +72,7 @@ TEST(config, missing_file_is_an_io_error) {
     load_job_config("/nonexistent/job.toml");
     FAIL() << "no error";
   } catch (const IoError& e) {
-    EXPECT_STREQ(e.what(), "cannot read '/nonexistent/job.toml': No such file or directory");
+    EXPECT_STREQ(e.what(), "/nonexistent/job.toml: No such file or directory");
   }
 }
 
