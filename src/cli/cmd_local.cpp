@@ -86,6 +86,10 @@ int cmd_simulate(int argc, char** argv) {
     write_mrc(out + "/prior.mrc", r.prior);
     if (outputs.count("prior_series")) write_series(out, "prior_series", r.prior_series);
   }
+  if (!r.tomogram_odd.data.empty()) {
+    write_mrc(out + "/tomogram_odd.mrc", r.tomogram_odd);
+    write_mrc(out + "/tomogram_even.mrc", r.tomogram_even);
+  }
   write_mrc(out + "/atlas.mrc", r.atlas);
   write_mrc(out + "/instances.mrc", r.instances);
   {

@@ -100,6 +100,8 @@ int cmd_export(int argc, char **argv) {
   const JobResult &r = cj.result;
   if (r.tomogram.size()) write_mrc(to + "/tomogram.mrc", r.tomogram);
   if (r.prior.size()) write_mrc(to + "/prior.mrc", r.prior);
+  if (r.tomogram_odd.size()) write_mrc(to + "/tomogram_odd.mrc", r.tomogram_odd);
+  if (r.tomogram_even.size()) write_mrc(to + "/tomogram_even.mrc", r.tomogram_even);
   if (r.atlas.size()) write_mrc(to + "/atlas.mrc", r.atlas);
   if (r.instances.size()) write_mrc(to + "/instances.mrc", r.instances);
   if (r.potential.size()) write_mrc(to + "/model.mrc", r.potential);

@@ -72,8 +72,8 @@ void write_classes(hid_t f, const std::vector<ClassInfo> &classes, const std::st
   h5::write_table(f, "classes", t, rows, path);
 }
 
-constexpr const char *kArrayNames[] = {"tomogram", "prior",       "atlas",       "instances",
-                                       "model",    "tilt_series", "prior_series"};
+constexpr const char *kArrayNames[] = {"tomogram", "prior",       "atlas",        "instances",    "model",
+                                       "tilt_series", "prior_series", "tomogram_odd", "tomogram_even"};
 
 bool is_compressed(ArrayType t) { return t != ArrayType::f32; }
 
@@ -170,6 +170,10 @@ void write_stage(const std::string &path, std::uint64_t job_id, int replicate, c
       if (wants(outputs, "model")) write_stage_array(f, "model", r.potential, tmp);
       if (wants(outputs, "tilt_series")) write_stage_array(f, "tilt_series", r.series.images, tmp);
       if (wants(outputs, "prior_series")) write_stage_array(f, "prior_series", r.prior_series.images, tmp);
+      if (!r.tomogram_odd.data.empty()) {
+        write_stage_array(f, "tomogram_odd", r.tomogram_odd, tmp);
+        write_stage_array(f, "tomogram_even", r.tomogram_even, tmp);
+      }
       write_tilts(f, "tilts", r.series, tmp);
       write_tilts(f, "prior_tilts", r.prior_series, tmp);
       h5::attr_double(f, "tilt_axis_azimuth_deg", r.series.axis_azimuth_deg, tmp);

@@ -245,6 +245,8 @@ CorpusJob read_corpus_job(const std::string &path, std::uint64_t job_id) {
   r.job_id = job_id;
   r.tomogram = read_volume<float>(g, "tomogram", path);
   r.prior = read_volume<float>(g, "prior", path);
+  r.tomogram_odd = read_volume<float>(g, "tomogram_odd", path);
+  r.tomogram_even = read_volume<float>(g, "tomogram_even", path);
   r.atlas = read_volume<std::uint8_t>(g, "atlas", path);
   r.instances = read_volume<std::uint32_t>(g, "instances", path);
   r.potential = read_volume<float>(g, "model", path);
@@ -329,7 +331,8 @@ std::string corpus_summary(const std::string &path) {
   if (any_ok) {
     Id g = h5::group(H5Gopen2(f, ("/jobs/" + std::to_string(first_ok)).c_str(), H5P_DEFAULT), path, "open a job");
     os << "arrays of job " << first_ok << ":";
-    for (const char *n : {"tomogram", "prior", "atlas", "instances", "model", "tilt_series", "prior_series"}) {
+    for (const char *n : {"tomogram", "prior", "atlas", "instances", "model", "tilt_series", "prior_series",
+                          "tomogram_odd", "tomogram_even"}) {
       if (H5Lexists(g, n, H5P_DEFAULT) <= 0) continue;
       Id dd = h5::dataset(H5Dopen2(g, n, H5P_DEFAULT), path, "open a dataset");
       Id ss = h5::space(H5Dget_space(dd), path, "read a dataspace");

@@ -68,6 +68,12 @@ JobResult run_job(const JobConfig& config, const StructureSet& structures, const
 
   stages.start("tomogram");
   r.tomogram = reconstruct_tomogram(r.series, nx, ny, nz, voxel_A, config.reconstruction);
+  if (config.imaging.half_series) {
+    // Noise2Noise pairs: the two halves have independent counts of half the dose each.
+    stages.start("half tomograms");
+    r.tomogram_odd = reconstruct_tomogram(half_series(r.series, 0), nx, ny, nz, voxel_A, config.reconstruction);
+    r.tomogram_even = reconstruct_tomogram(half_series(r.series, 1), nx, ny, nz, voxel_A, config.reconstruction);
+  }
 
   if (config.prior.enabled) {
     stages.start("prior series");

@@ -30,6 +30,8 @@ struct JobResult {
   TiltSeries prior_series;        ///< ideal series used for the prior (intensity, no noise)
   Volume<float> tomogram;         ///< WBP of the noisy series, XYZ
   Volume<float> prior;            ///< WBP of the ideal series, XYZ, same grid as the tomogram
+  Volume<float> tomogram_odd;     ///< WBP of the odd half-dose series (imaging.half_series), else empty
+  Volume<float> tomogram_even;    ///< WBP of the even half-dose series (imaging.half_series), else empty
   Volume<std::uint8_t> atlas;     ///< class label per voxel, 0 = background
   Volume<std::uint32_t> instances;///< particle instance per voxel, 0 = none
   std::vector<ClassInfo> classes;
