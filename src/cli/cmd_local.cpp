@@ -8,9 +8,9 @@
 #include "io/particles_file.hpp"
 #include "io/structure_file.hpp"
 #include "io/sweep_file.hpp"
-#include "simulate/tilt_scheme.hpp"
 #include "job/job.hpp"
 #include "model/synthetic.hpp"
+#include "simulate/tilt_scheme.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -50,14 +50,29 @@ void write_series(const std::string& dir, const std::string& stem, const TiltSer
   if (!meta) fail_io("cannot write '", dir, "/", stem, ".tsv'");
 }
 
+/// Peak resident memory of this process so far, MB (VmHWM; 0 where /proc is missing).
+double peak_rss_MB() {
+  std::ifstream status("/proc/self/status");
+  std::string key;
+  while (status >> key) {
+    if (key == "VmHWM:") {
+      double kB = 0;
+      status >> kB;
+      return kB / 1024;
+    }
+    status.ignore(1 << 20, '\n');
+  }
+  return 0;
+}
+
 } // namespace
 
 int cmd_simulate(int argc, char** argv) {
   po::options_description named("options");
   std::string sweep_path, out;
   std::uint64_t job_id = 0;
-  named.add_options()("sweep", po::value(&sweep_path)->required(), "sweep or job file (TOML)")(
-      "out", po::value(&out)->required(), "output folder (created)")(
+  named.add_options()("sweep", po::value(&sweep_path)->required(),
+                      "sweep or job file (TOML)")("out", po::value(&out)->required(), "output folder (created)")(
       "job", po::value(&job_id)->default_value(0), "job id in the sweep's job table (see tomosweep expand)");
   po::positional_options_description pos;
   pos.add("sweep", 1);
@@ -73,9 +88,14 @@ int cmd_simulate(int argc, char** argv) {
   validate_model(config.model, structures);
   fs::create_directories(out);
 
-  const JobResult r = run_job(config, structures, job.job_id, job.replicate, [](const std::string& stage) {
+  // Peak memory is sampled as each stage starts, so the figure printed for a stage is the peak reached
+  // by the end of the stage before it; the last stage's comes after the job.
+  std::vector<double> peak_MB;
+  const JobResult r = run_job(config, structures, job.job_id, job.replicate, [&](const std::string& stage) {
+    peak_MB.push_back(peak_rss_MB());
     std::fprintf(stderr, "tomosweep: %s...\n", stage.c_str());
   });
+  peak_MB.push_back(peak_rss_MB());
 
   std::fprintf(stderr, "tomosweep: writing %s\n", out.c_str());
   const std::set<std::string> outputs(config.run.outputs.begin(), config.run.outputs.end());
@@ -103,13 +123,15 @@ int cmd_simulate(int argc, char** argv) {
   write_particles_json(out + "/particles.json", r.particles, r.classes, table);
 
   double total = 0;
-  for (const StageTiming& t : r.timings) {
-    std::fprintf(stderr, "tomosweep: %-14s %8.3f s\n", t.stage.c_str(), t.seconds);
+  for (std::size_t i = 0; i < r.timings.size(); ++i) {
+    const StageTiming& t = r.timings[i];
+    const double peak = i + 1 < peak_MB.size() ? peak_MB[i + 1] : 0;
+    std::fprintf(stderr, "tomosweep: %-14s %8.3f s   peak memory %7.1f MB\n", t.stage.c_str(), t.seconds, peak);
     total += t.seconds;
   }
-  std::fprintf(stderr, "tomosweep: %-14s %8.3f s  (%d x %d x %d voxels at %.2f A, %zu tilts, %zu particles)\n",
-               "total", total, r.tomogram.nx, r.tomogram.ny, r.tomogram.nz, r.tomogram.voxel_A,
-               r.series.tilts.size(), r.particles.size());
+  std::fprintf(stderr, "tomosweep: %-14s %8.3f s  (%d x %d x %d voxels at %.2f A, %zu tilts, %zu particles)\n", "total",
+               total, r.tomogram.nx, r.tomogram.ny, r.tomogram.nz, r.tomogram.voxel_A, r.series.tilts.size(),
+               r.particles.size());
   return 0;
 }
 
@@ -159,8 +181,9 @@ int cmd_check(int argc, char** argv) {
     const double nx = std::round(m.box_A[0] / m.pixel_size_A), ny = std::round(m.box_A[1] / m.pixel_size_A),
                  nz = std::round(m.box_A[2] / m.pixel_size_A);
     const double volume_MB = nx * ny * nz * 4 / 1e6;
-    const double tilts = static_cast<double>(tilt_angles_deg(j.config.imaging.tilt).size()) +
-                         (j.config.prior.enabled ? static_cast<double>(tilt_angles_deg(j.config.prior.tilt).size()) : 0);
+    const double tilts =
+        static_cast<double>(tilt_angles_deg(j.config.imaging.tilt).size()) +
+        (j.config.prior.enabled ? static_cast<double>(tilt_angles_deg(j.config.prior.tilt).size()) : 0);
     const double mb = volume_MB * (3 + 0.25 + 1 + 2) + nx * ny * 4 * tilts / 1e6 + 100;
     if (mb > worst_MB) {
       worst_MB = mb;

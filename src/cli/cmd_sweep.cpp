@@ -18,18 +18,18 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void export_series(const std::string &dir, const std::string &stem, const TiltSeries &s) {
+void export_series(const std::string& dir, const std::string& stem, const TiltSeries& s) {
   if (s.images.size() == 0) return;
   write_mrc_stack(dir + "/" + stem + ".mrc", s.images);
   std::vector<double> nominal;
-  for (const TiltRecord &t : s.tilts) nominal.push_back(t.angle_deg);
+  for (const TiltRecord& t : s.tilts) nominal.push_back(t.angle_deg);
   write_tilt_angles(dir + "/" + stem + ".rawtlt", nominal);
   write_tilt_angles(dir + "/" + stem + ".tlt", nominal);
 }
 
 } // namespace
 
-int cmd_run(int argc, char **argv) {
+int cmd_run(int argc, char** argv) {
   po::options_description named("options");
   RunOptions o;
   named.add_options()("sweep", po::value(&o.sweep_path)->required(), "sweep file (TOML)")(
@@ -53,7 +53,7 @@ int cmd_run(int argc, char **argv) {
   return 0;
 }
 
-int cmd_expand(int argc, char **argv) {
+int cmd_expand(int argc, char** argv) {
   po::options_description named("options");
   std::string sweep;
   bool json = false;
@@ -68,7 +68,7 @@ int cmd_expand(int argc, char **argv) {
   return 0;
 }
 
-int cmd_inspect(int argc, char **argv) {
+int cmd_inspect(int argc, char** argv) {
   po::options_description named("options");
   std::string corpus;
   named.add_options()("corpus", po::value(&corpus)->required(), "corpus (HDF5)");
@@ -81,7 +81,7 @@ int cmd_inspect(int argc, char **argv) {
   return 0;
 }
 
-int cmd_export(int argc, char **argv) {
+int cmd_export(int argc, char** argv) {
   po::options_description named("options");
   std::string corpus, to;
   long long job = -1;
@@ -97,7 +97,7 @@ int cmd_export(int argc, char **argv) {
   const CorpusJob cj = read_corpus_job(corpus, static_cast<std::uint64_t>(job));
   if (cj.status != "ok") fail(corpus, ": job ", job, " ", cj.status, ": ", cj.error);
   fs::create_directories(to);
-  const JobResult &r = cj.result;
+  const JobResult& r = cj.result;
   if (r.tomogram.size()) write_mrc(to + "/tomogram.mrc", r.tomogram);
   if (r.prior.size()) write_mrc(to + "/prior.mrc", r.prior);
   if (r.tomogram_odd.size()) write_mrc(to + "/tomogram_odd.mrc", r.tomogram_odd);
@@ -109,7 +109,7 @@ int cmd_export(int argc, char **argv) {
   export_series(to, "prior_series", r.prior_series);
   if (r.series.images.size() == 0 && !r.series.tilts.empty()) {
     std::vector<double> nominal;
-    for (const TiltRecord &t : r.series.tilts) nominal.push_back(t.angle_deg);
+    for (const TiltRecord& t : r.series.tilts) nominal.push_back(t.angle_deg);
     write_tilt_angles(to + "/tilt_series.tlt", nominal);
   }
   ParticleTableInfo info;

@@ -35,9 +35,12 @@ struct Command {
   int (*fn)(int, char**);
 };
 constexpr Command kCommands[] = {
-    {"run", tomosweep::cli::cmd_run},           {"expand", tomosweep::cli::cmd_expand},
-    {"check", tomosweep::cli::cmd_check},       {"simulate", tomosweep::cli::cmd_simulate},
-    {"structure", tomosweep::cli::cmd_structure}, {"inspect", tomosweep::cli::cmd_inspect},
+    {"run", tomosweep::cli::cmd_run},
+    {"expand", tomosweep::cli::cmd_expand},
+    {"check", tomosweep::cli::cmd_check},
+    {"simulate", tomosweep::cli::cmd_simulate},
+    {"structure", tomosweep::cli::cmd_structure},
+    {"inspect", tomosweep::cli::cmd_inspect},
     {"export", tomosweep::cli::cmd_export},
 };
 

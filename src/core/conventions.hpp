@@ -38,12 +38,8 @@ inline constexpr double kAngstromPerMicrometre = 1.0e4;
 inline constexpr double kAngstromPerMillimetre = 1.0e7;
 
 /// Coordinate (Angstrom, from the volume centre) of voxel index i on an axis of n voxels.
-constexpr double voxel_centre_A(int i, int n, double voxel_A) {
-  return (i - 0.5 * (n - 1)) * voxel_A;
-}
+constexpr double voxel_centre_A(int i, int n, double voxel_A) { return (i - 0.5 * (n - 1)) * voxel_A; }
 /// Continuous voxel index of coordinate c_A (inverse of voxel_centre_A).
-constexpr double voxel_index(double c_A, int n, double voxel_A) {
-  return c_A / voxel_A + 0.5 * (n - 1);
-}
+constexpr double voxel_index(double c_A, int n, double voxel_A) { return c_A / voxel_A + 0.5 * (n - 1); }
 
 } // namespace tomosweep

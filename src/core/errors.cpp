@@ -5,8 +5,6 @@
 
 namespace tomosweep {
 
-std::string errno_message(const std::string& path) {
-  return path + ": " + std::strerror(errno);
-}
+std::string errno_message(const std::string& path) { return path + ": " + std::strerror(errno); }
 
 } // namespace tomosweep

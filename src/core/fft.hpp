@@ -15,7 +15,7 @@ namespace tomosweep {
 using Complex = std::complex<float>;
 
 struct Spectrum2 {
-  int nx = 0, ny = 0; ///< real-space size
+  int nx = 0, ny = 0;        ///< real-space size
   std::vector<Complex> data; ///< (nx/2+1) * ny values, kx fastest
   int nkx() const { return nx / 2 + 1; }
   Complex& operator()(int kx, int ky) { return data[static_cast<std::size_t>(ky) * nkx() + kx]; }
@@ -33,8 +33,7 @@ template <class F> Image filter_image(const Image& img, F&& f) {
   Spectrum2 s = fft_forward(img);
   const double dkx = 1.0 / (img.nx * img.pixel_A), dky = 1.0 / (img.ny * img.pixel_A);
   for (int ky = 0; ky < s.ny; ++ky)
-    for (int kx = 0; kx < s.nkx(); ++kx)
-      s(kx, ky) *= static_cast<float>(f(kx * dkx, fft_freq(ky, img.ny) * dky));
+    for (int kx = 0; kx < s.nkx(); ++kx) s(kx, ky) *= static_cast<float>(f(kx * dkx, fft_freq(ky, img.ny) * dky));
   return fft_inverse(s, img.pixel_A);
 }
 

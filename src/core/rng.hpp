@@ -10,13 +10,13 @@ namespace tomosweep {
 
 /// What a stream is for; part of its key so that streams for different purposes never overlap.
 enum class Purpose : std::uint32_t {
-  scene = 1,         // particle placement of one replicate
-  structure = 2,     // synthetic structures
-  features = 3,      // vesicles, carbon, beads of one replicate
-  tilt_error = 10,   // per-tilt angle errors of one job
-  detector = 11,     // electron counting of one tilt image (id = job and tilt)
-  damage = 12,       // radiation-damage noise of one tilt image
-  sweep = 20,        // random draws of sweep parameters
+  scene = 1,       // particle placement of one replicate
+  structure = 2,   // synthetic structures
+  features = 3,    // vesicles, carbon, beads of one replicate
+  tilt_error = 10, // per-tilt angle errors of one job
+  detector = 11,   // electron counting of one tilt image (id = job and tilt)
+  damage = 12,     // radiation-damage noise of one tilt image
+  sweep = 20,      // random draws of sweep parameters
   test = 99,
 };
 

@@ -17,8 +17,7 @@ template <class T> struct Volume {
   std::vector<T> data;
 
   Volume() = default;
-  Volume(int nx_, int ny_, int nz_, double voxel_A_, T fill = T{})
-      : nx(nx_), ny(ny_), nz(nz_), voxel_A(voxel_A_) {
+  Volume(int nx_, int ny_, int nz_, double voxel_A_, T fill = T{}) : nx(nx_), ny(ny_), nz(nz_), voxel_A(voxel_A_) {
     if (nx < 0 || ny < 0 || nz < 0) fail("negative volume size ", nx, " x ", ny, " x ", nz);
     data.assign(static_cast<std::size_t>(nx) * ny * nz, fill);
   }

@@ -10,9 +10,7 @@
 
 namespace tomosweep {
 
-void write_file_atomically(const std::string& path, std::string_view bytes) {
-  write_file_atomically(path, {bytes});
-}
+void write_file_atomically(const std::string& path, std::string_view bytes) { write_file_atomically(path, {bytes}); }
 
 void write_file_atomically(const std::string& path, std::initializer_list<std::string_view> pieces) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());

@@ -8,8 +8,8 @@
 namespace tomosweep {
 namespace {
 
-const std::vector<std::string> kOutputs{"tomogram", "prior", "atlas", "instances", "particles",
-                                        "model", "tilt_series", "prior_series"};
+const std::vector<std::string> kOutputs{"tomogram",  "prior", "atlas",       "instances",
+                                        "particles", "model", "tilt_series", "prior_series"};
 
 RunParams read_run(TableReader& t) {
   RunParams r;

@@ -10,14 +10,11 @@ namespace {
 /// `key = n` or `key = [lo, hi]` -> (lo, hi).
 std::pair<double, double> range(TableReader& t, const std::string& key, std::pair<double, double> def) {
   if (!t.has(key)) return def;
-  // Try the array form; if it is not an array, drop that type problem and read a single number.
-  const std::size_t before = t.problems().lines.size();
-  std::vector<double> v = t.numbers(key, {});
-  if (t.problems().lines.size() > before) {
-    t.problems().lines.resize(before);
+  if (!t.is_array(key)) {
     const double x = t.number(key, def.first);
     return {x, x};
   }
+  std::vector<double> v = t.numbers(key, {});
   if (v.size() == 1) return {v[0], v[0]};
   if (v.size() != 2 || v[0] > v[1]) {
     t.problem(key, "expected a number or [min, max] with min <= max");
@@ -137,7 +134,8 @@ ModelParams read_model(TableReader& t) {
     layer.max_attempts = l.integer_in("max_attempts", layer.max_attempts, 0, 1000000000LL);
     for (TableReader& pr : l.tables("particles")) {
       ParticleSpec s = read_particle(pr);
-      if (s.classes.empty()) check_class(pr, "class", s.class_name.empty() ? source_stem(s.source) : s.class_name, s.source);
+      if (s.classes.empty())
+        check_class(pr, "class", s.class_name.empty() ? source_stem(s.source) : s.class_name, s.source);
       for (const ClassSplit& c : s.classes) check_class(pr, "classes", c.class_name, s.source);
       for (const AssemblyMember& m : s.members)
         check_class(pr, "members", m.class_name.empty() ? source_stem(m.source) : m.class_name, m.source);

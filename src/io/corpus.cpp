@@ -16,11 +16,11 @@ namespace {
 
 using h5::Id;
 
-bool wants(const std::vector<std::string> &outputs, const char *name) {
+bool wants(const std::vector<std::string>& outputs, const char* name) {
   return std::find(outputs.begin(), outputs.end(), name) != outputs.end();
 }
 
-std::string folder_of(const std::string &path) {
+std::string folder_of(const std::string& path) {
   const auto slash = path.find_last_of('/');
   return slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
 }
@@ -36,7 +36,7 @@ template <class T> constexpr ArrayType type_of() {
 
 std::size_t element_size(ArrayType t) { return t == ArrayType::u8 ? 1 : 4; }
 
-template <class T> void write_stage_array(hid_t f, const char *name, const Volume<T> &v, const std::string &path) {
+template <class T> void write_stage_array(hid_t f, const char* name, const Volume<T>& v, const std::string& path) {
   if (v.size() == 0) return;
   const hsize_t dims[3] = {static_cast<hsize_t>(v.nz), static_cast<hsize_t>(v.ny), static_cast<hsize_t>(v.nx)};
   Id s = h5::space(H5Screate_simple(3, dims, nullptr), path, "create a dataspace");
@@ -47,20 +47,20 @@ template <class T> void write_stage_array(hid_t f, const char *name, const Volum
   h5::attr_double(d, "voxel_A", v.voxel_A, path);
 }
 
-void write_tilts(hid_t f, const char *name, const TiltSeries &s, const std::string &path) {
+void write_tilts(hid_t f, const char* name, const TiltSeries& s, const std::string& path) {
   std::vector<h5::TiltRow> rows;
-  for (const TiltRecord &t : s.tilts)
+  for (const TiltRecord& t : s.tilts)
     rows.push_back({t.angle_deg, t.actual_angle_deg, t.acquisition_index, t.dose_e_per_A2, t.cumulative_dose_e_per_A2,
                     t.defocus_um});
   Id t = h5::tilt_type(path);
   h5::write_table(f, name, t, rows, path);
 }
 
-void write_classes(hid_t f, const std::vector<ClassInfo> &classes, const std::string &path) {
+void write_classes(hid_t f, const std::vector<ClassInfo>& classes, const std::string& path) {
   struct Row {
     std::int32_t label;
-    const char *name;
-    const char *source;
+    const char* name;
+    const char* source;
   };
   Id s = h5::vlstr(path);
   Id t = h5::type(H5Tcreate(H5T_COMPOUND, sizeof(Row)), path, "create a compound type");
@@ -68,16 +68,16 @@ void write_classes(hid_t f, const std::vector<ClassInfo> &classes, const std::st
   H5Tinsert(t, "name", HOFFSET(Row, name), s);
   H5Tinsert(t, "source", HOFFSET(Row, source), s);
   std::vector<Row> rows;
-  for (const ClassInfo &c : classes) rows.push_back({c.label, c.name.c_str(), c.source.c_str()});
+  for (const ClassInfo& c : classes) rows.push_back({c.label, c.name.c_str(), c.source.c_str()});
   h5::write_table(f, "classes", t, rows, path);
 }
 
-constexpr const char *kArrayNames[] = {"tomogram", "prior",       "atlas",        "instances",    "model",
+constexpr const char* kArrayNames[] = {"tomogram",    "prior",        "atlas",        "instances",    "model",
                                        "tilt_series", "prior_series", "tomogram_odd", "tomogram_even"};
 
 bool is_compressed(ArrayType t) { return t != ArrayType::f32; }
 
-Id create_corpus_array(hid_t group, const ArrayInfo &a, const std::string &path) {
+Id create_corpus_array(hid_t group, const ArrayInfo& a, const std::string& path) {
   const hsize_t dims[3] = {a.dims[0], a.dims[1], a.dims[2]};
   Id s = h5::space(H5Screate_simple(3, dims, nullptr), path, "create a dataspace");
   Id dcpl = h5::plist(H5Pcreate(H5P_DATASET_CREATE), path, "create a property list");
@@ -100,7 +100,7 @@ Id create_corpus_array(hid_t group, const ArrayInfo &a, const std::string &path)
   return d;
 }
 
-std::vector<char> read_stage_array(const StageInfo &job, const ArrayInfo &a) {
+std::vector<char> read_stage_array(const StageInfo& job, const ArrayInfo& a) {
   Id f = h5::file(H5Fopen(job.path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), job.path, "open the stage file");
   Id d = h5::dataset(H5Dopen2(f, a.name.c_str(), H5P_DEFAULT), job.path, "open a staged array");
   std::vector<char> buf(a.dims[0] * a.dims[1] * a.dims[2] * element_size(a.type));
@@ -112,7 +112,7 @@ std::vector<char> read_stage_array(const StageInfo &job, const ArrayInfo &a) {
 /// Write `buf` (the whole array) chunk by chunk, each from a packed buffer: with the MPI-IO driver a
 /// whole-array write of a chunked dataset becomes a strided MPI datatype of short rows, which is several
 /// times slower than one contiguous write per chunk.
-void write_by_chunks(hid_t d, const ArrayInfo &a, const std::vector<char> &buf, hid_t xfer, const std::string &path) {
+void write_by_chunks(hid_t d, const ArrayInfo& a, const std::vector<char>& buf, hid_t xfer, const std::string& path) {
   Id dcpl = h5::plist(H5Dget_create_plist(d), path, "read a dataset's properties");
   hsize_t c[3] = {a.dims[0], a.dims[1], a.dims[2]};
   if (H5Pget_layout(dcpl) == H5D_CHUNKED) H5Pget_chunk(dcpl, 3, c);
@@ -125,7 +125,7 @@ void write_by_chunks(hid_t d, const ArrayInfo &a, const std::vector<char> &buf, 
       for (hsize_t x0 = 0; x0 < n[2]; x0 += c[2]) {
         const hsize_t start[3] = {z0, y0, x0};
         const hsize_t count[3] = {std::min(c[0], n[0] - z0), std::min(c[1], n[1] - y0), std::min(c[2], n[2] - x0)};
-        char *out = packed.data();
+        char* out = packed.data();
         for (hsize_t z = 0; z < count[0]; ++z)
           for (hsize_t y = 0; y < count[1]; ++y, out += count[2] * es)
             std::memcpy(out, buf.data() + (((z0 + z) * n[1] + y0 + y) * n[2] + x0) * es, count[2] * es);
@@ -139,11 +139,11 @@ std::string job_group(std::uint64_t id) { return "/jobs/" + std::to_string(id); 
 
 } // namespace
 
-std::string stage_path(const std::string &work_dir, std::uint64_t job_id) {
+std::string stage_path(const std::string& work_dir, std::uint64_t job_id) {
   return work_dir + "/job-" + std::to_string(job_id) + ".h5";
 }
 
-void fsync_path(const std::string &path) {
+void fsync_path(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) fail_io("cannot sync ", errno_message(path));
   const int rc = ::fsync(fd);
@@ -151,8 +151,8 @@ void fsync_path(const std::string &path) {
   if (rc != 0) fail_io("cannot sync ", errno_message(path));
 }
 
-void write_stage(const std::string &path, std::uint64_t job_id, int replicate, const JobResult *result,
-                 const std::string &error, const std::vector<std::string> &outputs, double seconds) {
+void write_stage(const std::string& path, std::uint64_t job_id, int replicate, const JobResult* result,
+                 const std::string& error, const std::vector<std::string>& outputs, double seconds) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   {
     Id f = h5::file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), tmp, "create the stage file");
@@ -162,7 +162,7 @@ void write_stage(const std::string &path, std::uint64_t job_id, int replicate, c
     h5::attr_string(f, "error", error, tmp);
     h5::attr_double(f, "seconds", seconds, tmp);
     if (result) {
-      const JobResult &r = *result;
+      const JobResult& r = *result;
       if (wants(outputs, "tomogram")) write_stage_array(f, "tomogram", r.tomogram, tmp);
       if (wants(outputs, "prior")) write_stage_array(f, "prior", r.prior, tmp);
       if (wants(outputs, "atlas")) write_stage_array(f, "atlas", r.atlas, tmp);
@@ -179,7 +179,7 @@ void write_stage(const std::string &path, std::uint64_t job_id, int replicate, c
       h5::attr_double(f, "tilt_axis_azimuth_deg", r.series.axis_azimuth_deg, tmp);
       if (wants(outputs, "particles")) {
         std::vector<h5::ParticleRow> rows;
-        for (const PlacedParticle &p : r.particles) {
+        for (const PlacedParticle& p : r.particles) {
           h5::ParticleRow row{p.instance, p.label, {p.position_A.x, p.position_A.y, p.position_A.z}, {}};
           for (int i = 0; i < 9; ++i) row.rotation[i / 3][i % 3] = p.rotation.m[static_cast<std::size_t>(i)];
           rows.push_back(row);
@@ -189,7 +189,7 @@ void write_stage(const std::string &path, std::uint64_t job_id, int replicate, c
       }
       write_classes(f, r.classes, tmp);
       std::ostringstream timings;
-      for (const StageTiming &s : r.timings) timings << s.stage << '=' << s.seconds << ';';
+      for (const StageTiming& s : r.timings) timings << s.stage << '=' << s.seconds << ';';
       h5::attr_string(f, "timings", timings.str(), tmp);
     }
   }
@@ -202,7 +202,7 @@ void write_stage(const std::string &path, std::uint64_t job_id, int replicate, c
   fsync_path(folder_of(path));
 }
 
-StageInfo read_stage_info(const std::string &path) {
+StageInfo read_stage_info(const std::string& path) {
   StageInfo info;
   info.path = path;
   Id f = h5::file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), path, "open the stage file");
@@ -215,7 +215,7 @@ StageInfo read_stage_info(const std::string &path) {
   info.ok = h5::read_attr_string(f, "status", path) == "ok";
   info.error = h5::read_attr_string(f, "error", path);
   info.seconds = h5::read_attr_double(f, "seconds", path);
-  for (const char *name : kArrayNames) {
+  for (const char* name : kArrayNames) {
     if (H5Lexists(f, name, H5P_DEFAULT) <= 0) continue;
     Id d = h5::dataset(H5Dopen2(f, name, H5P_DEFAULT), path, "open a staged array");
     Id s = h5::space(H5Dget_space(d), path, "read a dataspace");
@@ -235,22 +235,22 @@ StageInfo read_stage_info(const std::string &path) {
   return info;
 }
 
-std::string encode_stage_infos(const std::vector<StageInfo> &infos) {
+std::string encode_stage_infos(const std::vector<StageInfo>& infos) {
   std::ostringstream os;
   os.precision(17);
-  for (const StageInfo &s : infos) {
+  for (const StageInfo& s : infos) {
     std::string err = s.error;
     std::replace(err.begin(), err.end(), '\n', ' ');
     os << "J " << s.job_id << ' ' << s.ok << ' ' << s.seconds << ' ' << s.arrays.size() << ' ' << s.path << '\n'
        << "E " << err << '\n';
-    for (const ArrayInfo &a : s.arrays)
+    for (const ArrayInfo& a : s.arrays)
       os << "A " << a.name << ' ' << static_cast<int>(a.type) << ' ' << a.dims[0] << ' ' << a.dims[1] << ' '
          << a.dims[2] << ' ' << a.voxel_A << '\n';
   }
   return os.str();
 }
 
-std::vector<StageInfo> decode_stage_infos(const std::string &text) {
+std::vector<StageInfo> decode_stage_infos(const std::string& text) {
   std::vector<StageInfo> out;
   std::istringstream is(text);
   std::string line;
@@ -277,7 +277,7 @@ std::vector<StageInfo> decode_stage_infos(const std::string &text) {
   return out;
 }
 
-void write_corpus_arrays(const std::string &tmp_path, const std::vector<StageInfo> &jobs, int rank, int size,
+void write_corpus_arrays(const std::string& tmp_path, const std::vector<StageInfo>& jobs, int rank, int size,
                          bool parallel) {
   Id fapl = h5::plist(H5Pcreate(H5P_FILE_ACCESS), tmp_path, "create a property list");
   if (parallel) {
@@ -287,10 +287,10 @@ void write_corpus_arrays(const std::string &tmp_path, const std::vector<StageInf
   Id f = h5::file(H5Fcreate(tmp_path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), tmp_path, "create the corpus");
   {
     Id g = h5::group(H5Gcreate2(f, "jobs", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), tmp_path, "create /jobs");
-    for (const StageInfo &j : jobs) {
+    for (const StageInfo& j : jobs) {
       Id jg = h5::group(H5Gcreate2(f, job_group(j.job_id).c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), tmp_path,
                         "create a job group");
-      for (const ArrayInfo &a : j.arrays) create_corpus_array(jg, a, tmp_path);
+      for (const ArrayInfo& a : j.arrays) create_corpus_array(jg, a, tmp_path);
     }
   }
   Id collective = h5::plist(H5Pcreate(H5P_DATASET_XFER), tmp_path, "create a property list");
@@ -300,7 +300,7 @@ void write_corpus_arrays(const std::string &tmp_path, const std::vector<StageInf
   for (const bool compressed_pass : {false, true}) {
     for (std::size_t i = 0; i < jobs.size(); ++i) {
       const bool mine = static_cast<int>(i % static_cast<std::size_t>(size)) == rank;
-      for (const ArrayInfo &a : jobs[i].arrays) {
+      for (const ArrayInfo& a : jobs[i].arrays) {
         const bool compressed = parallel && is_compressed(a.type);
         const bool empty = a.dims[0] * a.dims[1] * a.dims[2] == 0;
         if (compressed != compressed_pass || empty || (!mine && !compressed)) continue;

@@ -18,7 +18,7 @@
 
 namespace tomosweep {
 
-inline constexpr const char *kCorpusFormat = "tomosweep-corpus";
+inline constexpr const char* kCorpusFormat = "tomosweep-corpus";
 inline constexpr int kCorpusFormatVersion = 1;
 
 /// The element type of a per-job array.
@@ -44,32 +44,32 @@ struct StageInfo {
 };
 
 /// Stage file name of a job inside a work directory: "<dir>/job-<id>.h5".
-std::string stage_path(const std::string &work_dir, std::uint64_t job_id);
+std::string stage_path(const std::string& work_dir, std::uint64_t job_id);
 
 /// Write one job's stage file atomically (temp name, fsync, rename, fsync of the folder). `result` is
 /// null for a failed job; `outputs` (run.outputs) selects the arrays and tables kept.
-void write_stage(const std::string &path, std::uint64_t job_id, int replicate, const JobResult *result,
-                 const std::string &error, const std::vector<std::string> &outputs, double seconds);
+void write_stage(const std::string& path, std::uint64_t job_id, int replicate, const JobResult* result,
+                 const std::string& error, const std::vector<std::string>& outputs, double seconds);
 
 /// Read a stage file's status and array shapes; IoError naming the path if it is not a stage file.
-StageInfo read_stage_info(const std::string &path);
+StageInfo read_stage_info(const std::string& path);
 
 /// Stage infos as text for broadcasting, and back.
-std::string encode_stage_infos(const std::vector<StageInfo> &infos);
-std::vector<StageInfo> decode_stage_infos(const std::string &text);
+std::string encode_stage_infos(const std::vector<StageInfo>& infos);
+std::vector<StageInfo> decode_stage_infos(const std::string& text);
 
 /// Collective over MPI_COMM_WORLD when `parallel` (every rank calls it with the same `jobs`, sorted by job
 /// id), else serial: create `tmp_path` and write every job's arrays from its stage file.
-void write_corpus_arrays(const std::string &tmp_path, const std::vector<StageInfo> &jobs, int rank, int size,
+void write_corpus_arrays(const std::string& tmp_path, const std::vector<StageInfo>& jobs, int rank, int size,
                          bool parallel);
 
 /// Rank 0 alone, after write_corpus_arrays: add root attributes, /classes, /job_table, per-job particles,
 /// tilts and timing attributes, then fsync and rename `tmp_path` to `final_path`.
-void finish_corpus(const std::string &tmp_path, const std::string &final_path, const Sweep &sweep,
-                   const std::vector<StageInfo> &jobs);
+void finish_corpus(const std::string& tmp_path, const std::string& final_path, const Sweep& sweep,
+                   const std::vector<StageInfo>& jobs);
 
 /// Text summary of a corpus (attributes, job counts, classes, arrays of the first job).
-std::string corpus_summary(const std::string &path);
+std::string corpus_summary(const std::string& path);
 
 /// One job of a corpus read back (arrays present in the file; the others stay empty).
 struct CorpusJob {
@@ -78,9 +78,9 @@ struct CorpusJob {
   std::string error;
   JobResult result;
 };
-CorpusJob read_corpus_job(const std::string &path, std::uint64_t job_id);
+CorpusJob read_corpus_job(const std::string& path, std::uint64_t job_id);
 
 /// fsync a file or folder by path (IoError on failure).
-void fsync_path(const std::string &path);
+void fsync_path(const std::string& path);
 
 } // namespace tomosweep

@@ -17,7 +17,7 @@ namespace {
 
 using h5::Id;
 
-const char *kUnits =
+const char* kUnits =
     "lengths and positions in Angstrom; defocus in micrometres, positive = underfocus; dose in e-/A^2; "
     "angles in degrees; voltage in kV; arrays [z][y][x] with x fastest; tomogram and prior are WBP of "
     "electrons per pixel; model is the specimen potential in volts";
@@ -30,22 +30,22 @@ const std::vector<std::string> kKnownColumns{
 /// A compound table built column by column: fixed-size numeric fields and variable-length strings.
 class Table {
 public:
-  explicit Table(const std::string &path) : path_(path) {}
-  void add(const std::string &name, hid_t mem_type, std::size_t size) {
+  explicit Table(const std::string& path) : path_(path) {}
+  void add(const std::string& name, hid_t mem_type, std::size_t size) {
     cols_.push_back({name, mem_type, offset_});
     offset_ += size;
   }
   std::size_t row_size() const { return offset_; }
-  template <class T> void set(std::vector<char> &buf, std::size_t row, std::size_t col, T v) {
+  template <class T> void set(std::vector<char>& buf, std::size_t row, std::size_t col, T v) {
     std::memcpy(buf.data() + row * offset_ + cols_[col].offset, &v, sizeof v);
   }
-  void set_str(std::vector<char> &buf, std::size_t row, std::size_t col, std::string s) {
+  void set_str(std::vector<char>& buf, std::size_t row, std::size_t col, std::string s) {
     strings_.push_back(std::move(s));
     set(buf, row, col, strings_.back().c_str());
   }
-  void write(hid_t loc, const char *name, const std::vector<char> &buf, std::size_t rows) {
+  void write(hid_t loc, const char* name, const std::vector<char>& buf, std::size_t rows) {
     Id t = h5::type(H5Tcreate(H5T_COMPOUND, offset_), path_, "create a compound type");
-    for (const Col &c : cols_) H5Tinsert(t, c.name.c_str(), c.offset, c.type);
+    for (const Col& c : cols_) H5Tinsert(t, c.name.c_str(), c.offset, c.type);
     const hsize_t n = rows;
     Id s = h5::space(H5Screate_simple(1, &n, nullptr), path_, "create a dataspace");
     Id d =
@@ -65,34 +65,34 @@ private:
   std::deque<std::string> strings_;
 };
 
-void write_job_table(hid_t f, const Sweep &sweep, const std::map<std::uint64_t, const StageInfo *> &staged,
-                     const std::string &path) {
+void write_job_table(hid_t f, const Sweep& sweep, const std::map<std::uint64_t, const StageInfo*>& staged,
+                     const std::string& path) {
   Id str = h5::vlstr(path);
   Table t(path);
   t.add("job_id", H5T_NATIVE_UINT64, 8);
   t.add("condition", H5T_NATIVE_UINT64, 8);
   t.add("replicate", H5T_NATIVE_INT64, 8);
-  t.add("split", str, sizeof(char *));
-  t.add("status", str, sizeof(char *));
-  t.add("error", str, sizeof(char *));
-  for (const char *c : {"nx", "ny", "nz"}) t.add(c, H5T_NATIVE_INT64, 8);
-  for (const std::string &c : kKnownColumns) t.add(c, H5T_NATIVE_DOUBLE, 8);
+  t.add("split", str, sizeof(char*));
+  t.add("status", str, sizeof(char*));
+  t.add("error", str, sizeof(char*));
+  for (const char* c : {"nx", "ny", "nz"}) t.add(c, H5T_NATIVE_INT64, 8);
+  for (const std::string& c : kKnownColumns) t.add(c, H5T_NATIVE_DOUBLE, 8);
   std::vector<std::size_t> extra; // axes not among the known columns
   std::vector<bool> numeric;
   for (std::size_t a = 0; a < sweep.axes.size(); ++a) {
     if (std::find(kKnownColumns.begin(), kKnownColumns.end(), sweep.axes[a]) != kKnownColumns.end()) continue;
     bool num = true;
-    for (const SweepJob &j : sweep.jobs)
+    for (const SweepJob& j : sweep.jobs)
       if (j.values[a] && !setting_number(*j.values[a])) num = false;
     extra.push_back(a);
     numeric.push_back(num);
-    t.add(sweep.axes[a], num ? H5T_NATIVE_DOUBLE : hid_t(str), num ? 8 : sizeof(char *));
+    t.add(sweep.axes[a], num ? H5T_NATIVE_DOUBLE : hid_t(str), num ? 8 : sizeof(char*));
   }
   std::vector<char> buf(t.row_size() * sweep.jobs.size());
   for (std::size_t r = 0; r < sweep.jobs.size(); ++r) {
-    const SweepJob &j = sweep.jobs[r];
+    const SweepJob& j = sweep.jobs[r];
     auto it = staged.find(j.job_id);
-    const StageInfo *s = it == staged.end() ? nullptr : it->second;
+    const StageInfo* s = it == staged.end() ? nullptr : it->second;
     std::size_t c = 0;
     t.set<std::uint64_t>(buf, r, c++, j.job_id);
     t.set<std::uint64_t>(buf, r, c++, j.condition);
@@ -102,12 +102,12 @@ void write_job_table(hid_t f, const Sweep &sweep, const std::map<std::uint64_t, 
     t.set_str(buf, r, c++, s ? s->error : "");
     std::array<std::uint64_t, 3> dims{0, 0, 0};
     if (s)
-      for (const ArrayInfo &a : s->arrays)
+      for (const ArrayInfo& a : s->arrays)
         if (a.name == "tomogram") dims = a.dims;
     for (int k = 2; k >= 0; --k) t.set<std::int64_t>(buf, r, c++, static_cast<std::int64_t>(dims[k]));
-    for (const std::string &k : kKnownColumns) t.set<double>(buf, r, c++, *known_setting(j.config, k));
+    for (const std::string& k : kKnownColumns) t.set<double>(buf, r, c++, *known_setting(j.config, k));
     for (std::size_t e = 0; e < extra.size(); ++e) {
-      const auto &v = j.values[extra[e]];
+      const auto& v = j.values[extra[e]];
       if (numeric[e])
         t.set<double>(buf, r, c++, v ? *setting_number(*v) : std::numeric_limits<double>::quiet_NaN());
       else
@@ -117,12 +117,12 @@ void write_job_table(hid_t f, const Sweep &sweep, const std::map<std::uint64_t, 
   t.write(f, "job_table", buf, sweep.jobs.size());
 }
 
-void copy_if_present(hid_t from, hid_t to, const char *name, const std::string &path) {
+void copy_if_present(hid_t from, hid_t to, const char* name, const std::string& path) {
   if (H5Lexists(from, name, H5P_DEFAULT) > 0)
     h5::check_status(H5Ocopy(from, name, to, name, H5P_DEFAULT, H5P_DEFAULT), path, "copy a staged table");
 }
 
-template <class T> Volume<T> read_volume(hid_t g, const char *name, const std::string &path) {
+template <class T> Volume<T> read_volume(hid_t g, const char* name, const std::string& path) {
   Volume<T> v;
   if (H5Lexists(g, name, H5P_DEFAULT) <= 0) return v;
   Id d = h5::dataset(H5Dopen2(g, name, H5P_DEFAULT), path, "open a dataset");
@@ -139,7 +139,7 @@ template <class T> Volume<T> read_volume(hid_t g, const char *name, const std::s
   return v;
 }
 
-std::vector<TiltRecord> read_tilts(hid_t g, const char *name, const std::string &path) {
+std::vector<TiltRecord> read_tilts(hid_t g, const char* name, const std::string& path) {
   std::vector<TiltRecord> out;
   if (H5Lexists(g, name, H5P_DEFAULT) <= 0) return out;
   Id d = h5::dataset(H5Dopen2(g, name, H5P_DEFAULT), path, "open a table");
@@ -147,7 +147,7 @@ std::vector<TiltRecord> read_tilts(hid_t g, const char *name, const std::string 
   std::vector<h5::TiltRow> rows(static_cast<std::size_t>(H5Sget_simple_extent_npoints(s)));
   Id t = h5::tilt_type(path);
   if (!rows.empty()) h5::check_status(H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows.data()), path, "read a table");
-  for (const h5::TiltRow &r : rows)
+  for (const h5::TiltRow& r : rows)
     out.push_back({r.angle_deg, r.actual_angle_deg, r.acquisition_index, r.dose_e_per_A2, r.cumulative_dose_e_per_A2,
                    r.defocus_um});
   return out;
@@ -155,11 +155,11 @@ std::vector<TiltRecord> read_tilts(hid_t g, const char *name, const std::string 
 
 struct ClassRow {
   std::int32_t label;
-  char *name;
-  char *source;
+  char* name;
+  char* source;
 };
 
-std::vector<ClassInfo> read_classes(hid_t f, const std::string &path) {
+std::vector<ClassInfo> read_classes(hid_t f, const std::string& path) {
   std::vector<ClassInfo> out;
   if (H5Lexists(f, "classes", H5P_DEFAULT) <= 0) return out;
   Id d = h5::dataset(H5Dopen2(f, "classes", H5P_DEFAULT), path, "open /classes");
@@ -172,18 +172,18 @@ std::vector<ClassInfo> read_classes(hid_t f, const std::string &path) {
   std::vector<ClassRow> rows(static_cast<std::size_t>(H5Sget_simple_extent_npoints(s)));
   if (rows.empty()) return out;
   h5::check_status(H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows.data()), path, "read /classes");
-  for (const ClassRow &r : rows) out.push_back({r.label, r.name ? r.name : "", r.source ? r.source : ""});
+  for (const ClassRow& r : rows) out.push_back({r.label, r.name ? r.name : "", r.source ? r.source : ""});
   H5Dvlen_reclaim(t, s, H5P_DEFAULT, rows.data());
   return out;
 }
 
 } // namespace
 
-void finish_corpus(const std::string &tmp_path, const std::string &final_path, const Sweep &sweep,
-                   const std::vector<StageInfo> &jobs) {
+void finish_corpus(const std::string& tmp_path, const std::string& final_path, const Sweep& sweep,
+                   const std::vector<StageInfo>& jobs) {
   {
     Id f = h5::file(H5Fopen(tmp_path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), tmp_path, "reopen the corpus");
-    const std::string &p = tmp_path;
+    const std::string& p = tmp_path;
     h5::attr_string(f, "format", kCorpusFormat, p);
     h5::attr_i64(f, "format_version", kCorpusFormatVersion, p);
     h5::attr_string(f, "tool_version", TOMOSWEEP_VERSION, p);
@@ -199,14 +199,14 @@ void finish_corpus(const std::string &tmp_path, const std::string &final_path, c
     h5::attr_i64(f, "job_count", static_cast<long long>(sweep.jobs.size()), p);
     h5::attr_string(f, "axis_order", "zyx", p);
     h5::attr_string(f, "units", kUnits, p);
-    std::map<std::uint64_t, const StageInfo *> staged;
-    for (const StageInfo &s : jobs) staged[s.job_id] = &s;
+    std::map<std::uint64_t, const StageInfo*> staged;
+    for (const StageInfo& s : jobs) staged[s.job_id] = &s;
     write_job_table(f, sweep, staged, p);
     bool have_classes = false;
-    for (const SweepJob &j : sweep.jobs) {
+    for (const SweepJob& j : sweep.jobs) {
       auto it = staged.find(j.job_id);
       if (it == staged.end()) continue;
-      const StageInfo &s = *it->second;
+      const StageInfo& s = *it->second;
       Id g = h5::group(H5Gopen2(f, ("/jobs/" + std::to_string(j.job_id)).c_str(), H5P_DEFAULT), p, "open a job group");
       Id sf = h5::file(H5Fopen(s.path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), s.path, "open the stage file");
       h5::attr_string(g, "status", s.ok ? "ok" : "failed", p);
@@ -218,7 +218,7 @@ void finish_corpus(const std::string &tmp_path, const std::string &final_path, c
       if (!s.ok) continue;
       h5::attr_string(g, "timings", h5::read_attr_string(sf, "timings", s.path), p);
       h5::attr_double(g, "tilt_axis_azimuth_deg", h5::read_attr_double(sf, "tilt_axis_azimuth_deg", s.path), p);
-      for (const char *t : {"tilts", "prior_tilts", "particles"}) copy_if_present(sf, g, t, p);
+      for (const char* t : {"tilts", "prior_tilts", "particles"}) copy_if_present(sf, g, t, p);
       if (!have_classes) {
         copy_if_present(sf, f, "classes", p);
         have_classes = true;
@@ -231,7 +231,7 @@ void finish_corpus(const std::string &tmp_path, const std::string &final_path, c
   fsync_path(slash == std::string::npos ? "." : slash == 0 ? "/" : final_path.substr(0, slash));
 }
 
-CorpusJob read_corpus_job(const std::string &path, std::uint64_t job_id) {
+CorpusJob read_corpus_job(const std::string& path, std::uint64_t job_id) {
   Id f = h5::file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), path, "open the corpus");
   const std::string name = "/jobs/" + std::to_string(job_id);
   if (H5Lexists(f, "jobs", H5P_DEFAULT) <= 0 || H5Lexists(f, name.c_str(), H5P_DEFAULT) <= 0)
@@ -241,7 +241,7 @@ CorpusJob read_corpus_job(const std::string &path, std::uint64_t job_id) {
   out.job_id = job_id;
   out.status = h5::read_attr_string(g, "status", path);
   out.error = h5::read_attr_string(g, "error", path);
-  JobResult &r = out.result;
+  JobResult& r = out.result;
   r.job_id = job_id;
   r.tomogram = read_volume<float>(g, "tomogram", path);
   r.prior = read_volume<float>(g, "prior", path);
@@ -265,8 +265,8 @@ CorpusJob read_corpus_job(const std::string &path, std::uint64_t job_id) {
     if (!rows.empty())
       h5::check_status(H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows.data()), path, "read a table");
     std::map<int, std::string> sources;
-    for (const ClassInfo &c : r.classes) sources[c.label] = c.source;
-    for (const h5::ParticleRow &row : rows) {
+    for (const ClassInfo& c : r.classes) sources[c.label] = c.source;
+    for (const h5::ParticleRow& row : rows) {
       PlacedParticle p;
       p.instance = row.instance;
       p.label = row.label;
@@ -279,7 +279,7 @@ CorpusJob read_corpus_job(const std::string &path, std::uint64_t job_id) {
   return out;
 }
 
-std::string corpus_summary(const std::string &path) {
+std::string corpus_summary(const std::string& path) {
   Id f = h5::file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), path, "open the corpus");
   if (H5Aexists(f, "format") <= 0 || h5::read_attr_string(f, "format", path) != kCorpusFormat)
     fail_io(path, ": not a tomosweep corpus (no format attribute '", kCorpusFormat, "')");
@@ -295,8 +295,8 @@ std::string corpus_summary(const std::string &path) {
      << " (mode " << h5::read_attr_string(f, "sweep_mode", path) << ")\n";
   struct Row {
     std::uint64_t job_id;
-    char *status;
-    char *error;
+    char* status;
+    char* error;
   };
   Id d = h5::dataset(H5Dopen2(f, "job_table", H5P_DEFAULT), path, "open /job_table");
   Id s = h5::space(H5Dget_space(d), path, "read a dataspace");
@@ -312,7 +312,7 @@ std::string corpus_summary(const std::string &path) {
   std::string failures;
   std::uint64_t first_ok = 0;
   bool any_ok = false;
-  for (const Row &r : rows) {
+  for (const Row& r : rows) {
     const std::string st = r.status ? r.status : "";
     ++counts[st];
     if (st == "ok" && !any_ok) {
@@ -323,15 +323,15 @@ std::string corpus_summary(const std::string &path) {
   }
   if (!rows.empty()) H5Dvlen_reclaim(t, s, H5P_DEFAULT, rows.data());
   os << "jobs: " << rows.size();
-  for (const auto &[k, n] : counts) os << ", " << n << ' ' << k;
+  for (const auto& [k, n] : counts) os << ", " << n << ' ' << k;
   os << "\n";
   os << "classes:";
-  for (const ClassInfo &c : read_classes(f, path)) os << ' ' << c.label << '=' << c.name;
+  for (const ClassInfo& c : read_classes(f, path)) os << ' ' << c.label << '=' << c.name;
   os << "\n";
   if (any_ok) {
     Id g = h5::group(H5Gopen2(f, ("/jobs/" + std::to_string(first_ok)).c_str(), H5P_DEFAULT), path, "open a job");
     os << "arrays of job " << first_ok << ":";
-    for (const char *n : {"tomogram", "prior", "atlas", "instances", "model", "tilt_series", "prior_series",
+    for (const char* n : {"tomogram", "prior", "atlas", "instances", "model", "tilt_series", "prior_series",
                           "tomogram_odd", "tomogram_even"}) {
       if (H5Lexists(g, n, H5P_DEFAULT) <= 0) continue;
       Id dd = h5::dataset(H5Dopen2(g, n, H5P_DEFAULT), path, "open a dataset");

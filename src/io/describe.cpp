@@ -14,13 +14,12 @@ std::string describe_structure(const AtomicStructure& s, double pixel_A) {
   std::map<int, std::size_t> elements;
   std::vector<std::size_t> per_chain(s.chains.size());
   double mass_Da = 0, implicit_h = 0;
-  Vec3 lo{std::numeric_limits<double>::max(), std::numeric_limits<double>::max(),
-          std::numeric_limits<double>::max()};
+  Vec3 lo{std::numeric_limits<double>::max(), std::numeric_limits<double>::max(), std::numeric_limits<double>::max()};
   Vec3 hi = -1 * lo;
   for (const Atom& a : s.atoms) {
     ++elements[a.z];
     if (a.chain < per_chain.size()) ++per_chain[a.chain];
-    mass_Da += a.occupancy * (element_mass_Da(a.z) + a.implicit_h * element_mass_Da(1));
+    mass_Da += atom_mass_Da(a);
     implicit_h += a.implicit_h;
     lo = {std::min(lo.x, a.pos_A.x), std::min(lo.y, a.pos_A.y), std::min(lo.z, a.pos_A.z)};
     hi = {std::max(hi.x, a.pos_A.x), std::max(hi.y, a.pos_A.y), std::max(hi.z, a.pos_A.z)};

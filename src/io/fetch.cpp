@@ -10,8 +10,8 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <fcntl.h>
+#include <filesystem>
 #include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -74,8 +74,10 @@ int connect_to(const std::string& url, const Url& u, int timeout_s) {
         pollfd p{fd, POLLOUT, 0};
         const int pr = ::poll(&p, 1, timeout_s * 1000);
         socklen_t len = sizeof err;
-        if (pr == 0) err = ETIMEDOUT;
-        else if (pr < 0 || ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+        if (pr == 0)
+          err = ETIMEDOUT;
+        else if (pr < 0 || ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+          err = errno;
       }
     }
     if (err != 0) {
@@ -139,8 +141,7 @@ struct Response {
 Response get_once(const std::string& url, int timeout_s) {
   const Url u = parse_http_url(url);
   Socket s{connect_to(url, u, timeout_s)};
-  const std::string req = "GET " + u.target + " HTTP/1.1\r\nHost: " + u.host +
-                          (u.port == "80" ? "" : ":" + u.port) +
+  const std::string req = "GET " + u.target + " HTTP/1.1\r\nHost: " + u.host + (u.port == "80" ? "" : ":" + u.port) +
                           "\r\nUser-Agent: tomosweep\r\nAccept: */*\r\nConnection: close\r\n\r\n";
   for (std::size_t done = 0; done < req.size();) {
     const ssize_t n = ::send(s.fd, req.data() + done, req.size() - done, MSG_NOSIGNAL);
@@ -217,9 +218,12 @@ std::string http_get(const std::string& url, int timeout_s) {
 FetchOptions fetch_options_from_env() {
   FetchOptions o;
   if (const char* u = std::getenv("TOMOSWEEP_PDB_URL"); u && *u) o.url_template = u;
-  if (const char* c = std::getenv("TOMOSWEEP_CACHE"); c && *c) o.cache_dir = c;
-  else if (const char* h = std::getenv("HOME"); h && *h) o.cache_dir = std::string(h) + "/.cache/tomosweep";
-  else o.cache_dir = ".tomosweep-cache";
+  if (const char* c = std::getenv("TOMOSWEEP_CACHE"); c && *c)
+    o.cache_dir = c;
+  else if (const char* h = std::getenv("HOME"); h && *h)
+    o.cache_dir = std::string(h) + "/.cache/tomosweep";
+  else
+    o.cache_dir = ".tomosweep-cache";
   return o;
 }
 
@@ -235,8 +239,7 @@ std::string fetch_pdb(const std::string& source, const FetchOptions& options) {
     fail_io(source, ": not a pdb entry id (expected 4 characters like pdb:1abc)");
   if (options.url_template.find("{id") == std::string::npos)
     fail_io(source, ": pdb url template '", options.url_template, "' has no {id} or {id_lower}");
-  const std::string url =
-      replace_all(replace_all(options.url_template, "{id_lower}", lower(id)), "{id}", id);
+  const std::string url = replace_all(replace_all(options.url_template, "{id_lower}", lower(id)), "{id}", id);
   // Cache name: the id plus whatever follows it in the url's last path component (".cif.gz", ".pdb", ...).
   std::string suffix = url.substr(url.rfind('/') + 1);
   const auto at = lower(suffix).find(lower(id));

@@ -17,10 +17,10 @@ class Id {
 public:
   Id() = default;
   Id(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
-  Id(const Id &) = delete;
-  Id &operator=(const Id &) = delete;
-  Id(Id &&o) noexcept : id_(std::exchange(o.id_, -1)), close_(o.close_) {}
-  Id &operator=(Id &&o) noexcept {
+  Id(const Id&) = delete;
+  Id& operator=(const Id&) = delete;
+  Id(Id&& o) noexcept : id_(std::exchange(o.id_, -1)), close_(o.close_) {}
+  Id& operator=(Id&& o) noexcept {
     reset();
     id_ = std::exchange(o.id_, -1);
     close_ = o.close_;
@@ -38,21 +38,21 @@ private:
   herr_t (*close_)(hid_t) = nullptr;
 };
 
-inline hid_t check(hid_t id, const std::string &path, const char *what) {
+inline hid_t check(hid_t id, const std::string& path, const char* what) {
   if (id < 0) fail_io(path, ": hdf5: cannot ", what);
   return id;
 }
-inline void check_status(herr_t st, const std::string &path, const char *what) {
+inline void check_status(herr_t st, const std::string& path, const char* what) {
   if (st < 0) fail_io(path, ": hdf5: cannot ", what);
 }
 
-inline Id file(hid_t id, const std::string &path, const char *what) { return {check(id, path, what), H5Fclose}; }
-inline Id group(hid_t id, const std::string &path, const char *what) { return {check(id, path, what), H5Gclose}; }
-inline Id dataset(hid_t id, const std::string &path, const char *what) { return {check(id, path, what), H5Dclose}; }
-inline Id space(hid_t id, const std::string &path, const char *what) { return {check(id, path, what), H5Sclose}; }
-inline Id type(hid_t id, const std::string &path, const char *what) { return {check(id, path, what), H5Tclose}; }
-inline Id plist(hid_t id, const std::string &path, const char *what) { return {check(id, path, what), H5Pclose}; }
-inline Id attr(hid_t id, const std::string &path, const char *what) { return {check(id, path, what), H5Aclose}; }
+inline Id file(hid_t id, const std::string& path, const char* what) { return {check(id, path, what), H5Fclose}; }
+inline Id group(hid_t id, const std::string& path, const char* what) { return {check(id, path, what), H5Gclose}; }
+inline Id dataset(hid_t id, const std::string& path, const char* what) { return {check(id, path, what), H5Dclose}; }
+inline Id space(hid_t id, const std::string& path, const char* what) { return {check(id, path, what), H5Sclose}; }
+inline Id type(hid_t id, const std::string& path, const char* what) { return {check(id, path, what), H5Tclose}; }
+inline Id plist(hid_t id, const std::string& path, const char* what) { return {check(id, path, what), H5Pclose}; }
+inline Id attr(hid_t id, const std::string& path, const char* what) { return {check(id, path, what), H5Aclose}; }
 
 /// Memory type of an array element type.
 inline hid_t native(ArrayType t) {
@@ -78,50 +78,50 @@ inline hid_t file_type(ArrayType t) {
 }
 
 /// A variable-length UTF-8 string type (h5py reads it as str).
-inline Id vlstr(const std::string &path) {
+inline Id vlstr(const std::string& path) {
   Id t = type(H5Tcopy(H5T_C_S1), path, "create a string type");
   H5Tset_size(t, H5T_VARIABLE);
   H5Tset_cset(t, H5T_CSET_UTF8);
   return t;
 }
 
-inline void attr_string(hid_t obj, const char *name, const std::string &value, const std::string &path) {
+inline void attr_string(hid_t obj, const char* name, const std::string& value, const std::string& path) {
   Id t = vlstr(path);
   Id s = space(H5Screate(H5S_SCALAR), path, "create a dataspace");
   Id a = attr(H5Acreate2(obj, name, t, s, H5P_DEFAULT, H5P_DEFAULT), path, "create an attribute");
-  const char *p = value.c_str();
+  const char* p = value.c_str();
   check_status(H5Awrite(a, t, &p), path, "write an attribute");
 }
 
-inline void attr_strings(hid_t obj, const char *name, const std::vector<std::string> &values, const std::string &path) {
+inline void attr_strings(hid_t obj, const char* name, const std::vector<std::string>& values, const std::string& path) {
   Id t = vlstr(path);
   const hsize_t n = values.size();
   Id s = space(H5Screate_simple(1, &n, nullptr), path, "create a dataspace");
   Id a = attr(H5Acreate2(obj, name, t, s, H5P_DEFAULT, H5P_DEFAULT), path, "create an attribute");
-  std::vector<const char *> p;
-  for (const std::string &v : values) p.push_back(v.c_str());
+  std::vector<const char*> p;
+  for (const std::string& v : values) p.push_back(v.c_str());
   check_status(H5Awrite(a, t, p.data()), path, "write an attribute");
 }
 
 template <class T>
-void attr_scalar(hid_t obj, const char *name, hid_t file_t, hid_t mem_t, T value, const std::string &path) {
+void attr_scalar(hid_t obj, const char* name, hid_t file_t, hid_t mem_t, T value, const std::string& path) {
   Id s = space(H5Screate(H5S_SCALAR), path, "create a dataspace");
   Id a = attr(H5Acreate2(obj, name, file_t, s, H5P_DEFAULT, H5P_DEFAULT), path, "create an attribute");
   check_status(H5Awrite(a, mem_t, &value), path, "write an attribute");
 }
-inline void attr_double(hid_t obj, const char *name, double v, const std::string &path) {
+inline void attr_double(hid_t obj, const char* name, double v, const std::string& path) {
   attr_scalar(obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, v, path);
 }
-inline void attr_i64(hid_t obj, const char *name, long long v, const std::string &path) {
+inline void attr_i64(hid_t obj, const char* name, long long v, const std::string& path) {
   attr_scalar(obj, name, H5T_STD_I64LE, H5T_NATIVE_LLONG, v, path);
 }
 
-inline std::string read_attr_string(hid_t obj, const char *name, const std::string &path) {
+inline std::string read_attr_string(hid_t obj, const char* name, const std::string& path) {
   Id a = attr(H5Aopen(obj, name, H5P_DEFAULT), path, (std::string("read attribute ") + name).c_str());
   Id ft = type(H5Aget_type(a), path, "read an attribute type");
   if (H5Tis_variable_str(ft) > 0) {
     Id t = vlstr(path);
-    char *p = nullptr;
+    char* p = nullptr;
     check_status(H5Aread(a, t, &p), path, "read an attribute");
     std::string out = p ? p : "";
     H5free_memory(p);
@@ -132,7 +132,7 @@ inline std::string read_attr_string(hid_t obj, const char *name, const std::stri
   return out.c_str();
 }
 
-inline double read_attr_double(hid_t obj, const char *name, const std::string &path) {
+inline double read_attr_double(hid_t obj, const char* name, const std::string& path) {
   Id a = attr(H5Aopen(obj, name, H5P_DEFAULT), path, (std::string("read attribute ") + name).c_str());
   double v = 0;
   check_status(H5Aread(a, H5T_NATIVE_DOUBLE, &v), path, "read an attribute");
@@ -152,7 +152,7 @@ struct ParticleRow {
   double rotation[3][3];
 };
 
-inline Id tilt_type(const std::string &path) {
+inline Id tilt_type(const std::string& path) {
   Id t = type(H5Tcreate(H5T_COMPOUND, sizeof(TiltRow)), path, "create a compound type");
   H5Tinsert(t, "angle_deg", HOFFSET(TiltRow, angle_deg), H5T_NATIVE_DOUBLE);
   H5Tinsert(t, "actual_angle_deg", HOFFSET(TiltRow, actual_angle_deg), H5T_NATIVE_DOUBLE);
@@ -163,7 +163,7 @@ inline Id tilt_type(const std::string &path) {
   return t;
 }
 
-inline Id particle_type(const std::string &path) {
+inline Id particle_type(const std::string& path) {
   Id t = type(H5Tcreate(H5T_COMPOUND, sizeof(ParticleRow)), path, "create a compound type");
   const hsize_t d3 = 3, d33[2] = {3, 3};
   Id v3 = type(H5Tarray_create2(H5T_NATIVE_DOUBLE, 1, &d3), path, "create an array type");
@@ -177,7 +177,7 @@ inline Id particle_type(const std::string &path) {
 
 /// Write a 1D table of `rows` (memory type `t`) as dataset `name` under `loc`.
 template <class Row>
-void write_table(hid_t loc, const char *name, hid_t t, const std::vector<Row> &rows, const std::string &path) {
+void write_table(hid_t loc, const char* name, hid_t t, const std::vector<Row>& rows, const std::string& path) {
   const hsize_t n = rows.size();
   Id s = space(H5Screate_simple(1, &n, nullptr), path, "create a dataspace");
   // Packed in the file: no padding bytes, whose contents would be whatever memory held.

@@ -27,9 +27,7 @@ static_assert(std::endian::native == std::endian::little, "the MRC writer assume
 constexpr std::size_t kHeaderBytes = 1024;
 constexpr double kMaxExactFloatInt = 16777216.0; // 2^24
 
-template <class T> void put(std::string& h, std::size_t offset, T v) {
-  std::memcpy(h.data() + offset, &v, sizeof v);
-}
+template <class T> void put(std::string& h, std::size_t offset, T v) { std::memcpy(h.data() + offset, &v, sizeof v); }
 template <class T> T get(const std::string& h, std::size_t offset, bool swap) {
   T v;
   std::memcpy(&v, h.data() + offset, sizeof v);
@@ -98,8 +96,8 @@ std::string make_header(int nx, int ny, int nz, int mode, double voxel_A, bool s
   put<float>(h, 80, st.dmax);
   put<float>(h, 84, st.dmean);
   put<std::int32_t>(h, 88, stack ? 0 : 1);
-  put<std::int32_t>(h, 92, 0);         // nsymbt: no extended header
-  put<std::int32_t>(h, 108, 20140);    // nversion
+  put<std::int32_t>(h, 92, 0);      // nsymbt: no extended header
+  put<std::int32_t>(h, 108, 20140); // nversion
   // origin (196..207) = 0
   std::memcpy(h.data() + 208, "MAP ", 4);
   const unsigned char stamp[4] = {0x44, 0x44, 0x00, 0x00};
@@ -113,8 +111,7 @@ std::string make_header(int nx, int ny, int nz, int mode, double voxel_A, bool s
 }
 
 void check_shape(const std::string& path, int nx, int ny, int nz) {
-  if (nx <= 0 || ny <= 0 || nz <= 0)
-    fail_io("cannot write ", path, ": empty volume ", nx, " x ", ny, " x ", nz);
+  if (nx <= 0 || ny <= 0 || nz <= 0) fail_io("cannot write ", path, ": empty volume ", nx, " x ", ny, " x ", nz);
 }
 
 template <class Stored>
@@ -132,8 +129,8 @@ void write_any(const std::string& path, int nx, int ny, int nz, double voxel_A, 
       }
   }
   const std::string header = make_header(nx, ny, nz, mode, voxel_A, stack, stats_of(data), kind);
-  write_file_atomically(path, {header, std::string_view(reinterpret_cast<const char*>(data.data()),
-                                                        data.size() * sizeof(Stored))});
+  write_file_atomically(
+      path, {header, std::string_view(reinterpret_cast<const char*>(data.data()), data.size() * sizeof(Stored))});
 }
 
 float half_to_float(std::uint16_t h) {
@@ -145,26 +142,33 @@ float half_to_float(std::uint16_t h) {
     return sign ? -v : v;
   }
   std::uint32_t bits;
-  if (exp == 31) bits = sign | 0x7f800000u | (mant << 13);
-  else bits = sign | (static_cast<std::uint32_t>(exp - 15 + 127) << 23) | (mant << 13);
+  if (exp == 31)
+    bits = sign | 0x7f800000u | (mant << 13);
+  else
+    bits = sign | (static_cast<std::uint32_t>(exp - 15 + 127) << 23) | (mant << 13);
   return std::bit_cast<float>(bits);
 }
 
 int bytes_per_voxel(int mode) {
   switch (mode) {
-  case 0: return 1;
-  case 1: return 2;
-  case 2: return 4;
-  case 6: return 2;
-  case 12: return 2;
-  default: return 0;
+  case 0:
+    return 1;
+  case 1:
+    return 2;
+  case 2:
+    return 4;
+  case 6:
+    return 2;
+  case 12:
+    return 2;
+  default:
+    return 0;
   }
 }
 
 MrcHeader parse_header(const std::string& path, const std::string& h, std::uint64_t file_size) {
   MrcHeader m;
-  if (h.size() < kHeaderBytes)
-    fail_io(path, ": truncated mrc header (", h.size(), " of 1024 bytes)");
+  if (h.size() < kHeaderBytes) fail_io(path, ": truncated mrc header (", h.size(), " of 1024 bytes)");
   // Byte order: the machine stamp, or failing that a plausible mode/nx.
   const auto st0 = static_cast<unsigned char>(h[212]);
   bool swap = st0 == 0x11;
@@ -208,10 +212,9 @@ MrcHeader parse_header(const std::string& path, const std::string& h, std::uint6
   if (!(m.map_crs[0] == 1 && m.map_crs[1] == 2 && m.map_crs[2] == 3) && !(m.map_crs == std::array{0, 0, 0}))
     fail_io(path, ": unsupported mrc axis order ", m.map_crs[0], " ", m.map_crs[1], " ", m.map_crs[2],
             " (tomosweep reads 1 2 3)");
-  const std::uint64_t need = kHeaderBytes + static_cast<std::uint64_t>(m.nsymbt) +
-                             static_cast<std::uint64_t>(m.nx) * m.ny * m.nz * bpv;
-  if (file_size < need)
-    fail_io(path, ": truncated mrc file (", file_size, " bytes, header says ", need, ")");
+  const std::uint64_t need =
+      kHeaderBytes + static_cast<std::uint64_t>(m.nsymbt) + static_cast<std::uint64_t>(m.nx) * m.ny * m.nz * bpv;
+  if (file_size < need) fail_io(path, ": truncated mrc file (", file_size, " bytes, header says ", need, ")");
   return m;
 }
 
@@ -294,11 +297,21 @@ Volume<float> read_mrc(const std::string& path) {
     }
   };
   switch (m.mode) {
-  case 0: convert(std::int8_t{}, [](std::int8_t x) { return static_cast<float>(x); }); break;
-  case 1: convert(std::int16_t{}, [](std::int16_t x) { return static_cast<float>(x); }); break;
-  case 2: convert(std::uint32_t{}, [](std::uint32_t x) { return std::bit_cast<float>(x); }); break;
-  case 6: convert(std::uint16_t{}, [](std::uint16_t x) { return static_cast<float>(x); }); break;
-  case 12: convert(std::uint16_t{}, [](std::uint16_t x) { return half_to_float(x); }); break;
+  case 0:
+    convert(std::int8_t{}, [](std::int8_t x) { return static_cast<float>(x); });
+    break;
+  case 1:
+    convert(std::int16_t{}, [](std::int16_t x) { return static_cast<float>(x); });
+    break;
+  case 2:
+    convert(std::uint32_t{}, [](std::uint32_t x) { return std::bit_cast<float>(x); });
+    break;
+  case 6:
+    convert(std::uint16_t{}, [](std::uint16_t x) { return static_cast<float>(x); });
+    break;
+  case 12:
+    convert(std::uint16_t{}, [](std::uint16_t x) { return half_to_float(x); });
+    break;
   }
   return v;
 }

@@ -32,7 +32,7 @@ struct MrcHeader {
   std::array<int, 3> map_crs{1, 2, 3};
   float dmin = 0, dmax = 0, dmean = 0, rms = 0;
   int ispg = 1;
-  int nsymbt = 0;         ///< extended header bytes (skipped when reading)
+  int nsymbt = 0; ///< extended header bytes (skipped when reading)
   int nversion = 20140;
   std::array<float, 3> origin_A{0, 0, 0};
   bool has_map_stamp = true;

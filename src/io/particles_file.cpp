@@ -21,12 +21,14 @@ std::string fmt(const char* f, double v) {
 std::string json_string(const std::string& s) {
   std::string o = "\"";
   for (char c : s) {
-    if (c == '"' || c == '\\') o += '\\', o += c;
+    if (c == '"' || c == '\\')
+      o += '\\', o += c;
     else if (static_cast<unsigned char>(c) < 0x20) {
       char b[8];
       std::snprintf(b, sizeof b, "\\u%04x", c);
       o += b;
-    } else o += c;
+    } else
+      o += c;
   }
   return o + "\"";
 }
@@ -73,9 +75,17 @@ std::string particles_star(const std::vector<PlacedParticle>& particles, const s
     o += c.name;
   }
   o += "\n\ndata_particles\n\nloop_\n";
-  const char* labels[] = {"_rlnTomoName",    "_rlnMicrographName", "_rlnCoordinateX", "_rlnCoordinateY",
-                          "_rlnCoordinateZ", "_rlnAngleRot",       "_rlnAngleTilt",   "_rlnAnglePsi",
-                          "_rlnClassNumber", "_rlnCenteredCoordinateXAngst", "_rlnCenteredCoordinateYAngst",
+  const char* labels[] = {"_rlnTomoName",
+                          "_rlnMicrographName",
+                          "_rlnCoordinateX",
+                          "_rlnCoordinateY",
+                          "_rlnCoordinateZ",
+                          "_rlnAngleRot",
+                          "_rlnAngleTilt",
+                          "_rlnAnglePsi",
+                          "_rlnClassNumber",
+                          "_rlnCenteredCoordinateXAngst",
+                          "_rlnCenteredCoordinateYAngst",
                           "_rlnCenteredCoordinateZAngst"};
   for (int i = 0; i < 12; ++i) o += std::string(labels[i]) + " #" + std::to_string(i + 1) + "\n";
   for (const PlacedParticle& p : particles) {
@@ -133,8 +143,8 @@ std::string particles_json(const std::vector<PlacedParticle>& particles, const s
     const PlacedParticle& p = particles[k];
     o += k ? ",\n    " : "\n    ";
     o += point_json(p, info,
-                    ", \"label\": " + std::to_string(p.label) + ", \"class\": " +
-                        json_string(class_of(classes, p.label)->name));
+                    ", \"label\": " + std::to_string(p.label) +
+                        ", \"class\": " + json_string(class_of(classes, p.label)->name));
   }
   o += particles.empty() ? "]\n}\n" : "\n  ]\n}\n";
   return o;
@@ -146,11 +156,11 @@ std::vector<std::string> write_copick_picks(const std::string& dir, const std::v
   check(particles, classes, info);
   std::vector<std::string> paths;
   for (const ClassInfo& c : classes) {
-    std::string o = "{\n  \"pickable_object_name\": " + json_string(c.name) + ",\n  \"user_id\": " +
-                    json_string(user_id) + ",\n  \"session_id\": " + json_string(session_id) +
-                    ",\n  \"run_name\": " + json_string(info.tomo_name) + ",\n  \"voxel_spacing\": " +
-                    fmt("%.6g", info.pixel_size_A) + ",\n  \"unit\": \"angstrom\",\n  \"trust_orientation\": true,\n" +
-                    "  \"points\": [";
+    std::string o = "{\n  \"pickable_object_name\": " + json_string(c.name) +
+                    ",\n  \"user_id\": " + json_string(user_id) + ",\n  \"session_id\": " + json_string(session_id) +
+                    ",\n  \"run_name\": " + json_string(info.tomo_name) +
+                    ",\n  \"voxel_spacing\": " + fmt("%.6g", info.pixel_size_A) +
+                    ",\n  \"unit\": \"angstrom\",\n  \"trust_orientation\": true,\n" + "  \"points\": [";
     bool first = true;
     for (const PlacedParticle& p : particles) {
       if (p.label != c.label) continue;

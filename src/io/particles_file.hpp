@@ -22,9 +22,9 @@ namespace tomosweep {
 
 /// The tomogram the table refers to.
 struct ParticleTableInfo {
-  double pixel_size_A = 10.0;       ///< tomogram voxel size, Angstrom
-  int nx = 0, ny = 0, nz = 0;       ///< tomogram size, voxels
-  std::string tomo_name = "tomogram"; ///< _rlnTomoName / copick run name
+  double pixel_size_A = 10.0;                 ///< tomogram voxel size, Angstrom
+  int nx = 0, ny = 0, nz = 0;                 ///< tomogram size, voxels
+  std::string tomo_name = "tomogram";         ///< _rlnTomoName / copick run name
   std::string tomogram_file = "tomogram.mrc"; ///< _rlnMicrographName
 };
 

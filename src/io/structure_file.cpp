@@ -156,8 +156,7 @@ std::string file_text(const std::string& path) {
     if (rc == Z_STREAM_END && zs.avail_in > 0) rc = inflateReset(&zs);
   }
   inflateEnd(&zs);
-  if (rc != Z_STREAM_END)
-    fail_io(path, rc == Z_BUF_ERROR ? ": truncated gzip data" : ": corrupt gzip data");
+  if (rc != Z_STREAM_END) fail_io(path, rc == Z_BUF_ERROR ? ": truncated gzip data" : ": corrupt gzip data");
   return out;
 }
 
@@ -219,10 +218,8 @@ AtomicStructure read_structure(const std::string& path, const StructureReadOptio
       }
     }
   }
-  if (out.atoms.empty())
-    fail_io(path, info.waters_dropped > 0 ? ": no atoms besides waters" : ": no atoms");
-  if (info.models > 1)
-    info.notes.push_back(path + ": " + std::to_string(info.models) + " models, using the first");
+  if (out.atoms.empty()) fail_io(path, info.waters_dropped > 0 ? ": no atoms besides waters" : ": no atoms");
+  if (info.models > 1) info.notes.push_back(path + ": " + std::to_string(info.models) + " models, using the first");
   if (info.waters_dropped > 0)
     info.notes.push_back(path + ": " + std::to_string(info.waters_dropped) +
                          " water atoms left out (ice is modelled separately)");

@@ -21,8 +21,10 @@ std::pair<std::string, StructureReadOptions> split_options(const std::string& so
     rest = amp == std::string::npos ? "" : rest.substr(amp + 1);
     const auto eq = item.find('=');
     const std::string key = item.substr(0, eq), value = eq == std::string::npos ? "" : item.substr(eq + 1);
-    if (key == "assembly" && !value.empty()) options.assembly = value;
-    else fail_io(source, ": unknown structure option '", item, "' (known: assembly=ID)");
+    if (key == "assembly" && !value.empty())
+      options.assembly = value;
+    else
+      fail_io(source, ": unknown structure option '", item, "' (known: assembly=ID)");
   }
   return {source.substr(0, q), options};
 }

@@ -34,7 +34,7 @@ struct Override {
 };
 using Condition = std::vector<Override>;
 
-std::optional<SettingValue> scalar(const toml::node &n) {
+std::optional<SettingValue> scalar(const toml::node& n) {
   if (auto v = n.value_exact<int64_t>()) return SettingValue(static_cast<long long>(*v));
   if (auto v = n.value_exact<double>()) return SettingValue(*v);
   if (auto v = n.value_exact<bool>()) return SettingValue(*v);
@@ -42,7 +42,7 @@ std::optional<SettingValue> scalar(const toml::node &n) {
   return std::nullopt;
 }
 
-std::vector<std::string> split_path(const std::string &path) {
+std::vector<std::string> split_path(const std::string& path) {
   std::vector<std::string> out;
   std::string cur;
   for (char c : path) {
@@ -57,37 +57,37 @@ std::vector<std::string> split_path(const std::string &path) {
   return out;
 }
 
-const toml::node *find_path(const toml::table &root, const std::string &path) {
-  const toml::node *n = &root;
-  for (const std::string &k : split_path(path)) {
-    const toml::table *t = n->as_table();
+const toml::node* find_path(const toml::table& root, const std::string& path) {
+  const toml::node* n = &root;
+  for (const std::string& k : split_path(path)) {
+    const toml::table* t = n->as_table();
     if (!t || !(n = t->get(k))) return nullptr;
   }
   return n;
 }
 
-bool same_value(const SettingValue &a, const SettingValue &b) {
+bool same_value(const SettingValue& a, const SettingValue& b) {
   auto na = setting_number(a), nb = setting_number(b);
   if (na && nb) return *na == *nb;
   return a == b;
 }
 
 struct SweepReader {
-  const toml::table &sweep;
+  const toml::table& sweep;
   std::string file;
-  Problems &problems;
+  Problems& problems;
   std::string mode = "grid";
   long long draws = 0;
   std::optional<long long> seed;
   std::vector<Axis> axes;
 
-  void problem(const toml::node &n, const std::string &key, const std::string &what) {
+  void problem(const toml::node& n, const std::string& key, const std::string& what) {
     problems.add(where(file, n.source()) + ": " + key + ": " + what);
   }
 
-  void read_range(Axis &a, const toml::table &t, const std::string &key) {
-    auto num = [&](const char *k) -> std::optional<SettingValue> {
-      const toml::node *n = t.get(k);
+  void read_range(Axis& a, const toml::table& t, const std::string& key) {
+    auto num = [&](const char* k) -> std::optional<SettingValue> {
+      const toml::node* n = t.get(k);
       if (!n) return std::nullopt;
       auto v = scalar(*n);
       if (!v || !setting_number(*v)) {
@@ -135,14 +135,14 @@ struct SweepReader {
     }
   }
 
-  void read_axes(const toml::table &t, const std::string &prefix, std::vector<std::string> keys) {
-    for (const auto &[k, node] : t) {
+  void read_axes(const toml::table& t, const std::string& prefix, std::vector<std::string> keys) {
+    for (const auto& [k, node] : t) {
       const std::string key(k.str());
       if (prefix.empty() && (key == "mode" || key == "draws" || key == "seed")) continue;
       const std::string path = prefix.empty() ? key : prefix + "." + key;
       std::vector<std::string> sub = keys;
       sub.push_back(key);
-      if (const toml::table *nt = node.as_table()) {
+      if (const toml::table* nt = node.as_table()) {
         const bool is_range = nt->contains("start") || nt->contains("stop") || nt->contains("step") ||
                               nt->contains("min") || nt->contains("max");
         if (!is_range) {
@@ -153,17 +153,17 @@ struct SweepReader {
         a.path = path;
         a.keys = sub;
         a.pos = node.source().begin;
-        for (const auto &[rk, rn] : *nt)
+        for (const auto& [rk, rn] : *nt)
           if (rk != "start" && rk != "stop" && rk != "step" && rk != "min" && rk != "max")
             problem(rn, path + "." + std::string(rk.str()), "unknown key in a sweep range");
         read_range(a, *nt, path);
         axes.push_back(std::move(a));
-      } else if (const toml::array *arr = node.as_array()) {
+      } else if (const toml::array* arr = node.as_array()) {
         Axis a;
         a.path = path;
         a.keys = sub;
         a.pos = node.source().begin;
-        for (const toml::node &e : *arr) {
+        for (const toml::node& e : *arr) {
           auto v = scalar(e);
           if (!v) {
             problem(e, path, "sweep values must be numbers, strings or booleans");
@@ -180,7 +180,7 @@ struct SweepReader {
   }
 
   void read() {
-    for (const auto &[k, node] : sweep) {
+    for (const auto& [k, node] : sweep) {
       if (k == "mode") {
         auto v = node.value_exact<std::string>();
         if (!v || (*v != "grid" && *v != "zip" && *v != "one-at-a-time" && *v != "random"))
@@ -199,10 +199,10 @@ struct SweepReader {
       }
     }
     read_axes(sweep, "", {});
-    std::stable_sort(axes.begin(), axes.end(), [](const Axis &a, const Axis &b) {
+    std::stable_sort(axes.begin(), axes.end(), [](const Axis& a, const Axis& b) {
       return std::pair(a.pos.line, a.pos.column) < std::pair(b.pos.line, b.pos.column);
     });
-    for (const Axis &a : axes) {
+    for (const Axis& a : axes) {
       if (a.path.rfind("run.", 0) == 0 || a.path.rfind("sweep.", 0) == 0)
         problems.add(where(file, {a.pos, a.pos, nullptr}) + ": " + a.path +
                      ": [run] and [sweep] settings cannot be swept");
@@ -210,13 +210,13 @@ struct SweepReader {
         problems.add(where(file, {a.pos, a.pos, nullptr}) + ": " + a.path +
                      ": { min, max } ranges need mode = \"random\"");
     }
-    const toml::node *mode_node = sweep.get("mode");
-    const toml::node &at = mode_node ? *mode_node : static_cast<const toml::node &>(sweep);
+    const toml::node* mode_node = sweep.get("mode");
+    const toml::node& at = mode_node ? *mode_node : static_cast<const toml::node&>(sweep);
     if (mode == "random" && draws == 0) problem(at, "sweep.draws", "mode = \"random\" needs draws = N");
     if (mode != "random" && sweep.contains("draws"))
       problem(*sweep.get("draws"), "sweep.draws", "draws is only for mode = \"random\"");
     if (mode == "zip")
-      for (const Axis &a : axes)
+      for (const Axis& a : axes)
         if (a.values.size() != axes.front().values.size())
           problems.add(where(file, {a.pos, a.pos, nullptr}) + ": " + a.path + ": zip axes need equal lengths (" +
                        std::to_string(a.values.size()) + " vs " + std::to_string(axes.front().values.size()) + " for " +
@@ -224,13 +224,13 @@ struct SweepReader {
   }
 };
 
-std::vector<Condition> conditions_of(const SweepReader &r, const toml::table &root, std::uint64_t sweep_seed) {
+std::vector<Condition> conditions_of(const SweepReader& r, const toml::table& root, std::uint64_t sweep_seed) {
   std::vector<Condition> out;
-  const auto &axes = r.axes;
+  const auto& axes = r.axes;
   if (axes.empty()) return {Condition{}};
   if (r.mode == "grid") {
     std::size_t total = 1;
-    for (const Axis &a : axes) {
+    for (const Axis& a : axes) {
       total *= std::max<std::size_t>(a.values.size(), 1);
       if (total > kMaxJobs) fail_config(r.file, ": sweep has more than ", kMaxJobs, " conditions");
     }
@@ -255,7 +255,7 @@ std::vector<Condition> conditions_of(const SweepReader &r, const toml::table &ro
   } else if (r.mode == "one-at-a-time") {
     out.push_back({});
     for (std::size_t i = 0; i < axes.size(); ++i) {
-      const toml::node *base = find_path(root, axes[i].path);
+      const toml::node* base = find_path(root, axes[i].path);
       const auto base_value = base ? scalar(*base) : std::nullopt;
       for (std::size_t k = 0; k < axes[i].values.size(); ++k) {
         if (base_value && same_value(*base_value, axes[i].values[k])) continue;
@@ -267,7 +267,7 @@ std::vector<Condition> conditions_of(const SweepReader &r, const toml::table &ro
       Rng rng(sweep_seed, Purpose::sweep, static_cast<std::uint64_t>(d));
       Condition cond;
       for (std::size_t i = 0; i < axes.size(); ++i) {
-        const Axis &a = axes[i];
+        const Axis& a = axes[i];
         if (a.random_range) {
           if (std::holds_alternative<long long>(a.min) && std::holds_alternative<long long>(a.max)) {
             const long long lo = std::get<long long>(a.min), hi = std::get<long long>(a.max);
@@ -288,9 +288,9 @@ std::vector<Condition> conditions_of(const SweepReader &r, const toml::table &ro
 
 /// A value node for `v`, taking over the source position of `src` (the sweep's node for this value) when
 /// the types agree, so that read_job_config's messages point at the sweep line.
-template <class T> void assign(toml::table &t, const std::string &key, const T &v, toml::node *src) {
+template <class T> void assign(toml::table& t, const std::string& key, const T& v, toml::node* src) {
   if (src) {
-    if (auto *s = src->as<T>()) {
+    if (auto* s = src->as<T>()) {
       toml::value<T> moved(std::move(*s));
       moved = v;
       t.insert_or_assign(key, std::move(moved));
@@ -300,12 +300,12 @@ template <class T> void assign(toml::table &t, const std::string &key, const T &
   t.insert_or_assign(key, toml::value<T>(v));
 }
 
-void apply(toml::table &root, const std::string &file, const std::string &path, const SettingValue &v, toml::node *src,
-           Problems &problems) {
+void apply(toml::table& root, const std::string& file, const std::string& path, const SettingValue& v, toml::node* src,
+           Problems& problems) {
   const std::vector<std::string> keys = split_path(path);
-  toml::table *t = &root;
+  toml::table* t = &root;
   for (std::size_t i = 0; i + 1 < keys.size(); ++i) {
-    toml::node *n = t->get(keys[i]);
+    toml::node* n = t->get(keys[i]);
     if (!n) {
       t->insert_or_assign(keys[i], toml::table{});
       n = t->get(keys[i]);
@@ -317,7 +317,7 @@ void apply(toml::table &root, const std::string &file, const std::string &path, 
     }
   }
   std::visit(
-      [&](const auto &x) {
+      [&](const auto& x) {
         using X = std::decay_t<decltype(x)>;
         if constexpr (std::is_same_v<X, long long>)
           assign<int64_t>(*t, keys.back(), x, src);
@@ -327,22 +327,22 @@ void apply(toml::table &root, const std::string &file, const std::string &path, 
       v);
 }
 
-toml::node *source_node(toml::table &root, const Axis &a, int element) {
-  toml::node *n = root.get("sweep");
-  for (const std::string &k : a.keys) {
-    toml::table *t = n ? n->as_table() : nullptr;
+toml::node* source_node(toml::table& root, const Axis& a, int element) {
+  toml::node* n = root.get("sweep");
+  for (const std::string& k : a.keys) {
+    toml::table* t = n ? n->as_table() : nullptr;
     n = t ? t->get(k) : nullptr;
   }
   if (!n) return nullptr;
-  if (toml::array *arr = n->as_array()) return element >= 0 ? arr->get(static_cast<std::size_t>(element)) : nullptr;
-  if (toml::table *t = n->as_table()) return t->contains("start") ? t->get("start") : t->get("min");
+  if (toml::array* arr = n->as_array()) return element >= 0 ? arr->get(static_cast<std::size_t>(element)) : nullptr;
+  if (toml::table* t = n->as_table()) return t->contains("start") ? t->get("start") : t->get("min");
   return nullptr;
 }
 
 /// Add the problems of one job's reading that were not reported yet. Two lines that differ only in their
 /// position (one per value of an axis) are one problem: only the first is kept.
-void add_unique(Problems &all, std::set<std::string> &seen, const Problems &p, const std::string &file) {
-  for (const std::string &l : p.lines) {
+void add_unique(Problems& all, std::set<std::string>& seen, const Problems& p, const std::string& file) {
+  for (const std::string& l : p.lines) {
     const auto colon = l.find(": ", file.size());
     const std::string what = colon == std::string::npos ? l : l.substr(colon);
     if (seen.insert(what).second) all.add(l);
@@ -351,9 +351,9 @@ void add_unique(Problems &all, std::set<std::string> &seen, const Problems &p, c
 
 } // namespace
 
-std::string format_setting(const SettingValue &v) {
+std::string format_setting(const SettingValue& v) {
   return std::visit(
-      [](const auto &x) -> std::string {
+      [](const auto& x) -> std::string {
         using X = std::decay_t<decltype(x)>;
         std::ostringstream os;
         if constexpr (std::is_same_v<X, std::string>)
@@ -369,13 +369,13 @@ std::string format_setting(const SettingValue &v) {
       v);
 }
 
-std::optional<double> setting_number(const SettingValue &v) {
-  if (auto *i = std::get_if<long long>(&v)) return static_cast<double>(*i);
-  if (auto *d = std::get_if<double>(&v)) return *d;
+std::optional<double> setting_number(const SettingValue& v) {
+  if (auto* i = std::get_if<long long>(&v)) return static_cast<double>(*i);
+  if (auto* d = std::get_if<double>(&v)) return *d;
   return std::nullopt;
 }
 
-Sweep parse_sweep(const std::string &text, const std::string &file) {
+Sweep parse_sweep(const std::string& text, const std::string& file) {
   Sweep s;
   s.file = file;
   s.text = text;
@@ -391,13 +391,13 @@ Sweep parse_sweep(const std::string &text, const std::string &file) {
   s.replicates = s.base.run.replicates;
   std::vector<Axis> axes;
   std::vector<Condition> conds{Condition{}};
-  if (const toml::node *sn = root.get("sweep")) {
-    if (const toml::table *st = sn->as_table()) {
+  if (const toml::node* sn = root.get("sweep")) {
+    if (const toml::table* st = sn->as_table()) {
       SweepReader r{*st, file, problems, "grid", 0, std::nullopt, {}};
       r.read();
       s.mode = r.mode;
       s.sweep_seed = r.seed ? static_cast<std::uint64_t>(*r.seed) : s.seed;
-      for (const Axis &a : r.axes) s.axes.push_back(a.path);
+      for (const Axis& a : r.axes) s.axes.push_back(a.path);
       if (problems.empty()) conds = conditions_of(r, root, s.sweep_seed);
       axes = r.axes;
     } else {
@@ -411,14 +411,14 @@ Sweep parse_sweep(const std::string &text, const std::string &file) {
   const std::set<int> test(s.base.run.test_replicates.begin(), s.base.run.test_replicates.end());
   for (std::size_t c = 0; c < conds.size(); ++c) {
     toml::table job_root = parse_toml(text, file);
-    for (const Override &o : conds[c])
+    for (const Override& o : conds[c])
       apply(job_root, file, axes[o.axis].path, o.value, source_node(job_root, axes[o.axis], o.element), problems);
     Problems p;
     JobConfig cfg = read_job_config(job_root, file, p);
     add_unique(problems, seen, p, file);
     std::vector<std::optional<SettingValue>> values(axes.size());
     for (std::size_t i = 0; i < axes.size(); ++i) {
-      if (const toml::node *n = find_path(job_root, axes[i].path)) values[i] = scalar(*n);
+      if (const toml::node* n = find_path(job_root, axes[i].path)) values[i] = scalar(*n);
       if (!values[i])
         if (auto k = known_setting(cfg, axes[i].path)) values[i] = SettingValue(*k);
     }
@@ -434,27 +434,27 @@ Sweep parse_sweep(const std::string &text, const std::string &file) {
   return s;
 }
 
-Sweep load_sweep(const std::string &path) { return parse_sweep(read_file_bytes(path), path); }
+Sweep load_sweep(const std::string& path) { return parse_sweep(read_file_bytes(path), path); }
 
-std::optional<double> known_setting(const JobConfig &c, const std::string &path) {
-  static const std::map<std::string, double (*)(const JobConfig &)> kKnown{
-      {"model.pixel_size_A", [](const JobConfig &j) { return j.model.pixel_size_A; }},
-      {"imaging.voltage_kV", [](const JobConfig &j) { return j.imaging.voltage_kV; }},
-      {"imaging.cs_mm", [](const JobConfig &j) { return j.imaging.cs_mm; }},
-      {"imaging.amplitude_contrast", [](const JobConfig &j) { return j.imaging.amplitude_contrast; }},
-      {"imaging.envelope_sigma", [](const JobConfig &j) { return j.imaging.envelope_sigma; }},
-      {"imaging.defocus_um", [](const JobConfig &j) { return j.imaging.defocus_um; }},
-      {"imaging.phase_shift_deg", [](const JobConfig &j) { return j.imaging.phase_shift_deg; }},
-      {"imaging.dose_e_per_A2", [](const JobConfig &j) { return j.imaging.dose_e_per_A2; }},
-      {"imaging.dqe", [](const JobConfig &j) { return j.imaging.dqe; }},
-      {"imaging.imfp_A", [](const JobConfig &j) { return j.imaging.imfp_A; }},
-      {"imaging.tilt.min_deg", [](const JobConfig &j) { return j.imaging.tilt.min_deg; }},
-      {"imaging.tilt.max_deg", [](const JobConfig &j) { return j.imaging.tilt.max_deg; }},
-      {"imaging.tilt.step_deg", [](const JobConfig &j) { return j.imaging.tilt.step_deg; }},
-      {"imaging.tilt.axis_azimuth_deg", [](const JobConfig &j) { return j.imaging.tilt.axis_azimuth_deg; }},
-      {"imaging.tilt.angle_error_deg", [](const JobConfig &j) { return j.imaging.tilt.angle_error_deg; }},
-      {"reconstruction.cutoff", [](const JobConfig &j) { return j.reconstruction.cutoff; }},
-      {"reconstruction.falloff", [](const JobConfig &j) { return j.reconstruction.falloff; }},
+std::optional<double> known_setting(const JobConfig& c, const std::string& path) {
+  static const std::map<std::string, double (*)(const JobConfig&)> kKnown{
+      {"model.pixel_size_A", [](const JobConfig& j) { return j.model.pixel_size_A; }},
+      {"imaging.voltage_kV", [](const JobConfig& j) { return j.imaging.voltage_kV; }},
+      {"imaging.cs_mm", [](const JobConfig& j) { return j.imaging.cs_mm; }},
+      {"imaging.amplitude_contrast", [](const JobConfig& j) { return j.imaging.amplitude_contrast; }},
+      {"imaging.envelope_sigma", [](const JobConfig& j) { return j.imaging.envelope_sigma; }},
+      {"imaging.defocus_um", [](const JobConfig& j) { return j.imaging.defocus_um; }},
+      {"imaging.phase_shift_deg", [](const JobConfig& j) { return j.imaging.phase_shift_deg; }},
+      {"imaging.dose_e_per_A2", [](const JobConfig& j) { return j.imaging.dose_e_per_A2; }},
+      {"imaging.dqe", [](const JobConfig& j) { return j.imaging.dqe; }},
+      {"imaging.imfp_A", [](const JobConfig& j) { return j.imaging.imfp_A; }},
+      {"imaging.tilt.min_deg", [](const JobConfig& j) { return j.imaging.tilt.min_deg; }},
+      {"imaging.tilt.max_deg", [](const JobConfig& j) { return j.imaging.tilt.max_deg; }},
+      {"imaging.tilt.step_deg", [](const JobConfig& j) { return j.imaging.tilt.step_deg; }},
+      {"imaging.tilt.axis_azimuth_deg", [](const JobConfig& j) { return j.imaging.tilt.axis_azimuth_deg; }},
+      {"imaging.tilt.angle_error_deg", [](const JobConfig& j) { return j.imaging.tilt.angle_error_deg; }},
+      {"reconstruction.cutoff", [](const JobConfig& j) { return j.reconstruction.cutoff; }},
+      {"reconstruction.falloff", [](const JobConfig& j) { return j.reconstruction.falloff; }},
   };
   auto it = kKnown.find(path);
   if (it == kKnown.end()) return std::nullopt;

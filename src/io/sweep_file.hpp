@@ -30,9 +30,9 @@ namespace tomosweep {
 using SettingValue = std::variant<long long, double, bool, std::string>;
 
 /// A setting value as TOML would print it (strings quoted).
-std::string format_setting(const SettingValue &v);
+std::string format_setting(const SettingValue& v);
 /// Numeric value of a setting (nullopt for strings and booleans).
-std::optional<double> setting_number(const SettingValue &v);
+std::optional<double> setting_number(const SettingValue& v);
 
 struct SweepJob {
   std::uint64_t job_id = 0;
@@ -57,12 +57,12 @@ struct Sweep {
 };
 
 /// Parse and expand sweep text; throws ConfigError listing every problem (one per line) of every job.
-Sweep parse_sweep(const std::string &text, const std::string &file);
+Sweep parse_sweep(const std::string& text, const std::string& file);
 /// Read and expand a sweep file (IoError if unreadable).
-Sweep load_sweep(const std::string &path);
+Sweep load_sweep(const std::string& path);
 
 /// Value of a well-known numeric setting path read from a config (e.g. "imaging.defocus_um"); nullopt if
 /// the path is not one of those tomosweep records in every corpus.
-std::optional<double> known_setting(const JobConfig &config, const std::string &path);
+std::optional<double> known_setting(const JobConfig& config, const std::string& path);
 
 } // namespace tomosweep

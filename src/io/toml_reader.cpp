@@ -8,13 +8,20 @@ namespace {
 
 const char* type_name(const toml::node& n) {
   switch (n.type()) {
-  case toml::node_type::string: return "a string";
-  case toml::node_type::integer: return "an integer";
-  case toml::node_type::floating_point: return "a number";
-  case toml::node_type::boolean: return "a boolean";
-  case toml::node_type::array: return "an array";
-  case toml::node_type::table: return "a table";
-  default: return "a date or time";
+  case toml::node_type::string:
+    return "a string";
+  case toml::node_type::integer:
+    return "an integer";
+  case toml::node_type::floating_point:
+    return "a number";
+  case toml::node_type::boolean:
+    return "a boolean";
+  case toml::node_type::array:
+    return "an array";
+  case toml::node_type::table:
+    return "a table";
+  default:
+    return "a date or time";
   }
 }
 
@@ -41,8 +48,7 @@ std::string where(const std::string& file, const toml::source_region& src) {
   return file + ":" + std::to_string(src.begin.line) + ":" + std::to_string(src.begin.column);
 }
 
-TableReader::TableReader(const toml::table& table, std::string file, std::string prefix,
-                         Problems& problems)
+TableReader::TableReader(const toml::table& table, std::string file, std::string prefix, Problems& problems)
     : table_(&table), file_(std::move(file)), prefix_(std::move(prefix)), problems_(&problems) {}
 
 std::string TableReader::path(std::string_view key) const {
@@ -113,8 +119,7 @@ std::string TableReader::string(std::string_view key, const std::string& def) {
   return def;
 }
 
-std::string TableReader::choice(std::string_view key, const std::string& def,
-                                const std::vector<std::string>& choices) {
+std::string TableReader::choice(std::string_view key, const std::string& def, const std::vector<std::string>& choices) {
   std::string v = string(key, def);
   for (const std::string& c : choices)
     if (c == v) return v;
@@ -206,8 +211,8 @@ std::vector<TableReader> TableReader::tables(std::string_view key) {
 void TableReader::finish() {
   for (auto&& [k, v] : *table_)
     if (!read_.count(k.str()))
-      problems_->add(where(file_, k.source().begin.line ? k.source() : v.source()) + ": unknown key '" +
-                     path(k.str()) + "'");
+      problems_->add(where(file_, k.source().begin.line ? k.source() : v.source()) + ": unknown key '" + path(k.str()) +
+                     "'");
 }
 
 toml::table parse_toml(const std::string& text, const std::string& file) {

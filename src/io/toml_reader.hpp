@@ -1,7 +1,7 @@
 // Typed, checked reading of TOML tables (toml++) into parameter structs.
 // Every problem is recorded with file:line:col and the full key path; unknown keys are problems too.
-// Readers share one Problems list (not owned; it must outlive them) so that validation reports everything at once; throw_if_any()
-// raises one ConfigError whose message has one line per problem.
+// Readers share one Problems list (not owned; it must outlive them) so that validation reports everything at once;
+// throw_if_any() raises one ConfigError whose message has one line per problem.
 #pragma once
 
 #include "core/errors.hpp"
@@ -36,6 +36,11 @@ public:
   /// Full key path of a key in this table, e.g. "imaging.defocus_um".
   std::string path(std::string_view key) const;
   bool has(std::string_view key) const { return table_->contains(key); }
+  /// Whether `key` holds an array (for settings that take a number or a list).
+  bool is_array(std::string_view key) const {
+    const toml::node* n = table_->get(key);
+    return n && n->is_array();
+  }
   Problems& problems() const { return *problems_; }
 
   // Scalars: return the value if present and well typed, else the default (recording a type problem).

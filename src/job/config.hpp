@@ -13,9 +13,9 @@ namespace tomosweep {
 
 struct RunParams {
   std::string name = "tomosweep";
-  std::uint64_t seed = 1;            ///< master seed: scenes and noise derive from it
-  int replicates = 1;                ///< scenes per imaging condition
-  std::vector<int> test_replicates;  ///< replicates marked as the test split
+  std::uint64_t seed = 1;           ///< master seed: scenes and noise derive from it
+  int replicates = 1;               ///< scenes per imaging condition
+  std::vector<int> test_replicates; ///< replicates marked as the test split
   std::vector<std::string> outputs{"tomogram", "prior", "atlas", "instances", "particles"};
 };
 

@@ -49,8 +49,8 @@ JobResult run_job(const JobConfig& config, const StructureSet& structures, std::
   return r;
 }
 
-JobResult run_job(const JobConfig& config, const StructureSet& structures, const Scene& scene,
-                  std::uint64_t job_id, int replicate, const StageCallback& on_stage) {
+JobResult run_job(const JobConfig& config, const StructureSet& structures, const Scene& scene, std::uint64_t job_id,
+                  int replicate, const StageCallback& on_stage) {
   JobResult r;
   r.job_id = job_id;
   r.replicate = replicate;

@@ -25,15 +25,15 @@ struct StageTiming {
 struct JobResult {
   std::uint64_t job_id = 0;
   int replicate = 0;
-  Volume<float> potential;        ///< specimen potential, volts (mean over each voxel)
-  TiltSeries series;              ///< noisy tilt series, electrons per pixel
-  TiltSeries prior_series;        ///< ideal series used for the prior (intensity, no noise)
-  Volume<float> tomogram;         ///< WBP of the noisy series, XYZ
-  Volume<float> prior;            ///< WBP of the ideal series, XYZ, same grid as the tomogram
-  Volume<float> tomogram_odd;     ///< WBP of the odd half-dose series (imaging.half_series), else empty
-  Volume<float> tomogram_even;    ///< WBP of the even half-dose series (imaging.half_series), else empty
-  Volume<std::uint8_t> atlas;     ///< class label per voxel, 0 = background
-  Volume<std::uint32_t> instances;///< particle instance per voxel, 0 = none
+  Volume<float> potential;         ///< specimen potential, volts (mean over each voxel)
+  TiltSeries series;               ///< noisy tilt series, electrons per pixel
+  TiltSeries prior_series;         ///< ideal series used for the prior (intensity, no noise)
+  Volume<float> tomogram;          ///< WBP of the noisy series, XYZ
+  Volume<float> prior;             ///< WBP of the ideal series, XYZ, same grid as the tomogram
+  Volume<float> tomogram_odd;      ///< WBP of the odd half-dose series (imaging.half_series), else empty
+  Volume<float> tomogram_even;     ///< WBP of the even half-dose series (imaging.half_series), else empty
+  Volume<std::uint8_t> atlas;      ///< class label per voxel, 0 = background
+  Volume<std::uint32_t> instances; ///< particle instance per voxel, 0 = none
   std::vector<ClassInfo> classes;
   std::vector<PlacedParticle> particles;
   std::vector<StageTiming> timings;
@@ -48,7 +48,7 @@ JobResult run_job(const JobConfig& config, const StructureSet& structures, std::
 
 /// The same from a scene already built by build_scene(config.model, structures, config.run.seed, replicate),
 /// so that the imaging conditions of one replicate share one packing (the result is identical).
-JobResult run_job(const JobConfig& config, const StructureSet& structures, const Scene& scene,
-                  std::uint64_t job_id, int replicate, const StageCallback& on_stage = {});
+JobResult run_job(const JobConfig& config, const StructureSet& structures, const Scene& scene, std::uint64_t job_id,
+                  int replicate, const StageCallback& on_stage = {});
 
 } // namespace tomosweep

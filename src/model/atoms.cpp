@@ -97,8 +97,8 @@ std::vector<bool> select_atoms(const AtomicStructure& s, const std::string& sele
   std::size_t n = 0;
   for (std::size_t i = 0; i < s.atoms.size(); ++i) {
     const Atom& a = s.atoms[i];
-    mask[i] = (a.chain < chain_ok.size() ? chain_ok[a.chain] : false) &&
-              (!res_range || (a.residue >= lo && a.residue <= hi));
+    mask[i] =
+        (a.chain < chain_ok.size() ? chain_ok[a.chain] : false) && (!res_range || (a.residue >= lo && a.residue <= hi));
     n += mask[i];
   }
   if (n == 0) fail(key, ": selection '", selection, "' matches no atoms of '", s.source, "'");

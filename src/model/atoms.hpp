@@ -27,8 +27,11 @@ double element_mass_Da(int z);
 const char* element_symbol(int z);
 /// Fast-mode weight: (atomic number + implicit hydrogens) x occupancy.
 inline double atom_weight(const Atom& a) { return (a.z + a.implicit_h) * double(a.occupancy); }
-/// Mass including implicit hydrogens, times occupancy (Daltons).
+/// Mass including implicit hydrogens, times occupancy (Daltons). An atom carrying more than 4 implicit
+/// hydrogens is a pseudo-atom standing for a whole residue (C-alpha-only models, io/structure_file): its
+/// mass is taken from its electrons at protein's 1.86 Da per electron (ubiquitin: 8565 Da / 4602 e).
 inline double atom_mass_Da(const Atom& a) {
+  if (a.implicit_h > 4) return 1.86 * (a.z + a.implicit_h) * double(a.occupancy);
   return (element_mass_Da(a.z) + 1.008 * a.implicit_h) * double(a.occupancy);
 }
 
@@ -46,10 +49,10 @@ std::vector<bool> select_atoms(const AtomicStructure& s, const std::string& sele
 
 /// A pseudo-atom: the summed weight, mass-volume and weight-centroid of the atoms in one grid cell.
 struct PseudoAtom {
-  Vec3 pos_A;          ///< relative to structure_centre()
-  double weight = 0;   ///< summed fast-mode weights
-  double volume_A3 = 0;///< protein volume of the summed mass
-  double b_iso_A2 = 0; ///< weight-averaged B-factor
+  Vec3 pos_A;           ///< relative to structure_centre()
+  double weight = 0;    ///< summed fast-mode weights
+  double volume_A3 = 0; ///< protein volume of the summed mass
+  double b_iso_A2 = 0;  ///< weight-averaged B-factor
 };
 
 /// h^2 / (2 pi m0 e): volume integral of an atom's potential (V A^3) per Angstrom of f_e(0) (Mott-Bethe).

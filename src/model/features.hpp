@@ -21,7 +21,7 @@ struct CarbonFilm {
 /// A lipid vesicle: outer surface radius r(dir) = radius_A (1 + sum_k amp_k P2(dir . axis_k)).
 struct Vesicle {
   Vec3 centre_A;
-  double radius_A = 500;  ///< mean radius of the bilayer mid-plane
+  double radius_A = 500; ///< mean radius of the bilayer mid-plane
   double bilayer_A = 40;
   std::array<Vec3, 3> axes{};
   std::array<double, 3> amp{0, 0, 0};

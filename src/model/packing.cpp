@@ -224,7 +224,8 @@ private:
     if (s.scheme == "membrane") return place_membrane(s);
     if (s.scheme == "cluster") return place_cluster(s);
     if (s.scheme == "filament") return place_filament(s, 1, false);
-    if (s.scheme == "bundle") return place_filament(s, int(s.bundle_min + rng_.below(s.bundle_max - s.bundle_min + 1)), false);
+    if (s.scheme == "bundle")
+      return place_filament(s, int(s.bundle_min + rng_.below(s.bundle_max - s.bundle_min + 1)), false);
     if (s.scheme == "assembly") {
       if (s.primary_scheme == "filament") return place_filament(s, 1, true);
       return place_single(s);
@@ -237,8 +238,12 @@ private:
     for (const AssemblyMember& m : s.members) {
       if (rng_.uniform() >= m.occupancy) continue;
       const Vec3 o{m.offset_A[0], m.offset_A[1], m.offset_A[2]};
-      Piece q{m.source, &shape(m.source), pos + frame * o, m.random_rotation ? random_rotation() : frame,
-              {{label(m.class_name.empty() ? source_stem(m.source) : m.class_name), ""}}, false};
+      Piece q{m.source,
+              &shape(m.source),
+              pos + frame * o,
+              m.random_rotation ? random_rotation() : frame,
+              {{label(m.class_name.empty() ? source_stem(m.source) : m.class_name), ""}},
+              false};
       if (fits(q)) unit.push_back(q);
     }
   }

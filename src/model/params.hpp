@@ -24,45 +24,45 @@ struct AssemblyMember {
   std::string source;
   std::string class_name;
   std::array<double, 3> offset_A{0, 0, 0};
-  double occupancy = 1.0;        ///< probability in [0, 1]
-  bool random_rotation = true;   ///< uniform random orientation, else the unit's
+  double occupancy = 1.0;      ///< probability in [0, 1]
+  bool random_rotation = true; ///< uniform random orientation, else the unit's
 };
 
 /// Helical filament geometry (defaults: actin). Presets: "actin" (-166.15 deg, 27.3 A, radius 25 A),
 /// "cofilactin" (-162 deg, 24 A), "microtubule" (13 protofilaments on a 105 A ring, 85 A per ring, 9.2 A stagger).
 struct FilamentParams {
-  std::string preset;               ///< "", "actin", "cofilactin", "microtubule"
-  double twist_deg = -166.15;       ///< rotation per subunit about the axis
-  double rise_A = 27.3;             ///< axial rise per subunit
-  double radius_A = 25.0;           ///< subunit centre distance from the helix axis
-  int protofilaments = 1;           ///< > 1: a ring of subunits per rise step (microtubule: 13)
-  double stagger_A = 0.0;           ///< axial offset between neighbouring protofilaments of a ring
-  double flexibility_deg = 1.0;     ///< rms bend of the axis per subunit
-  double min_length_A = 500.0;      ///< shorter filaments are rejected
-  double max_length_A = 3000.0;     ///< growth stops here
+  std::string preset;           ///< "", "actin", "cofilactin", "microtubule"
+  double twist_deg = -166.15;   ///< rotation per subunit about the axis
+  double rise_A = 27.3;         ///< axial rise per subunit
+  double radius_A = 25.0;       ///< subunit centre distance from the helix axis
+  int protofilaments = 1;       ///< > 1: a ring of subunits per rise step (microtubule: 13)
+  double stagger_A = 0.0;       ///< axial offset between neighbouring protofilaments of a ring
+  double flexibility_deg = 1.0; ///< rms bend of the axis per subunit
+  double min_length_A = 500.0;  ///< shorter filaments are rejected
+  double max_length_A = 3000.0; ///< growth stops here
 };
 
 /// One entry of a layer's particle mix.
 struct ParticleSpec {
-  std::string source;             ///< path to PDB/mmCIF(.gz), "synthetic:...", or "pdb:1ABC"
-  std::string class_name;         ///< atlas class (defaults to the source's stem)
-  std::vector<ClassSplit> classes;///< split the structure into classes (overrides class_name)
-  std::string scheme = "single";  ///< single | cluster | bundle | filament | assembly | membrane
-  double weight = 1.0;            ///< relative frequency within the layer
-  std::string region = "any";     ///< any | inside | outside (of vesicles)
+  std::string source;              ///< path to PDB/mmCIF(.gz), "synthetic:...", or "pdb:1ABC"
+  std::string class_name;          ///< atlas class (defaults to the source's stem)
+  std::vector<ClassSplit> classes; ///< split the structure into classes (overrides class_name)
+  std::string scheme = "single";   ///< single | cluster | bundle | filament | assembly | membrane
+  double weight = 1.0;             ///< relative frequency within the layer
+  std::string region = "any";      ///< any | inside | outside (of vesicles)
   // cluster: satellites of the same structure (or satellite_source) around a seed particle
   int cluster_min = 2, cluster_max = 6; ///< satellites per cluster
-  double cluster_radius_A = 0.0;  ///< max centre distance of satellites (0: 1.5 x particle diameter)
-  std::string satellite_source;   ///< "" = the particle's own source
+  double cluster_radius_A = 0.0;        ///< max centre distance of satellites (0: 1.5 x particle diameter)
+  std::string satellite_source;         ///< "" = the particle's own source
   // bundle / filament
   FilamentParams filament;
   int bundle_min = 2, bundle_max = 5; ///< filaments per bundle
-  double bundle_spacing_A = 0.0;  ///< axis-to-axis spacing (0: 2 x radius + subunit size)
+  double bundle_spacing_A = 0.0;      ///< axis-to-axis spacing (0: 2 x radius + subunit size)
   // assembly
   std::vector<AssemblyMember> members;
   std::string primary_scheme = "single"; ///< single | filament: how the primary scaffold is built
   // membrane proteins
-  double membrane_z_A = 0.0;      ///< z of the bilayer mid-plane in the structure file's frame (Angstrom)
+  double membrane_z_A = 0.0; ///< z of the bilayer mid-plane in the structure file's frame (Angstrom)
 };
 
 struct Layer {
@@ -99,7 +99,7 @@ struct ModelParams {
   std::string walls = "z";                      ///< faces particles may not cross: "", "z", "xyz", "-z+x"...
   bool ice = true;                              ///< embed in vitreous ice with solvent exclusion
   PotentialMode potential = PotentialMode::fast;
-  double b_factor_A2 = 0.0;                     ///< extra B-factor blur in form-factor mode
+  double b_factor_A2 = 0.0; ///< extra B-factor blur in form-factor mode
   CarbonParams carbon;
   VesicleParams vesicles;
   BeadParams beads;

@@ -105,7 +105,8 @@ public:
     if (pad > 0) {
       std::vector<double> k(2 * pad + 1);
       double sum = 0;
-      for (int d = -pad; d <= pad; ++d) sum += k[d + pad] = std::exp(-0.5 * d * d / (c.blur_sigma_vox * c.blur_sigma_vox));
+      for (int d = -pad; d <= pad; ++d)
+        sum += k[d + pad] = std::exp(-0.5 * d * d / (c.blur_sigma_vox * c.blur_sigma_vox));
       for (double& x : k) x /= sum;
       for (int axis = 0; axis < 3; ++axis) blur_axis(w_, lx, ly, lz, axis, k);
     }
@@ -183,7 +184,8 @@ SpecimenVolumes rasterize(const Scene& scene, const StructureSet& structures, do
       auto st = structures.find(pp.source);
       if (st == structures.end()) fail("structure '", pp.source, "' was not loaded");
       Coarse c;
-      const std::vector<bool> mask = pp.selection.empty() ? std::vector<bool>{} : select_atoms(st->second, pp.selection, pp.source);
+      const std::vector<bool> mask =
+          pp.selection.empty() ? std::vector<bool>{} : select_atoms(st->second, pp.selection, pp.source);
       c.atoms = coarse_grain(st->second, pix, mask, mode);
       double wsum = 0, wb = 0;
       for (const PseudoAtom& a : c.atoms) {
@@ -210,8 +212,11 @@ SpecimenVolumes rasterize(const Scene& scene, const StructureSet& structures, do
     add_feature(g, out.atlas, scene.carbon_label, {-half.x, -half.y, c.z_A - 0.5 * c.thickness_A - pix},
                 {half.x, half.y, c.z_A + 0.5 * c.thickness_A + pix}, [&](Vec3 p) {
                   const double fz = std::clamp((std::min(p.z + 0.5 * pix, c.z_A + 0.5 * c.thickness_A) -
-                                                std::max(p.z - 0.5 * pix, c.z_A - 0.5 * c.thickness_A)) / pix, 0.0, 1.0);
-                  const double fxy = std::clamp(0.5 + (std::hypot(p.x - c.hole_x_A, p.y - c.hole_y_A) - c.hole_radius_A) / pix, 0.0, 1.0);
+                                                std::max(p.z - 0.5 * pix, c.z_A - 0.5 * c.thickness_A)) /
+                                                   pix,
+                                               0.0, 1.0);
+                  const double fxy = std::clamp(
+                      0.5 + (std::hypot(p.x - c.hole_x_A, p.y - c.hole_y_A) - c.hole_radius_A) / pix, 0.0, 1.0);
                   return std::pair{fz * fxy, fz * fxy * vc};
                 });
   }

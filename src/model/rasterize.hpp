@@ -11,10 +11,10 @@
 namespace tomosweep {
 
 struct SpecimenVolumes {
-  Volume<float> potential;            ///< electrostatic potential, volts, mean over each voxel (ice included)
-  Volume<std::uint8_t> atlas;         ///< class label per voxel (Scene::classes), 0 = background
-  Volume<std::uint32_t> instances;    ///< PlacedParticle::instance dominating the voxel, 0 = none
-  double ice_thickness_A = 0;         ///< thickness of the ice slab (the box z)
+  Volume<float> potential;         ///< electrostatic potential, volts, mean over each voxel (ice included)
+  Volume<std::uint8_t> atlas;      ///< class label per voxel (Scene::classes), 0 = background
+  Volume<std::uint32_t> instances; ///< PlacedParticle::instance dominating the voxel, 0 = none
+  double ice_thickness_A = 0;      ///< thickness of the ice slab (the box z)
 };
 
 /// Rasterize a scene on a grid of round(box / pixel_size_A) voxels centred on the box (core/conventions.hpp).

@@ -23,7 +23,8 @@ std::string source_stem(const std::string& source) {
   if (source.rfind("pdb:", 0) == 0) return source.substr(4);
   std::string stem = source.substr(source.find_last_of('/') == std::string::npos ? 0 : source.find_last_of('/') + 1);
   for (const char* ext : {".gz", ".cif", ".mmcif", ".pdb", ".ent"})
-    if (stem.size() > std::string(ext).size() && stem.ends_with(ext)) stem.resize(stem.size() - std::string(ext).size());
+    if (stem.size() > std::string(ext).size() && stem.ends_with(ext))
+      stem.resize(stem.size() - std::string(ext).size());
   return stem;
 }
 
@@ -46,8 +47,7 @@ std::vector<ClassInfo> scene_classes(const ModelParams& p) {
   auto add = [&](const std::string& name, const std::string& source, const std::string& key) {
     for (const ClassInfo& c : out) {
       if (c.name != name) continue;
-      if (c.source != source)
-        fail(key, ": class '", name, "' is used twice, for '", c.source, "' and '", source, "'");
+      if (c.source != source) fail(key, ": class '", name, "' is used twice, for '", c.source, "' and '", source, "'");
       return;
     }
     out.push_back({int(out.size()) + 1, name, source});
@@ -117,7 +117,8 @@ void validate_model(const ModelParams& p, const StructureSet& structures) {
     double r = 0;
     for (const Atom& at : it->second.atoms) r = std::max(r, (at.pos_A - c).length());
     if (2 * r > min_box)
-      fail(key, ": particle '", source, "' (", std::lround(2 * r), " A across) is larger than the box (", min_box, " A)");
+      fail(key, ": particle '", source, "' (", std::lround(2 * r), " A across) is larger than the box (", min_box,
+           " A)");
   };
   for (std::size_t l = 0; l < p.layers.size(); ++l) {
     const Layer& layer = p.layers[l];
@@ -139,7 +140,8 @@ void validate_model(const ModelParams& p, const StructureSet& structures) {
       if (!(s.filament.rise_A > 0)) fail(key, ".rise_A: expected a positive number, got ", s.filament.rise_A);
       if (!s.satellite_source.empty()) check_source(s.satellite_source, key + ".satellite_source", false);
       for (const AssemblyMember& m : s.members) check_source(m.source, key + ".members", false);
-      for (const ClassSplit& c : s.classes) select_atoms(structures.at(s.source), c.selection, key + ".classes." + c.class_name);
+      for (const ClassSplit& c : s.classes)
+        select_atoms(structures.at(s.source), c.selection, key + ".classes." + c.class_name);
     }
   }
   scene_classes(p);
@@ -160,8 +162,8 @@ void place_features(const ModelParams& p, Rng& rng, CollisionGrid& grid, Scene& 
     const double d = c.hole_radius_A + rng.uniform(-0.25, 0.25) * std::min(box[0], box[1]);
     c.hole_x_A = -d * std::cos(phi);
     c.hole_y_A = -d * std::sin(phi);
-    grid.mark_where([&](Vec3 q) { return std::hypot(q.x - c.hole_x_A, q.y - c.hole_y_A) > c.hole_radius_A - 5; },
-                    false, {lo.x, lo.y, c.z_A - 0.5 * c.thickness_A - 5}, {hi.x, hi.y, c.z_A + 0.5 * c.thickness_A + 5});
+    grid.mark_where([&](Vec3 q) { return std::hypot(q.x - c.hole_x_A, q.y - c.hole_y_A) > c.hole_radius_A - 5; }, false,
+                    {lo.x, lo.y, c.z_A - 0.5 * c.thickness_A - 5}, {hi.x, hi.y, c.z_A + 0.5 * c.thickness_A + 5});
   }
   const VesicleParams& vp = p.vesicles;
   const int nves = vp.count_max > 0 ? int(vp.count_min + rng.below(std::max(0, vp.count_max - vp.count_min) + 1)) : 0;
@@ -176,7 +178,8 @@ void place_features(const ModelParams& p, Rng& rng, CollisionGrid& grid, Scene& 
     }
     const double outer = v.max_radius() + 0.5 * v.bilayer_A;
     if (!grid.inside_walls(v.centre_A, outer)) continue;
-    bool clash = scene.carbon.present && std::abs(v.centre_A.z - scene.carbon.z_A) < outer + 0.5 * scene.carbon.thickness_A;
+    bool clash =
+        scene.carbon.present && std::abs(v.centre_A.z - scene.carbon.z_A) < outer + 0.5 * scene.carbon.thickness_A;
     for (const Vesicle& o : scene.vesicles)
       clash = clash || (o.centre_A - v.centre_A).length() < outer + o.max_radius() + 0.5 * o.bilayer_A + 20;
     if (clash) continue;
@@ -190,10 +193,14 @@ void place_features(const ModelParams& p, Rng& rng, CollisionGrid& grid, Scene& 
     Bead b{{rng.uniform(lo.x, hi.x), rng.uniform(lo.y, hi.y), rng.uniform(lo.z, hi.z)}, p.beads.radius_A};
     if (!grid.inside_walls(b.centre_A, b.radius_A)) continue;
     bool clash = false;
-    for (const Vesicle& v : scene.vesicles) clash = clash || std::abs(v.signed_distance(b.centre_A)) < b.radius_A + v.bilayer_A;
-    for (const Bead& o : scene.beads) clash = clash || (o.centre_A - b.centre_A).length() < o.radius_A + b.radius_A + 10;
-    if (scene.carbon.present && std::abs(b.centre_A.z - scene.carbon.z_A) < b.radius_A + 0.5 * scene.carbon.thickness_A &&
-        std::hypot(b.centre_A.x - scene.carbon.hole_x_A, b.centre_A.y - scene.carbon.hole_y_A) > scene.carbon.hole_radius_A - b.radius_A)
+    for (const Vesicle& v : scene.vesicles)
+      clash = clash || std::abs(v.signed_distance(b.centre_A)) < b.radius_A + v.bilayer_A;
+    for (const Bead& o : scene.beads)
+      clash = clash || (o.centre_A - b.centre_A).length() < o.radius_A + b.radius_A + 10;
+    if (scene.carbon.present &&
+        std::abs(b.centre_A.z - scene.carbon.z_A) < b.radius_A + 0.5 * scene.carbon.thickness_A &&
+        std::hypot(b.centre_A.x - scene.carbon.hole_x_A, b.centre_A.y - scene.carbon.hole_y_A) >
+            scene.carbon.hole_radius_A - b.radius_A)
       clash = true;
     if (clash) continue;
     scene.beads.push_back(b);

@@ -15,9 +15,9 @@ struct Atom {
   std::uint8_t z = 6;          ///< atomic number (1..118)
   std::uint8_t implicit_h = 0; ///< hydrogens not in the file, counted onto this heavy atom
   float occupancy = 1.0f;
-  float b_iso_A2 = 0.0f;       ///< isotropic B-factor, Angstrom^2
-  std::uint16_t chain = 0;     ///< index into AtomicStructure::chains
-  int residue = 0;             ///< residue sequence number
+  float b_iso_A2 = 0.0f;   ///< isotropic B-factor, Angstrom^2
+  std::uint16_t chain = 0; ///< index into AtomicStructure::chains
+  int residue = 0;         ///< residue sequence number
 };
 
 struct AtomicStructure {

@@ -19,7 +19,7 @@ struct Domain {
   double mass_Da = 0;
   std::array<double, 3> aspect{1, 1, 1}; ///< relative semi-axes (x, y, z)
   int chain = 0;
-  int res0 = 1, res1 = 100;              ///< residue range of its atoms
+  int res0 = 1, res1 = 100; ///< residue range of its atoms
   bool rna = false;
 };
 
@@ -41,15 +41,23 @@ Atom random_atom(Rng& rng, bool rna) {
   Atom a;
   const double u = rng.uniform(), v = rng.uniform();
   if (!rna) { // protein: C 63 %, N 17 %, O 19 %, S 1 %; about one H per heavy atom
-    if (u < 0.63) a.z = 6, a.implicit_h = v < 0.3 ? 2 : 1;
-    else if (u < 0.80) a.z = 7, a.implicit_h = 1;
-    else if (u < 0.99) a.z = 8, a.implicit_h = v < 0.3 ? 1 : 0;
-    else a.z = 16, a.implicit_h = 0;
+    if (u < 0.63)
+      a.z = 6, a.implicit_h = v < 0.3 ? 2 : 1;
+    else if (u < 0.80)
+      a.z = 7, a.implicit_h = 1;
+    else if (u < 0.99)
+      a.z = 8, a.implicit_h = v < 0.3 ? 1 : 0;
+    else
+      a.z = 16, a.implicit_h = 0;
   } else { // RNA: C 44 %, N 18 %, O 33 %, P 5 %
-    if (u < 0.44) a.z = 6, a.implicit_h = 1;
-    else if (u < 0.62) a.z = 7, a.implicit_h = v < 0.6 ? 1 : 0;
-    else if (u < 0.95) a.z = 8, a.implicit_h = v < 0.2 ? 1 : 0;
-    else a.z = 15, a.implicit_h = 0;
+    if (u < 0.44)
+      a.z = 6, a.implicit_h = 1;
+    else if (u < 0.62)
+      a.z = 7, a.implicit_h = v < 0.6 ? 1 : 0;
+    else if (u < 0.95)
+      a.z = 8, a.implicit_h = v < 0.2 ? 1 : 0;
+    else
+      a.z = 15, a.implicit_h = 0;
   }
   a.b_iso_A2 = float(20.0 + 20.0 * rng.uniform());
   return a;
@@ -70,7 +78,8 @@ void fill_domain(const Domain& d, Rng& rng, AtomicStructure& s) {
     const double rr = q.length();
     if (rr > 1.15) continue;
     double surface = 1.0; // irregular surface: +-12 % bumps
-    if (rr > 0) for (const Vec3& b : bumps) surface += 0.04 * std::cos(5.0 * std::acos(std::clamp(q.dot(b) / rr, -1.0, 1.0)));
+    if (rr > 0)
+      for (const Vec3& b : bumps) surface += 0.04 * std::cos(5.0 * std::acos(std::clamp(q.dot(b) / rr, -1.0, 1.0)));
     if (rr > surface) continue;
     Atom a = random_atom(rng, d.rna);
     a.pos_A = d.centre_A + Vec3{ax * q.x, ay * q.y, az * q.z};
@@ -114,8 +123,8 @@ std::vector<Domain> globular(Rng& rng, double mass_Da, int domains, int chains) 
 }
 
 /// Domains on a ring of `n` at `radius_A` and height `z_A` in the xy plane.
-void ring(std::vector<Domain>& out, int n, double radius_A, double z_A, double mass_Da, int chain0, int res0,
-          int res1, double phase = 0) {
+void ring(std::vector<Domain>& out, int n, double radius_A, double z_A, double mass_Da, int chain0, int res0, int res1,
+          double phase = 0) {
   for (int k = 0; k < n; ++k) {
     const double a = phase + 2 * kPi * k / n;
     out.push_back({{radius_A * std::cos(a), radius_A * std::sin(a), z_A}, mass_Da, {1, 1, 1}, chain0 + k, res0, res1});
@@ -176,7 +185,12 @@ AtomicStructure make_synthetic(const std::string& spec) {
     }
   } else if (kind == "actin-subunit" || kind == "cofilactin-subunit") { // 42 kDa in four subdomains
     for (int k = 0; k < 4; ++k)
-      d.push_back({{0, 12.0 * ((k & 1) ? 1 : -1), 12.0 * ((k & 2) ? 1 : -1)}, 10.5e3, {0.8, 1.1, 1.1}, 0, 1 + 94 * k, 94 + 94 * k});
+      d.push_back({{0, 12.0 * ((k & 1) ? 1 : -1), 12.0 * ((k & 2) ? 1 : -1)},
+                   10.5e3,
+                   {0.8, 1.1, 1.1},
+                   0,
+                   1 + 94 * k,
+                   94 + 94 * k});
     if (kind == "cofilactin-subunit") { // cofilin (19 kDa, chain B) bound on the outside
       d.push_back({{28, 0, 6}, 19e3, {0.9, 1, 1.1}, 1, 1, 166});
       nchains = 2;
@@ -206,7 +220,8 @@ AtomicStructure make_synthetic(const std::string& spec) {
     ring(d, 4, 22, 48, 0.1 * mass, 0, 121, 400, kPi / 4);
   } else {
     fail("unknown synthetic structure '", spec,
-         "' (known: globular, ribosome, actin-subunit, cofilin, cofilactin-subunit, tubulin-dimer, tric, camkii, channel)");
+         "' (known: globular, ribosome, actin-subunit, cofilin, cofilactin-subunit, tubulin-dimer, tric, camkii, "
+         "channel)");
   }
   if (!params.empty()) fail("synthetic structure '", spec, "': unknown parameter '", params.begin()->first, "'");
 

@@ -17,8 +17,8 @@ constexpr int kTagStop = 3;    // 0 -> worker: no more jobs
 /// Job queue and counters shared by rank 0's coordinator thread and its working main thread.
 class Queue {
 public:
-  Queue(const std::vector<std::size_t> &order, const ProgressFunction &progress) : order_(order), progress_(progress) {}
-  bool next(std::size_t &index) {
+  Queue(const std::vector<std::size_t>& order, const ProgressFunction& progress) : order_(order), progress_(progress) {}
+  bool next(std::size_t& index) {
     std::lock_guard lock(mutex_);
     if (next_ == order_.size()) return false;
     index = order_[next_++];
@@ -34,22 +34,22 @@ public:
   std::size_t failed() const { return failed_; }
 
 private:
-  const std::vector<std::size_t> &order_;
-  const ProgressFunction &progress_;
+  const std::vector<std::size_t>& order_;
+  const ProgressFunction& progress_;
   std::mutex mutex_;
   std::size_t next_ = 0, done_ = 0, failed_ = 0;
 };
 
-bool run_one(const MpiSession &mpi, const WorkFunction &work, std::size_t index) {
+bool run_one(const MpiSession& mpi, const WorkFunction& work, std::size_t index) {
   try {
     return work(index);
-  } catch (const std::exception &e) {
+  } catch (const std::exception& e) {
     mpi.abort(e.what());
   }
 }
 
 /// Rank 0's coordinator thread: answers requests until every worker has been told to stop.
-void serve(boost::mpi::communicator world, Queue &queue) {
+void serve(boost::mpi::communicator world, Queue& queue) {
   using Clock = std::chrono::steady_clock;
   int active = world.size() - 1;
   auto spin_until = Clock::now();
@@ -81,8 +81,8 @@ void serve(boost::mpi::communicator world, Queue &queue) {
 
 } // namespace
 
-CoordinatorStats run_distributed(const MpiSession &mpi, const std::vector<std::size_t> &order, const WorkFunction &work,
-                                 const ProgressFunction &progress, bool root_works) {
+CoordinatorStats run_distributed(const MpiSession& mpi, const std::vector<std::size_t>& order, const WorkFunction& work,
+                                 const ProgressFunction& progress, bool root_works) {
   const auto t0 = std::chrono::steady_clock::now();
   CoordinatorStats stats;
   boost::mpi::communicator world;

@@ -28,7 +28,7 @@ struct CoordinatorStats {
 
 /// Collective: every rank calls it; only rank 0's `order` is used. Returns when every job is done.
 /// With `root_works` false (and more than one rank) rank 0 only coordinates.
-CoordinatorStats run_distributed(const MpiSession &mpi, const std::vector<std::size_t> &order, const WorkFunction &work,
-                                 const ProgressFunction &progress = {}, bool root_works = true);
+CoordinatorStats run_distributed(const MpiSession& mpi, const std::vector<std::size_t>& order, const WorkFunction& work,
+                                 const ProgressFunction& progress = {}, bool root_works = true);
 
 } // namespace tomosweep

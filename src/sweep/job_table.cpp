@@ -7,7 +7,7 @@
 namespace tomosweep {
 namespace {
 
-std::string json_string(const std::string &s) {
+std::string json_string(const std::string& s) {
   std::string out = "\"";
   for (char c : s) {
     switch (c) {
@@ -36,35 +36,35 @@ std::string json_string(const std::string &s) {
   return out + "\"";
 }
 
-std::string json_value(const std::optional<SettingValue> &v) {
+std::string json_value(const std::optional<SettingValue>& v) {
   if (!v) return "null";
-  if (auto *s = std::get_if<std::string>(&*v)) return json_string(*s);
+  if (auto* s = std::get_if<std::string>(&*v)) return json_string(*s);
   return format_setting(*v);
 }
 
-std::string text_value(const std::optional<SettingValue> &v) { return v ? format_setting(*v) : "(default)"; }
+std::string text_value(const std::optional<SettingValue>& v) { return v ? format_setting(*v) : "(default)"; }
 
 } // namespace
 
-std::string job_table_text(const Sweep &sweep) {
+std::string job_table_text(const Sweep& sweep) {
   std::vector<std::string> head{"job", "condition", "replicate", "split"};
-  for (const std::string &a : sweep.axes) head.push_back(a);
+  for (const std::string& a : sweep.axes) head.push_back(a);
   std::vector<std::vector<std::string>> rows;
-  for (const SweepJob &j : sweep.jobs) {
+  for (const SweepJob& j : sweep.jobs) {
     std::vector<std::string> r{std::to_string(j.job_id), std::to_string(j.condition), std::to_string(j.replicate),
                                j.test_split ? "test" : "train"};
-    for (const auto &v : j.values) r.push_back(text_value(v));
+    for (const auto& v : j.values) r.push_back(text_value(v));
     rows.push_back(std::move(r));
   }
   std::vector<std::size_t> width(head.size());
   for (std::size_t c = 0; c < head.size(); ++c) {
     width[c] = head[c].size();
-    for (const auto &r : rows) width[c] = std::max(width[c], r[c].size());
+    for (const auto& r : rows) width[c] = std::max(width[c], r[c].size());
   }
   std::ostringstream os;
   os << "# " << sweep.file << ": mode " << sweep.mode << ", " << sweep.conditions << " conditions x "
      << sweep.replicates << " replicates = " << sweep.jobs.size() << " jobs\n";
-  auto line = [&](const std::vector<std::string> &r) {
+  auto line = [&](const std::vector<std::string>& r) {
     for (std::size_t c = 0; c < r.size(); ++c) {
       os << r[c];
       if (c + 1 < r.size()) os << std::string(width[c] - r[c].size() + 2, ' ');
@@ -72,11 +72,11 @@ std::string job_table_text(const Sweep &sweep) {
     os << '\n';
   };
   line(head);
-  for (const auto &r : rows) line(r);
+  for (const auto& r : rows) line(r);
   return os.str();
 }
 
-std::string job_table_json(const Sweep &sweep) {
+std::string job_table_json(const Sweep& sweep) {
   std::ostringstream os;
   os << "{\"file\": " << json_string(sweep.file) << ", \"mode\": " << json_string(sweep.mode)
      << ", \"seed\": " << sweep.seed << ", \"replicates\": " << sweep.replicates
@@ -84,7 +84,7 @@ std::string job_table_json(const Sweep &sweep) {
   for (std::size_t a = 0; a < sweep.axes.size(); ++a) os << (a ? ", " : "") << json_string(sweep.axes[a]);
   os << "],\n \"jobs\": [";
   for (std::size_t i = 0; i < sweep.jobs.size(); ++i) {
-    const SweepJob &j = sweep.jobs[i];
+    const SweepJob& j = sweep.jobs[i];
     os << (i ? ",\n  " : "\n  ") << "{\"job_id\": " << j.job_id << ", \"condition\": " << j.condition
        << ", \"replicate\": " << j.replicate << ", \"split\": \"" << (j.test_split ? "test" : "train")
        << "\", \"values\": {";

@@ -27,7 +27,7 @@ MpiSession::~MpiSession() = default;
 
 void MpiSession::barrier() const { impl_->world.barrier(); }
 
-std::string MpiSession::broadcast(const std::string &text, int root) const {
+std::string MpiSession::broadcast(const std::string& text, int root) const {
   std::string out = text;
   boost::mpi::broadcast(impl_->world, out, root);
   return out;
@@ -37,18 +37,18 @@ bool MpiSession::all_ok(bool ok) const {
   return boost::mpi::all_reduce(impl_->world, ok ? 1 : 0, boost::mpi::minimum<int>()) == 1;
 }
 
-void MpiSession::abort(const std::string &message) const {
+void MpiSession::abort(const std::string& message) const {
   std::fprintf(stderr, "tomosweep: error: %s (rank %d)\n", message.c_str(), rank_);
   std::fflush(stderr);
   impl_->world.abort(1);
   std::abort(); // not reached
 }
 
-std::string launcher_size_problem(int world_size, const EnvGetter &env) {
-  for (const char *var : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "SLURM_STEP_NUM_TASKS"}) {
-    const char *v = env(var);
+std::string launcher_size_problem(int world_size, const EnvGetter& env) {
+  for (const char* var : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "SLURM_STEP_NUM_TASKS"}) {
+    const char* v = env(var);
     if (!v || !*v) continue;
-    char *end = nullptr;
+    char* end = nullptr;
     const long n = std::strtol(v, &end, 10);
     if (*end != '\0' || n <= 0) return std::string("cannot read launcher task count ") + var + "='" + v + "'";
     if (n == world_size) return {};

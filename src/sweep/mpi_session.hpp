@@ -15,18 +15,18 @@ public:
   /// or join an MPI already initialised. Works without a launcher (one rank).
   MpiSession();
   ~MpiSession();
-  MpiSession(const MpiSession &) = delete;
-  MpiSession &operator=(const MpiSession &) = delete;
+  MpiSession(const MpiSession&) = delete;
+  MpiSession& operator=(const MpiSession&) = delete;
 
   int rank() const { return rank_; }
   int size() const { return size_; }
   void barrier() const;
   /// `text` of rank `root` on every rank.
-  std::string broadcast(const std::string &text, int root = 0) const;
+  std::string broadcast(const std::string& text, int root = 0) const;
   /// True on every rank iff `ok` is true on every rank.
   bool all_ok(bool ok) const;
   /// Print "tomosweep: error: MESSAGE (rank R)" and end every rank (MPI_Abort).
-  [[noreturn]] void abort(const std::string &message) const;
+  [[noreturn]] void abort(const std::string& message) const;
 
 private:
   struct Impl;
@@ -35,11 +35,11 @@ private:
 };
 
 /// Reads an environment variable (nullptr when unset); replaceable in tests.
-using EnvGetter = std::function<const char *(const char *)>;
+using EnvGetter = std::function<const char*(const char*)>;
 
 /// Empty if the MPI world size matches what the launcher promised (OMPI_COMM_WORLD_SIZE, PMI_SIZE,
 /// PMIX_SIZE or SLURM_STEP_NUM_TASKS, the first set), else the error message: srun without PMI, or
 /// a tomosweep built against another MPI, starts N singletons that would each run the whole sweep.
-std::string launcher_size_problem(int world_size, const EnvGetter &env);
+std::string launcher_size_problem(int world_size, const EnvGetter& env);
 
 } // namespace tomosweep

@@ -18,7 +18,7 @@ std::string clock_text(double s) {
 
 } // namespace
 
-Progress::Progress(std::size_t total, std::size_t already, bool tty, double interval_s, std::FILE *out)
+Progress::Progress(std::size_t total, std::size_t already, bool tty, double interval_s, std::FILE* out)
     : total_(total), already_(already), tty_(tty), interval_s_(interval_s), out_(out),
       start_(std::chrono::steady_clock::now()), last_(start_) {}
 

@@ -11,7 +11,7 @@ namespace tomosweep {
 class Progress {
 public:
   /// `total` jobs of which `already` were done before this run (resumed); `tty` selects the live line.
-  Progress(std::size_t total, std::size_t already, bool tty, double interval_s = 10.0, std::FILE *out = stderr);
+  Progress(std::size_t total, std::size_t already, bool tty, double interval_s = 10.0, std::FILE* out = stderr);
   /// Record `done` jobs finished in this run, `failed` of them failed.
   void update(std::size_t done, std::size_t failed);
   /// Final line.
@@ -24,7 +24,7 @@ private:
   std::size_t total_, already_, done_ = 0, failed_ = 0;
   bool tty_;
   double interval_s_;
-  std::FILE *out_;
+  std::FILE* out_;
   std::chrono::steady_clock::time_point start_, last_;
 };
 

@@ -9,12 +9,12 @@
 #include "sweep/progress.hpp"
 
 #include <algorithm>
-#include <mutex>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <unistd.h>
 
 namespace tomosweep {
@@ -25,16 +25,16 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-double tilt_count(const TiltParams &t) {
+double tilt_count(const TiltParams& t) {
   if (!t.angles_deg.empty()) return static_cast<double>(t.angles_deg.size());
   return t.step_deg > 0 ? std::floor((t.max_deg - t.min_deg) / t.step_deg + 1e-9) + 1 : 1;
 }
 
 /// Job ids staged in the work dir (complete stage files only; temporaries are ignored).
-std::map<std::uint64_t, std::string> staged_jobs(const std::string &work) {
+std::map<std::uint64_t, std::string> staged_jobs(const std::string& work) {
   std::map<std::uint64_t, std::string> out;
   std::error_code ec;
-  for (const auto &e : fs::directory_iterator(work, ec)) {
+  for (const auto& e : fs::directory_iterator(work, ec)) {
     const std::string name = e.path().filename().string();
     if (name.rfind("job-", 0) != 0 || name.size() < 8 || name.compare(name.size() - 3, 3, ".h5") != 0) continue;
     const std::string digits = name.substr(4, name.size() - 7);
@@ -45,11 +45,11 @@ std::map<std::uint64_t, std::string> staged_jobs(const std::string &work) {
 }
 
 /// Rank 0's setup: output and work dir checks. Returns the jobs still to run (indices into sweep.jobs).
-std::vector<std::size_t> prepare_work(const RunOptions &o, const std::string &work, const Sweep &sweep) {
+std::vector<std::size_t> prepare_work(const RunOptions& o, const std::string& work, const Sweep& sweep) {
   if (fs::exists(o.output) && !o.force) fail_io(o.output, ": corpus exists (use --force to overwrite it)");
   fs::create_directories(work);
   // Temporaries of jobs that were in flight when a run was killed.
-  for (const auto &e : fs::directory_iterator(work))
+  for (const auto& e : fs::directory_iterator(work))
     if (e.path().filename().string().find(".h5.tmp.") != std::string::npos) fs::remove(e.path());
   const std::string marker = work + "/sweep.toml";
   auto staged = staged_jobs(work);
@@ -60,7 +60,7 @@ std::vector<std::size_t> prepare_work(const RunOptions &o, const std::string &wo
     fail_io(work, ": work folder holds ", staged.size(),
             " staged jobs (use --resume to finish them, --force to discard)");
   if (o.force && !o.resume) {
-    for (const auto &[id, path] : staged) fs::remove(path);
+    for (const auto& [id, path] : staged) fs::remove(path);
     staged.clear();
   }
   write_file_atomically(marker, sweep.text);
@@ -72,10 +72,10 @@ std::vector<std::size_t> prepare_work(const RunOptions &o, const std::string &wo
 
 } // namespace
 
-std::vector<std::size_t> dispatch_order(const Sweep &sweep, const std::vector<std::size_t> &todo) {
+std::vector<std::size_t> dispatch_order(const Sweep& sweep, const std::vector<std::size_t>& todo) {
   std::vector<std::pair<double, std::size_t>> cost;
   for (std::size_t i : todo) {
-    const JobConfig &c = sweep.jobs[i].config;
+    const JobConfig& c = sweep.jobs[i].config;
     const double px = c.model.pixel_size_A > 0 ? c.model.pixel_size_A : 1;
     const double voxels = (c.model.box_A[0] / px) * (c.model.box_A[1] / px) * (c.model.box_A[2] / px);
     const double tilts = tilt_count(c.imaging.tilt) + (c.prior.enabled ? tilt_count(c.prior.tilt) : 0);
@@ -83,7 +83,7 @@ std::vector<std::size_t> dispatch_order(const Sweep &sweep, const std::vector<st
   }
   std::stable_sort(cost.begin(), cost.end());
   std::vector<std::size_t> out;
-  for (const auto &[c, i] : cost) out.push_back(i);
+  for (const auto& [c, i] : cost) out.push_back(i);
   return out;
 }
 
@@ -94,15 +94,14 @@ namespace {
 /// rasterized, so conditions that differ only in imaging (or pixel size) share their scene.
 class SceneCache {
 public:
-  explicit SceneCache(const Sweep &sweep) {
+  explicit SceneCache(const Sweep& sweep) {
     for (std::size_t a = 0; a < sweep.axes.size(); ++a)
       if (sweep.axes[a].rfind("model.", 0) == 0 && sweep.axes[a] != "model.pixel_size_A") model_axes_.push_back(a);
   }
 
-  const Scene &scene(const SweepJob &job, const StructureSet &structures) {
+  const Scene& scene(const SweepJob& job, const StructureSet& structures) {
     std::string key = std::to_string(job.replicate);
-    for (std::size_t a : model_axes_)
-      key.append("|").append(job.values[a] ? format_setting(*job.values[a]) : "-");
+    for (std::size_t a : model_axes_) key.append("|").append(job.values[a] ? format_setting(*job.values[a]) : "-");
     std::lock_guard lock(mutex_);
     auto it = scenes_.find(key);
     if (it == scenes_.end()) {
@@ -122,34 +121,34 @@ private:
 } // namespace
 
 JobFactory pipeline_job_factory() {
-  return [](const Sweep &sweep) -> JobFunction {
+  return [](const Sweep& sweep) -> JobFunction {
     std::vector<std::string> sources;
-    for (const SweepJob &j : sweep.jobs)
-      for (const std::string &s : model_sources(j.config.model))
+    for (const SweepJob& j : sweep.jobs)
+      for (const std::string& s : model_sources(j.config.model))
         if (std::find(sources.begin(), sources.end(), s) == sources.end()) sources.push_back(s);
     const fs::path dir = fs::path(sweep.file).parent_path();
     auto structures = std::make_shared<StructureSet>(load_structures(sources, dir.empty() ? "." : dir.string()));
     // Every condition's model against the structures (e.g. particles larger than a box), before any job.
-    for (const SweepJob &j : sweep.jobs) {
+    for (const SweepJob& j : sweep.jobs) {
       if (j.replicate != 0) continue;
       try {
         validate_model(j.config.model, *structures);
-      } catch (const Error &e) {
+      } catch (const Error& e) {
         fail(sweep.file, ": job ", j.job_id, " (condition ", j.condition, "): ", e.what());
       }
     }
-    return [structures, cache = std::make_shared<SceneCache>(sweep)](const SweepJob &job) {
+    return [structures, cache = std::make_shared<SceneCache>(sweep)](const SweepJob& job) {
       return run_job(job.config, *structures, cache->scene(job, *structures), job.job_id, job.replicate);
     };
   };
 }
 
-RunSummary run_sweep(const RunOptions &o, const JobFactory &factory) {
+RunSummary run_sweep(const RunOptions& o, const JobFactory& factory) {
   MpiSession mpi;
   RunSummary summary;
   summary.ranks = mpi.size();
   summary.root = mpi.rank() == 0;
-  const std::string problem = launcher_size_problem(mpi.size(), [](const char *v) { return std::getenv(v); });
+  const std::string problem = launcher_size_problem(mpi.size(), [](const char* v) { return std::getenv(v); });
   if (!problem.empty()) throw Error(problem);
 
   // Setup: every rank reads and validates the sweep and builds its job function; rank 0 checks the
@@ -164,10 +163,10 @@ RunSummary run_sweep(const RunOptions &o, const JobFactory &factory) {
     sweep = load_sweep(o.sweep_path);
     job_fn = factory(sweep);
     if (mpi.rank() == 0) todo = prepare_work(o, work, sweep);
-  } catch (const ConfigError &e) {
+  } catch (const ConfigError& e) {
     error = e.what();
     config_error = true;
-  } catch (const std::exception &e) {
+  } catch (const std::exception& e) {
     error = e.what();
   }
   if (!mpi.all_ok(error.empty())) {
@@ -182,13 +181,13 @@ RunSummary run_sweep(const RunOptions &o, const JobFactory &factory) {
   Progress progress(sweep.jobs.size(), sweep.jobs.size() - todo.size(), tty, o.log_interval_s);
   const auto outputs = sweep.base.run.outputs;
   WorkFunction work_fn = [&](std::size_t index) {
-    const SweepJob &job = sweep.jobs[index];
+    const SweepJob& job = sweep.jobs[index];
     const auto t0 = std::chrono::steady_clock::now();
     std::string failure;
     JobResult result;
     try {
       result = job_fn(job);
-    } catch (const std::exception &e) {
+    } catch (const std::exception& e) {
       failure = e.what();
     }
     write_stage(stage_path(work, job.job_id), job.job_id, job.replicate, failure.empty() ? &result : nullptr, failure,
@@ -211,13 +210,13 @@ RunSummary run_sweep(const RunOptions &o, const JobFactory &factory) {
   if (mpi.rank() == 0) {
     try {
       const auto staged = staged_jobs(work);
-      for (const SweepJob &j : sweep.jobs) {
+      for (const SweepJob& j : sweep.jobs) {
         auto it = staged.find(j.job_id);
         if (it == staged.end()) fail_io(work, ": job ", j.job_id, " was not staged");
         infos.push_back(read_stage_info(it->second));
       }
       encoded = encode_stage_infos(infos);
-    } catch (const std::exception &e) {
+    } catch (const std::exception& e) {
       gather_error = e.what();
     }
   }
@@ -228,20 +227,20 @@ RunSummary run_sweep(const RunOptions &o, const JobFactory &factory) {
   if (mpi.size() > 1) infos = decode_stage_infos(mpi.broadcast(encoded));
   try {
     write_corpus_arrays(tmp, infos, mpi.rank(), mpi.size(), mpi.size() > 1);
-  } catch (const std::exception &e) {
+  } catch (const std::exception& e) {
     mpi.abort(e.what());
   }
   mpi.barrier();
   if (mpi.rank() == 0) {
     try {
       finish_corpus(tmp, o.output, sweep, infos);
-    } catch (const std::exception &e) {
+    } catch (const std::exception& e) {
       mpi.abort(e.what());
     }
-    for (const StageInfo &s : infos) summary.failed += s.ok ? 0 : 1;
+    for (const StageInfo& s : infos) summary.failed += s.ok ? 0 : 1;
     if (!o.keep_work) {
       std::error_code ec;
-      for (const StageInfo &s : infos) fs::remove(s.path, ec);
+      for (const StageInfo& s : infos) fs::remove(s.path, ec);
       fs::remove(work + "/sweep.toml", ec);
       fs::remove(work, ec); // only if empty
     }

@@ -21,9 +21,9 @@ struct RunOptions {
 };
 
 /// Runs one job of a sweep (throws on failure).
-using JobFunction = std::function<JobResult(const SweepJob &)>;
+using JobFunction = std::function<JobResult(const SweepJob&)>;
 /// Builds this rank's job function once the sweep is read (e.g. loads the structures).
-using JobFactory = std::function<JobFunction(const Sweep &)>;
+using JobFactory = std::function<JobFunction(const Sweep&)>;
 
 /// The real pipeline: load_structures of every source named by the model, then run_job.
 JobFactory pipeline_job_factory();
@@ -39,9 +39,9 @@ struct RunSummary {
 
 /// Collective over every rank. Setup errors (bad sweep, existing corpus, ...) are thrown on every rank
 /// alike; errors after jobs start end all ranks (MPI_Abort).
-RunSummary run_sweep(const RunOptions &options, const JobFactory &factory);
+RunSummary run_sweep(const RunOptions& options, const JobFactory& factory);
 
 /// Jobs in the order they are handed out: estimated cost (voxels x tilts) descending, then job id.
-std::vector<std::size_t> dispatch_order(const Sweep &sweep, const std::vector<std::size_t> &todo);
+std::vector<std::size_t> dispatch_order(const Sweep& sweep, const std::vector<std::size_t>& todo);
 
 } // namespace tomosweep

@@ -52,7 +52,8 @@ int from_sweep(const std::string& sweep, const std::string& out) {
               scene.vesicles.size(), scene.beads.size(), scene.carbon.present ? "yes" : "no");
   for (std::size_t i = 0; i < scene.layer_density.size(); ++i)
     std::printf("  layer %zu density %.3f (max %.3f)\n", i, scene.layer_density[i], c.model.layers[i].max_density);
-  for (const ClassInfo& k : scene.classes) std::printf("  label %d  %s  (%s)\n", k.label, k.name.c_str(), k.source.c_str());
+  for (const ClassInfo& k : scene.classes)
+    std::printf("  label %d  %s  (%s)\n", k.label, k.name.c_str(), k.source.c_str());
   std::printf("  occupied 10 A cells %.3f\n", scene.occupied_fraction);
   std::printf("  structures %.3f s, build_scene %.3f s, rasterize %.3f s\n", t_struct, t_scene, t_raster);
   return 0;
@@ -75,7 +76,8 @@ int main(int argc, char** argv) {
   Layer small;
   small.max_density = 0.1;
   small.max_attempts = 200000;
-  small.particles = {spec("synthetic:globular?mass_kDa=50", "single", 1, "", "distractor"), spec("synthetic:cofilin", "single", 1)};
+  small.particles = {spec("synthetic:globular?mass_kDa=50", "single", 1, "", "distractor"),
+                     spec("synthetic:cofilin", "single", 1)};
   p.layers = {big, small};
 
   auto t0 = std::chrono::steady_clock::now();

@@ -39,13 +39,13 @@ int overhead(int n) {
   return 0;
 }
 
-int jobs(const char *sweep, const char *out, int ms) {
+int jobs(const char* sweep, const char* out, int ms) {
   RunOptions o;
   o.sweep_path = sweep;
   o.output = out;
   o.force = true;
-  const RunSummary s = run_sweep(o, [ms](const Sweep &) -> JobFunction {
-    return [ms](const SweepJob &job) {
+  const RunSummary s = run_sweep(o, [ms](const Sweep&) -> JobFunction {
+    return [ms](const SweepJob& job) {
       const auto t0 = Clock::now();
       volatile double x = 0;
       while (since(t0) * 1000 < ms)
@@ -62,7 +62,7 @@ int jobs(const char *sweep, const char *out, int ms) {
   return 0;
 }
 
-int gather(const std::string &dir, int njobs, int n) {
+int gather(const std::string& dir, int njobs, int n) {
   MpiSession mpi;
   std::vector<StageInfo> infos;
   if (mpi.rank() == 0) std::filesystem::create_directories(dir);
@@ -103,7 +103,7 @@ int gather(const std::string &dir, int njobs, int n) {
 
 } // namespace
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   const std::string mode = argc > 1 ? argv[1] : "";
   if (mode == "overhead" && argc == 3) return overhead(std::atoi(argv[2]));
   if (mode == "jobs" && argc == 5) return jobs(argv[2], argv[3], std::atoi(argv[4]));

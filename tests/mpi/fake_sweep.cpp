@@ -17,10 +17,10 @@ using namespace tomosweep;
 
 namespace {
 
-JobResult fake_job(const SweepJob &job, long long fail_job, int sleep_ms) {
+JobResult fake_job(const SweepJob& job, long long fail_job, int sleep_ms) {
   if (sleep_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(sleep_ms));
   if (static_cast<long long>(job.job_id) == fail_job) fail("fake job ", job.job_id, " failed on purpose");
-  const JobConfig &c = job.config;
+  const JobConfig& c = job.config;
   const double px = c.model.pixel_size_A;
   const int nx = static_cast<int>(std::lround(c.model.box_A[0] / px));
   const int ny = static_cast<int>(std::lround(c.model.box_A[1] / px));
@@ -41,10 +41,10 @@ JobResult fake_job(const SweepJob &job, long long fail_job, int sleep_ms) {
         r.atlas(x, y, z) = static_cast<std::uint8_t>((x / 4 + y / 4 + job.replicate) % 3);
         r.instances(x, y, z) = r.atlas(x, y, z) ? static_cast<std::uint32_t>(1 + (x / 4) % 5) : 0u;
       }
-  const TiltParams &t = c.imaging.tilt;
+  const TiltParams& t = c.imaging.tilt;
   const int ntilts = static_cast<int>(std::floor((t.max_deg - t.min_deg) / t.step_deg + 1e-9)) + 1;
   r.series.images = Volume<float>(nx, ny, ntilts, px);
-  for (float &v : r.series.images.data) v = static_cast<float>(rng.poisson(5.0));
+  for (float& v : r.series.images.data) v = static_cast<float>(rng.poisson(5.0));
   for (int i = 0; i < ntilts; ++i) {
     TiltRecord rec;
     rec.angle_deg = rec.actual_angle_deg = t.min_deg + i * t.step_deg;
@@ -68,7 +68,7 @@ JobResult fake_job(const SweepJob &job, long long fail_job, int sleep_ms) {
 
 } // namespace
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   if (argc < 3) {
     std::fprintf(stderr, "usage: fake_sweep SWEEP.toml OUT.h5 [--resume] [--force] [--fail-job ID] [--sleep-ms MS]\n");
     return 2;
@@ -92,13 +92,13 @@ int main(int argc, char **argv) {
       pipeline = true;
   }
   try {
-    const JobFactory fake = [&](const Sweep &) -> JobFunction {
-      return [=](const SweepJob &job) { return fake_job(job, fail_job, sleep_ms); };
+    const JobFactory fake = [&](const Sweep&) -> JobFunction {
+      return [=](const SweepJob& job) { return fake_job(job, fail_job, sleep_ms); };
     };
     const RunSummary s = run_sweep(o, pipeline ? pipeline_job_factory() : fake);
     if (s.root)
       std::fprintf(stderr, "fake_sweep: %zu jobs, %zu failed, %zu run on %d ranks\n", s.jobs, s.failed, s.ran, s.ranks);
-  } catch (const std::exception &e) {
+  } catch (const std::exception& e) {
     std::fprintf(stderr, "tomosweep: error: %s\n", e.what());
     return 1;
   }

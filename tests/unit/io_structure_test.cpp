@@ -29,11 +29,11 @@ namespace fs = std::filesystem;
 namespace {
 
 // One PDB ATOM/HETATM line in the fixed-column format; name is the 4-column atom name field.
-std::string pdb_line(const char* rec, int serial, const char* name, char alt, const char* res, char chain,
-                     int seq, double x, double y, double z, double occ, const char* el) {
+std::string pdb_line(const char* rec, int serial, const char* name, char alt, const char* res, char chain, int seq,
+                     double x, double y, double z, double occ, const char* el) {
   char b[100];
-  std::snprintf(b, sizeof b, "%-6s%5d %-4s%c%3s %c%4d    %8.3f%8.3f%8.3f%6.2f%6.2f          %2s\n", rec, serial,
-                name, alt ? alt : ' ', res, chain, seq, x, y, z, occ, 20.0, el);
+  std::snprintf(b, sizeof b, "%-6s%5d %-4s%c%3s %c%4d    %8.3f%8.3f%8.3f%6.2f%6.2f          %2s\n", rec, serial, name,
+                alt ? alt : ' ', res, chain, seq, x, y, z, occ, 20.0, el);
   return b;
 }
 
@@ -117,11 +117,11 @@ TEST(structure, gzipped_and_crlf_read_the_same) {
 }
 
 namespace {
-std::string cif_atom(int id, const char* el, const char* name, const char* res, const char* chain, int seq,
-                     double x, double y, double z, int model) {
+std::string cif_atom(int id, const char* el, const char* name, const char* res, const char* chain, int seq, double x,
+                     double y, double z, int model) {
   char b[200];
-  std::snprintf(b, sizeof b, "ATOM %d %s %s . %s %s 1 %d %.3f %.3f %.3f 1.00 10.0 %d %s %d\n", id, el, name, res,
-                chain, seq, x, y, z, seq, chain, model);
+  std::snprintf(b, sizeof b, "ATOM %d %s %s . %s %s 1 %d %.3f %.3f %.3f 1.00 10.0 %d %s %d\n", id, el, name, res, chain,
+                seq, x, y, z, seq, chain, model);
   return b;
 }
 std::string cif_header() {
@@ -281,8 +281,8 @@ struct LocalHttpServer {
       const int devnull = ::open("/dev/null", O_WRONLY);
       ::dup2(devnull, 1);
       ::dup2(devnull, 2);
-      ::execl("/usr/bin/python3", "python3", "-m", "http.server", port_s.c_str(), "--bind", "127.0.0.1",
-              "--directory", dir.c_str(), static_cast<char*>(nullptr));
+      ::execl("/usr/bin/python3", "python3", "-m", "http.server", port_s.c_str(), "--bind", "127.0.0.1", "--directory",
+              dir.c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
     }
     for (int i = 0; i < 200 && !port_open(port); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -340,8 +340,8 @@ TEST(fetch, https_and_bad_ids_give_one_line_errors) {
   opt.cache_dir = tmp("cache2");
   EXPECT_EQ(error_of([&] { fetch_pdb("pdb:1abc", opt); }),
             "pdb:1abc: no network/TLS support for https: download https://files.rcsb.org/download/1ABC.cif.gz "
-            "manually and use its path, or save it as " + tmp("cache2/1ABC.cif.gz") +
-                " (or set TOMOSWEEP_PDB_URL to an http:// mirror)");
+            "manually and use its path, or save it as " +
+                tmp("cache2/1ABC.cif.gz") + " (or set TOMOSWEEP_PDB_URL to an http:// mirror)");
   EXPECT_EQ(error_of([&] { fetch_pdb("pdb:abc", opt); }),
             "pdb:abc: not a pdb entry id (expected 4 characters like pdb:1abc)");
   // A file saved by hand into the cache is used without any download.
@@ -351,4 +351,3 @@ TEST(fetch, https_and_bad_ids_give_one_line_errors) {
   EXPECT_TRUE(is_pdb_source("pdb:1abc"));
   EXPECT_FALSE(is_pdb_source("structures/pdb:1abc"));
 }
-

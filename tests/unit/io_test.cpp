@@ -43,20 +43,20 @@ TEST(mrc, float_round_trip_with_header_fields) {
 
   const std::string b = read_file_bytes(p);
   ASSERT_EQ(b.size(), 1024u + 60 * 4);
-  EXPECT_EQ(raw<std::int32_t>(b, 12), 2);                // mode
-  EXPECT_EQ(raw<std::int32_t>(b, 36), 3);                // mz
-  EXPECT_FLOAT_EQ(raw<float>(b, 40), 12.5f);             // cella.x = 5 * 2.5
-  EXPECT_FLOAT_EQ(raw<float>(b, 48), 7.5f);              // cella.z
-  EXPECT_EQ(raw<std::int32_t>(b, 64), 1);                // mapc
-  EXPECT_EQ(raw<std::int32_t>(b, 68), 2);                // mapr
-  EXPECT_EQ(raw<std::int32_t>(b, 72), 3);                // maps
-  EXPECT_EQ(raw<std::int32_t>(b, 88), 1);                // ispg: volume
-  EXPECT_EQ(raw<std::int32_t>(b, 108), 20140);           // nversion
+  EXPECT_EQ(raw<std::int32_t>(b, 12), 2);      // mode
+  EXPECT_EQ(raw<std::int32_t>(b, 36), 3);      // mz
+  EXPECT_FLOAT_EQ(raw<float>(b, 40), 12.5f);   // cella.x = 5 * 2.5
+  EXPECT_FLOAT_EQ(raw<float>(b, 48), 7.5f);    // cella.z
+  EXPECT_EQ(raw<std::int32_t>(b, 64), 1);      // mapc
+  EXPECT_EQ(raw<std::int32_t>(b, 68), 2);      // mapr
+  EXPECT_EQ(raw<std::int32_t>(b, 72), 3);      // maps
+  EXPECT_EQ(raw<std::int32_t>(b, 88), 1);      // ispg: volume
+  EXPECT_EQ(raw<std::int32_t>(b, 108), 20140); // nversion
   EXPECT_EQ(b.substr(208, 4), "MAP ");
-  EXPECT_EQ(static_cast<unsigned char>(b[212]), 0x44);   // little-endian stamp
+  EXPECT_EQ(static_cast<unsigned char>(b[212]), 0x44); // little-endian stamp
   EXPECT_EQ(static_cast<unsigned char>(b[213]), 0x44);
-  EXPECT_FLOAT_EQ(raw<float>(b, 196), 0.0f);             // origin
-  EXPECT_EQ(raw<std::int32_t>(b, 220), 1);               // nlabl
+  EXPECT_FLOAT_EQ(raw<float>(b, 196), 0.0f); // origin
+  EXPECT_EQ(raw<std::int32_t>(b, 220), 1);   // nlabl
   EXPECT_EQ(b.substr(224, 10), "tomosweep ");
 }
 
@@ -170,10 +170,8 @@ TEST(mrc, truncated_and_corrupt_files_give_exact_errors) {
   bad = b;
   std::memcpy(bad.data(), &nx, 4);
   write_file_atomically(tmp("neg.mrc"), bad);
-  EXPECT_EQ(error_of([&] { read_mrc(tmp("neg.mrc")); }),
-            tmp("neg.mrc") + ": corrupt mrc header (size -3 x 4 x 4)");
-  EXPECT_EQ(error_of([&] { read_mrc(tmp("missing.mrc")); }),
-            tmp("missing.mrc") + ": No such file or directory");
+  EXPECT_EQ(error_of([&] { read_mrc(tmp("neg.mrc")); }), tmp("neg.mrc") + ": corrupt mrc header (size -3 x 4 x 4)");
+  EXPECT_EQ(error_of([&] { read_mrc(tmp("missing.mrc")); }), tmp("missing.mrc") + ": No such file or directory");
 }
 
 TEST(mrc, write_is_atomic_and_leaves_no_temporary) {
@@ -215,8 +213,7 @@ Mat3 relion_matrix(double rot_deg, double tilt_deg, double psi_deg) {
                sb = std::sin(tilt_deg * d), cg = std::cos(psi_deg * d), sg = std::sin(psi_deg * d);
   const double cc = cb * ca, cs = cb * sa, sc = sb * ca, ss = sb * sa;
   Mat3 a;
-  a.m = {cg * cc - sg * sa, cg * cs + sg * ca, -cg * sb, -sg * cc - cg * sa, -sg * cs + cg * ca, sg * sb,
-         sc, ss, cb};
+  a.m = {cg * cc - sg * sa, cg * cs + sg * ca, -cg * sb, -sg * cc - cg * sa, -sg * cs + cg * ca, sg * sb, sc, ss, cb};
   return a;
 }
 
@@ -243,11 +240,18 @@ std::vector<std::vector<std::string>> star_rows(const std::string& text, std::ve
   bool in_loop = false;
   while (std::getline(in, line)) {
     if (line.empty() || line[0] == '#') continue;
-    if (line == "loop_") { in_loop = true; continue; }
+    if (line == "loop_") {
+      in_loop = true;
+      continue;
+    }
     if (!in_loop) continue;
     std::istringstream ls(line);
     std::string w;
-    if (line[0] == '_') { ls >> w; labels.push_back(w); continue; }
+    if (line[0] == '_') {
+      ls >> w;
+      labels.push_back(w);
+      continue;
+    }
     std::vector<std::string> row;
     while (ls >> w) row.push_back(w);
     rows.push_back(row);
@@ -277,10 +281,9 @@ TEST(particles, star_round_trip_pixels_and_relion_angles) {
   std::vector<std::string> labels;
   const auto rows = star_rows(text, labels);
   ASSERT_EQ(labels, (std::vector<std::string>{"_rlnTomoName", "_rlnMicrographName", "_rlnCoordinateX",
-                                              "_rlnCoordinateY", "_rlnCoordinateZ", "_rlnAngleRot",
-                                              "_rlnAngleTilt", "_rlnAnglePsi", "_rlnClassNumber",
-                                              "_rlnCenteredCoordinateXAngst", "_rlnCenteredCoordinateYAngst",
-                                              "_rlnCenteredCoordinateZAngst"}));
+                                              "_rlnCoordinateY", "_rlnCoordinateZ", "_rlnAngleRot", "_rlnAngleTilt",
+                                              "_rlnAnglePsi", "_rlnClassNumber", "_rlnCenteredCoordinateXAngst",
+                                              "_rlnCenteredCoordinateYAngst", "_rlnCenteredCoordinateZAngst"}));
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[0][0], "TS_01");
   EXPECT_EQ(rows[0][2], "20.000"); // box centre = voxel (n-1)/2
@@ -317,7 +320,8 @@ TEST(particles, json_locations_transformations_and_classes) {
   EXPECT_NE(text.find("{\"label\": 1, \"name\": \"ribosome\", \"source\": \"synthetic:ribosome\"}"), std::string::npos);
   // Valid JSON for Python's parser too.
   const std::string cmd = "/usr/bin/python3 -c \"import json,sys; d=json.load(open(sys.argv[1])); "
-                          "sys.exit(0 if len(d['points'])==2 else 1)\" " + tmp("p.json");
+                          "sys.exit(0 if len(d['points'])==2 else 1)\" " +
+                          tmp("p.json");
   EXPECT_EQ(std::system(cmd.c_str()), 0);
 }
 
@@ -325,12 +329,13 @@ TEST(particles, copick_pick_files_one_per_class) {
   ParticleTableInfo info{10.0, 41, 31, 11, "TS_01", "TS_01.mrc"};
   fs::create_directories(tmp("picks"));
   const auto paths = write_copick_picks(tmp("picks"), two_particles(), two_classes(), info);
-  ASSERT_EQ(paths, (std::vector<std::string>{tmp("picks/tomosweep_0_ribosome.json"),
-                                             tmp("picks/tomosweep_0_actin.json")}));
+  ASSERT_EQ(paths,
+            (std::vector<std::string>{tmp("picks/tomosweep_0_ribosome.json"), tmp("picks/tomosweep_0_actin.json")}));
   const std::string cmd =
       "/usr/bin/python3 -c \"import json,sys; d=json.load(open(sys.argv[1])); p=d['points']; "
       "sys.exit(0 if d['pickable_object_name']=='actin' and len(p)==1 and p[0]['instance_id']==2 and "
-      "p[0]['location']=={'x':100.0,'y':200.0,'z':75.0} and d['unit']=='angstrom' else 1)\" " + paths[1];
+      "p[0]['location']=={'x':100.0,'y':200.0,'z':75.0} and d['unit']=='angstrom' else 1)\" " +
+      paths[1];
   EXPECT_EQ(std::system(cmd.c_str()), 0);
 }
 

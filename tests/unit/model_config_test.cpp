@@ -70,14 +70,16 @@ scheme = "cluster"
 }
 
 TEST(config_model, errors_name_file_line_and_key) {
-  auto lines = config_problems("[model]\nwals = \"z\"\n[[model.layer]]\nmax_density = 1.5\nparticles = [{ source = \"a.cif\" }]\n");
+  auto lines = config_problems(
+      "[model]\nwals = \"z\"\n[[model.layer]]\nmax_density = 1.5\nparticles = [{ source = \"a.cif\" }]\n");
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[0], "job.toml:4:15: model.layer[0].max_density: expected a number in [0, 1], got 1.5");
   EXPECT_EQ(lines[1], "job.toml:2:1: unknown key 'model.wals'");
   lines = config_problems("[model]\n[[model.layer]]\nparticles = [{ source = \"a.cif\", class = \"x\" },\n"
                           "  { source = \"b.cif\", class = \"x\" }]\n");
   ASSERT_EQ(lines.size(), 1u);
-  EXPECT_EQ(lines[0], "job.toml:4:31: model.layer[0].particles[1].class: class 'x' is used twice, for 'a.cif' and 'b.cif'");
+  EXPECT_EQ(lines[0],
+            "job.toml:4:31: model.layer[0].particles[1].class: class 'x' is used twice, for 'a.cif' and 'b.cif'");
   lines = config_problems("[model]\nbox_A = [1, 2]\npotential = \"exact\"\n");
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[0], "job.toml:2:9: model.box_A: expected 3 numbers, got 2");
@@ -148,7 +150,8 @@ TEST(schemes, microtubule_ring_and_lumen_members) {
 TEST(schemes, vesicle_regions_and_membrane_proteins) {
   ModelParams p;
   p.box_A = {2400, 2400, 800};
-  p.vesicles = {.count_min = 3, .count_max = 3, .radius_min_A = 250, .radius_max_A = 330, .bilayer_A = 40, .sphericity = 0.7};
+  p.vesicles = {
+      .count_min = 3, .count_max = 3, .radius_min_A = 250, .radius_max_A = 330, .bilayer_A = 40, .sphericity = 0.7};
   ParticleSpec in = spec("synthetic:cofilin", "inner"), out = spec("synthetic:actin-subunit", "outer"),
                mem = spec("synthetic:channel", "channel");
   in.region = "inside";
@@ -254,7 +257,8 @@ TEST(features, carbon_edge_and_gold_beads) {
   EXPECT_LT(carbon_frac, 0.9);
   // A bead's centre voxel holds gold potential.
   const Bead& b = s.beads[0];
-  const int x = int(std::lround(voxel_index(b.centre_A.x, 200, 10))), y = int(std::lround(voxel_index(b.centre_A.y, 200, 10))),
+  const int x = int(std::lround(voxel_index(b.centre_A.x, 200, 10))),
+            y = int(std::lround(voxel_index(b.centre_A.y, 200, 10))),
             z = int(std::lround(voxel_index(b.centre_A.z, 40, 10)));
   EXPECT_NEAR(v.potential(x, y, z), gold_potential_V(PotentialMode::fast), 1e-3);
   EXPECT_EQ(v.atlas(x, y, z), s.gold_label);

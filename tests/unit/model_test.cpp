@@ -11,7 +11,8 @@ TEST(synthetic, deterministic_and_at_requested_mass) {
   EXPECT_NEAR(structure_mass_Da(a), 500e3, 0.03 * 500e3);
   EXPECT_TRUE(a.synthetic);
   EXPECT_GT(a.chains.size(), 1u);
-  for (const char* kind : {"ribosome", "actin-subunit", "cofilactin-subunit", "tubulin-dimer", "tric", "camkii", "channel"})
+  for (const char* kind :
+       {"ribosome", "actin-subunit", "cofilactin-subunit", "tubulin-dimer", "tric", "camkii", "channel"})
     EXPECT_NO_THROW(validate_structure(make_synthetic(std::string("synthetic:") + kind)));
   EXPECT_TRUE(is_synthetic("synthetic:ribosome"));
   EXPECT_FALSE(is_synthetic("data/1abc.cif"));
@@ -192,14 +193,14 @@ TEST(model_errors, bad_input_is_one_line_error_naming_the_key) {
 
   st = structures_for(p);
   p.box_A = {1200, 1000, 60};
-  EXPECT_THROW_MSG(build_scene(p, st, 1, 0), Error,
-                   "model.layer[0].particles[0]: particle 'synthetic:globular?mass_kDa=300' (" +
-                       [&] {
-                         const AtomicStructure& s = st.at("synthetic:globular?mass_kDa=300");
-                         double r = 0;
-                         for (const Atom& a : s.atoms) r = std::max(r, (a.pos_A - structure_centre(s)).length());
-                         return std::to_string(std::lround(2 * r));
-                       }() + " A across) is larger than the box (60 A)");
+  EXPECT_THROW_MSG(
+      build_scene(p, st, 1, 0),
+      Error, "model.layer[0].particles[0]: particle 'synthetic:globular?mass_kDa=300' (" + [&] {
+        const AtomicStructure& s = st.at("synthetic:globular?mass_kDa=300");
+        double r = 0;
+        for (const Atom& a : s.atoms) r = std::max(r, (a.pos_A - structure_centre(s)).length());
+        return std::to_string(std::lround(2 * r));
+      }() + " A across) is larger than the box (60 A)");
 
   p = small_model(1.5);
   EXPECT_THROW_MSG(build_scene(p, st, 1, 0), Error, "model.layer[0].max_density: expected a number in [0, 1], got 1.5");
@@ -211,7 +212,8 @@ TEST(model_errors, bad_input_is_one_line_error_naming_the_key) {
                    "'synthetic:cofilin'");
   p = small_model(0.1);
   p.layers[0].particles[0].source = "missing.cif";
-  EXPECT_THROW_MSG(build_scene(p, st, 1, 0), Error, "model.layer[0].particles[0]: structure 'missing.cif' was not loaded");
+  EXPECT_THROW_MSG(build_scene(p, st, 1, 0), Error,
+                   "model.layer[0].particles[0]: structure 'missing.cif' was not loaded");
 }
 
 TEST(rasterize, form_factor_b_blur_keeps_integral_and_lowers_peak) {

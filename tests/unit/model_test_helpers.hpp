@@ -20,14 +20,14 @@
 
 namespace tomosweep::test {
 
-#define EXPECT_THROW_MSG(stmt, type, msg)                                                                     \
-  do {                                                                                                       \
-    try {                                                                                                    \
-      stmt;                                                                                                  \
-      ADD_FAILURE() << "no exception";                                                                       \
-    } catch (const type& e) {                                                                                \
-      EXPECT_EQ(std::string(e.what()), msg);                                                                 \
-    }                                                                                                        \
+#define EXPECT_THROW_MSG(stmt, type, msg)                                                                              \
+  do {                                                                                                                 \
+    try {                                                                                                              \
+      stmt;                                                                                                            \
+      ADD_FAILURE() << "no exception";                                                                                 \
+    } catch (const type& e) {                                                                                          \
+      EXPECT_EQ(std::string(e.what()), msg);                                                                           \
+    }                                                                                                                  \
   } while (0)
 
 inline StructureSet structures_for(const ModelParams& p) {
@@ -64,7 +64,8 @@ inline ModelParams small_model(double density, const std::string& walls = "z") {
   ModelParams p;
   p.box_A = {1200, 1000, 300};
   p.walls = walls;
-  p.layers = {layer(density, 4000, {spec("synthetic:globular?mass_kDa=300", "big"), spec("synthetic:cofilin", "small", 2)})};
+  p.layers = {
+      layer(density, 4000, {spec("synthetic:globular?mass_kDa=300", "big"), spec("synthetic:cofilin", "small", 2)})};
   return p;
 }
 

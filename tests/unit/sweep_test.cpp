@@ -29,12 +29,12 @@ defocus_um = 5.0
 dose_e_per_A2 = 100
 )";
 
-double num(const SweepJob &j, std::size_t axis) { return *setting_number(*j.values[axis]); }
+double num(const SweepJob& j, std::size_t axis) { return *setting_number(*j.values[axis]); }
 
-std::string error_of(const std::string &text) {
+std::string error_of(const std::string& text) {
   try {
     parse_sweep(text, "s.toml");
-  } catch (const ConfigError &e) {
+  } catch (const ConfigError& e) {
     return e.what();
   }
   return "";
@@ -63,7 +63,7 @@ mode = "grid"
   ASSERT_EQ(s.conditions, 6u);
   ASSERT_EQ(s.jobs.size(), 12u);
   // job id = condition * replicates + replicate
-  const SweepJob &j5 = s.jobs[5];
+  const SweepJob& j5 = s.jobs[5];
   EXPECT_EQ(j5.job_id, 5u);
   EXPECT_EQ(j5.condition, 2u);
   EXPECT_EQ(j5.replicate, 1);
@@ -124,7 +124,7 @@ seed = 3
   ASSERT_EQ(a.jobs.size(), 40u);
   std::set<double> doses;
   for (std::size_t i = 0; i < a.jobs.size(); ++i) {
-    const JobConfig &c = a.jobs[i].config;
+    const JobConfig& c = a.jobs[i].config;
     EXPECT_EQ(c.imaging.defocus_um, b.jobs[i].config.imaging.defocus_um);
     EXPECT_GE(c.imaging.defocus_um, 1.0);
     EXPECT_LE(c.imaging.defocus_um, 9.0);
@@ -182,7 +182,7 @@ TEST(sweep, dispatch_order_puts_expensive_jobs_first) {
 
 TEST(sweep, launcher_size_mismatch_is_an_error) {
   std::map<std::string, std::string> env{{"SLURM_STEP_NUM_TASKS", "4"}};
-  auto get = [&](const char *k) -> const char * {
+  auto get = [&](const char* k) -> const char* {
     auto it = env.find(k);
     return it == env.end() ? nullptr : it->second.c_str();
   };
@@ -221,7 +221,7 @@ TEST(corpus, stage_and_gather_round_trip) {
   r.particles = {p};
   const std::vector<std::string> outputs{"tomogram", "atlas", "instances", "particles"};
   std::vector<StageInfo> infos;
-  for (const SweepJob &j : s.jobs) {
+  for (const SweepJob& j : s.jobs) {
     const std::string path = stage_path(dir.string(), j.job_id);
     if (j.job_id == 2)
       write_stage(path, j.job_id, j.replicate, nullptr, "boom: job two", outputs, 0.1);
@@ -275,7 +275,7 @@ TEST(sweep, paper_sweeps_expand) {
       {"filaments-all.toml", (1 + 4 + 5 + 5 + 4 + 6) * 4},
       {"camkii-all.toml", (1 + 4 + 5 + 5 + 4 + 6) * 4},
       {"training.toml", 200 * 2}};
-  for (const auto &[file, n] : jobs) {
+  for (const auto& [file, n] : jobs) {
     const Sweep s = load_sweep(dir + file);
     EXPECT_EQ(s.jobs.size(), n) << file;
     EXPECT_TRUE(s.jobs.back().test_split) << file;
