@@ -16,10 +16,10 @@ mb=$(( 8 * 96 * 96 * 96 * 13 / 1000000 ))
 printf 'dd: '
 dd if=/dev/zero of="$scratch/dd.bin" bs=1M count=$mb conv=fsync 2>&1 | tail -1
 rm -f "$scratch/dd.bin"
-if [ -x "$build/src/cli/tomosweep" ] && [ -f "$here/../../sweeps/quickstart.toml" ]; then
+if [ -x "$build/tomosweep" ] && [ -f "$here/../../sweeps/quickstart.toml" ]; then
   for n in 1 2; do
     start=$(date +%s.%N)
-    mpiexec -n $n "$build/src/cli/tomosweep" run "$here/../../sweeps/quickstart.toml" -o "$scratch/qs.h5" --force 2>&1 | tail -1
+    mpiexec -n $n "$build/tomosweep" run "$here/../../sweeps/quickstart.toml" -o "$scratch/qs.h5" --force 2>&1 | tail -1
     end=$(date +%s.%N)
     echo "quickstart on $n ranks: $(echo "$end - $start" | bc) s wall"
   done
