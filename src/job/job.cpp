@@ -4,6 +4,7 @@
 #include "reconstruct/wbp.hpp"
 #include "simulate/pipeline.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 namespace tomosweep {
@@ -33,6 +34,10 @@ private:
   std::chrono::steady_clock::time_point t0_;
   bool running_ = false;
 };
+
+bool wants(const JobConfig& c, const char* output) {
+  return std::find(c.run.outputs.begin(), c.run.outputs.end(), output) != c.run.outputs.end();
+}
 
 } // namespace
 
@@ -77,9 +82,17 @@ JobResult run_job(const JobConfig& config, const StructureSet& structures, const
 
   if (config.prior.enabled) {
     stages.start("prior series");
-    r.prior_series = simulate_ideal_series(specimen.potential, config.imaging, config.prior.tilt);
+    TiltSeries ideal = simulate_ideal_series(specimen.potential, config.imaging, config.prior.tilt);
     stages.start("prior");
-    r.prior = reconstruct_tomogram(r.prior_series, nx, ny, nz, voxel_A, config.reconstruction);
+    if (wants(config, "prior_series")) {
+      r.prior_series = ideal;
+      r.prior = reconstruct_tomogram(std::move(ideal), nx, ny, nz, voxel_A, config.reconstruction);
+    } else {
+      // The ideal series (179 images by default) is the largest buffer of a job: reuse it for filtering.
+      r.prior_series.tilts = ideal.tilts;
+      r.prior_series.axis_azimuth_deg = ideal.axis_azimuth_deg;
+      r.prior = reconstruct_tomogram(std::move(ideal), nx, ny, nz, voxel_A, config.reconstruction);
+    }
   }
   stages.stop();
 

@@ -93,8 +93,11 @@ Volume<float> weighted_back_project(const Volume<float>& projections, const std:
   return wbp_in_place(images, views, nx, ny, nz, voxel_A, p);
 }
 
-Volume<float> contrast_line_integrals(const TiltSeries& series) {
-  Volume<float> out = series.images;
+namespace {
+
+/// Images of `series` turned into contrast line integrals in place (see contrast_line_integrals).
+Volume<float> to_line_integrals(TiltSeries&& series) {
+  Volume<float> out = std::move(series.images);
   const std::size_t n = static_cast<std::size_t>(out.nx) * out.ny;
   const double scale = series.sigma_e_rad_per_V_A > 0 ? 1.0 / (2 * series.sigma_e_rad_per_V_A) : 1.0;
   for (int t = 0; t < out.nz; ++t) {
@@ -111,7 +114,16 @@ Volume<float> contrast_line_integrals(const TiltSeries& series) {
   return out;
 }
 
+} // namespace
+
+Volume<float> contrast_line_integrals(const TiltSeries& series) { return to_line_integrals(TiltSeries(series)); }
+
 Volume<float> reconstruct_tomogram(const TiltSeries& series, int nx, int ny, int nz, double voxel_A,
+                                   const ReconParams& p) {
+  return reconstruct_tomogram(TiltSeries(series), nx, ny, nz, voxel_A, p);
+}
+
+Volume<float> reconstruct_tomogram(TiltSeries&& series, int nx, int ny, int nz, double voxel_A,
                                    const ReconParams& p) {
   if (series.tilts.size() != static_cast<std::size_t>(series.images.nz))
     fail("tilt series has ", series.images.nz, " images but ", series.tilts.size(), " tilt records");
@@ -120,7 +132,7 @@ Volume<float> reconstruct_tomogram(const TiltSeries& series, int nx, int ny, int
     views.push_back({r.angle_deg * kDegToRad, series.axis_azimuth_deg * kDegToRad});
   if (p.method != "wbp" && p.method != "sirt")
     fail("unknown reconstruction method '", p.method, "' (expected wbp or sirt)");
-  Volume<float> lines = contrast_line_integrals(series);
+  Volume<float> lines = to_line_integrals(std::move(series));
   if (p.method == "sirt") return sirt(lines, views, nx, ny, nz, voxel_A, p);
   return wbp_in_place(lines, views, nx, ny, nz, voxel_A, p);
 }
