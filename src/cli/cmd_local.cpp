@@ -2,6 +2,7 @@
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
 #include "core/errors.hpp"
+#include "core/system.hpp"
 #include "io/config.hpp"
 #include "io/describe.hpp"
 #include "io/mrc.hpp"
@@ -86,6 +87,11 @@ int cmd_simulate(int argc, char** argv) {
   const JobConfig& config = job.config;
   const StructureSet structures = load_structures(model_sources(config.model), parent_dir(sweep_path));
   validate_model(config.model, structures);
+  try {
+    check_job_memory(config, memory_per_rank_bytes());
+  } catch (const Error& e) {
+    fail(sweep_path, ": job ", job_id, ": ", e.what());
+  }
   fs::create_directories(out);
 
   // Peak memory is sampled as each stage starts, so the figure printed for a stage is the peak reached
@@ -171,24 +177,20 @@ int cmd_check(int argc, char** argv) {
       if (std::find(sources.begin(), sources.end(), s) == sources.end()) sources.push_back(s);
   const StructureSet structures = load_structures(sources, parent_dir(sweep_path));
 
-  // Memory per job: potential, tomogram, prior (float32), atlas (uint8), instances (uint32), the noisy and
-  // ideal tilt series (float32 images of nx x ny), and working buffers of about two more volumes.
   double worst_MB = 0;
   std::size_t worst_job = 0;
   for (const SweepJob& j : sweep.jobs) {
     if (j.replicate == 0) validate_model(j.config.model, structures);
-    const ModelParams& m = j.config.model;
-    const double nx = std::round(m.box_A[0] / m.pixel_size_A), ny = std::round(m.box_A[1] / m.pixel_size_A),
-                 nz = std::round(m.box_A[2] / m.pixel_size_A);
-    const double volume_MB = nx * ny * nz * 4 / 1e6;
-    const double tilts =
-        static_cast<double>(tilt_angles_deg(j.config.imaging.tilt).size()) +
-        (j.config.prior.enabled ? static_cast<double>(tilt_angles_deg(j.config.prior.tilt).size()) : 0);
-    const double mb = volume_MB * (3 + 0.25 + 1 + 2) + nx * ny * 4 * tilts / 1e6 + 100;
+    const double mb = job_memory_bytes(j.config) / 1e6;
     if (mb > worst_MB) {
       worst_MB = mb;
       worst_job = j.job_id;
     }
+  }
+  try {
+    check_job_memory(sweep.jobs[worst_job].config, memory_per_rank_bytes());
+  } catch (const Error& e) {
+    fail(sweep_path, ": job ", worst_job, ": ", e.what());
   }
   std::printf("%s: ok\n", sweep_path.c_str());
   std::printf("  jobs          %zu (%zu conditions x %d replicates, mode %s)\n", sweep.jobs.size(), sweep.conditions,

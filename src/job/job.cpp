@@ -3,9 +3,11 @@
 #include "model/rasterize.hpp"
 #include "reconstruct/wbp.hpp"
 #include "simulate/pipeline.hpp"
+#include "simulate/tilt_scheme.hpp"
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
 namespace tomosweep {
 namespace {
@@ -40,6 +42,30 @@ bool wants(const JobConfig& c, const char* output) {
 }
 
 } // namespace
+
+double job_memory_bytes(const JobConfig& config) {
+  const ModelParams& m = config.model;
+  const std::array<int, 3> n = grid_shape(m.box_A, m.pixel_size_A);
+  const double voxels = double(n[0]) * n[1] * n[2], pixels = double(n[0]) * n[1];
+  const double tilts = double(tilt_angles_deg(config.imaging.tilt).size());
+  const double prior_tilts = config.prior.enabled ? double(tilt_angles_deg(config.prior.tilt).size()) : 0;
+  // Potential, atlas, instances, tomogram and prior (4 + 1 + 4 + 4 + 4 bytes per voxel) stay; rasterizing
+  // needs about as much again for a moment, before the series exist. The noisy series is held twice (kept
+  // and filtered), the ideal series once.
+  const double volumes = voxels * 17;
+  const double series = pixels * 4 * (2 * tilts + prior_tilts) * (config.imaging.half_series ? 2 : 1);
+  return volumes + series + 50e6;
+}
+
+void check_job_memory(const JobConfig& config, double available_bytes) {
+  const double need = job_memory_bytes(config);
+  if (available_bytes > 0 && need > available_bytes) {
+    const std::array<int, 3> n = grid_shape(config.model.box_A, config.model.pixel_size_A);
+    fail("a job of ", n[0], " x ", n[1], " x ", n[2], " voxels needs about ", std::round(need / 1e8) / 10,
+         " GB of memory and ", std::round(available_bytes / 1e8) / 10,
+         " GB are available (raise model.pixel_size_A or shrink model.box_A)");
+  }
+}
 
 JobResult run_job(const JobConfig& config, const StructureSet& structures, std::uint64_t job_id, int replicate,
                   const StageCallback& on_stage) {

@@ -42,6 +42,13 @@ struct JobResult {
 /// Called with a stage name as each stage starts (for progress display); may be empty.
 using StageCallback = std::function<void(const std::string& stage)>;
 
+/// Estimated peak memory of one job in bytes: the specimen volumes, tomogram, prior and their working
+/// buffers, and the noisy and ideal tilt series (measured: 0.76 GB for the 600 x 600 x 60 cytoplasm job).
+double job_memory_bytes(const JobConfig& config);
+
+/// Throw a one-line error if a job needs more memory than `available_bytes` (the caller's machine).
+void check_job_memory(const JobConfig& config, double available_bytes);
+
 /// Run the whole pipeline of one job. Deterministic in (config, structures, job_id, replicate).
 JobResult run_job(const JobConfig& config, const StructureSet& structures, std::uint64_t job_id, int replicate,
                   const StageCallback& on_stage = {});

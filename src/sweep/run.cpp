@@ -1,5 +1,6 @@
 #include "sweep/run.hpp"
 
+#include "core/system.hpp"
 #include "io/atomic_file.hpp"
 #include "io/corpus.hpp"
 #include "io/structure_file.hpp"
@@ -133,6 +134,7 @@ JobFactory pipeline_job_factory() {
       if (j.replicate != 0) continue;
       try {
         validate_model(j.config.model, *structures);
+        check_job_memory(j.config, memory_per_rank_bytes());
       } catch (const Error& e) {
         fail(sweep.file, ": job ", j.job_id, " (condition ", j.condition, "): ", e.what());
       }

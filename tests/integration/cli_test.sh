@@ -23,7 +23,7 @@ expect_error() { # expect_error NAME EXPECTED_STDERR COMMAND... : exit 1 and exa
 }
 
 # A tiny PDB file: a short helix-like chain of glycines, enough for a particle.
-python3 - "$tmp/tiny.pdb" <<'PY'
+/usr/bin/python3 - "$tmp/tiny.pdb" <<'PY'
 import math, sys
 lines = []
 n = 0
@@ -92,6 +92,13 @@ if [ -d "$shared" ]; then
     [ -e "$f" ] && check "structure $(basename "$f")" "$exe" structure "$f" --pixel-size 10
   done
 fi
+
+printf '[model]\nbox_A = [100000, 100000, 2000]\npixel_size_A = 2\n' > "$tmp/huge.toml"
+"$exe" check "$tmp/huge.toml" >/dev/null 2>"$tmp/err"
+rc=$?
+if [ $rc -eq 1 ] && grep -q "^tomosweep: error: $tmp/huge.toml: job 0: a job of 50000 x 50000 x 1000 voxels needs about" "$tmp/err" &&
+   [ "$(wc -l < "$tmp/err")" -eq 1 ]; then pass=$((pass + 1)); else
+  echo "FAIL too large a box: rc=$rc $(cat "$tmp/err")"; failures=$((failures + 1)); fi
 
 echo "$pass passed, $failures failed"
 [ "$failures" -eq 0 ]

@@ -131,3 +131,31 @@ TEST(job, no_half_tomograms_unless_asked) {
   EXPECT_TRUE(r.tomogram_odd.data.empty());
   EXPECT_TRUE(r.tomogram_even.data.empty());
 }
+
+TEST(job, memory_estimate_grows_with_the_box_and_bounds_a_real_job) {
+  JobConfig c = small_config();
+  const double small = job_memory_bytes(c);
+  c.model.pixel_size_A = 5; // 8x the voxels, 4x the pixels
+  EXPECT_GT(job_memory_bytes(c), 4 * (small - 50e6));
+  // The 600 x 600 x 60 cytoplasm job peaks at 0.76 GB (tomosweep simulate): the estimate must cover it.
+  c.model.box_A = {7920, 7920, 792};
+  c.model.pixel_size_A = 13.2;
+  c.imaging.tilt = TiltParams{};
+  c.prior = PriorParams{};
+  EXPECT_GT(job_memory_bytes(c), 0.76e9);
+  EXPECT_LT(job_memory_bytes(c), 1.2e9);
+}
+
+TEST(job, too_large_a_box_is_refused_with_the_sizes) {
+  JobConfig c = small_config();
+  c.model.box_A = {100000, 100000, 2000};
+  c.model.pixel_size_A = 2;
+  try {
+    check_job_memory(c, 24e9);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "a job of 50000 x 50000 x 1000 voxels needs about 43060.1 GB of memory and 24 GB are "
+                           "available (raise model.pixel_size_A or shrink model.box_A)");
+  }
+  EXPECT_NO_THROW(check_job_memory(small_config(), 24e9));
+}
