@@ -171,11 +171,7 @@ int cmd_check(int argc, char** argv) {
   po::variables_map vm;
   if (!parse_options(argc, argv, "check SWEEP.toml", named, pos, vm)) return 0;
   const Sweep sweep = load_sweep(sweep_path); // every job's settings, all problems at once
-  std::vector<std::string> sources;
-  for (const SweepJob& j : sweep.jobs)
-    for (const std::string& s : model_sources(j.config.model))
-      if (std::find(sources.begin(), sources.end(), s) == sources.end()) sources.push_back(s);
-  const StructureSet structures = load_structures(sources, parent_dir(sweep_path));
+  const StructureSet structures = load_structures(sweep_sources(sweep), parent_dir(sweep_path));
 
   double worst_MB = 0;
   std::size_t worst_job = 0;

@@ -1,5 +1,7 @@
 #include "io/sweep_file.hpp"
 
+#include "model/scene.hpp"
+
 #include "core/rng.hpp"
 #include "io/atomic_file.hpp"
 #include "io/config.hpp"
@@ -459,6 +461,14 @@ std::optional<double> known_setting(const JobConfig& c, const std::string& path)
   auto it = kKnown.find(path);
   if (it == kKnown.end()) return std::nullopt;
   return it->second(c);
+}
+
+std::vector<std::string> sweep_sources(const Sweep& sweep) {
+  std::vector<std::string> sources;
+  for (const SweepJob& j : sweep.jobs)
+    for (const std::string& s : model_sources(j.config.model))
+      if (std::find(sources.begin(), sources.end(), s) == sources.end()) sources.push_back(s);
+  return sources;
 }
 
 } // namespace tomosweep

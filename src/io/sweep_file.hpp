@@ -61,6 +61,9 @@ Sweep parse_sweep(const std::string& text, const std::string& file);
 /// Read and expand a sweep file (IoError if unreadable).
 Sweep load_sweep(const std::string& path);
 
+/// Every structure source any job of the sweep names (model_sources of each job), first appearance order.
+std::vector<std::string> sweep_sources(const Sweep& sweep);
+
 /// Value of a well-known numeric setting path read from a config (e.g. "imaging.defocus_um"); nullopt if
 /// the path is not one of those tomosweep records in every corpus.
 std::optional<double> known_setting(const JobConfig& config, const std::string& path);

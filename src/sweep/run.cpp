@@ -123,12 +123,9 @@ private:
 
 JobFactory pipeline_job_factory() {
   return [](const Sweep& sweep) -> JobFunction {
-    std::vector<std::string> sources;
-    for (const SweepJob& j : sweep.jobs)
-      for (const std::string& s : model_sources(j.config.model))
-        if (std::find(sources.begin(), sources.end(), s) == sources.end()) sources.push_back(s);
     const fs::path dir = fs::path(sweep.file).parent_path();
-    auto structures = std::make_shared<StructureSet>(load_structures(sources, dir.empty() ? "." : dir.string()));
+    auto structures =
+        std::make_shared<StructureSet>(load_structures(sweep_sources(sweep), dir.empty() ? "." : dir.string()));
     // Every condition's model against the structures (e.g. particles larger than a box), before any job.
     for (const SweepJob& j : sweep.jobs) {
       if (j.replicate != 0) continue;
