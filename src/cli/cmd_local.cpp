@@ -1,5 +1,6 @@
 // Subcommands that work on one machine without MPI: simulate, check, structure.
 #include "cli/commands.hpp"
+#include "cli/job_files.hpp"
 #include "cli/options.hpp"
 #include "core/errors.hpp"
 #include "core/system.hpp"
@@ -29,26 +30,6 @@ namespace {
 std::string parent_dir(const std::string& path) {
   const fs::path p = fs::path(path).parent_path();
   return p.empty() ? "." : p.string();
-}
-
-void write_series(const std::string& dir, const std::string& stem, const TiltSeries& s) {
-  write_mrc_stack(dir + "/" + stem + ".mrc", s.images);
-  std::vector<double> nominal, actual;
-  for (const TiltRecord& t : s.tilts) {
-    nominal.push_back(t.angle_deg);
-    actual.push_back(t.actual_angle_deg);
-  }
-  write_tilt_angles(dir + "/" + stem + ".rawtlt", nominal);
-  write_tilt_angles(dir + "/" + stem + ".tlt", actual); // angles used, including simulated tilt errors
-  std::ofstream meta(dir + "/" + stem + ".tsv");
-  meta << "# index\tangle_deg\tactual_angle_deg\tacquisition_index\tdose_e_per_A2\tcumulative_dose_e_per_A2"
-          "\tdefocus_um\n";
-  for (std::size_t i = 0; i < s.tilts.size(); ++i) {
-    const TiltRecord& t = s.tilts[i];
-    meta << i << '\t' << t.angle_deg << '\t' << t.actual_angle_deg << '\t' << t.acquisition_index << '\t'
-         << t.dose_e_per_A2 << '\t' << t.cumulative_dose_e_per_A2 << '\t' << t.defocus_um << '\n';
-  }
-  if (!meta) fail_io("cannot write '", dir, "/", stem, ".tsv'");
 }
 
 /// Peak resident memory of this process so far, MB (VmHWM; 0 where /proc is missing).
@@ -92,7 +73,6 @@ int cmd_simulate(int argc, char** argv) {
   } catch (const Error& e) {
     fail(sweep_path, ": job ", job_id, ": ", e.what());
   }
-  fs::create_directories(out);
 
   // Peak memory is sampled as each stage starts, so the figure printed for a stage is the peak reached
   // by the end of the stage before it; the last stage's comes after the job.
@@ -104,29 +84,7 @@ int cmd_simulate(int argc, char** argv) {
   peak_MB.push_back(peak_rss_MB());
 
   std::fprintf(stderr, "tomosweep: writing %s\n", out.c_str());
-  const std::set<std::string> outputs(config.run.outputs.begin(), config.run.outputs.end());
-  write_mrc(out + "/model.mrc", r.potential);
-  write_series(out, "tilt_series", r.series);
-  write_mrc(out + "/tomogram.mrc", r.tomogram);
-  if (config.prior.enabled) {
-    write_mrc(out + "/prior.mrc", r.prior);
-    if (outputs.count("prior_series")) write_series(out, "prior_series", r.prior_series);
-  }
-  if (!r.tomogram_odd.data.empty()) {
-    write_mrc(out + "/tomogram_odd.mrc", r.tomogram_odd);
-    write_mrc(out + "/tomogram_even.mrc", r.tomogram_even);
-  }
-  write_mrc(out + "/atlas.mrc", r.atlas);
-  write_mrc(out + "/instances.mrc", r.instances);
-  {
-    std::ofstream classes(out + "/classes.tsv");
-    classes << "# label\tname\tsource\n0\tbackground\t-\n";
-    for (const ClassInfo& c : r.classes) classes << c.label << '\t' << c.name << '\t' << c.source << '\n';
-    if (!classes) fail_io("cannot write '", out, "/classes.tsv'");
-  }
-  const ParticleTableInfo table = particle_table_info(r.tomogram);
-  write_particles_star(out + "/particles.star", r.particles, r.classes, table);
-  write_particles_json(out + "/particles.json", r.particles, r.classes, table);
+  write_job_files(out, r, "job-" + std::to_string(job.job_id));
 
   double total = 0;
   for (std::size_t i = 0; i < r.timings.size(); ++i) {

@@ -1,5 +1,6 @@
 // Subcommands of sweeps and corpora: run (MPI), expand, inspect, export.
 #include "cli/commands.hpp"
+#include "cli/job_files.hpp"
 #include "cli/options.hpp"
 #include "core/errors.hpp"
 #include "io/corpus.hpp"
@@ -15,19 +16,6 @@
 
 namespace tomosweep::cli {
 namespace fs = std::filesystem;
-
-namespace {
-
-void export_series(const std::string& dir, const std::string& stem, const TiltSeries& s) {
-  if (s.images.size() == 0) return;
-  write_mrc_stack(dir + "/" + stem + ".mrc", s.images);
-  std::vector<double> nominal;
-  for (const TiltRecord& t : s.tilts) nominal.push_back(t.angle_deg);
-  write_tilt_angles(dir + "/" + stem + ".rawtlt", nominal);
-  write_tilt_angles(dir + "/" + stem + ".tlt", nominal);
-}
-
-} // namespace
 
 int cmd_run(int argc, char** argv) {
   po::options_description named("options");
@@ -96,30 +84,7 @@ int cmd_export(int argc, char** argv) {
   if (to.empty()) to = "job-" + std::to_string(job);
   const CorpusJob cj = read_corpus_job(corpus, static_cast<std::uint64_t>(job));
   if (cj.status != "ok") fail(corpus, ": job ", job, " ", cj.status, ": ", cj.error);
-  fs::create_directories(to);
-  const JobResult& r = cj.result;
-  if (r.tomogram.size()) write_mrc(to + "/tomogram.mrc", r.tomogram);
-  if (r.prior.size()) write_mrc(to + "/prior.mrc", r.prior);
-  if (r.tomogram_odd.size()) write_mrc(to + "/tomogram_odd.mrc", r.tomogram_odd);
-  if (r.tomogram_even.size()) write_mrc(to + "/tomogram_even.mrc", r.tomogram_even);
-  if (r.atlas.size()) write_mrc(to + "/atlas.mrc", r.atlas);
-  if (r.instances.size()) write_mrc(to + "/instances.mrc", r.instances);
-  if (r.potential.size()) write_mrc(to + "/model.mrc", r.potential);
-  export_series(to, "tilt_series", r.series);
-  export_series(to, "prior_series", r.prior_series);
-  if (r.series.images.size() == 0 && !r.series.tilts.empty()) {
-    std::vector<double> nominal;
-    for (const TiltRecord& t : r.series.tilts) nominal.push_back(t.angle_deg);
-    write_tilt_angles(to + "/tilt_series.tlt", nominal);
-  }
-  ParticleTableInfo info;
-  info.pixel_size_A = r.tomogram.voxel_A;
-  info.nx = r.tomogram.nx;
-  info.ny = r.tomogram.ny;
-  info.nz = r.tomogram.nz;
-  info.tomo_name = "job-" + std::to_string(job);
-  write_particles_star(to + "/particles.star", r.particles, r.classes, info);
-  write_particles_json(to + "/particles.json", r.particles, r.classes, info);
+  write_job_files(to, cj.result, "job-" + std::to_string(job));
   std::fprintf(stderr, "tomosweep: exported job %lld to %s\n", job, to.c_str());
   return 0;
 }

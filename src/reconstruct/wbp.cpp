@@ -123,8 +123,7 @@ Volume<float> reconstruct_tomogram(const TiltSeries& series, int nx, int ny, int
   return reconstruct_tomogram(TiltSeries(series), nx, ny, nz, voxel_A, p);
 }
 
-Volume<float> reconstruct_tomogram(TiltSeries&& series, int nx, int ny, int nz, double voxel_A,
-                                   const ReconParams& p) {
+Volume<float> reconstruct_tomogram(TiltSeries&& series, int nx, int ny, int nz, double voxel_A, const ReconParams& p) {
   if (series.tilts.size() != static_cast<std::size_t>(series.images.nz))
     fail("tilt series has ", series.images.nz, " images but ", series.tilts.size(), " tilt records");
   std::vector<TiltView> views;

@@ -35,7 +35,6 @@ Volume<float> contrast_line_integrals(const TiltSeries& series);
 Volume<float> reconstruct_tomogram(const TiltSeries& series, int nx, int ny, int nz, double voxel_A,
                                    const ReconParams& p);
 /// The same, reusing the series' memory for the filtered images (for callers that no longer need it).
-Volume<float> reconstruct_tomogram(TiltSeries&& series, int nx, int ny, int nz, double voxel_A,
-                                   const ReconParams& p);
+Volume<float> reconstruct_tomogram(TiltSeries&& series, int nx, int ny, int nz, double voxel_A, const ReconParams& p);
 
 } // namespace tomosweep

@@ -1,0 +1,16 @@
+// One job's results as files for IMOD, napari and pickers (simulate and export share this).
+#pragma once
+
+#include "job/job.hpp"
+
+#include <string>
+
+namespace tomosweep::cli {
+
+/// Write every non-empty array of `r` into `dir` as MRC (model, tomogram, prior, tomogram_odd/even, atlas,
+/// instances, tilt_series, prior_series), the series' .rawtlt (nominal angles), .tlt (angles used,
+/// including simulated errors) and .tsv (per-tilt metadata), classes.tsv, particles.star and
+/// particles.json. `tomo_name` names the tomogram in the particle tables.
+void write_job_files(const std::string& dir, const JobResult& r, const std::string& tomo_name);
+
+} // namespace tomosweep::cli
