@@ -67,8 +67,8 @@ int cmd_simulate(int argc, char** argv) {
   const SweepJob& job = sweep.jobs[job_id];
   const JobConfig& config = job.config;
   const StructureSet structures = load_structures(model_sources(config.model), parent_dir(sweep_path));
-  validate_model(config.model, structures);
   try {
+    validate_model(config.model, structures);
     check_job_memory(config, memory_per_rank_bytes());
   } catch (const Error& e) {
     fail(sweep_path, ": job ", job_id, ": ", e.what());
@@ -134,7 +134,11 @@ int cmd_check(int argc, char** argv) {
   double worst_MB = 0;
   std::size_t worst_job = 0;
   for (const SweepJob& j : sweep.jobs) {
-    if (j.replicate == 0) validate_model(j.config.model, structures);
+    try {
+      if (j.replicate == 0) validate_model(j.config.model, structures);
+    } catch (const Error& e) {
+      fail(sweep_path, ": job ", j.job_id, ": ", e.what());
+    }
     const double mb = job_memory_bytes(j.config) / 1e6;
     if (mb > worst_MB) {
       worst_MB = mb;

@@ -101,7 +101,7 @@ Id create_corpus_array(hid_t group, const ArrayInfo& a, const std::string& path)
 }
 
 std::vector<char> read_stage_array(const StageInfo& job, const ArrayInfo& a) {
-  Id f = h5::file(H5Fopen(job.path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), job.path, "open the stage file");
+  Id f = h5::file(h5::open_quietly(job.path, H5F_ACC_RDONLY), job.path, "open the stage file");
   Id d = h5::dataset(H5Dopen2(f, a.name.c_str(), H5P_DEFAULT), job.path, "open a staged array");
   std::vector<char> buf(a.dims[0] * a.dims[1] * a.dims[2] * element_size(a.type));
   h5::check_status(H5Dread(d, h5::native(a.type), H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()), job.path,
@@ -205,7 +205,7 @@ void write_stage(const std::string& path, std::uint64_t job_id, int replicate, c
 StageInfo read_stage_info(const std::string& path) {
   StageInfo info;
   info.path = path;
-  Id f = h5::file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), path, "open the stage file");
+  Id f = h5::file(h5::open_quietly(path, H5F_ACC_RDONLY), path, "open the stage file");
   {
     Id a = h5::attr(H5Aopen(f, "job_id", H5P_DEFAULT), path, "read attribute job_id (not a stage file)");
     long long id = 0;

@@ -182,7 +182,7 @@ std::vector<ClassInfo> read_classes(hid_t f, const std::string& path) {
 void finish_corpus(const std::string& tmp_path, const std::string& final_path, const Sweep& sweep,
                    const std::vector<StageInfo>& jobs) {
   {
-    Id f = h5::file(H5Fopen(tmp_path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), tmp_path, "reopen the corpus");
+    Id f = h5::file(h5::open_quietly(tmp_path, H5F_ACC_RDWR), tmp_path, "reopen the corpus");
     const std::string& p = tmp_path;
     h5::attr_string(f, "format", kCorpusFormat, p);
     h5::attr_i64(f, "format_version", kCorpusFormatVersion, p);
@@ -208,7 +208,7 @@ void finish_corpus(const std::string& tmp_path, const std::string& final_path, c
       if (it == staged.end()) continue;
       const StageInfo& s = *it->second;
       Id g = h5::group(H5Gopen2(f, ("/jobs/" + std::to_string(j.job_id)).c_str(), H5P_DEFAULT), p, "open a job group");
-      Id sf = h5::file(H5Fopen(s.path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), s.path, "open the stage file");
+      Id sf = h5::file(h5::open_quietly(s.path, H5F_ACC_RDONLY), s.path, "open the stage file");
       h5::attr_string(g, "status", s.ok ? "ok" : "failed", p);
       h5::attr_string(g, "error", s.error, p);
       h5::attr_i64(g, "replicate", j.replicate, p);
@@ -232,7 +232,7 @@ void finish_corpus(const std::string& tmp_path, const std::string& final_path, c
 }
 
 CorpusJob read_corpus_job(const std::string& path, std::uint64_t job_id) {
-  Id f = h5::file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), path, "open the corpus");
+  Id f = h5::file(h5::open_quietly(path, H5F_ACC_RDONLY), path, "open the corpus");
   const std::string name = "/jobs/" + std::to_string(job_id);
   if (H5Lexists(f, "jobs", H5P_DEFAULT) <= 0 || H5Lexists(f, name.c_str(), H5P_DEFAULT) <= 0)
     fail_io(path, ": no job ", job_id, " in the corpus");
@@ -280,7 +280,7 @@ CorpusJob read_corpus_job(const std::string& path, std::uint64_t job_id) {
 }
 
 std::string corpus_summary(const std::string& path) {
-  Id f = h5::file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), path, "open the corpus");
+  Id f = h5::file(h5::open_quietly(path, H5F_ACC_RDONLY), path, "open the corpus");
   if (H5Aexists(f, "format") <= 0 || h5::read_attr_string(f, "format", path) != kCorpusFormat)
     fail_io(path, ": not a tomosweep corpus (no format attribute '", kCorpusFormat, "')");
   std::ostringstream os;

@@ -47,6 +47,13 @@ inline void check_status(herr_t st, const std::string& path, const char* what) {
 }
 
 inline Id file(hid_t id, const std::string& path, const char* what) { return {check(id, path, what), H5Fclose}; }
+/// H5Fopen without HDF5's error stack on stderr: a file that is not HDF5 gets our one-line error only.
+inline hid_t open_quietly(const std::string& path, unsigned flags) {
+  hid_t id = -1;
+  H5E_BEGIN_TRY { id = H5Fopen(path.c_str(), flags, H5P_DEFAULT); }
+  H5E_END_TRY;
+  return id;
+}
 inline Id group(hid_t id, const std::string& path, const char* what) { return {check(id, path, what), H5Gclose}; }
 inline Id dataset(hid_t id, const std::string& path, const char* what) { return {check(id, path, what), H5Dclose}; }
 inline Id space(hid_t id, const std::string& path, const char* what) { return {check(id, path, what), H5Sclose}; }

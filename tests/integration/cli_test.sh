@@ -93,6 +93,14 @@ if [ -d "$shared" ]; then
   done
 fi
 
+expect_error "inspect a file that is not a corpus" \
+  "tomosweep: error: $tmp/job.toml: hdf5: cannot open the corpus" "$exe" inspect "$tmp/job.toml"
+printf '[model]\nbox_A = [400, 400, 40]\n[[model.layer]]\nparticles = [{ source = "synthetic:globular?mass_kDa=2000" }]\n' \
+  > "$tmp/small.toml"
+"$exe" check "$tmp/small.toml" >/dev/null 2>"$tmp/err"
+if [ $? -eq 1 ] && [ "$(wc -l < "$tmp/err")" -eq 1 ] &&
+   grep -q "^tomosweep: error: $tmp/small.toml: job 0: model.layer\[0\].particles\[0\]: particle 'synthetic:globular?mass_kDa=2000' (.* A across) is larger than the box (40 A)$" "$tmp/err"; then
+  pass=$((pass + 1)); else echo "FAIL particle larger than the box: $(cat "$tmp/err")"; failures=$((failures + 1)); fi
 printf '[model]\nbox_A = [100000, 100000, 2000]\npixel_size_A = 2\n' > "$tmp/huge.toml"
 "$exe" check "$tmp/huge.toml" >/dev/null 2>"$tmp/err"
 rc=$?
