@@ -72,7 +72,6 @@ bool CollisionGrid::inside_walls(Vec3 p, double margin_A) const {
 }
 
 bool CollisionGrid::fits(const CollisionShape& s, const Mat3& r, Vec3 pos, bool ignore_membrane) const {
-  const double inv = 1.0 / kCollisionCell_A;
   const double off[3] = {pos.x + 0.5 * box_A[0], pos.y + 0.5 * box_A[1], pos.z + 0.5 * box_A[2]};
   double lo[3], hi[3]; // allowed range of q per axis (walls), in box coordinates
   for (int a = 0; a < 3; ++a) {
@@ -80,38 +79,20 @@ bool CollisionGrid::fits(const CollisionShape& s, const Mat3& r, Vec3 pos, bool 
     hi[a] = walls_[a][1] ? box_A[a] - kWallMargin_A : 1e300;
   }
   for (const Vec3& a : s.test_points) {
-    const double q[3] = {r(0, 0) * a.x + r(0, 1) * a.y + r(0, 2) * a.z + off[0],
-                         r(1, 0) * a.x + r(1, 1) * a.y + r(1, 2) * a.z + off[1],
-                         r(2, 0) * a.x + r(2, 1) * a.y + r(2, 2) * a.z + off[2]};
-    long idx = 0;
-    bool outside = false;
-    for (int k = 2; k >= 0; --k) {
+    const std::array<double, 3> q = place(r, a, off);
+    for (int k = 0; k < 3; ++k)
       if (q[k] < lo[k] || q[k] > hi[k]) return false;
-      const long i = q[k] >= 0 ? long(q[k] * inv) : -1;
-      if (i < 0 || i >= n_[k]) outside = true;
-      idx = idx * n_[k] + i;
-    }
-    if (outside) continue;
-    if (test(solid_, idx) || (!ignore_membrane && test(membrane_, idx))) return false;
+    const long idx = cell(q);
+    if (idx >= 0 && (test(solid_, idx) || (!ignore_membrane && test(membrane_, idx)))) return false;
   }
   return true;
 }
 
 void CollisionGrid::mark(const CollisionShape& s, const Mat3& r, Vec3 pos) {
-  const double inv = 1.0 / kCollisionCell_A;
   const double off[3] = {pos.x + 0.5 * box_A[0], pos.y + 0.5 * box_A[1], pos.z + 0.5 * box_A[2]};
   for (const Vec3& a : s.points) {
-    const double q[3] = {r(0, 0) * a.x + r(0, 1) * a.y + r(0, 2) * a.z + off[0],
-                         r(1, 0) * a.x + r(1, 1) * a.y + r(1, 2) * a.z + off[1],
-                         r(2, 0) * a.x + r(2, 1) * a.y + r(2, 2) * a.z + off[2]};
-    long idx = 0;
-    bool outside = false;
-    for (int k = 2; k >= 0; --k) {
-      const long i = q[k] >= 0 ? long(q[k] * inv) : -1;
-      if (i < 0 || i >= n_[k]) outside = true;
-      idx = idx * n_[k] + i;
-    }
-    if (!outside) set(solid_, idx);
+    const long idx = cell(place(r, a, off));
+    if (idx >= 0) set(solid_, idx);
   }
 }
 

@@ -39,6 +39,22 @@ public:
   std::array<double, 3> box_A;
 
 private:
+  /// Box coordinates (Angstrom from the box corner) of shape point a at pose (r, off = pos + box/2).
+  static std::array<double, 3> place(const Mat3& r, const Vec3& a, const double off[3]) {
+    return {r(0, 0) * a.x + r(0, 1) * a.y + r(0, 2) * a.z + off[0],
+            r(1, 0) * a.x + r(1, 1) * a.y + r(1, 2) * a.z + off[1],
+            r(2, 0) * a.x + r(2, 1) * a.y + r(2, 2) * a.z + off[2]};
+  }
+  /// Cell index of box coordinates q, or -1 outside the box (particles may cross open faces).
+  long cell(const std::array<double, 3>& q) const {
+    long idx = 0;
+    for (int k = 2; k >= 0; --k) {
+      const long i = q[k] >= 0 ? long(q[k] * (1.0 / kCollisionCell_A)) : -1;
+      if (i < 0 || i >= n_[k]) return -1;
+      idx = idx * n_[k] + i;
+    }
+    return idx;
+  }
   bool test(const std::vector<std::uint64_t>& b, long i) const { return (b[i >> 6] >> (i & 63)) & 1; }
   void set(std::vector<std::uint64_t>& b, long i) { b[i >> 6] |= std::uint64_t(1) << (i & 63); }
   std::array<std::array<bool, 2>, 3> walls_;
