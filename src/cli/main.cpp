@@ -17,16 +17,17 @@ constexpr const char* kUsage = R"(tomosweep )" TOMOSWEEP_VERSION R"( - labelled 
 usage: tomosweep <command> [options]     (tomosweep <command> --help for its options)
 
 commands:
-  run SWEEP.toml [-o corpus.h5] [--resume] [--work DIR]   run a sweep (alone or under mpirun) into one
+  run SWEEP.toml [-o corpus.h5] [--resume] [--force]      run a sweep (alone or under mpirun) into one
                                                           HDF5 corpus
   expand SWEEP.toml [--json]                              print the job table, run nothing
-  check SWEEP.toml                                        validate, estimate memory and time per job
+  check SWEEP.toml                                        validate every job, estimate memory per job
   simulate SWEEP.toml [--job N] --out DIR                 run one job, write MRC files (no corpus)
   structure FILE [--pixel-size A]                         how a PDB/mmCIF file is read
   inspect corpus.h5                                       summary of a corpus
   export corpus.h5 --job N [--to DIR]                     one job of a corpus as MRC + .tlt + STAR/JSON
 
-Start with:  tomosweep simulate sweeps/quickstart.toml --out quickstart
+Start with:  tomosweep simulate sweeps/quickstart.toml --out one      (one job as MRC files)
+             mpirun -n 2 tomosweep run sweeps/quickstart.toml -o quickstart.h5   (a sweep into a corpus)
 Units: Angstrom, e-/A^2, defocus in micrometres (positive = underfocus), degrees. See README.md and docs/.
 )";
 
