@@ -1,18 +1,18 @@
 // Subcommands that work on one machine without MPI: simulate, check, structure.
 #include "cli/commands.hpp"
-#include "cli/job_files.hpp"
 #include "cli/options.hpp"
 #include "core/errors.hpp"
 #include "core/system.hpp"
-#include "io/config.hpp"
-#include "io/describe.hpp"
-#include "io/mrc.hpp"
-#include "io/particles_file.hpp"
-#include "io/structure_file.hpp"
+#include "core/tilt_scheme.hpp"
+#include "io/config/config_file.hpp"
+#include "io/files/job_files.hpp"
+#include "io/files/mrc.hpp"
+#include "io/files/particles_file.hpp"
+#include "io/structures/describe.hpp"
+#include "io/structures/structure_file.hpp"
 #include "io/sweep_file.hpp"
 #include "job/job.hpp"
 #include "model/synthetic.hpp"
-#include "simulate/tilt_scheme.hpp"
 
 #include <algorithm>
 #include <cmath>

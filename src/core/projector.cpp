@@ -1,4 +1,4 @@
-#include "simulate/projector.hpp"
+#include "core/projector.hpp"
 
 #include "core/conventions.hpp"
 

@@ -1,4 +1,4 @@
-#include "simulate/tilt_scheme.hpp"
+#include "core/tilt_scheme.hpp"
 
 #include "core/conventions.hpp"
 #include "core/rng.hpp"

@@ -3,8 +3,8 @@
 #include "model/scene.hpp"
 
 #include "core/rng.hpp"
-#include "io/atomic_file.hpp"
-#include "io/config.hpp"
+#include "io/config/config_file.hpp"
+#include "io/files/atomic_file.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -16,7 +16,7 @@
 // override is type- and range-checked like a written setting, with its line in the message.
 #pragma once
 
-#include "job/config.hpp"
+#include "job/job_config.hpp"
 
 #include <cstdint>
 #include <optional>

@@ -1,9 +1,9 @@
 #include "job/job.hpp"
 
+#include "core/tilt_scheme.hpp"
 #include "model/rasterize.hpp"
 #include "reconstruct/wbp.hpp"
 #include "simulate/pipeline.hpp"
-#include "simulate/tilt_scheme.hpp"
 
 #include <algorithm>
 #include <chrono>

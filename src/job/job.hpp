@@ -2,12 +2,12 @@
 // no files, no MPI. `tomosweep simulate` and the sweep workers both call run_job.
 #pragma once
 
+#include "core/tilt_series.hpp"
 #include "core/volume.hpp"
-#include "job/config.hpp"
+#include "job/job_config.hpp"
 #include "model/particles.hpp"
 #include "model/scene.hpp"
 #include "model/structure.hpp"
-#include "simulate/series.hpp"
 
 #include <cstdint>
 #include <functional>

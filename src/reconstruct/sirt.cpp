@@ -1,6 +1,6 @@
 #include "reconstruct/sirt.hpp"
 
-#include "simulate/projector.hpp"
+#include "core/projector.hpp"
 
 namespace tomosweep {
 

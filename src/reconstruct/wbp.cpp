@@ -2,8 +2,8 @@
 
 #include "core/conventions.hpp"
 #include "core/fft.hpp"
+#include "core/projector.hpp"
 #include "reconstruct/sirt.hpp"
-#include "simulate/projector.hpp"
 
 #include <algorithm>
 #include <cmath>

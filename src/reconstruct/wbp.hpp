@@ -2,9 +2,9 @@
 #pragma once
 
 #include "core/tilt.hpp"
+#include "core/tilt_series.hpp"
 #include "core/volume.hpp"
 #include "reconstruct/params.hpp"
-#include "simulate/series.hpp"
 
 #include <vector>
 

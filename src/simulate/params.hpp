@@ -1,25 +1,13 @@
-// Imaging settings: the [imaging] table (and the tilt scheme used by [prior]). CTS defaults.
-// Owned by src/simulate; parsed in io/config_imaging.cpp. Formulas and units: docs/imaging.md.
+// Imaging settings: the [imaging] table. CTS defaults. The tilt scheme (TiltParams) is core/tilt_scheme.hpp.
+// Owned by src/simulate; parsed in io/config/config_imaging.cpp. Formulas and units: docs/imaging.md.
 #pragma once
+
+#include "core/tilt_scheme.hpp"
 
 #include <string>
 #include <vector>
 
 namespace tomosweep {
-
-/// A tilt scheme: which angles, in which acquisition order, with which dose per tilt.
-struct TiltParams {
-  double min_deg = -60, max_deg = 60, step_deg = 2;
-  std::vector<double> angles_deg{};      ///< explicit list; overrides min/max/step when not empty
-  std::string order = "dose-symmetric";  ///< dose-symmetric | bidirectional | unidirectional | list
-  double start_deg = 0;                  ///< first tilt of dose-symmetric and bidirectional orders
-  double axis_azimuth_deg = 0;           ///< missing-wedge orientation
-  double angle_error_deg = 0;            ///< standard deviation of random per-tilt angle errors
-  int group_size = 1;                    ///< dose-symmetric: tilts per side before switching (Hagen: 1 or 2)
-  std::string first_branch = "negative"; ///< bidirectional: side acquired first, negative | positive
-  std::string dose_weighting = "even";   ///< even | cos (dose proportional to 1/cos(tilt)) | list
-  std::vector<double> doses_e_per_A2{};  ///< per-tilt doses (dose_weighting = list): angles_deg order, else ascending
-};
 
 /// Microscope, detector and damage settings of one tilt series.
 struct ImagingParams {

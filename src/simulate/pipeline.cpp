@@ -2,11 +2,11 @@
 
 #include "core/conventions.hpp"
 #include "core/fft.hpp"
+#include "core/projector.hpp"
 #include "core/rng.hpp"
+#include "core/tilt_scheme.hpp"
 #include "simulate/ctf.hpp"
 #include "simulate/detector.hpp"
-#include "simulate/projector.hpp"
-#include "simulate/tilt_scheme.hpp"
 
 #include <algorithm>
 #include <cmath>

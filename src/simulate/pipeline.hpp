@@ -2,9 +2,9 @@
 // Formulas, units and the order of operations: docs/imaging.md.
 #pragma once
 
+#include "core/tilt_series.hpp"
 #include "core/volume.hpp"
 #include "simulate/params.hpp"
-#include "simulate/series.hpp"
 
 #include <cstdint>
 

@@ -1,9 +1,9 @@
 #include "sweep/run.hpp"
 
 #include "core/system.hpp"
-#include "io/atomic_file.hpp"
-#include "io/corpus.hpp"
-#include "io/structure_file.hpp"
+#include "io/corpus/corpus.hpp"
+#include "io/files/atomic_file.hpp"
+#include "io/structures/structure_file.hpp"
 #include "model/scene.hpp"
 #include "sweep/coordinator.hpp"
 #include "sweep/mpi_session.hpp"

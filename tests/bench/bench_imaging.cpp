@@ -2,11 +2,11 @@
 // (voxel-projections per CPU second), and the full noisy series + prior series + both reconstructions.
 // Usage: bench_imaging [nx ny nz [all|proj|pipeline]]
 #include "core/conventions.hpp"
+#include "core/projector.hpp"
 #include "core/rng.hpp"
+#include "core/tilt_scheme.hpp"
 #include "reconstruct/wbp.hpp"
 #include "simulate/pipeline.hpp"
-#include "simulate/projector.hpp"
-#include "simulate/tilt_scheme.hpp"
 
 #include <cstdio>
 #include <cstdlib>

@@ -3,9 +3,9 @@
 //   bench_model [PIXEL_A]               the built-in crowded scene
 //   bench_model SWEEP.toml OUT_DIR      the [model] of a sweep file (replicate 0), timed, written as
 //                                       OUT_DIR/model.mrc, atlas.mrc, instances.mrc (for tools/slices.py)
-#include "io/config.hpp"
-#include "io/mrc.hpp"
-#include "io/structure_file.hpp"
+#include "io/config/config_file.hpp"
+#include "io/files/mrc.hpp"
+#include "io/structures/structure_file.hpp"
 #include "model/rasterize.hpp"
 #include "model/scene.hpp"
 #include "model/synthetic.hpp"

@@ -1,6 +1,6 @@
 // Writes one file of every MRC kind tomosweep writes into the folder given as argv[1]; the ctest
 // mrc_validate_test.sh then runs Debian's `mrcfile-validate` (python3-mrcfile) on them.
-#include "io/mrc.hpp"
+#include "io/files/mrc.hpp"
 
 #include <cmath>
 #include <cstdio>

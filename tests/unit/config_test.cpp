@@ -1,6 +1,6 @@
 // Configuration loading: exact error messages with file:line:col and key paths.
-#include "io/config.hpp"
-#include "io/toml_reader.hpp"
+#include "io/config/config_file.hpp"
+#include "io/config/toml_reader.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,9 +1,9 @@
 // io/: structures (PDB, mmCIF, gz, CRLF, NMR, waters, altlocs, C-alpha-only), the structure set of a
 // sweep, and pdb: fetching from a local HTTP server on loopback. Every file is written by the test itself.
 #include "core/errors.hpp"
-#include "io/atomic_file.hpp"
-#include "io/fetch.hpp"
-#include "io/structure_file.hpp"
+#include "io/files/atomic_file.hpp"
+#include "io/structures/fetch.hpp"
+#include "io/structures/structure_file.hpp"
 #include "io_test_util.hpp"
 
 #include <gtest/gtest.h>

@@ -1,8 +1,8 @@
 // io/: MRC files, tilt-angle files and particle tables. Every file is written by the test itself.
 #include "core/errors.hpp"
-#include "io/atomic_file.hpp"
-#include "io/mrc.hpp"
-#include "io/particles_file.hpp"
+#include "io/files/atomic_file.hpp"
+#include "io/files/mrc.hpp"
+#include "io/files/particles_file.hpp"
 #include "io_test_util.hpp"
 
 #include <gtest/gtest.h>

@@ -2,7 +2,7 @@
 #pragma once
 
 #include "core/errors.hpp"
-#include "io/atomic_file.hpp"
+#include "io/files/atomic_file.hpp"
 
 #include <filesystem>
 #include <string>

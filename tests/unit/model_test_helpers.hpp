@@ -3,7 +3,7 @@
 
 #include "core/conventions.hpp"
 #include "core/errors.hpp"
-#include "io/config_model.hpp"
+#include "io/config/config_model.hpp"
 #include "model/atoms.hpp"
 #include "model/packing.hpp"
 #include "model/rasterize.hpp"

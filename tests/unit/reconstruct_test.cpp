@@ -1,10 +1,10 @@
 // Reconstruction: radial weights, WBP scale, handedness, azimuth, ideal series, SIRT.
 #include "core/conventions.hpp"
+#include "core/projector.hpp"
 #include "core/rng.hpp"
 #include "reconstruct/sirt.hpp"
 #include "reconstruct/wbp.hpp"
 #include "simulate/pipeline.hpp"
-#include "simulate/projector.hpp"
 
 #include <gtest/gtest.h>
 

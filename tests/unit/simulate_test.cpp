@@ -1,13 +1,13 @@
 // Microscope simulation: tilt schemes, projector, CTF, dose/detector, damage, pipeline.
 #include "core/conventions.hpp"
 #include "core/fft.hpp"
+#include "core/projector.hpp"
 #include "core/rng.hpp"
-#include "io/config_imaging.hpp"
+#include "core/tilt_scheme.hpp"
+#include "io/config/config_imaging.hpp"
 #include "simulate/ctf.hpp"
 #include "simulate/detector.hpp"
 #include "simulate/pipeline.hpp"
-#include "simulate/projector.hpp"
-#include "simulate/tilt_scheme.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // Sweep expansion, job table, launcher check, progress text, and the stage -> corpus round trip (serial).
-#include "io/corpus.hpp"
+#include "io/corpus/corpus.hpp"
 #include "io/sweep_file.hpp"
 #include "sweep/job_table.hpp"
 #include "sweep/mpi_session.hpp"

@@ -1,7 +1,7 @@
-#include "io/config.hpp"
+#include "io/config/config_file.hpp"
 
-#include "io/config_imaging.hpp"
-#include "io/config_model.hpp"
+#include "io/config/config_imaging.hpp"
+#include "io/config/config_model.hpp"
 
 #include <algorithm>
 

@@ -1,8 +1,8 @@
 // Sweep/job files: TOML -> JobConfig. The [sweep] table is read by io/sweep_file.
 #pragma once
 
-#include "io/toml_reader.hpp"
-#include "job/config.hpp"
+#include "io/config/toml_reader.hpp"
+#include "job/job_config.hpp"
 
 #include <string>
 

@@ -1,4 +1,4 @@
-#include "io/config_imaging.hpp"
+#include "io/config/config_imaging.hpp"
 
 #include <cmath>
 #include <sstream>

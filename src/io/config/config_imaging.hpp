@@ -2,7 +2,7 @@
 // Each reader records every problem (unknown keys, types, ranges) and calls finish() on its table.
 #pragma once
 
-#include "io/toml_reader.hpp"
+#include "io/config/toml_reader.hpp"
 #include "reconstruct/params.hpp"
 #include "simulate/params.hpp"
 

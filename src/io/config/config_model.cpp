@@ -1,4 +1,4 @@
-#include "io/config_model.hpp"
+#include "io/config/config_model.hpp"
 
 #include "model/scene.hpp"
 

@@ -1,7 +1,7 @@
 // The [model] table of a sweep file -> ModelParams (schema in docs/model.md).
 #pragma once
 
-#include "io/toml_reader.hpp"
+#include "io/config/toml_reader.hpp"
 #include "model/params.hpp"
 
 namespace tomosweep {

@@ -1,4 +1,4 @@
-#include "io/toml_reader.hpp"
+#include "io/config/toml_reader.hpp"
 
 #include <fstream>
 #include <sstream>

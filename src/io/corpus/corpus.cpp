@@ -1,6 +1,6 @@
-#include "io/corpus.hpp"
+#include "io/corpus/corpus.hpp"
 
-#include "io/h5_helpers.hpp"
+#include "io/corpus/h5_helpers.hpp"
 
 #include <algorithm>
 #include <cerrno>

@@ -1,7 +1,7 @@
 // The corpus's index (root attributes, /classes, /job_table, per-job tables) and reading a corpus back.
-#include "io/corpus.hpp"
+#include "io/corpus/corpus.hpp"
 
-#include "io/h5_helpers.hpp"
+#include "io/corpus/h5_helpers.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -2,7 +2,7 @@
 #pragma once
 
 #include "core/errors.hpp"
-#include "io/corpus.hpp"
+#include "io/corpus/corpus.hpp"
 
 #include <hdf5.h>
 

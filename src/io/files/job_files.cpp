@@ -1,12 +1,12 @@
-#include "cli/job_files.hpp"
+#include "io/files/job_files.hpp"
 
-#include "io/mrc.hpp"
-#include "io/particles_file.hpp"
+#include "io/files/mrc.hpp"
+#include "io/files/particles_file.hpp"
 
 #include <filesystem>
 #include <fstream>
 
-namespace tomosweep::cli {
+namespace tomosweep {
 namespace {
 
 void write_series(const std::string& dir, const std::string& stem, const TiltSeries& s) {
@@ -58,4 +58,4 @@ void write_job_files(const std::string& dir, const JobResult& r, const std::stri
   write_particles_json(dir + "/particles.json", r.particles, r.classes, table);
 }
 
-} // namespace tomosweep::cli
+} // namespace tomosweep

@@ -5,7 +5,7 @@
 
 #include <string>
 
-namespace tomosweep::cli {
+namespace tomosweep {
 
 /// Write every non-empty array of `r` into `dir` as MRC (model, tomogram, prior, tomogram_odd/even, atlas,
 /// instances, tilt_series, prior_series), the series' .rawtlt (nominal angles), .tlt (angles used,
@@ -13,4 +13,4 @@ namespace tomosweep::cli {
 /// particles.json. `tomo_name` names the tomogram in the particle tables.
 void write_job_files(const std::string& dir, const JobResult& r, const std::string& tomo_name);
 
-} // namespace tomosweep::cli
+} // namespace tomosweep

@@ -1,7 +1,7 @@
-#include "io/mrc.hpp"
+#include "io/files/mrc.hpp"
 
 #include "core/errors.hpp"
-#include "io/atomic_file.hpp"
+#include "io/files/atomic_file.hpp"
 
 #include <algorithm>
 #include <bit>

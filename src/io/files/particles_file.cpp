@@ -1,8 +1,8 @@
-#include "io/particles_file.hpp"
+#include "io/files/particles_file.hpp"
 
 #include "core/conventions.hpp"
 #include "core/errors.hpp"
-#include "io/atomic_file.hpp"
+#include "io/files/atomic_file.hpp"
 
 #include <cmath>
 #include <cstdio>

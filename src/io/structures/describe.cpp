@@ -1,4 +1,4 @@
-#include "io/describe.hpp"
+#include "io/structures/describe.hpp"
 
 #include "model/atoms.hpp"
 

@@ -1,9 +1,9 @@
 // A minimal HTTP/1.1 client over POSIX sockets (no new dependency): GET, Connection: close,
 // Content-Length or chunked bodies, up to 5 redirects.
-#include "io/fetch.hpp"
+#include "io/structures/fetch.hpp"
 
 #include "core/errors.hpp"
-#include "io/atomic_file.hpp"
+#include "io/files/atomic_file.hpp"
 
 #include <algorithm>
 #include <cctype>

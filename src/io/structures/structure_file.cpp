@@ -1,8 +1,8 @@
 // PDB/mmCIF reading: the only file that includes gemmi's coordinate readers.
-#include "io/structure_file.hpp"
+#include "io/structures/structure_file.hpp"
 
 #include "core/errors.hpp"
-#include "io/atomic_file.hpp"
+#include "io/files/atomic_file.hpp"
 
 #include <gemmi/assembly.hpp>
 #include <gemmi/mmread.hpp>

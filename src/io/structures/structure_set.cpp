@@ -1,7 +1,7 @@
 // The structure set of a sweep: files, synthetic structures and fetched PDB entries, by source string.
 #include "core/errors.hpp"
-#include "io/fetch.hpp"
-#include "io/structure_file.hpp"
+#include "io/structures/fetch.hpp"
+#include "io/structures/structure_file.hpp"
 #include "model/synthetic.hpp"
 
 #include <utility>
