@@ -1,7 +1,7 @@
 // The job table of an expanded sweep, as `tomosweep expand` prints it.
 #pragma once
 
-#include "io/sweep_file.hpp"
+#include "sweep/sweep.hpp"
 
 #include <string>
 

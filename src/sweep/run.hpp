@@ -1,12 +1,13 @@
 // `tomosweep run`: expand a sweep, run its jobs on all ranks, stage each, gather one corpus.
 #pragma once
 
-#include "io/sweep_file.hpp"
 #include "job/job.hpp"
+#include "sweep/sweep.hpp"
 
 #include <cstddef>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace tomosweep {
 
@@ -25,7 +26,8 @@ using JobFunction = std::function<JobResult(const SweepJob&)>;
 /// Builds this rank's job function once the sweep is read (e.g. loads the structures).
 using JobFactory = std::function<JobFunction(const Sweep&)>;
 
-/// The real pipeline: load_structures of every source named by the model, then run_job.
+/// The real pipeline: load_structures of every source named by the model, validate_jobs (replicate 0 of
+/// each condition), then run_job with the rank's SceneCache.
 JobFactory pipeline_job_factory();
 
 struct RunSummary {

@@ -2,8 +2,8 @@
 //   bench_sweep overhead N          N empty jobs through the coordinator: overhead per job (rank 0)
 //   bench_sweep jobs SWEEP OUT MS   a sweep whose jobs each burn MS ms of CPU: jobs per minute
 //   bench_sweep gather DIR JOBS N   stage JOBS jobs of N^3 voxels, then time the gather: MB/s
-#include "io/corpus/corpus.hpp"
 #include "sweep/coordinator.hpp"
+#include "sweep/gather.hpp"
 #include "sweep/mpi_session.hpp"
 #include "sweep/run.hpp"
 

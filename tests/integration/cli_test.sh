@@ -99,12 +99,12 @@ printf '[model]\nbox_A = [400, 400, 40]\n[[model.layer]]\nparticles = [{ source 
   > "$tmp/small.toml"
 "$exe" check "$tmp/small.toml" >/dev/null 2>"$tmp/err"
 if [ $? -eq 1 ] && [ "$(wc -l < "$tmp/err")" -eq 1 ] &&
-   grep -q "^tomosweep: error: $tmp/small.toml: job 0: model.layer\[0\].particles\[0\]: particle 'synthetic:globular?mass_kDa=2000' (.* A across) is larger than the box (40 A)$" "$tmp/err"; then
+   grep -q "^tomosweep: error: $tmp/small.toml: job 0 (condition 0): model.layer\[0\].particles\[0\]: particle 'synthetic:globular?mass_kDa=2000' (.* A across) is larger than the box (40 A)$" "$tmp/err"; then
   pass=$((pass + 1)); else echo "FAIL particle larger than the box: $(cat "$tmp/err")"; failures=$((failures + 1)); fi
 printf '[model]\nbox_A = [100000, 100000, 2000]\npixel_size_A = 2\n' > "$tmp/huge.toml"
 "$exe" check "$tmp/huge.toml" >/dev/null 2>"$tmp/err"
 rc=$?
-if [ $rc -eq 1 ] && grep -q "^tomosweep: error: $tmp/huge.toml: job 0: a job of 50000 x 50000 x 1000 voxels needs about" "$tmp/err" &&
+if [ $rc -eq 1 ] && grep -q "^tomosweep: error: $tmp/huge.toml: job 0 (condition 0): a job of 50000 x 50000 x 1000 voxels needs about" "$tmp/err" &&
    [ "$(wc -l < "$tmp/err")" -eq 1 ]; then pass=$((pass + 1)); else
   echo "FAIL too large a box: rc=$rc $(cat "$tmp/err")"; failures=$((failures + 1)); fi
 

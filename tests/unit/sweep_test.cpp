@@ -1,6 +1,5 @@
 // Sweep expansion, job table, launcher check, progress text, and the stage -> corpus round trip (serial).
-#include "io/corpus/corpus.hpp"
-#include "io/sweep_file.hpp"
+#include "sweep/gather.hpp"
 #include "sweep/job_table.hpp"
 #include "sweep/mpi_session.hpp"
 #include "sweep/progress.hpp"
@@ -240,7 +239,7 @@ TEST(corpus, stage_and_gather_round_trip) {
   EXPECT_EQ(decoded[1].path, infos[1].path);
   const std::string out = (dir / "corpus.h5").string();
   write_corpus_arrays(out + ".tmp", infos, 0, 1, false);
-  finish_corpus(out + ".tmp", out, s, infos);
+  finish_corpus(out + ".tmp", out, corpus_index(s), infos);
   EXPECT_FALSE(fs::exists(out + ".tmp"));
   const CorpusJob j1 = read_corpus_job(out, 1);
   EXPECT_EQ(j1.status, "ok");

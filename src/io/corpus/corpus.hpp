@@ -2,17 +2,16 @@
 //
 // Stage file: one finished (or failed) job, <work>/job-<id>.h5, written to a temporary name, fsync'ed
 // and renamed, so that a stage file under its final name is always complete.
-// Gather: every rank creates all datasets (collective metadata), the owner of each job (job position %
-// ranks) writes its arrays; atlas and instances are deflate-compressed and so written with collective
-// H5Dwrite by all ranks (empty selections on non-owners). Rank 0 then adds the tables and attributes
-// serially, fsyncs and renames the file to its final name.
+// Gather: the arrays are written by every rank at once (sweep/gather.hpp); rank 0 then adds the tables and
+// attributes serially (finish_corpus), fsyncs and renames the file to its final name.
 #pragma once
 
-#include "io/sweep_file.hpp"
+#include "io/config/overrides.hpp"
 #include "job/job.hpp"
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,18 +53,34 @@ void write_stage(const std::string& path, std::uint64_t job_id, int replicate, c
 /// Read a stage file's status and array shapes; IoError naming the path if it is not a stage file.
 StageInfo read_stage_info(const std::string& path);
 
-/// Stage infos as text for broadcasting, and back.
-std::string encode_stage_infos(const std::vector<StageInfo>& infos);
-std::vector<StageInfo> decode_stage_infos(const std::string& text);
+/// One job as the sweep expanded it: a row of /job_table and its job group's attributes. `values` and
+/// `config` point into the caller's sweep, which outlives finish_corpus.
+struct CorpusJobEntry {
+  std::uint64_t job_id = 0;
+  std::size_t condition = 0;
+  int replicate = 0;
+  bool test_split = false;
+  const std::vector<std::optional<SettingValue>>* values = nullptr; ///< value of each axis (nullopt: default)
+  const JobConfig* config = nullptr;                                ///< the job's settings
+};
 
-/// Collective over MPI_COMM_WORLD when `parallel` (every rank calls it with the same `jobs`, sorted by job
-/// id), else serial: create `tmp_path` and write every job's arrays from its stage file.
-void write_corpus_arrays(const std::string& tmp_path, const std::vector<StageInfo>& jobs, int rank, int size,
-                         bool parallel);
+/// What a corpus records of the sweep it was run from: root attributes and /job_table.
+struct CorpusIndex {
+  std::string name;       ///< run.name
+  std::string sweep_file; ///< path as given
+  std::string sweep_text;
+  std::string sweep_mode;
+  std::vector<std::string> axes; ///< swept setting paths, in file order
+  std::uint64_t seed = 1, sweep_seed = 1;
+  int replicates = 1;
+  std::size_t conditions = 1;
+  std::vector<CorpusJobEntry> jobs; ///< ordered by job id
+};
 
-/// Rank 0 alone, after write_corpus_arrays: add root attributes, /classes, /job_table, per-job particles,
-/// tilts and timing attributes, then fsync and rename `tmp_path` to `final_path`.
-void finish_corpus(const std::string& tmp_path, const std::string& final_path, const Sweep& sweep,
+/// Rank 0 alone, after the arrays are written (sweep/gather.hpp): add root attributes, /classes,
+/// /job_table, per-job particles, tilts and timing attributes, then fsync and rename `tmp_path` to
+/// `final_path`.
+void finish_corpus(const std::string& tmp_path, const std::string& final_path, const CorpusIndex& index,
                    const std::vector<StageInfo>& jobs);
 
 /// Text summary of a corpus (attributes, job counts, classes, arrays of the first job).

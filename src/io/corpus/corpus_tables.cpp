@@ -65,7 +65,7 @@ private:
   std::deque<std::string> strings_;
 };
 
-void write_job_table(hid_t f, const Sweep& sweep, const std::map<std::uint64_t, const StageInfo*>& staged,
+void write_job_table(hid_t f, const CorpusIndex& index, const std::map<std::uint64_t, const StageInfo*>& staged,
                      const std::string& path) {
   Id str = h5::vlstr(path);
   Table t(path);
@@ -79,18 +79,18 @@ void write_job_table(hid_t f, const Sweep& sweep, const std::map<std::uint64_t, 
   for (const std::string& c : kKnownColumns) t.add(c, H5T_NATIVE_DOUBLE, 8);
   std::vector<std::size_t> extra; // axes not among the known columns
   std::vector<bool> numeric;
-  for (std::size_t a = 0; a < sweep.axes.size(); ++a) {
-    if (std::find(kKnownColumns.begin(), kKnownColumns.end(), sweep.axes[a]) != kKnownColumns.end()) continue;
+  for (std::size_t a = 0; a < index.axes.size(); ++a) {
+    if (std::find(kKnownColumns.begin(), kKnownColumns.end(), index.axes[a]) != kKnownColumns.end()) continue;
     bool num = true;
-    for (const SweepJob& j : sweep.jobs)
-      if (j.values[a] && !setting_number(*j.values[a])) num = false;
+    for (const CorpusJobEntry& j : index.jobs)
+      if ((*j.values)[a] && !setting_number(*(*j.values)[a])) num = false;
     extra.push_back(a);
     numeric.push_back(num);
-    t.add(sweep.axes[a], num ? H5T_NATIVE_DOUBLE : hid_t(str), num ? 8 : sizeof(char*));
+    t.add(index.axes[a], num ? H5T_NATIVE_DOUBLE : hid_t(str), num ? 8 : sizeof(char*));
   }
-  std::vector<char> buf(t.row_size() * sweep.jobs.size());
-  for (std::size_t r = 0; r < sweep.jobs.size(); ++r) {
-    const SweepJob& j = sweep.jobs[r];
+  std::vector<char> buf(t.row_size() * index.jobs.size());
+  for (std::size_t r = 0; r < index.jobs.size(); ++r) {
+    const CorpusJobEntry& j = index.jobs[r];
     auto it = staged.find(j.job_id);
     const StageInfo* s = it == staged.end() ? nullptr : it->second;
     std::size_t c = 0;
@@ -105,16 +105,16 @@ void write_job_table(hid_t f, const Sweep& sweep, const std::map<std::uint64_t, 
       for (const ArrayInfo& a : s->arrays)
         if (a.name == "tomogram") dims = a.dims;
     for (int k = 2; k >= 0; --k) t.set<std::int64_t>(buf, r, c++, static_cast<std::int64_t>(dims[k]));
-    for (const std::string& k : kKnownColumns) t.set<double>(buf, r, c++, *known_setting(j.config, k));
+    for (const std::string& k : kKnownColumns) t.set<double>(buf, r, c++, *known_setting(*j.config, k));
     for (std::size_t e = 0; e < extra.size(); ++e) {
-      const auto& v = j.values[extra[e]];
+      const auto& v = (*j.values)[extra[e]];
       if (numeric[e])
         t.set<double>(buf, r, c++, v ? *setting_number(*v) : std::numeric_limits<double>::quiet_NaN());
       else
         t.set_str(buf, r, c++, v ? format_setting(*v) : "");
     }
   }
-  t.write(f, "job_table", buf, sweep.jobs.size());
+  t.write(f, "job_table", buf, index.jobs.size());
 }
 
 void copy_if_present(hid_t from, hid_t to, const char* name, const std::string& path) {
@@ -179,7 +179,7 @@ std::vector<ClassInfo> read_classes(hid_t f, const std::string& path) {
 
 } // namespace
 
-void finish_corpus(const std::string& tmp_path, const std::string& final_path, const Sweep& sweep,
+void finish_corpus(const std::string& tmp_path, const std::string& final_path, const CorpusIndex& index,
                    const std::vector<StageInfo>& jobs) {
   {
     Id f = h5::file(h5::open_quietly(tmp_path, H5F_ACC_RDWR), tmp_path, "reopen the corpus");
@@ -187,23 +187,23 @@ void finish_corpus(const std::string& tmp_path, const std::string& final_path, c
     h5::attr_string(f, "format", kCorpusFormat, p);
     h5::attr_i64(f, "format_version", kCorpusFormatVersion, p);
     h5::attr_string(f, "tool_version", TOMOSWEEP_VERSION, p);
-    h5::attr_string(f, "name", sweep.base.run.name, p);
-    h5::attr_string(f, "sweep_file", sweep.file, p);
-    h5::attr_string(f, "sweep_text", sweep.text, p);
-    h5::attr_string(f, "sweep_mode", sweep.mode, p);
-    h5::attr_strings(f, "sweep_axes", sweep.axes, p);
-    h5::attr_i64(f, "seed", static_cast<long long>(sweep.seed), p);
-    h5::attr_i64(f, "sweep_seed", static_cast<long long>(sweep.sweep_seed), p);
-    h5::attr_i64(f, "replicates", sweep.replicates, p);
-    h5::attr_i64(f, "conditions", static_cast<long long>(sweep.conditions), p);
-    h5::attr_i64(f, "job_count", static_cast<long long>(sweep.jobs.size()), p);
+    h5::attr_string(f, "name", index.name, p);
+    h5::attr_string(f, "sweep_file", index.sweep_file, p);
+    h5::attr_string(f, "sweep_text", index.sweep_text, p);
+    h5::attr_string(f, "sweep_mode", index.sweep_mode, p);
+    h5::attr_strings(f, "sweep_axes", index.axes, p);
+    h5::attr_i64(f, "seed", static_cast<long long>(index.seed), p);
+    h5::attr_i64(f, "sweep_seed", static_cast<long long>(index.sweep_seed), p);
+    h5::attr_i64(f, "replicates", index.replicates, p);
+    h5::attr_i64(f, "conditions", static_cast<long long>(index.conditions), p);
+    h5::attr_i64(f, "job_count", static_cast<long long>(index.jobs.size()), p);
     h5::attr_string(f, "axis_order", "zyx", p);
     h5::attr_string(f, "units", kUnits, p);
     std::map<std::uint64_t, const StageInfo*> staged;
     for (const StageInfo& s : jobs) staged[s.job_id] = &s;
-    write_job_table(f, sweep, staged, p);
+    write_job_table(f, index, staged, p);
     bool have_classes = false;
-    for (const SweepJob& j : sweep.jobs) {
+    for (const CorpusJobEntry& j : index.jobs) {
       auto it = staged.find(j.job_id);
       if (it == staged.end()) continue;
       const StageInfo& s = *it->second;

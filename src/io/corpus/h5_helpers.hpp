@@ -1,4 +1,5 @@
-// Internal to io/corpus*.cpp: RAII HDF5 handles and small attribute/dataset helpers. Errors throw IoError.
+// RAII HDF5 handles and small attribute/dataset helpers of the corpus, shared by io/corpus (staging,
+// reading, indexing) and sweep/gather (the parallel array writes). Errors throw IoError.
 #pragma once
 
 #include "core/errors.hpp"

@@ -1,16 +1,15 @@
-#include "io/sweep_file.hpp"
-
-#include "model/scene.hpp"
+// Sweep expansion: reading [sweep] into axes, axes into conditions, conditions into jobs (sweep.hpp).
+#include "sweep/sweep.hpp"
 
 #include "core/rng.hpp"
 #include "io/config/config_file.hpp"
 #include "io/files/atomic_file.hpp"
+#include "model/scene.hpp"
 
 #include <algorithm>
 #include <cmath>
-#include <map>
+#include <filesystem>
 #include <set>
-#include <sstream>
 
 namespace tomosweep {
 namespace {
@@ -36,44 +35,6 @@ struct Override {
 };
 using Condition = std::vector<Override>;
 
-std::optional<SettingValue> scalar(const toml::node& n) {
-  if (auto v = n.value_exact<int64_t>()) return SettingValue(static_cast<long long>(*v));
-  if (auto v = n.value_exact<double>()) return SettingValue(*v);
-  if (auto v = n.value_exact<bool>()) return SettingValue(*v);
-  if (auto v = n.value_exact<std::string>()) return SettingValue(*v);
-  return std::nullopt;
-}
-
-std::vector<std::string> split_path(const std::string& path) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char c : path) {
-    if (c == '.') {
-      out.push_back(cur);
-      cur.clear();
-    } else {
-      cur += c;
-    }
-  }
-  out.push_back(cur);
-  return out;
-}
-
-const toml::node* find_path(const toml::table& root, const std::string& path) {
-  const toml::node* n = &root;
-  for (const std::string& k : split_path(path)) {
-    const toml::table* t = n->as_table();
-    if (!t || !(n = t->get(k))) return nullptr;
-  }
-  return n;
-}
-
-bool same_value(const SettingValue& a, const SettingValue& b) {
-  auto na = setting_number(a), nb = setting_number(b);
-  if (na && nb) return *na == *nb;
-  return a == b;
-}
-
 struct SweepReader {
   const toml::table& sweep;
   std::string file;
@@ -91,7 +52,7 @@ struct SweepReader {
     auto num = [&](const char* k) -> std::optional<SettingValue> {
       const toml::node* n = t.get(k);
       if (!n) return std::nullopt;
-      auto v = scalar(*n);
+      auto v = setting_of(*n);
       if (!v || !setting_number(*v)) {
         problem(*n, key + "." + k, "expected a number");
         return std::nullopt;
@@ -166,7 +127,7 @@ struct SweepReader {
         a.keys = sub;
         a.pos = node.source().begin;
         for (const toml::node& e : *arr) {
-          auto v = scalar(e);
+          auto v = setting_of(e);
           if (!v) {
             problem(e, path, "sweep values must be numbers, strings or booleans");
             break;
@@ -258,9 +219,9 @@ std::vector<Condition> conditions_of(const SweepReader& r, const toml::table& ro
     out.push_back({});
     for (std::size_t i = 0; i < axes.size(); ++i) {
       const toml::node* base = find_path(root, axes[i].path);
-      const auto base_value = base ? scalar(*base) : std::nullopt;
+      const auto base_value = base ? setting_of(*base) : std::nullopt;
       for (std::size_t k = 0; k < axes[i].values.size(); ++k) {
-        if (base_value && same_value(*base_value, axes[i].values[k])) continue;
+        if (base_value && same_setting(*base_value, axes[i].values[k])) continue;
         out.push_back({{i, axes[i].values[k], axes[i].from_list ? static_cast<int>(k) : -1}});
       }
     }
@@ -288,47 +249,6 @@ std::vector<Condition> conditions_of(const SweepReader& r, const toml::table& ro
   return out;
 }
 
-/// A value node for `v`, taking over the source position of `src` (the sweep's node for this value) when
-/// the types agree, so that read_job_config's messages point at the sweep line.
-template <class T> void assign(toml::table& t, const std::string& key, const T& v, toml::node* src) {
-  if (src) {
-    if (auto* s = src->as<T>()) {
-      toml::value<T> moved(std::move(*s));
-      moved = v;
-      t.insert_or_assign(key, std::move(moved));
-      return;
-    }
-  }
-  t.insert_or_assign(key, toml::value<T>(v));
-}
-
-void apply(toml::table& root, const std::string& file, const std::string& path, const SettingValue& v, toml::node* src,
-           Problems& problems) {
-  const std::vector<std::string> keys = split_path(path);
-  toml::table* t = &root;
-  for (std::size_t i = 0; i + 1 < keys.size(); ++i) {
-    toml::node* n = t->get(keys[i]);
-    if (!n) {
-      t->insert_or_assign(keys[i], toml::table{});
-      n = t->get(keys[i]);
-    }
-    if (!(t = n->as_table())) {
-      problems.add(where(file, src ? src->source() : toml::source_region{}) + ": " + path + ": '" + keys[i] +
-                   "' is not a table");
-      return;
-    }
-  }
-  std::visit(
-      [&](const auto& x) {
-        using X = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<X, long long>)
-          assign<int64_t>(*t, keys.back(), x, src);
-        else
-          assign<X>(*t, keys.back(), x, src);
-      },
-      v);
-}
-
 toml::node* source_node(toml::table& root, const Axis& a, int element) {
   toml::node* n = root.get("sweep");
   for (const std::string& k : a.keys) {
@@ -352,30 +272,6 @@ void add_unique(Problems& all, std::set<std::string>& seen, const Problems& p, c
 }
 
 } // namespace
-
-std::string format_setting(const SettingValue& v) {
-  return std::visit(
-      [](const auto& x) -> std::string {
-        using X = std::decay_t<decltype(x)>;
-        std::ostringstream os;
-        if constexpr (std::is_same_v<X, std::string>)
-          os << '"' << x << '"';
-        else if constexpr (std::is_same_v<X, bool>)
-          os << (x ? "true" : "false");
-        else {
-          os.precision(12);
-          os << x;
-        }
-        return os.str();
-      },
-      v);
-}
-
-std::optional<double> setting_number(const SettingValue& v) {
-  if (auto* i = std::get_if<long long>(&v)) return static_cast<double>(*i);
-  if (auto* d = std::get_if<double>(&v)) return *d;
-  return std::nullopt;
-}
 
 Sweep parse_sweep(const std::string& text, const std::string& file) {
   Sweep s;
@@ -414,13 +310,14 @@ Sweep parse_sweep(const std::string& text, const std::string& file) {
   for (std::size_t c = 0; c < conds.size(); ++c) {
     toml::table job_root = parse_toml(text, file);
     for (const Override& o : conds[c])
-      apply(job_root, file, axes[o.axis].path, o.value, source_node(job_root, axes[o.axis], o.element), problems);
+      apply_override(job_root, file, axes[o.axis].path, o.value, source_node(job_root, axes[o.axis], o.element),
+                     problems);
     Problems p;
     JobConfig cfg = read_job_config(job_root, file, p);
     add_unique(problems, seen, p, file);
     std::vector<std::optional<SettingValue>> values(axes.size());
     for (std::size_t i = 0; i < axes.size(); ++i) {
-      if (const toml::node* n = find_path(job_root, axes[i].path)) values[i] = scalar(*n);
+      if (const toml::node* n = find_path(job_root, axes[i].path)) values[i] = setting_of(*n);
       if (!values[i])
         if (auto k = known_setting(cfg, axes[i].path)) values[i] = SettingValue(*k);
     }
@@ -438,37 +335,17 @@ Sweep parse_sweep(const std::string& text, const std::string& file) {
 
 Sweep load_sweep(const std::string& path) { return parse_sweep(read_file_bytes(path), path); }
 
-std::optional<double> known_setting(const JobConfig& c, const std::string& path) {
-  static const std::map<std::string, double (*)(const JobConfig&)> kKnown{
-      {"model.pixel_size_A", [](const JobConfig& j) { return j.model.pixel_size_A; }},
-      {"imaging.voltage_kV", [](const JobConfig& j) { return j.imaging.voltage_kV; }},
-      {"imaging.cs_mm", [](const JobConfig& j) { return j.imaging.cs_mm; }},
-      {"imaging.amplitude_contrast", [](const JobConfig& j) { return j.imaging.amplitude_contrast; }},
-      {"imaging.envelope_sigma", [](const JobConfig& j) { return j.imaging.envelope_sigma; }},
-      {"imaging.defocus_um", [](const JobConfig& j) { return j.imaging.defocus_um; }},
-      {"imaging.phase_shift_deg", [](const JobConfig& j) { return j.imaging.phase_shift_deg; }},
-      {"imaging.dose_e_per_A2", [](const JobConfig& j) { return j.imaging.dose_e_per_A2; }},
-      {"imaging.dqe", [](const JobConfig& j) { return j.imaging.dqe; }},
-      {"imaging.imfp_A", [](const JobConfig& j) { return j.imaging.imfp_A; }},
-      {"imaging.tilt.min_deg", [](const JobConfig& j) { return j.imaging.tilt.min_deg; }},
-      {"imaging.tilt.max_deg", [](const JobConfig& j) { return j.imaging.tilt.max_deg; }},
-      {"imaging.tilt.step_deg", [](const JobConfig& j) { return j.imaging.tilt.step_deg; }},
-      {"imaging.tilt.axis_azimuth_deg", [](const JobConfig& j) { return j.imaging.tilt.axis_azimuth_deg; }},
-      {"imaging.tilt.angle_error_deg", [](const JobConfig& j) { return j.imaging.tilt.angle_error_deg; }},
-      {"reconstruction.cutoff", [](const JobConfig& j) { return j.reconstruction.cutoff; }},
-      {"reconstruction.falloff", [](const JobConfig& j) { return j.reconstruction.falloff; }},
-  };
-  auto it = kKnown.find(path);
-  if (it == kKnown.end()) return std::nullopt;
-  return it->second(c);
-}
-
 std::vector<std::string> sweep_sources(const Sweep& sweep) {
   std::vector<std::string> sources;
   for (const SweepJob& j : sweep.jobs)
     for (const std::string& s : model_sources(j.config.model))
       if (std::find(sources.begin(), sources.end(), s) == sources.end()) sources.push_back(s);
   return sources;
+}
+
+std::string sweep_folder(const std::string& sweep_path) {
+  const std::filesystem::path dir = std::filesystem::path(sweep_path).parent_path();
+  return dir.empty() ? "." : dir.string();
 }
 
 } // namespace tomosweep

@@ -16,23 +16,15 @@
 // override is type- and range-checked like a written setting, with its line in the message.
 #pragma once
 
+#include "io/config/overrides.hpp"
 #include "job/job_config.hpp"
 
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <variant>
 #include <vector>
 
 namespace tomosweep {
-
-/// One value of a scalar setting.
-using SettingValue = std::variant<long long, double, bool, std::string>;
-
-/// A setting value as TOML would print it (strings quoted).
-std::string format_setting(const SettingValue& v);
-/// Numeric value of a setting (nullopt for strings and booleans).
-std::optional<double> setting_number(const SettingValue& v);
 
 struct SweepJob {
   std::uint64_t job_id = 0;
@@ -64,8 +56,7 @@ Sweep load_sweep(const std::string& path);
 /// Every structure source any job of the sweep names (model_sources of each job), first appearance order.
 std::vector<std::string> sweep_sources(const Sweep& sweep);
 
-/// Value of a well-known numeric setting path read from a config (e.g. "imaging.defocus_um"); nullopt if
-/// the path is not one of those tomosweep records in every corpus.
-std::optional<double> known_setting(const JobConfig& config, const std::string& path);
+/// The folder relative structure paths of a sweep file are read from: the file's folder ("." if none).
+std::string sweep_folder(const std::string& sweep_path);
 
 } // namespace tomosweep

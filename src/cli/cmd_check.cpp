@@ -1,0 +1,46 @@
+// tomosweep check: every job of a sweep validated (settings, structures, memory), nothing run.
+#include "cli/commands.hpp"
+#include "cli/options.hpp"
+#include "io/structures/structure_file.hpp"
+#include "job/job.hpp"
+#include "sweep/validate.hpp"
+
+#include <cmath>
+#include <cstdio>
+
+namespace tomosweep::cli {
+
+int cmd_check(int argc, char** argv) {
+  po::options_description named("options");
+  std::string sweep_path;
+  named.add_options()("sweep", po::value(&sweep_path)->required(), "sweep or job file (TOML)");
+  po::positional_options_description pos;
+  pos.add("sweep", 1);
+  po::variables_map vm;
+  if (!parse_options(argc, argv, "check SWEEP.toml", named, pos, vm)) return 0;
+  const Sweep sweep = load_sweep(sweep_path); // every job's settings, all problems at once
+  const StructureSet structures = load_structures(sweep_sources(sweep), sweep_folder(sweep_path));
+  validate_jobs(sweep, first_replicates(sweep), structures);
+
+  double worst_MB = 0;
+  std::size_t worst_job = 0;
+  for (const SweepJob& j : sweep.jobs) {
+    const double mb = job_memory_bytes(j.config) / 1e6;
+    if (mb > worst_MB) {
+      worst_MB = mb;
+      worst_job = j.job_id;
+    }
+  }
+  std::printf("%s: ok\n", sweep_path.c_str());
+  std::printf("  jobs          %zu (%zu conditions x %d replicates, mode %s)\n", sweep.jobs.size(), sweep.conditions,
+              sweep.replicates, sweep.mode.c_str());
+  std::printf("  structures    %zu loaded\n", structures.size());
+  const ModelParams& m = sweep.jobs[worst_job].config.model;
+  std::printf("  largest job   %llu: %.0f x %.0f x %.0f voxels at %.2f A, about %.0f MB of memory\n",
+              static_cast<unsigned long long>(worst_job), std::round(m.box_A[0] / m.pixel_size_A),
+              std::round(m.box_A[1] / m.pixel_size_A), std::round(m.box_A[2] / m.pixel_size_A), m.pixel_size_A,
+              worst_MB);
+  return 0;
+}
+
+} // namespace tomosweep::cli

@@ -1,0 +1,81 @@
+// tomosweep simulate: one job of a sweep, run here and written as files (no corpus, no MPI).
+#include "cli/commands.hpp"
+#include "cli/options.hpp"
+#include "core/errors.hpp"
+#include "io/files/job_files.hpp"
+#include "io/structures/structure_file.hpp"
+#include "job/job.hpp"
+#include "sweep/validate.hpp"
+
+#include <cstdio>
+#include <fstream>
+
+namespace tomosweep::cli {
+namespace {
+
+/// Peak resident memory of this process so far, MB (VmHWM; 0 where /proc is missing).
+double peak_rss_MB() {
+  std::ifstream status("/proc/self/status");
+  std::string key;
+  while (status >> key) {
+    if (key == "VmHWM:") {
+      double kB = 0;
+      status >> kB;
+      return kB / 1024;
+    }
+    status.ignore(1 << 20, '\n');
+  }
+  return 0;
+}
+
+/// Stage times with the peak memory reached by the end of each, then the total and the job's size.
+void print_timings(const JobResult& r, const std::vector<double>& peak_MB) {
+  double total = 0;
+  for (std::size_t i = 0; i < r.timings.size(); ++i) {
+    const StageTiming& t = r.timings[i];
+    const double peak = i + 1 < peak_MB.size() ? peak_MB[i + 1] : 0;
+    std::fprintf(stderr, "tomosweep: %-14s %8.3f s   peak memory %7.1f MB\n", t.stage.c_str(), t.seconds, peak);
+    total += t.seconds;
+  }
+  std::fprintf(stderr, "tomosweep: %-14s %8.3f s  (%d x %d x %d voxels at %.2f A, %zu tilts, %zu particles)\n", "total",
+               total, r.tomogram.nx, r.tomogram.ny, r.tomogram.nz, r.tomogram.voxel_A, r.series.tilts.size(),
+               r.particles.size());
+}
+
+} // namespace
+
+int cmd_simulate(int argc, char** argv) {
+  po::options_description named("options");
+  std::string sweep_path, out;
+  std::uint64_t job_id = 0;
+  named.add_options()("sweep", po::value(&sweep_path)->required(),
+                      "sweep or job file (TOML)")("out", po::value(&out)->required(), "output folder (created)")(
+      "job", po::value(&job_id)->default_value(0), "job id in the sweep's job table (see tomosweep expand)");
+  po::positional_options_description pos;
+  pos.add("sweep", 1);
+  po::variables_map vm;
+  if (!parse_options(argc, argv, "simulate SWEEP.toml --out DIR [--job N]", named, pos, vm)) return 0;
+
+  const Sweep sweep = load_sweep(sweep_path);
+  if (job_id >= sweep.jobs.size())
+    fail("--job ", job_id, " is not in ", sweep_path, ", whose jobs are 0..", sweep.jobs.size() - 1);
+  const SweepJob& job = sweep.jobs[job_id];
+  const StructureSet structures = load_structures(model_sources(job.config.model), sweep_folder(sweep_path));
+  validate_jobs(sweep, {static_cast<std::size_t>(job_id)}, structures);
+
+  // Peak memory is sampled as each stage starts, so the figure printed for a stage is the peak reached
+  // by the end of the stage before it; the last stage's comes after the job.
+  std::vector<double> peak_MB;
+  const JobResult r = run_job(job.config, structures, job.job_id, job.replicate, [&](const std::string& stage) {
+    peak_MB.push_back(peak_rss_MB());
+    std::fprintf(stderr, "tomosweep: %s...\n", stage.c_str());
+  });
+  peak_MB.push_back(peak_rss_MB());
+
+  std::fprintf(stderr, "tomosweep: writing %s\n", out.c_str());
+  write_job_files(out, r, "job-" + std::to_string(job.job_id));
+  print_timings(r, peak_MB);
+  return 0;
+}
+
+} // namespace tomosweep::cli

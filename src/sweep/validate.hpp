@@ -1,0 +1,22 @@
+// One validation of the jobs a command will run, shared by run, check and simulate: each job's model
+// against the loaded structures (e.g. a particle larger than the box) and its memory against what one rank
+// of this machine has.
+#pragma once
+
+#include "model/structure.hpp"
+#include "sweep/sweep.hpp"
+
+#include <cstddef>
+#include <vector>
+
+namespace tomosweep {
+
+/// Replicate 0 of every condition (indices into sweep.jobs): the replicates of a condition share its
+/// settings, so these are the jobs to validate.
+std::vector<std::size_t> first_replicates(const Sweep& sweep);
+
+/// Validate the given jobs (indices into sweep.jobs) in order; the first problem is thrown as Error
+/// "FILE: job N (condition C): MESSAGE".
+void validate_jobs(const Sweep& sweep, const std::vector<std::size_t>& jobs, const StructureSet& structures);
+
+} // namespace tomosweep
