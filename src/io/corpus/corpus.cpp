@@ -45,9 +45,7 @@ template <class T> void write_stage_array(hid_t f, const char* name, const Volum
 
 void write_tilts(hid_t f, const char* name, const TiltSeries& s, const std::string& path) {
   std::vector<h5::TiltRow> rows;
-  for (const TiltRecord& t : s.tilts)
-    rows.push_back({t.angle_deg, t.actual_angle_deg, t.acquisition_index, t.dose_e_per_A2, t.cumulative_dose_e_per_A2,
-                    t.defocus_um});
+  for (const TiltRecord& t : s.tilts) rows.push_back(tilt_row(t));
   Id t = h5::tilt_type(path);
   h5::write_table(f, name, t, rows, path);
 }

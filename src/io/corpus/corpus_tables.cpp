@@ -147,9 +147,7 @@ std::vector<TiltRecord> read_tilts(hid_t g, const char* name, const std::string&
   std::vector<h5::TiltRow> rows(static_cast<std::size_t>(H5Sget_simple_extent_npoints(s)));
   Id t = h5::tilt_type(path);
   if (!rows.empty()) h5::check_status(H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows.data()), path, "read a table");
-  for (const h5::TiltRow& r : rows)
-    out.push_back({r.angle_deg, r.actual_angle_deg, r.acquisition_index, r.dose_e_per_A2, r.cumulative_dose_e_per_A2,
-                   r.defocus_um});
+  for (const h5::TiltRow& r : rows) out.push_back(tilt_record(r));
   return out;
 }
 

@@ -4,6 +4,7 @@
 
 #include "core/errors.hpp"
 #include "io/corpus/corpus.hpp"
+#include "io/files/tilt_table.hpp"
 
 #include <hdf5.h>
 
@@ -147,12 +148,9 @@ inline double read_attr_double(hid_t obj, const char* name, const std::string& p
   return v;
 }
 
-/// Tilt table row and particle row as stored (compound types built by tilt_type()/particle_type()).
-struct TiltRow {
-  double angle_deg, actual_angle_deg;
-  std::int32_t acquisition_index;
-  double dose_e_per_A2, cumulative_dose_e_per_A2, defocus_um;
-};
+/// Tilt table row (io/files/tilt_table.hpp) and particle row as stored (compound types built by
+/// tilt_type()/particle_type()).
+using TiltRow = tomosweep::TiltRow;
 struct ParticleRow {
   std::uint32_t instance;
   std::int32_t label;

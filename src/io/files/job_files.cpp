@@ -1,10 +1,12 @@
 #include "io/files/job_files.hpp"
 
+#include "io/files/atomic_file.hpp"
 #include "io/files/mrc.hpp"
 #include "io/files/particles_file.hpp"
+#include "io/files/tilt_table.hpp"
 
 #include <filesystem>
-#include <fstream>
+#include <sstream>
 
 namespace tomosweep {
 namespace {
@@ -19,15 +21,15 @@ void write_series(const std::string& dir, const std::string& stem, const TiltSer
   }
   write_tilt_angles(dir + "/" + stem + ".rawtlt", nominal);
   write_tilt_angles(dir + "/" + stem + ".tlt", actual);
-  std::ofstream meta(dir + "/" + stem + ".tsv");
-  meta << "# index\tangle_deg\tactual_angle_deg\tacquisition_index\tdose_e_per_A2\tcumulative_dose_e_per_A2"
-          "\tdefocus_um\n";
-  for (std::size_t i = 0; i < s.tilts.size(); ++i) {
-    const TiltRecord& t = s.tilts[i];
-    meta << i << '\t' << t.angle_deg << '\t' << t.actual_angle_deg << '\t' << t.acquisition_index << '\t'
-         << t.dose_e_per_A2 << '\t' << t.cumulative_dose_e_per_A2 << '\t' << t.defocus_um << '\n';
-  }
-  if (!meta) fail_io(dir, "/", stem, ".tsv: cannot write");
+  write_file_atomically(dir + "/" + stem + ".tsv", tilt_table_tsv(s.tilts));
+}
+
+/// classes.tsv: background, then one line per class.
+std::string classes_tsv(const std::vector<ClassInfo>& classes) {
+  std::ostringstream os;
+  os << "# label\tname\tsource\n0\tbackground\t-\n";
+  for (const ClassInfo& c : classes) os << c.label << '\t' << c.name << '\t' << c.source << '\n';
+  return os.str();
 }
 
 template <class T> void write_if_any(const std::string& path, const Volume<T>& v) {
@@ -47,12 +49,7 @@ void write_job_files(const std::string& dir, const JobResult& r, const std::stri
   write_if_any(dir + "/instances.mrc", r.instances);
   write_series(dir, "tilt_series", r.series);
   write_series(dir, "prior_series", r.prior_series);
-  {
-    std::ofstream classes(dir + "/classes.tsv");
-    classes << "# label\tname\tsource\n0\tbackground\t-\n";
-    for (const ClassInfo& c : r.classes) classes << c.label << '\t' << c.name << '\t' << c.source << '\n';
-    if (!classes) fail_io(dir, "/classes.tsv: cannot write");
-  }
+  write_file_atomically(dir + "/classes.tsv", classes_tsv(r.classes));
   const ParticleTableInfo table = particle_table_info(r.tomogram, tomo_name);
   write_particles_star(dir + "/particles.star", r.particles, r.classes, table);
   write_particles_json(dir + "/particles.json", r.particles, r.classes, table);

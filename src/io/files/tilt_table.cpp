@@ -1,0 +1,35 @@
+#include "io/files/tilt_table.hpp"
+
+#include <sstream>
+
+namespace tomosweep {
+
+TiltRow tilt_row(const TiltRecord& t) {
+  return {t.angle_deg,     t.actual_angle_deg,         t.acquisition_index,
+          t.dose_e_per_A2, t.cumulative_dose_e_per_A2, t.defocus_um};
+}
+
+TiltRecord tilt_record(const TiltRow& r) {
+  TiltRecord t;
+  t.angle_deg = r.angle_deg;
+  t.actual_angle_deg = r.actual_angle_deg;
+  t.acquisition_index = r.acquisition_index;
+  t.dose_e_per_A2 = r.dose_e_per_A2;
+  t.cumulative_dose_e_per_A2 = r.cumulative_dose_e_per_A2;
+  t.defocus_um = r.defocus_um;
+  return t;
+}
+
+std::string tilt_table_tsv(const std::vector<TiltRecord>& tilts) {
+  std::ostringstream os;
+  os << "# index\tangle_deg\tactual_angle_deg\tacquisition_index\tdose_e_per_A2\tcumulative_dose_e_per_A2"
+        "\tdefocus_um\n";
+  for (std::size_t i = 0; i < tilts.size(); ++i) {
+    const TiltRow r = tilt_row(tilts[i]);
+    os << i << '\t' << r.angle_deg << '\t' << r.actual_angle_deg << '\t' << r.acquisition_index << '\t'
+       << r.dose_e_per_A2 << '\t' << r.cumulative_dose_e_per_A2 << '\t' << r.defocus_um << '\n';
+  }
+  return os.str();
+}
+
+} // namespace tomosweep
