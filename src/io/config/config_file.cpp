@@ -53,7 +53,7 @@ JobConfig read_job_config(const toml::table& root, const std::string& file, Prob
   if (auto t = top.table("imaging")) c.imaging = read_imaging(*t);
   if (auto t = top.table("reconstruction")) c.reconstruction = read_reconstruction(*t);
   if (auto t = top.table("prior")) c.prior = read_prior(*t);
-  top.table("sweep"); // read by io/sweep_file; marked as known here
+  top.table("sweep"); // read by sweep/expand.cpp; marked as known here
   top.finish();
   return c;
 }

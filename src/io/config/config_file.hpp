@@ -1,4 +1,4 @@
-// Sweep/job files: TOML -> JobConfig. The [sweep] table is read by io/sweep_file.
+// Sweep/job files: TOML -> JobConfig. The [sweep] table is read by sweep/ (sweep/expand.cpp).
 #pragma once
 
 #include "io/config/toml_reader.hpp"
