@@ -1,6 +1,7 @@
 // io/: structures (PDB, mmCIF, gz, CRLF, NMR, waters, altlocs, C-alpha-only), the structure set of a
 // sweep, and pdb: fetching from a local HTTP server on loopback. Every file is written by the test itself.
 #include "core/errors.hpp"
+#include "expect_error.hpp"
 #include "io/files/atomic_file.hpp"
 #include "io/structures/fetch.hpp"
 #include "io/structures/structure_file.hpp"
@@ -22,6 +23,7 @@
 
 using namespace tomosweep;
 using namespace io_test;
+using test_util::error_of;
 namespace fs = std::filesystem;
 
 // ---------------------------------------------------------------- structures
@@ -180,8 +182,8 @@ TEST(structure, c_alpha_only_residues_carry_the_residue) {
 }
 
 TEST(structure, errors_name_the_file) {
-  EXPECT_EQ(error_of([] { read_structure(tmp("nope.pdb")); }), tmp("nope.pdb") + ": No such file or directory");
-  EXPECT_TRUE(throws_type<IoError>([] { read_structure(tmp("nope.pdb")); }));
+  EXPECT_EQ(error_of<IoError>([] { read_structure(tmp("nope.pdb")); }),
+            tmp("nope.pdb") + ": No such file or directory");
   write_text(tmp("empty.pdb"), "");
   EXPECT_EQ(error_of([] { read_structure(tmp("empty.pdb")); }), tmp("empty.pdb") + ": no atoms");
   write_text(tmp("header.pdb"), "HEADER    NOTHING\nEND\n");

@@ -1,5 +1,6 @@
 // io/: MRC files, tilt-angle files and particle tables. Every file is written by the test itself.
 #include "core/errors.hpp"
+#include "expect_error.hpp"
 #include "io/files/atomic_file.hpp"
 #include "io/files/mrc.hpp"
 #include "io/files/particles_file.hpp"
@@ -15,6 +16,7 @@
 
 using namespace tomosweep;
 using namespace io_test;
+using test_util::error_of;
 namespace fs = std::filesystem;
 
 namespace {
@@ -154,9 +156,8 @@ TEST(mrc, truncated_and_corrupt_files_give_exact_errors) {
   write_mrc(tmp("t.mrc"), v);
   std::string b = read_file_bytes(tmp("t.mrc"));
   write_file_atomically(tmp("trunc.mrc"), b.substr(0, 1024 + 100));
-  EXPECT_EQ(error_of([&] { read_mrc(tmp("trunc.mrc")); }),
+  EXPECT_EQ(error_of<IoError>([&] { read_mrc(tmp("trunc.mrc")); }),
             tmp("trunc.mrc") + ": truncated mrc file (1124 bytes, header says 1280)");
-  EXPECT_TRUE(throws_type<IoError>([&] { read_mrc(tmp("trunc.mrc")); }));
   write_file_atomically(tmp("short.mrc"), b.substr(0, 500));
   EXPECT_EQ(error_of([&] { read_mrc(tmp("short.mrc")); }),
             tmp("short.mrc") + ": truncated mrc header (500 of 1024 bytes)");

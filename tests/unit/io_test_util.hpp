@@ -1,7 +1,6 @@
-// Helpers shared by the io/ tests: a private temporary folder and error capture.
+// Helpers shared by the io/ tests: a private temporary folder and writing text files.
 #pragma once
 
-#include "core/errors.hpp"
 #include "io/files/atomic_file.hpp"
 
 #include <filesystem>
@@ -27,25 +26,6 @@ inline const std::string& tmp_dir() {
   return dir;
 }
 inline std::string tmp(const std::string& name) { return tmp_dir() + "/" + name; }
-
-template <class F> std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const tomosweep::Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-template <class E, class F> bool throws_type(F&& f) {
-  try {
-    f();
-  } catch (const E&) {
-    return true;
-  } catch (...) {
-    return false;
-  }
-  return false;
-}
 
 inline void write_text(const std::string& path, const std::string& text) {
   tomosweep::write_file_atomically(path, text);

@@ -1,4 +1,5 @@
 // Sweep expansion, job table, launcher check, progress text, and the stage -> corpus round trip (serial).
+#include "expect_error.hpp"
 #include "sweep/gather.hpp"
 #include "sweep/job_table.hpp"
 #include "sweep/mpi_session.hpp"
@@ -9,6 +10,7 @@
 
 #include <filesystem>
 #include <map>
+#include <unistd.h>
 
 using namespace tomosweep;
 
@@ -30,13 +32,8 @@ dose_e_per_A2 = 100
 
 double num(const SweepJob& j, std::size_t axis) { return *setting_number(*j.values[axis]); }
 
-std::string error_of(const std::string& text) {
-  try {
-    parse_sweep(text, "s.toml");
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
+std::string sweep_error(const std::string& text) {
+  return test_util::error_of<ConfigError>([&] { parse_sweep(text, "s.toml"); });
 }
 
 } // namespace
@@ -84,8 +81,8 @@ mode = "zip"
   ASSERT_EQ(s.conditions, 3u);
   EXPECT_EQ(s.jobs[2].config.imaging.defocus_um, 3.0);
   EXPECT_EQ(s.jobs[2].config.model.pixel_size_A, 8.0);
-  EXPECT_EQ(error_of(kBase + "[sweep]\nmode = \"zip\"\n\"imaging.defocus_um\" = [1, 3]\n"
-                             "\"model.pixel_size_A\" = [4.0]\n"),
+  EXPECT_EQ(sweep_error(kBase + "[sweep]\nmode = \"zip\"\n\"imaging.defocus_um\" = [1, 3]\n"
+                                "\"model.pixel_size_A\" = [4.0]\n"),
             "s.toml:16:24: model.pixel_size_A: zip axes need equal lengths (1 vs 2 for imaging.defocus_um)");
 }
 
@@ -145,19 +142,19 @@ TEST(sweep, dotted_keys_and_nested_tables_name_the_same_axis) {
 
 TEST(sweep, override_errors_name_the_sweep_line_and_key) {
   // a wrong type and an unknown key are reported through read_job_config at the axis' value
-  const std::string e1 = error_of(kBase + "[sweep]\n\"imaging.defocus_um\" = [1, \"far\"]\n");
+  const std::string e1 = sweep_error(kBase + "[sweep]\n\"imaging.defocus_um\" = [1, \"far\"]\n");
   EXPECT_NE(e1.find("s.toml:14:28: imaging.defocus_um: expected a number, got a string"), std::string::npos) << e1;
-  const std::string e2 = error_of(kBase + "[sweep]\n\"imaging.defocus\" = [1, 2]\n");
+  const std::string e2 = sweep_error(kBase + "[sweep]\n\"imaging.defocus\" = [1, 2]\n");
   EXPECT_EQ(e2, "s.toml:14:22: unknown key 'imaging.defocus'"); // once, not once per value
-  EXPECT_EQ(error_of(kBase + "[sweep]\nmode = \"lattice\"\n"),
+  EXPECT_EQ(sweep_error(kBase + "[sweep]\nmode = \"lattice\"\n"),
             "s.toml:14:8: sweep.mode: expected one of 'grid', 'zip', 'one-at-a-time', 'random'");
-  EXPECT_EQ(error_of(kBase + "[sweep]\n\"run.seed\" = [1, 2]\n"),
+  EXPECT_EQ(sweep_error(kBase + "[sweep]\n\"run.seed\" = [1, 2]\n"),
             "s.toml:14:14: run.seed: [run] and [sweep] settings cannot be swept");
-  EXPECT_EQ(error_of(kBase + "[sweep]\n\"imaging.defocus_um\" = { start = 1, stop = 0, step = 1 }\n"),
+  EXPECT_EQ(sweep_error(kBase + "[sweep]\n\"imaging.defocus_um\" = { start = 1, stop = 0, step = 1 }\n"),
             "s.toml:14:24: imaging.defocus_um: expected step > 0 and stop >= start");
-  EXPECT_EQ(error_of(kBase + "[sweep]\n\"imaging.defocus_um\" = { min = 1, max = 2 }\n"),
+  EXPECT_EQ(sweep_error(kBase + "[sweep]\n\"imaging.defocus_um\" = { min = 1, max = 2 }\n"),
             "s.toml:14:24: imaging.defocus_um: { min, max } ranges need mode = \"random\"");
-  EXPECT_EQ(error_of(kBase + "[sweep]\nmode = \"random\"\n\"imaging.defocus_um\" = { min = 1, max = 2 }\n"),
+  EXPECT_EQ(sweep_error(kBase + "[sweep]\nmode = \"random\"\n\"imaging.defocus_um\" = { min = 1, max = 2 }\n"),
             "s.toml:14:8: sweep.draws: mode = \"random\" needs draws = N");
 }
 
@@ -257,7 +254,7 @@ TEST(corpus, stage_and_gather_round_trip) {
   const std::string summary = corpus_summary(out);
   EXPECT_NE(summary.find("jobs: 4, 1 failed, 3 ok"), std::string::npos) << summary;
   EXPECT_NE(summary.find("job 2: boom: job two"), std::string::npos) << summary;
-  EXPECT_THROW(read_corpus_job(out, 99), IoError);
+  EXPECT_EQ(test_util::error_of<IoError>([&] { read_corpus_job(out, 99); }), out + ": no job 99 in the corpus");
   fs::remove_all(dir);
 }
 
