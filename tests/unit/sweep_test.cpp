@@ -1,10 +1,13 @@
-// Sweep expansion, job table, launcher check, progress text, and the stage -> corpus round trip (serial).
+// Sweep expansion, job validation, job table, launcher check, progress text, and the stage -> corpus round
+// trip (serial).
 #include "expect_error.hpp"
+#include "io/structures/structure_file.hpp"
 #include "sweep/gather.hpp"
 #include "sweep/job_table.hpp"
 #include "sweep/mpi_session.hpp"
 #include "sweep/progress.hpp"
 #include "sweep/run.hpp"
+#include "sweep/validate.hpp"
 
 #include <gtest/gtest.h>
 
@@ -156,6 +159,22 @@ TEST(sweep, override_errors_name_the_sweep_line_and_key) {
             "s.toml:14:24: imaging.defocus_um: { min, max } ranges need mode = \"random\"");
   EXPECT_EQ(sweep_error(kBase + "[sweep]\nmode = \"random\"\n\"imaging.defocus_um\" = { min = 1, max = 2 }\n"),
             "s.toml:14:8: sweep.draws: mode = \"random\" needs draws = N");
+}
+
+TEST(sweep, validation_checks_replicate_0_of_each_condition_and_names_file_job_and_condition) {
+  const Sweep s = parse_sweep(kBase + R"(
+[[model.layer]]
+particles = [{ source = "synthetic:globular?mass_kDa=2000" }]
+
+[sweep]
+"imaging.defocus_um" = [1, 3]
+)",
+                              "s.toml");
+  EXPECT_EQ(first_replicates(s), (std::vector<std::size_t>{0, 2}));
+  const StructureSet structures = load_structures(sweep_sources(s), ".");
+  const std::string e = test_util::error_of([&] { validate_jobs(s, {2}, structures); });
+  EXPECT_EQ(e.rfind("s.toml: job 2 (condition 1): model.layer[0].particles[0]: particle ", 0), 0u) << e;
+  EXPECT_NE(e.find("is larger than the box (50 A)"), std::string::npos) << e;
 }
 
 TEST(sweep, job_table_text_and_json) {
