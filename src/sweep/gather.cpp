@@ -78,6 +78,32 @@ void write_by_chunks(hid_t d, const ArrayInfo& a, const std::vector<char>& buf, 
 
 std::string job_group(std::uint64_t id) { return "/jobs/" + std::to_string(id); }
 
+/// Rank 0: the stage info of every job of the sweep, encoded for broadcasting; a problem is agreed on
+/// (thrown on every rank) before any collective write starts.
+std::vector<StageInfo> list_stages(const MpiSession& mpi, const Sweep& sweep, const std::string& work) {
+  std::vector<StageInfo> infos;
+  std::string encoded, error;
+  if (mpi.rank() == 0) {
+    try {
+      const auto staged = staged_jobs(work);
+      for (const SweepJob& j : sweep.jobs) {
+        auto it = staged.find(j.job_id);
+        if (it == staged.end()) fail_io(work, ": job ", j.job_id, " was not staged");
+        infos.push_back(read_stage_info(it->second));
+      }
+      encoded = encode_stage_infos(infos);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  }
+  if (!mpi.all_ok(error.empty())) {
+    if (mpi.rank() == 0) throw Error(error);
+    throw Error("gather failed on rank 0 (see its message)");
+  }
+  if (mpi.size() > 1) infos = decode_stage_infos(mpi.broadcast(encoded));
+  return infos;
+}
+
 } // namespace
 
 std::map<std::uint64_t, std::string> staged_jobs(const std::string& work) {
@@ -204,36 +230,6 @@ CorpusIndex corpus_index(const Sweep& sweep) {
                           .config = &j.config});
   return index;
 }
-
-namespace {
-
-/// Rank 0: the stage info of every job of the sweep, encoded for broadcasting; a problem is agreed on
-/// (thrown on every rank) before any collective write starts.
-std::vector<StageInfo> list_stages(const MpiSession& mpi, const Sweep& sweep, const std::string& work) {
-  std::vector<StageInfo> infos;
-  std::string encoded, error;
-  if (mpi.rank() == 0) {
-    try {
-      const auto staged = staged_jobs(work);
-      for (const SweepJob& j : sweep.jobs) {
-        auto it = staged.find(j.job_id);
-        if (it == staged.end()) fail_io(work, ": job ", j.job_id, " was not staged");
-        infos.push_back(read_stage_info(it->second));
-      }
-      encoded = encode_stage_infos(infos);
-    } catch (const std::exception& e) {
-      error = e.what();
-    }
-  }
-  if (!mpi.all_ok(error.empty())) {
-    if (mpi.rank() == 0) throw Error(error);
-    throw Error("gather failed on rank 0 (see its message)");
-  }
-  if (mpi.size() > 1) infos = decode_stage_infos(mpi.broadcast(encoded));
-  return infos;
-}
-
-} // namespace
 
 std::size_t gather_corpus(const MpiSession& mpi, const Sweep& sweep, const std::string& work, const std::string& output,
                           bool keep_work) {
