@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The whole test suite: install dependencies, then build and run ctest twice, in Release (build/) and under
+# The whole test suite: install dependencies, check the module layout, then build and run ctest twice, in Release (build/) and under
 # AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/). SANITIZE=0 skips the sanitizer pass.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/install-deps.sh
+tools/check_layout.sh  # MPI stays in src/sweep/ (docs/layout.md)
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 jobs=${JOBS:-$(nproc)}
 
