@@ -5,10 +5,10 @@
 #include "core/rng.hpp"
 #include "io/config/config_file.hpp"
 #include "io/files/atomic_file.hpp"
+#include "job/settings.hpp"
 
 #include <algorithm>
 #include <cmath>
-#include <map>
 #include <set>
 #include <sstream>
 
@@ -439,28 +439,9 @@ Sweep parse_sweep(const std::string& text, const std::string& file) {
 Sweep load_sweep(const std::string& path) { return parse_sweep(read_file_bytes(path), path); }
 
 std::optional<double> known_setting(const JobConfig& c, const std::string& path) {
-  static const std::map<std::string, double (*)(const JobConfig&)> kKnown{
-      {"model.pixel_size_A", [](const JobConfig& j) { return j.model.pixel_size_A; }},
-      {"imaging.voltage_kV", [](const JobConfig& j) { return j.imaging.voltage_kV; }},
-      {"imaging.cs_mm", [](const JobConfig& j) { return j.imaging.cs_mm; }},
-      {"imaging.amplitude_contrast", [](const JobConfig& j) { return j.imaging.amplitude_contrast; }},
-      {"imaging.envelope_sigma", [](const JobConfig& j) { return j.imaging.envelope_sigma; }},
-      {"imaging.defocus_um", [](const JobConfig& j) { return j.imaging.defocus_um; }},
-      {"imaging.phase_shift_deg", [](const JobConfig& j) { return j.imaging.phase_shift_deg; }},
-      {"imaging.dose_e_per_A2", [](const JobConfig& j) { return j.imaging.dose_e_per_A2; }},
-      {"imaging.dqe", [](const JobConfig& j) { return j.imaging.dqe; }},
-      {"imaging.imfp_A", [](const JobConfig& j) { return j.imaging.imfp_A; }},
-      {"imaging.tilt.min_deg", [](const JobConfig& j) { return j.imaging.tilt.min_deg; }},
-      {"imaging.tilt.max_deg", [](const JobConfig& j) { return j.imaging.tilt.max_deg; }},
-      {"imaging.tilt.step_deg", [](const JobConfig& j) { return j.imaging.tilt.step_deg; }},
-      {"imaging.tilt.axis_azimuth_deg", [](const JobConfig& j) { return j.imaging.tilt.axis_azimuth_deg; }},
-      {"imaging.tilt.angle_error_deg", [](const JobConfig& j) { return j.imaging.tilt.angle_error_deg; }},
-      {"reconstruction.cutoff", [](const JobConfig& j) { return j.reconstruction.cutoff; }},
-      {"reconstruction.falloff", [](const JobConfig& j) { return j.reconstruction.falloff; }},
-  };
-  auto it = kKnown.find(path);
-  if (it == kKnown.end()) return std::nullopt;
-  return it->second(c);
+  const Setting* s = find_setting(path);
+  if (!s || !s->info->recorded) return std::nullopt;
+  return s->value(c);
 }
 
 std::vector<std::string> sweep_sources(const Sweep& sweep) {
