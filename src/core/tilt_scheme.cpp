@@ -42,16 +42,16 @@ std::vector<int> acquisition_order(const TiltParams& t, const std::vector<double
   const int n = static_cast<int>(asc.size());
   std::vector<int> order;
   if (n == 0) return order;
-  if (t.order == "unidirectional") {
+  if (t.order == TiltOrder::unidirectional) {
     order.resize(n);
     std::iota(order.begin(), order.end(), 0);
-  } else if (t.order == "list") {
+  } else if (t.order == TiltOrder::list) {
     // Acquisition follows the explicit list as written.
     const std::vector<double>& given = t.angles_deg.empty() ? asc : t.angles_deg;
     for (double a : given) order.push_back(static_cast<int>(std::lower_bound(asc.begin(), asc.end(), a) - asc.begin()));
-  } else if (t.order == "bidirectional") {
+  } else if (t.order == TiltOrder::bidirectional) {
     const int s = closest(asc, t.start_deg);
-    const bool neg_first = t.first_branch != "positive";
+    const bool neg_first = t.first_branch != FirstBranch::positive;
     auto down = [&] {
       for (int i = s - (neg_first ? 0 : 1); i >= 0; --i) order.push_back(i);
     };
@@ -65,7 +65,7 @@ std::vector<int> acquisition_order(const TiltParams& t, const std::vector<double
       up();
       down();
     }
-  } else if (t.order == "dose-symmetric") {
+  } else if (t.order == TiltOrder::dose_symmetric) {
     // Hagen et al. (2017): start near start_deg, then alternate sides in groups, positive side first;
     // when one side is exhausted the other continues.
     if (t.group_size < 1) fail("tilt group size ", t.group_size, " must be at least 1");
@@ -82,8 +82,6 @@ std::vector<int> acquisition_order(const TiltParams& t, const std::vector<double
       }
       positive = !positive;
     }
-  } else {
-    fail("unknown tilt order '", t.order, "' (expected dose-symmetric, bidirectional, unidirectional or list)");
   }
   return order;
 }
@@ -95,7 +93,7 @@ std::vector<TiltRecord> plan_tilts(const TiltParams& t, double total_dose_e_per_
   const std::vector<int> order = acquisition_order(t, asc);
 
   std::vector<double> dose(n);
-  if (t.dose_weighting == "list") {
+  if (t.dose_weighting == DoseWeighting::list) {
     if (static_cast<int>(t.doses_e_per_A2.size()) != n)
       fail("per-tilt dose list has ", t.doses_e_per_A2.size(), " values for ", n, " tilts");
     // Doses follow the explicit angle list as written, else ascending angles.
@@ -107,13 +105,12 @@ std::vector<TiltRecord> plan_tilts(const TiltParams& t, double total_dose_e_per_
                         : static_cast<int>(std::lower_bound(asc.begin(), asc.end(), t.angles_deg[j]) - asc.begin());
       dose[i] = d;
     }
-  } else if (t.dose_weighting == "even" || t.dose_weighting == "cos") {
+  } else {
     if (!(total_dose_e_per_A2 >= 0)) fail("total dose ", total_dose_e_per_A2, " e/A^2 is negative");
     double sum = 0;
-    for (int i = 0; i < n; ++i) sum += dose[i] = t.dose_weighting == "cos" ? 1.0 / std::cos(asc[i] * kDegToRad) : 1.0;
+    for (int i = 0; i < n; ++i)
+      sum += dose[i] = t.dose_weighting == DoseWeighting::cos ? 1.0 / std::cos(asc[i] * kDegToRad) : 1.0;
     for (double& d : dose) d *= total_dose_e_per_A2 / sum;
-  } else {
-    fail("unknown dose weighting '", t.dose_weighting, "' (expected even, cos or list)");
   }
 
   std::vector<TiltRecord> rec(n);

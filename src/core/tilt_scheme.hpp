@@ -4,24 +4,41 @@
 #include "core/tilt.hpp"
 #include "core/tilt_series.hpp"
 
+#include <array>
 #include <cstdint>
-#include <string>
+#include <string_view>
 #include <vector>
 
 namespace tomosweep {
 
+/// Order in which the tilts are acquired. TOML names in kTiltOrderNames (enum order).
+enum class TiltOrder { dose_symmetric, bidirectional, unidirectional, list };
+inline constexpr std::array<std::string_view, 4> kTiltOrderNames{"dose-symmetric", "bidirectional", "unidirectional",
+                                                                 "list"};
+constexpr std::string_view name_of(TiltOrder v) { return kTiltOrderNames[static_cast<std::size_t>(v)]; }
+
+/// Bidirectional: the side acquired first.
+enum class FirstBranch { negative, positive };
+inline constexpr std::array<std::string_view, 2> kFirstBranchNames{"negative", "positive"};
+constexpr std::string_view name_of(FirstBranch v) { return kFirstBranchNames[static_cast<std::size_t>(v)]; }
+
+/// How the total dose is shared between tilts: evenly, proportional to 1/cos(tilt), or a given list.
+enum class DoseWeighting { even, cos, list };
+inline constexpr std::array<std::string_view, 3> kDoseWeightingNames{"even", "cos", "list"};
+constexpr std::string_view name_of(DoseWeighting v) { return kDoseWeightingNames[static_cast<std::size_t>(v)]; }
+
 /// A tilt scheme: which angles, in which acquisition order, with which dose per tilt.
 struct TiltParams {
   double min_deg = -60, max_deg = 60, step_deg = 2;
-  std::vector<double> angles_deg{};      ///< explicit list; overrides min/max/step when not empty
-  std::string order = "dose-symmetric";  ///< dose-symmetric | bidirectional | unidirectional | list
-  double start_deg = 0;                  ///< first tilt of dose-symmetric and bidirectional orders
-  double axis_azimuth_deg = 0;           ///< missing-wedge orientation
-  double angle_error_deg = 0;            ///< standard deviation of random per-tilt angle errors
-  int group_size = 1;                    ///< dose-symmetric: tilts per side before switching (Hagen: 1 or 2)
-  std::string first_branch = "negative"; ///< bidirectional: side acquired first, negative | positive
-  std::string dose_weighting = "even";   ///< even | cos (dose proportional to 1/cos(tilt)) | list
-  std::vector<double> doses_e_per_A2{};  ///< per-tilt doses (dose_weighting = list): angles_deg order, else ascending
+  std::vector<double> angles_deg{};                 ///< explicit list; overrides min/max/step when not empty
+  TiltOrder order = TiltOrder::dose_symmetric;      ///< list: acquired as angles_deg is written
+  double start_deg = 0;                             ///< first tilt of dose-symmetric and bidirectional orders
+  double axis_azimuth_deg = 0;                      ///< missing-wedge orientation
+  double angle_error_deg = 0;                       ///< standard deviation of random per-tilt angle errors
+  int group_size = 1;                               ///< dose-symmetric: tilts per side before switching (Hagen: 1 or 2)
+  FirstBranch first_branch = FirstBranch::negative; ///< bidirectional: side acquired first
+  DoseWeighting dose_weighting = DoseWeighting::even; ///< even | cos (dose proportional to 1/cos(tilt)) | list
+  std::vector<double> doses_e_per_A2{}; ///< per-tilt doses (dose_weighting = list): angles_deg order, else ascending
 };
 
 /// Nominal angles (degrees) of a scheme in ascending order (explicit list sorted, or min..max by step).

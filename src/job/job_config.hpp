@@ -21,7 +21,7 @@ struct RunParams {
 
 struct PriorParams {
   bool enabled = true;
-  TiltParams tilt{.min_deg = -89, .max_deg = 89, .step_deg = 1, .order = "unidirectional"};
+  TiltParams tilt{.min_deg = -89, .max_deg = 89, .step_deg = 1, .order = TiltOrder::unidirectional};
 };
 
 struct JobConfig {

@@ -1,16 +1,22 @@
 // Reconstruction settings: the [reconstruction] table. Owned by src/reconstruct.
 #pragma once
 
-#include <string>
+#include <array>
+#include <string_view>
 
 namespace tomosweep {
 
+/// Reconstruction method: weighted back-projection or SIRT.
+enum class ReconMethod { wbp, sirt };
+inline constexpr std::array<std::string_view, 2> kReconMethodNames{"wbp", "sirt"};
+constexpr std::string_view name_of(ReconMethod v) { return kReconMethodNames[static_cast<std::size_t>(v)]; }
+
 struct ReconParams {
-  double cutoff = 0.35;         ///< radial filter cutoff, cycles/pixel (IMOD tilt RADIAL)
-  double falloff = 0.035;       ///< Gaussian fall-off sigma beyond the cutoff, cycles/pixel
-  std::string method = "wbp";   ///< wbp | sirt
-  int sirt_iterations = 10;     ///< SIRT iterations (started from zero)
-  double sirt_relaxation = 1.0; ///< SIRT step factor (0, 2)
+  double cutoff = 0.35;                  ///< radial filter cutoff, cycles/pixel (IMOD tilt RADIAL)
+  double falloff = 0.035;                ///< Gaussian fall-off sigma beyond the cutoff, cycles/pixel
+  ReconMethod method = ReconMethod::wbp; ///< wbp | sirt
+  int sirt_iterations = 10;              ///< SIRT iterations (started from zero)
+  double sirt_relaxation = 1.0;          ///< SIRT step factor (0, 2)
 };
 
 } // namespace tomosweep

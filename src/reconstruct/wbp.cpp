@@ -129,10 +129,8 @@ Volume<float> reconstruct_tomogram(TiltSeries&& series, int nx, int ny, int nz, 
   std::vector<TiltView> views;
   for (const TiltRecord& r : series.tilts)
     views.push_back({r.angle_deg * kDegToRad, series.axis_azimuth_deg * kDegToRad});
-  if (p.method != "wbp" && p.method != "sirt")
-    fail("unknown reconstruction method '", p.method, "' (expected wbp or sirt)");
   Volume<float> lines = to_line_integrals(std::move(series));
-  if (p.method == "sirt") return sirt(lines, views, nx, ny, nz, voxel_A, p);
+  if (p.method == ReconMethod::sirt) return sirt(lines, views, nx, ny, nz, voxel_A, p);
   return wbp_in_place(lines, views, nx, ny, nz, voxel_A, p);
 }
 

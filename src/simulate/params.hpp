@@ -4,10 +4,20 @@
 
 #include "core/tilt_scheme.hpp"
 
-#include <string>
-#include <vector>
+#include <array>
+#include <string_view>
 
 namespace tomosweep {
+
+/// Detector modulation transfer function: none, or a counting detector's sinc(pi f / 2) (f in Nyquist units).
+enum class DetectorMtf { none, sinc };
+inline constexpr std::array<std::string_view, 2> kDetectorMtfNames{"none", "sinc"};
+constexpr std::string_view name_of(DetectorMtf v) { return kDetectorMtfNames[static_cast<std::size_t>(v)]; }
+
+/// Order of the image formation: physical (CTF, then counting) or cts (counting, then CTF).
+enum class NoiseOrder { physical, cts };
+inline constexpr std::array<std::string_view, 2> kNoiseOrderNames{"physical", "cts"};
+constexpr std::string_view name_of(NoiseOrder v) { return kNoiseOrderNames[static_cast<std::size_t>(v)]; }
 
 /// Microscope, detector and damage settings of one tilt series.
 struct ImagingParams {
@@ -24,15 +34,15 @@ struct ImagingParams {
   bool ideal = false; ///< no CTF, no noise, no damage, perfect detector
   TiltParams tilt;
 
-  double astigmatism_um = 0;               ///< defocus difference between major and minor axes (CTFFIND du - dv)
-  double astigmatism_angle_deg = 0;        ///< azimuth of the major (more underfocused) axis from image x
-  bool defocus_gradient = true;            ///< defocus varies across each tilted image (per column)
-  int ctf_slabs = 1;                       ///< > 1: depth-dependent defocus, CTF applied per z slab of the specimen
-  std::string detector_mtf = "none";       ///< none | sinc (counting detector, sinc(pi f / 2), f in Nyquist units)
-  std::string noise_order = "physical";    ///< physical (CTF, then counting) | cts (counting, then CTF)
-  bool damage = true;                      ///< radiation damage in acquisition order
-  double damage_noise_rad_per_e_A2 = 2e-4; ///< damage noise: phase std (rad) per e/A^2 of prior dose
-  bool half_series = false;                ///< also produce odd/even half-dose series (independent counts)
+  double astigmatism_um = 0;        ///< defocus difference between major and minor axes (CTFFIND du - dv)
+  double astigmatism_angle_deg = 0; ///< azimuth of the major (more underfocused) axis from image x
+  bool defocus_gradient = true;     ///< defocus varies across each tilted image (per column)
+  int ctf_slabs = 1;                ///< > 1: depth-dependent defocus, CTF applied per z slab of the specimen
+  DetectorMtf detector_mtf = DetectorMtf::none;  ///< none | sinc (counting detector)
+  NoiseOrder noise_order = NoiseOrder::physical; ///< physical (CTF, then counting) | cts (counting, then CTF)
+  bool damage = true;                            ///< radiation damage in acquisition order
+  double damage_noise_rad_per_e_A2 = 2e-4;       ///< damage noise: phase std (rad) per e/A^2 of prior dose
+  bool half_series = false;                      ///< also produce odd/even half-dose series (independent counts)
 };
 
 } // namespace tomosweep

@@ -59,10 +59,6 @@ struct SignalFilter {
 
 void check_params(const ImagingParams& p, const Volume<float>& v) {
   if (v.nx <= 0 || v.ny <= 0 || v.nz <= 0) fail("empty potential volume ", v.nx, " x ", v.ny, " x ", v.nz);
-  if (p.detector_mtf != "none" && p.detector_mtf != "sinc")
-    fail("unknown detector mtf '", p.detector_mtf, "' (expected none or sinc)");
-  if (p.noise_order != "physical" && p.noise_order != "cts")
-    fail("unknown noise order '", p.noise_order, "' (expected physical or cts)");
   if (!(p.dqe > 0 && p.dqe <= 1)) fail("dqe ", p.dqe, " must be in (0, 1]");
 }
 
@@ -71,7 +67,7 @@ void check_params(const ImagingParams& p, const Volume<float>& v) {
 TiltSeries simulate_ideal_series(const Volume<float>& potential_V, const ImagingParams& p, const TiltParams& tilts) {
   TiltParams t = tilts;
   t.angle_error_deg = 0;
-  t.dose_weighting = "even";
+  t.dose_weighting = DoseWeighting::even;
   TiltSeries out;
   out.tilts = plan_tilts(t, 0, 0, 0, 0);
   out.axis_azimuth_deg = t.axis_azimuth_deg;
@@ -124,7 +120,7 @@ TiltSeries simulate_series(const Volume<float>& potential_V, const ImagingParams
 
   const Ctf ctf = Ctf::from(p, pA);
   const CtfGrid grid = ctf_grid(ctf, nx, ny);
-  const bool mtf = p.detector_mtf == "sinc", cts_order = p.noise_order == "cts";
+  const bool mtf = p.detector_mtf == DetectorMtf::sinc, cts_order = p.noise_order == NoiseOrder::cts;
   // Physical order: damage and MTF act on the signal before counting; CTS order: the MTF goes with the CTF.
   const SignalFilter signal(nx, ny, pA, p, mtf && !cts_order);
   ImagingParams no_damage = p;

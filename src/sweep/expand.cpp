@@ -4,6 +4,7 @@
 #include "core/rng.hpp"
 #include "io/config/config_file.hpp"
 #include "io/files/atomic_file.hpp"
+#include "job/settings.hpp"
 #include "model/scene.hpp"
 
 #include <algorithm>

@@ -49,7 +49,7 @@ ImagingParams quiet_params() {
   ImagingParams p;
   p.damage = false;
   p.tilt.angles_deg = {0};
-  p.tilt.order = "list";
+  p.tilt.order = TiltOrder::list;
   return p;
 }
 
@@ -77,16 +77,16 @@ TEST(tilt_scheme, dose_symmetric_order_alternates_from_zero) {
 }
 
 TEST(tilt_scheme, bidirectional_unidirectional_and_list_orders) {
-  TiltParams t{.min_deg = -4, .max_deg = 4, .step_deg = 2, .order = "bidirectional"};
+  TiltParams t{.min_deg = -4, .max_deg = 4, .step_deg = 2, .order = TiltOrder::bidirectional};
   EXPECT_EQ(order_of(t), (std::vector<int>{2, 1, 0, 3, 4}));
-  t.first_branch = "positive";
+  t.first_branch = FirstBranch::positive;
   EXPECT_EQ(order_of(t), (std::vector<int>{2, 3, 4, 1, 0}));
   t.start_deg = -2;
-  t.first_branch = "negative";
+  t.first_branch = FirstBranch::negative;
   EXPECT_EQ(order_of(t), (std::vector<int>{1, 0, 2, 3, 4}));
-  t.order = "unidirectional";
+  t.order = TiltOrder::unidirectional;
   EXPECT_EQ(order_of(t), (std::vector<int>{0, 1, 2, 3, 4}));
-  t.order = "list";
+  t.order = TiltOrder::list;
   t.angles_deg = {10, -20, 0};
   EXPECT_EQ(order_of(t), (std::vector<int>{2, 0, 1}));
   t.angles_deg = {0}; // a single micrograph
@@ -112,8 +112,8 @@ TEST(tilt_scheme, cumulative_dose_follows_acquisition_order) {
 }
 
 TEST(tilt_scheme, per_tilt_dose_list_and_cos_weighting) {
-  TiltParams t{.angles_deg = {30, -30, 0}, .order = "list"};
-  t.dose_weighting = "list";
+  TiltParams t{.angles_deg = {30, -30, 0}, .order = TiltOrder::list};
+  t.dose_weighting = DoseWeighting::list;
   t.doses_e_per_A2 = {5, 7, 1}; // for 30, -30, 0 as written
   const auto r = plan_tilts(t, 0, 5, 1, 0);
   EXPECT_DOUBLE_EQ(r[0].dose_e_per_A2, 7); // -30
@@ -124,8 +124,8 @@ TEST(tilt_scheme, per_tilt_dose_list_and_cos_weighting) {
   EXPECT_DOUBLE_EQ(r[1].cumulative_dose_e_per_A2, 12);
   t.doses_e_per_A2 = {1, 2};
   EXPECT_THROW(plan_tilts(t, 0, 5, 1, 0), Error);
-  TiltParams c{.angles_deg = {0, 60}, .order = "list"};
-  c.dose_weighting = "cos";
+  TiltParams c{.angles_deg = {0, 60}, .order = TiltOrder::list};
+  c.dose_weighting = DoseWeighting::cos;
   const auto rc = plan_tilts(c, 30, 5, 1, 0);
   EXPECT_NEAR(rc[0].dose_e_per_A2, 10, 1e-9);
   EXPECT_NEAR(rc[1].dose_e_per_A2, 20, 1e-9);
@@ -152,8 +152,6 @@ TEST(tilt_scheme, bad_schemes_fail_with_message) {
   } catch (const Error& e) {
     EXPECT_STREQ(e.what(), "tilt angle 90 deg is outside (-90, 90)");
   }
-  TiltParams u{.order = "spiral"};
-  EXPECT_THROW(order_of(u), Error);
 }
 
 TEST(projector, forward_and_back_projection_are_adjoint) {
@@ -329,7 +327,7 @@ TEST(detector, damage_attenuation_is_monotone_in_exposure_and_frequency) {
 TEST(pipeline, transmitted_mean_counts_match_the_formula) {
   ImagingParams p = quiet_params();
   p.tilt.angles_deg = {-60, 0, 30, 45};
-  p.tilt.dose_weighting = "list";
+  p.tilt.dose_weighting = DoseWeighting::list;
   p.tilt.doses_e_per_A2 = {1, 2, 3, 4};
   const double ice = 2000, pA = 4;
   const Volume<float> empty(64, 64, 4, pA);
@@ -443,20 +441,13 @@ TEST(pipeline, ideal_series_is_linear_perfect_contrast_for_any_range) {
 
 TEST(pipeline, cts_order_and_options_run) {
   ImagingParams p = quiet_params();
-  p.noise_order = "cts";
-  p.detector_mtf = "sinc";
+  p.noise_order = NoiseOrder::cts;
+  p.detector_mtf = DetectorMtf::sinc;
   p.ctf_slabs = 3;
   p.tilt.angles_deg = {-40, 20};
   const Volume<float> v = random_volume(30, 26, 6, 9, 5);
   const TiltSeries s = simulate_series(v, p, 300, 1, 1);
   for (float x : s.images.data) ASSERT_TRUE(std::isfinite(x));
-  p.noise_order = "bogus";
-  try {
-    simulate_series(v, p, 300, 1, 1);
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "unknown noise order 'bogus' (expected physical or cts)");
-  }
 }
 
 TEST(detector, sinc_mtf_at_nyquist) {
@@ -494,7 +485,7 @@ TEST(pipeline, shot_noise_is_white_in_physical_order_and_ctf_shaped_in_cts_order
   const TiltSeries phys = simulate_series(empty, p, 100, 1, 1);
   EXPECT_NEAR(ring_power(phys, 0, zero - 0.003, zero + 0.003) / ring_power(phys, 0, peak - 0.003, peak + 0.003), 1,
               0.3);
-  p.noise_order = "cts";
+  p.noise_order = NoiseOrder::cts;
   const TiltSeries cts = simulate_series(empty, p, 100, 1, 1);
   EXPECT_LT(ring_power(cts, 0, zero - 0.003, zero + 0.003) / ring_power(cts, 0, peak - 0.003, peak + 0.003), 0.2);
 }
@@ -576,15 +567,15 @@ sirt_iterations = 5
   EXPECT_EQ(r.imaging.voltage_kV, 200);
   EXPECT_EQ(r.imaging.defocus_um, 3.5);
   EXPECT_EQ(r.imaging.cs_mm, 2.7); // default
-  EXPECT_EQ(r.imaging.detector_mtf, "sinc");
+  EXPECT_EQ(r.imaging.detector_mtf, DetectorMtf::sinc);
   EXPECT_TRUE(r.imaging.half_series);
   EXPECT_EQ(r.imaging.tilt.step_deg, 3);
-  EXPECT_EQ(r.imaging.tilt.order, "bidirectional");
+  EXPECT_EQ(r.imaging.tilt.order, TiltOrder::bidirectional);
   EXPECT_EQ(r.imaging.tilt.axis_azimuth_deg, 30);
-  EXPECT_EQ(r.imaging.tilt.dose_weighting, "cos");
+  EXPECT_EQ(r.imaging.tilt.dose_weighting, DoseWeighting::cos);
   EXPECT_EQ(r.recon.cutoff, 0.4);
   EXPECT_EQ(r.recon.falloff, 0.035);
-  EXPECT_EQ(r.recon.method, "sirt");
+  EXPECT_EQ(r.recon.method, ReconMethod::sirt);
   EXPECT_EQ(r.recon.sirt_iterations, 5);
 }
 

@@ -1,5 +1,6 @@
 #include "io/config/config_model.hpp"
 
+#include "io/config/config_settings.hpp"
 #include "model/scene.hpp"
 
 #include <map>
@@ -88,17 +89,14 @@ ModelParams read_model(TableReader& t) {
   p.box_A = t.triple("box_A", p.box_A);
   for (double b : p.box_A)
     if (!(b > 0)) t.problem("box_A", "expected positive lengths");
-  p.pixel_size_A = t.number_in("pixel_size_A", p.pixel_size_A, 0.1, 1000);
+  read_field(t, model_fields(), "pixel_size_A", p);
   p.walls = t.string("walls", p.walls);
   try {
     parse_walls(p.walls);
   } catch (const Error&) {
     t.problem("walls", "expected faces like \"z\", \"xyz\", \"-z+x\" or \"\", got '" + p.walls + "'");
   }
-  p.ice = t.boolean("ice", p.ice);
-  p.potential = t.choice("potential", "fast", {"fast", "form-factor"}) == "fast" ? PotentialMode::fast
-                                                                                 : PotentialMode::form_factor;
-  p.b_factor_A2 = t.number_in("b_factor_A2", p.b_factor_A2, 0, 1000);
+  read_fields(t, model_fields(), p, "ice", "b_factor_A2");
   if (auto c = t.table("carbon")) {
     p.carbon.enabled = c->boolean("enabled", true);
     p.carbon.thickness_A = c->number_in("thickness_A", p.carbon.thickness_A, 0, 1e5);

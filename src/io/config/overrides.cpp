@@ -1,6 +1,5 @@
 #include "io/config/overrides.hpp"
 
-#include <map>
 #include <sstream>
 
 namespace tomosweep {
@@ -109,31 +108,6 @@ void apply_override(toml::table& root, const std::string& file, const std::strin
           assign<X>(*t, keys.back(), x, src);
       },
       v);
-}
-
-std::optional<double> known_setting(const JobConfig& c, const std::string& path) {
-  static const std::map<std::string, double (*)(const JobConfig&)> kKnown{
-      {"model.pixel_size_A", [](const JobConfig& j) { return j.model.pixel_size_A; }},
-      {"imaging.voltage_kV", [](const JobConfig& j) { return j.imaging.voltage_kV; }},
-      {"imaging.cs_mm", [](const JobConfig& j) { return j.imaging.cs_mm; }},
-      {"imaging.amplitude_contrast", [](const JobConfig& j) { return j.imaging.amplitude_contrast; }},
-      {"imaging.envelope_sigma", [](const JobConfig& j) { return j.imaging.envelope_sigma; }},
-      {"imaging.defocus_um", [](const JobConfig& j) { return j.imaging.defocus_um; }},
-      {"imaging.phase_shift_deg", [](const JobConfig& j) { return j.imaging.phase_shift_deg; }},
-      {"imaging.dose_e_per_A2", [](const JobConfig& j) { return j.imaging.dose_e_per_A2; }},
-      {"imaging.dqe", [](const JobConfig& j) { return j.imaging.dqe; }},
-      {"imaging.imfp_A", [](const JobConfig& j) { return j.imaging.imfp_A; }},
-      {"imaging.tilt.min_deg", [](const JobConfig& j) { return j.imaging.tilt.min_deg; }},
-      {"imaging.tilt.max_deg", [](const JobConfig& j) { return j.imaging.tilt.max_deg; }},
-      {"imaging.tilt.step_deg", [](const JobConfig& j) { return j.imaging.tilt.step_deg; }},
-      {"imaging.tilt.axis_azimuth_deg", [](const JobConfig& j) { return j.imaging.tilt.axis_azimuth_deg; }},
-      {"imaging.tilt.angle_error_deg", [](const JobConfig& j) { return j.imaging.tilt.angle_error_deg; }},
-      {"reconstruction.cutoff", [](const JobConfig& j) { return j.reconstruction.cutoff; }},
-      {"reconstruction.falloff", [](const JobConfig& j) { return j.reconstruction.falloff; }},
-  };
-  auto it = kKnown.find(path);
-  if (it == kKnown.end()) return std::nullopt;
-  return it->second(c);
 }
 
 } // namespace tomosweep

@@ -36,8 +36,4 @@ const toml::node* find_path(const toml::table& root, const std::string& path);
 void apply_override(toml::table& root, const std::string& file, const std::string& path, const SettingValue& v,
                     toml::node* src, Problems& problems);
 
-/// Value of a well-known numeric setting path read from a config (e.g. "imaging.defocus_um"); nullopt if
-/// the path is not one of those tomosweep records in every corpus.
-std::optional<double> known_setting(const JobConfig& config, const std::string& path);
-
 } // namespace tomosweep

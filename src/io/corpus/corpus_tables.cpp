@@ -2,6 +2,7 @@
 #include "io/corpus/corpus.hpp"
 
 #include "io/corpus/h5_helpers.hpp"
+#include "job/settings.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -21,11 +22,6 @@ const char* kUnits =
     "lengths and positions in Angstrom; defocus in micrometres, positive = underfocus; dose in e-/A^2; "
     "angles in degrees; voltage in kV; arrays [z][y][x] with x fastest; tomogram and prior are WBP of "
     "electrons per pixel; model is the specimen potential in volts";
-
-const std::vector<std::string> kKnownColumns{
-    "model.pixel_size_A",   "imaging.defocus_um",      "imaging.dose_e_per_A2",
-    "imaging.voltage_kV",   "imaging.phase_shift_deg", "imaging.tilt.min_deg",
-    "imaging.tilt.max_deg", "imaging.tilt.step_deg",   "imaging.tilt.axis_azimuth_deg"};
 
 /// A compound table built column by column: fixed-size numeric fields and variable-length strings.
 class Table {
@@ -67,6 +63,7 @@ private:
 
 void write_job_table(hid_t f, const CorpusIndex& index, const std::map<std::uint64_t, const StageInfo*>& staged,
                      const std::string& path) {
+  const std::vector<std::string>& columns = corpus_columns(); // settings with a column in every job table
   Id str = h5::vlstr(path);
   Table t(path);
   t.add("job_id", H5T_NATIVE_UINT64, 8);
@@ -76,11 +73,11 @@ void write_job_table(hid_t f, const CorpusIndex& index, const std::map<std::uint
   t.add("status", str, sizeof(char*));
   t.add("error", str, sizeof(char*));
   for (const char* c : {"nx", "ny", "nz"}) t.add(c, H5T_NATIVE_INT64, 8);
-  for (const std::string& c : kKnownColumns) t.add(c, H5T_NATIVE_DOUBLE, 8);
+  for (const std::string& c : columns) t.add(c, H5T_NATIVE_DOUBLE, 8);
   std::vector<std::size_t> extra; // axes not among the known columns
   std::vector<bool> numeric;
   for (std::size_t a = 0; a < index.axes.size(); ++a) {
-    if (std::find(kKnownColumns.begin(), kKnownColumns.end(), index.axes[a]) != kKnownColumns.end()) continue;
+    if (std::find(columns.begin(), columns.end(), index.axes[a]) != columns.end()) continue;
     bool num = true;
     for (const CorpusJobEntry& j : index.jobs)
       if ((*j.values)[a] && !setting_number(*(*j.values)[a])) num = false;
@@ -105,7 +102,7 @@ void write_job_table(hid_t f, const CorpusIndex& index, const std::map<std::uint
       for (const ArrayInfo& a : s->arrays)
         if (a.name == "tomogram") dims = a.dims;
     for (int k = 2; k >= 0; --k) t.set<std::int64_t>(buf, r, c++, static_cast<std::int64_t>(dims[k]));
-    for (const std::string& k : kKnownColumns) t.set<double>(buf, r, c++, *known_setting(*j.config, k));
+    for (const std::string& k : columns) t.set<double>(buf, r, c++, *known_setting(*j.config, k));
     for (std::size_t e = 0; e < extra.size(); ++e) {
       const auto& v = (*j.values)[extra[e]];
       if (numeric[e])
