@@ -45,16 +45,6 @@ constexpr Command kCommands[] = {
     {"export", tomosweep::cli::cmd_export},
 };
 
-/// One line per problem, each prefixed, so a multi-problem validation reads as a list.
-void print_error(const std::string& msg) {
-  std::size_t start = 0;
-  do {
-    const std::size_t end = msg.find('\n', start);
-    std::fprintf(stderr, "tomosweep: error: %s\n", msg.substr(start, end - start).c_str());
-    start = end == std::string::npos ? end : end + 1;
-  } while (start != std::string::npos);
-}
-
 /// Rank of this process under an MPI launcher, from its environment (0 when run alone).
 int launcher_rank() {
   for (const char* var : {"OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"})
@@ -81,14 +71,16 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[1], c.name) != 0) continue;
     try {
       return c.fn(argc - 1, argv + 1);
+    } catch (const tomosweep::ReportedError&) {
+      // printed where it was thrown
     } catch (const tomosweep::ConfigError& e) {
       // Every rank reads the same file and finds the same problems: let rank 0 alone report them.
-      if (launcher_rank() == 0) print_error(e.what());
+      if (launcher_rank() == 0) tomosweep::print_error(e.what());
     } catch (const std::bad_alloc&) {
       std::fprintf(stderr, "tomosweep: error: out of memory (reduce the box, raise the pixel size, or run fewer "
                            "ranks per node)\n");
     } catch (const std::exception& e) {
-      print_error(e.what());
+      tomosweep::print_error(e.what());
     }
     return 1;
   }

@@ -21,6 +21,15 @@ struct IoError : Error {
   using Error::Error;
 };
 
+/// An error already printed (with print_error) by the code that threw it: main exits non-zero without printing
+/// it again. The sweep uses it where ranks must print before any of them exits.
+struct ReportedError : Error {
+  using Error::Error;
+};
+
+/// Print an error message to stderr, one "tomosweep: error: " line per line of the message.
+void print_error(const std::string& message);
+
 namespace detail {
 template <class... Args> std::string concat(Args&&... args) {
   std::ostringstream os;

@@ -100,9 +100,12 @@ RunSetup setup_run(const MpiSession& mpi, const RunOptions& o, const JobFactory&
     error = e.what();
   }
   if (!mpi.all_ok(error.empty())) {
-    if (error.empty()) throw Error("setup failed on another rank (see its message)");
-    if (config_error) throw ConfigError(error);
-    throw Error(error);
+    // A launcher ends every rank once one exits with an error, maybe before another has printed its message:
+    // so each message is printed here (a config error, which every rank finds alike, by rank 0 alone), and no
+    // rank leaves the barrier, and so exits, before every message is out.
+    if (!error.empty() && (!config_error || mpi.rank() == 0)) print_error(error);
+    mpi.barrier();
+    throw ReportedError(error.empty() ? "setup failed on another rank (see its message)" : error);
   }
   return setup;
 }

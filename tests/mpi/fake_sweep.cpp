@@ -98,6 +98,8 @@ int main(int argc, char** argv) {
     const RunSummary s = run_sweep(o, pipeline ? pipeline_job_factory() : fake);
     if (s.root)
       std::fprintf(stderr, "fake_sweep: %zu jobs, %zu failed, %zu run on %d ranks\n", s.jobs, s.failed, s.ran, s.ranks);
+  } catch (const ReportedError&) {
+    return 1; // printed where it was thrown
   } catch (const std::exception& e) {
     std::fprintf(stderr, "tomosweep: error: %s\n", e.what());
     return 1;
