@@ -54,7 +54,7 @@ int main(int argc, char** argv) {
     const Volume<float> s = project(v, views, nx, ny);
     const double tp_s = seconds_since(t0);
     t0 = cpu_now();
-    const Volume<float> b = back_project(s, views, nx, ny, nz, voxel_A);
+    const Volume<float> b = back_project(s, views, v.grid());
     const double tb_s = seconds_since(t0);
     std::printf("%-22s project %6.3f s (%6.2f G voxel-projections/s)   back project %6.3f s (%6.2f G/s)\n", name, tp_s,
                 vp / tp_s / 1e9, tb_s, vp / tb_s / 1e9);
@@ -70,13 +70,13 @@ int main(int argc, char** argv) {
     return 0;
   }
   t0 = cpu_now();
-  const Volume<float> tomo = reconstruct_tomogram(noisy, nx, ny, nz, voxel_A, ReconParams{});
+  const Volume<float> tomo = reconstruct_tomogram(noisy, v.grid(), ReconParams{});
   const double t_tomo = seconds_since(t0);
   t0 = cpu_now();
   const TiltSeries ideal = simulate_ideal_series(v, p, TiltParams{.min_deg = -89, .max_deg = 89, .step_deg = 1});
   const double t_ideal = seconds_since(t0);
   t0 = cpu_now();
-  const Volume<float> prior = reconstruct_tomogram(ideal, nx, ny, nz, voxel_A, ReconParams{});
+  const Volume<float> prior = reconstruct_tomogram(ideal, v.grid(), ReconParams{});
   const double t_prior = seconds_since(t0);
   std::printf("noisy series (61) %.3f s, tomogram %.3f s, ideal series (179) %.3f s, prior %.3f s, total %.3f s\n",
               t_noisy, t_tomo, t_ideal, t_prior, t_noisy + t_tomo + t_ideal + t_prior);

@@ -165,7 +165,7 @@ TEST(projector, forward_and_back_projection_are_adjoint) {
   const int nu = 25, nv = 17;
   const Volume<float> px = project(x, views, nu, nv);
   Volume<float> y = random_volume(nu, nv, static_cast<int>(views.size()), 2);
-  const Volume<float> pty = back_project(y, views, x.nx, x.ny, x.nz, x.voxel_A);
+  const Volume<float> pty = back_project(y, views, x.grid());
   const double a = dot(px.data, y.data), b = dot(x.data, pty.data);
   EXPECT_NEAR(a, b, 1e-5 * std::abs(a));
 }
