@@ -21,21 +21,33 @@ int closest(const std::vector<double>& a, double target) {
   return best;
 }
 
-} // namespace
-
-std::vector<double> tilt_angles_deg(const TiltParams& t) {
-  std::vector<double> a = t.angles_deg;
-  if (a.empty()) {
-    if (!(t.step_deg > 0)) fail("tilt step ", t.step_deg, " deg must be positive");
-    if (t.max_deg < t.min_deg) fail("tilt range ", t.min_deg, "..", t.max_deg, " deg is empty");
-    const int n = static_cast<int>(std::floor((t.max_deg - t.min_deg) / t.step_deg + 1e-6)) + 1;
-    for (int i = 0; i < n; ++i) a.push_back(t.min_deg + i * t.step_deg);
-  }
+// Angles in ascending order; fails on the first angle (in the order given) outside (-90, 90), then on an
+// angle given twice.
+std::vector<double> ascending_checked(std::vector<double> a) {
   for (double v : a) check_angle(v);
   std::sort(a.begin(), a.end());
   for (std::size_t i = 1; i < a.size(); ++i)
     if (a[i] == a[i - 1]) fail("tilt angle ", a[i], " deg appears twice");
   return a;
+}
+
+} // namespace
+
+int tilt_count(const TiltParams& t) {
+  if (!t.angles_deg.empty()) return static_cast<int>(ascending_checked(t.angles_deg).size());
+  if (!(t.step_deg > 0)) fail("tilt step ", t.step_deg, " deg must be positive");
+  if (t.max_deg < t.min_deg) fail("tilt range ", t.min_deg, "..", t.max_deg, " deg is empty");
+  const int n = static_cast<int>(std::floor((t.max_deg - t.min_deg) / t.step_deg + 1e-6)) + 1;
+  for (int i = 0; i < n; ++i) check_angle(t.min_deg + i * t.step_deg);
+  return n;
+}
+
+std::vector<double> tilt_angles_deg(const TiltParams& t) {
+  if (!t.angles_deg.empty()) return ascending_checked(t.angles_deg);
+  const int n = tilt_count(t);
+  std::vector<double> a;
+  for (int i = 0; i < n; ++i) a.push_back(t.min_deg + i * t.step_deg);
+  return ascending_checked(std::move(a));
 }
 
 std::vector<int> acquisition_order(const TiltParams& t, const std::vector<double>& asc) {

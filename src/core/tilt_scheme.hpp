@@ -24,7 +24,13 @@ struct TiltParams {
   std::vector<double> doses_e_per_A2{};  ///< per-tilt doses (dose_weighting = list): angles_deg order, else ascending
 };
 
-/// Nominal angles (degrees) of a scheme in ascending order (explicit list sorted, or min..max by step).
+/// Number of tilts of a scheme: the explicit list's length, or floor((max - min) / step + 1e-6) + 1 (a step
+/// that divides the range up to rounding reaches max_deg). Fails, with the same message, wherever
+/// tilt_angles_deg() fails, except on a min..max scheme whose rounded steps repeat an angle.
+int tilt_count(const TiltParams& t);
+
+/// Nominal angles (degrees) of a scheme in ascending order (explicit list sorted, or min..max by step):
+/// tilt_count(t) of them.
 std::vector<double> tilt_angles_deg(const TiltParams& t);
 
 /// Acquisition order: position k holds the index (into the ascending angles) of the k-th tilt acquired.

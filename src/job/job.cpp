@@ -47,8 +47,8 @@ double job_memory_bytes(const JobConfig& config) {
   const ModelParams& m = config.model;
   const std::array<int, 3> n = grid_shape(m.box_A, m.pixel_size_A);
   const double voxels = double(n[0]) * n[1] * n[2], pixels = double(n[0]) * n[1];
-  const double tilts = double(tilt_angles_deg(config.imaging.tilt).size());
-  const double prior_tilts = config.prior.enabled ? double(tilt_angles_deg(config.prior.tilt).size()) : 0;
+  const double tilts = tilt_count(config.imaging.tilt);
+  const double prior_tilts = config.prior.enabled ? tilt_count(config.prior.tilt) : 0;
   // Potential, atlas, instances, tomogram and prior (4 + 1 + 4 + 4 + 4 bytes per voxel) stay; rasterizing
   // needs about as much again for a moment, before the series exist. The noisy series is held twice (kept
   // and filtered), the ideal series once.

@@ -1,6 +1,7 @@
 #include "sweep/run.hpp"
 
 #include "core/system.hpp"
+#include "core/tilt_scheme.hpp"
 #include "io/corpus/corpus.hpp"
 #include "io/files/atomic_file.hpp"
 #include "io/structures/structure_file.hpp"
@@ -24,11 +25,6 @@ namespace {
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-double tilt_count(const TiltParams& t) {
-  if (!t.angles_deg.empty()) return static_cast<double>(t.angles_deg.size());
-  return t.step_deg > 0 ? std::floor((t.max_deg - t.min_deg) / t.step_deg + 1e-9) + 1 : 1;
 }
 
 /// Job ids staged in the work dir (complete stage files only; temporaries are ignored).

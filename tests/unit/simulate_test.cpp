@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <string>
 
 using namespace tomosweep;
 
@@ -109,6 +110,48 @@ TEST(tilt_scheme, cumulative_dose_follows_acquisition_order) {
   EXPECT_DOUBLE_EQ(by_acq[0]->angle_deg, 0);
   EXPECT_DOUBLE_EQ(by_acq[1]->angle_deg, 2);
   EXPECT_DOUBLE_EQ(by_acq[2]->angle_deg, -2);
+}
+
+TEST(tilt_scheme, tilt_count_is_the_number_of_angles) {
+  std::vector<TiltParams> schemes{
+      TiltParams{.min_deg = -60, .max_deg = 60, .step_deg = 3},
+      TiltParams{.min_deg = -60, .max_deg = 60, .step_deg = 0.1},
+      TiltParams{.min_deg = -60, .max_deg = 60, .step_deg = 7},   // does not divide the range
+      TiltParams{.min_deg = -45, .max_deg = 44.9, .step_deg = 3}, // max just short of a step
+      TiltParams{.min_deg = -0.3, .max_deg = 0.3, .step_deg = 0.1},
+      TiltParams{.min_deg = -89.9, .max_deg = 89.9, .step_deg = 0.001},
+      TiltParams{.min_deg = -57, .max_deg = 63, .step_deg = 1.2},
+      TiltParams{.min_deg = 10, .max_deg = 10, .step_deg = 5},
+      TiltParams{.min_deg = -60, .max_deg = 60, .step_deg = 180},
+      TiltParams{.angles_deg = {30, -30, 0, 12.5}},
+      TiltParams{.angles_deg = {0}},
+  };
+  for (double step = 0.05; step < 10; step *= 1.37)
+    schemes.push_back(TiltParams{.min_deg = -61.1, .max_deg = 59.3, .step_deg = step});
+  for (const TiltParams& t : schemes)
+    EXPECT_EQ(static_cast<std::size_t>(tilt_count(t)), tilt_angles_deg(t).size())
+        << t.min_deg << ".." << t.max_deg << " by " << t.step_deg;
+  EXPECT_EQ(tilt_count(TiltParams{.min_deg = -60, .max_deg = 60, .step_deg = 3}), 41);
+  EXPECT_EQ(tilt_count(TiltParams{.min_deg = -60, .max_deg = 60, .step_deg = 0.1}), 1201);
+  EXPECT_EQ(tilt_count(TiltParams{.min_deg = -60, .max_deg = 60, .step_deg = 7}), 18);
+  // Both fail on the same schemes, with the same message.
+  for (const TiltParams& t : {TiltParams{.step_deg = 0}, TiltParams{.min_deg = 10, .max_deg = 0},
+                              TiltParams{.min_deg = -89, .max_deg = 90, .step_deg = 1},
+                              TiltParams{.angles_deg = {0, 5, 0}}, TiltParams{.angles_deg = {0, 95}}}) {
+    std::string count_error, angles_error;
+    try {
+      tilt_count(t);
+    } catch (const Error& e) {
+      count_error = e.what();
+    }
+    try {
+      tilt_angles_deg(t);
+    } catch (const Error& e) {
+      angles_error = e.what();
+    }
+    EXPECT_FALSE(count_error.empty());
+    EXPECT_EQ(count_error, angles_error);
+  }
 }
 
 TEST(tilt_scheme, per_tilt_dose_list_and_cos_weighting) {
