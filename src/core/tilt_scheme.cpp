@@ -100,8 +100,8 @@ std::vector<int> acquisition_order(const TiltParams& t, const std::vector<double
   return order;
 }
 
-std::vector<TiltRecord> plan_tilts(const TiltParams& t, double total_dose_e_per_A2, double defocus_um,
-                                   std::uint64_t seed, std::uint64_t job_id) {
+std::vector<TiltRecord> plan_tilts(const TiltParams& t, double total_dose_e_per_A2, std::uint64_t seed,
+                                   std::uint64_t job_id) {
   const std::vector<double> asc = tilt_angles_deg(t);
   const int n = static_cast<int>(asc.size());
   const std::vector<int> order = acquisition_order(t, asc);
@@ -135,7 +135,6 @@ std::vector<TiltRecord> plan_tilts(const TiltParams& t, double total_dose_e_per_
     const double err = t.angle_error_deg > 0 ? t.angle_error_deg * rng.normal() : 0.0;
     rec[i].actual_angle_deg = asc[i] + err;
     rec[i].dose_e_per_A2 = dose[i];
-    rec[i].defocus_um = defocus_um;
   }
   double cumulative = 0;
   for (int k = 0; k < n; ++k) {
@@ -147,12 +146,18 @@ std::vector<TiltRecord> plan_tilts(const TiltParams& t, double total_dose_e_per_
   return rec;
 }
 
-std::vector<TiltView> tilt_views(const std::vector<TiltRecord>& tilts, double axis_azimuth_deg, bool actual) {
-  std::vector<TiltView> v;
-  v.reserve(tilts.size());
-  for (const TiltRecord& r : tilts)
-    v.push_back({(actual ? r.actual_angle_deg : r.angle_deg) * kDegToRad, axis_azimuth_deg * kDegToRad});
-  return v;
+TiltSeries plan_series(const TiltParams& t, double total_dose_e_per_A2, double defocus_um, std::uint64_t seed,
+                       std::uint64_t job_id) {
+  TiltSeries s;
+  s.tilts = plan_tilts(t, total_dose_e_per_A2, seed, job_id);
+  s.axis_azimuth_deg = t.axis_azimuth_deg;
+  const double azimuth_rad = t.axis_azimuth_deg * kDegToRad, defocus_A = defocus_um * kAngstromPerMicrometre;
+  for (TiltRecord& r : s.tilts) {
+    r.defocus_um = defocus_um;
+    s.views.push_back({r.actual_angle_deg * kDegToRad, azimuth_rad, defocus_A});
+    s.nominal_views.push_back({r.angle_deg * kDegToRad, azimuth_rad, defocus_A});
+  }
+  return s;
 }
 
 } // namespace tomosweep

@@ -125,9 +125,9 @@ Volume<float> reconstruct_tomogram(const TiltSeries& series, const Grid& grid, c
 Volume<float> reconstruct_tomogram(TiltSeries&& series, const Grid& grid, const ReconParams& p) {
   if (series.tilts.size() != static_cast<std::size_t>(series.images.nz))
     fail("tilt series has ", series.images.nz, " images but ", series.tilts.size(), " tilt records");
-  std::vector<TiltView> views;
-  for (const TiltRecord& r : series.tilts)
-    views.push_back({r.angle_deg * kDegToRad, series.axis_azimuth_deg * kDegToRad});
+  if (series.nominal_views.size() != series.tilts.size())
+    fail("tilt series has ", series.tilts.size(), " tilt records but ", series.nominal_views.size(), " views");
+  const std::vector<TiltView> views = std::move(series.nominal_views);
   if (p.method != "wbp" && p.method != "sirt")
     fail("unknown reconstruction method '", p.method, "' (expected wbp or sirt)");
   Volume<float> lines = to_line_integrals(std::move(series));

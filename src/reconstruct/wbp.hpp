@@ -29,9 +29,10 @@ Volume<float> weighted_back_project(const Volume<float>& projections, const std:
 /// by 2 sigma_e when the series knows sigma_e, giving line integrals of (minus) potential in V*A.
 Volume<float> contrast_line_integrals(const TiltSeries& series);
 
-/// Tomogram of a tilt series on `grid`: contrast_line_integrals, then WBP (or SIRT) with the nominal angles and the
-/// series' axis azimuth. XYZ volume, Z along the beam, specimen coordinates. Units: volts with protein dark
-/// (the prior of an ideal series is -(V - mean)), or contrast per Angstrom if sigma_e is unknown.
+/// Tomogram of a tilt series on `grid`: contrast_line_integrals, then WBP (or SIRT) with the series'
+/// nominal views (nominal angles, axis azimuth). XYZ volume, Z along the beam, specimen coordinates. Units:
+/// volts with protein dark (the prior of an ideal series is -(V - mean)), or contrast per Angstrom if sigma_e
+/// is unknown.
 Volume<float> reconstruct_tomogram(const TiltSeries& series, const Grid& grid, const ReconParams& p);
 /// The same, reusing the series' memory for the filtered images (for callers that no longer need it).
 Volume<float> reconstruct_tomogram(TiltSeries&& series, const Grid& grid, const ReconParams& p);

@@ -1,6 +1,5 @@
 #include "simulate/pipeline.hpp"
 
-#include "core/conventions.hpp"
 #include "core/fft.hpp"
 #include "core/projector.hpp"
 #include "core/rng.hpp"
@@ -72,11 +71,9 @@ TiltSeries simulate_ideal_series(const Volume<float>& potential_V, const Imaging
   TiltParams t = tilts;
   t.angle_error_deg = 0;
   t.dose_weighting = "even";
-  TiltSeries out;
-  out.tilts = plan_tilts(t, 0, 0, 0, 0);
-  out.axis_azimuth_deg = t.axis_azimuth_deg;
+  TiltSeries out = plan_series(t, 0, 0, 0, 0);
   out.sigma_e_rad_per_V_A = interaction_constant_rad_per_V_A(p.voltage_kV);
-  out.images = project(potential_V, tilt_views(out.tilts, t.axis_azimuth_deg, false), potential_V.nx, potential_V.ny);
+  out.images = project(potential_V, out.nominal_views, potential_V.nx, potential_V.ny);
   for (int i = 0; i < out.images.nz; ++i) {
     out.tilts[i].flat_e_per_pixel = 1;
     float* img = out.images.slice(i);
@@ -96,13 +93,10 @@ TiltSeries simulate_series(const Volume<float>& potential_V, const ImagingParams
   check_params(p, potential_V);
   const int nx = potential_V.nx, ny = potential_V.ny, nz = potential_V.nz;
   const double pA = potential_V.voxel_A;
-  TiltSeries out;
-  out.tilts = plan_tilts(p.tilt, p.dose_e_per_A2, p.defocus_um, seed, job_id);
-  out.axis_azimuth_deg = p.tilt.axis_azimuth_deg;
+  TiltSeries out = plan_series(p.tilt, p.dose_e_per_A2, p.defocus_um, seed, job_id);
   const double sigma = out.sigma_e_rad_per_V_A = interaction_constant_rad_per_V_A(p.voltage_kV);
   const int nt = static_cast<int>(out.tilts.size());
   if (static_cast<std::uint64_t>(nt) > kEvenHalf) fail("tilt series of ", nt, " tilts exceeds ", kEvenHalf);
-  const std::vector<TiltView> views = tilt_views(out.tilts, p.tilt.axis_azimuth_deg);
 
   // Projections per depth slab (one slab unless a depth-dependent CTF is asked for). With one slab the
   // projection stack becomes the output: each tilt reads its own image before writing its counts there.
@@ -111,7 +105,7 @@ TiltSeries simulate_series(const Volume<float>& potential_V, const ImagingParams
   std::vector<double> slab_z_A(slabs);
   for (int s = 0; s < slabs; ++s) {
     const int z0 = s * nz / slabs, z1 = (s + 1) * nz / slabs;
-    proj[s] = project(potential_V, views, nx, ny, z0, z1);
+    proj[s] = project(potential_V, out.views, nx, ny, z0, z1);
     slab_z_A[s] = (0.5 * (z0 + z1 - 1) - 0.5 * (nz - 1)) * pA;
   }
   if (slabs == 1) {
@@ -136,10 +130,11 @@ TiltSeries simulate_series(const Volume<float>& potential_V, const ImagingParams
   Image phase(nx, ny, pA), contrast(nx, ny, pA), counts(nx, ny, pA);
   for (int i = 0; i < nt; ++i) {
     TiltRecord& r = out.tilts[i];
-    const double tilt = r.actual_angle_deg * kDegToRad;
+    const TiltView& view = out.views[i]; // the CTF reads tilt and defocus from the view
+    const double tilt = view.tilt_rad;
     const double exposure = r.cumulative_dose_e_per_A2 + 0.5 * r.dose_e_per_A2;
     const std::vector<float> filter = signal.at(exposure);
-    const double defocus_A = r.defocus_um * kAngstromPerMicrometre;
+    const double defocus_A = view.defocus_A;
     const std::uint64_t id = job_id * kTiltsPerJob + static_cast<std::uint64_t>(i);
 
     // Contrast: 2 CTF (x) phase, or -2 phase in CTS order (its CTF comes after counting); damage included.
@@ -192,6 +187,8 @@ TiltSeries half_series(const TiltSeries& series, int which) {
   TiltSeries h;
   h.images = series.halves[which];
   h.tilts = series.tilts;
+  h.views = series.views;
+  h.nominal_views = series.nominal_views;
   for (TiltRecord& r : h.tilts) {
     r.dose_e_per_A2 *= 0.5;
     r.flat_e_per_pixel *= 0.5;

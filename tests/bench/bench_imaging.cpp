@@ -1,7 +1,6 @@
 // Imaging benchmark: projection and back projection of a 600 x 600 x 60 volume over 61 and 179 tilts
 // (voxel-projections per CPU second), and the full noisy series + prior series + both reconstructions.
 // Usage: bench_imaging [nx ny nz [all|proj|pipeline]]
-#include "core/conventions.hpp"
 #include "core/projector.hpp"
 #include "core/rng.hpp"
 #include "core/tilt_scheme.hpp"
@@ -12,7 +11,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <string>
-#include <tuple>
+#include <vector>
 
 using namespace tomosweep;
 
@@ -48,7 +47,9 @@ int main(int argc, char** argv) {
   for (const auto& [name, tp, az] : cases) {
     if (what == "pipeline" || what == "noisy") break;
     if (what == "fast" && az != 0) break;
-    auto views = tilt_views(plan_tilts(tp, 100, 5, 1, 0), az, false);
+    TiltParams t = tp;
+    t.axis_azimuth_deg = az;
+    const std::vector<TiltView> views = plan_series(t, 100, 5, 1, 0).nominal_views;
     const double vp = voxels * static_cast<double>(views.size());
     auto t0 = cpu_now();
     const Volume<float> s = project(v, views, nx, ny);

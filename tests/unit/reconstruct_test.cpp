@@ -191,6 +191,7 @@ TEST(wbp, bad_method_fails_with_message) {
   TiltSeries s;
   s.images = Volume<float>(4, 4, 1, 1.0, 1.0f);
   s.tilts.resize(1);
+  s.nominal_views.resize(1);
   ReconParams p;
   p.method = "art";
   try {

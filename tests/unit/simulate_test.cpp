@@ -96,7 +96,7 @@ TEST(tilt_scheme, bidirectional_unidirectional_and_list_orders) {
 
 TEST(tilt_scheme, cumulative_dose_follows_acquisition_order) {
   TiltParams t{.min_deg = -6, .max_deg = 6, .step_deg = 2};
-  const auto r = plan_tilts(t, 70, 3, 1, 0);
+  const auto r = plan_tilts(t, 70, 1, 0);
   ASSERT_EQ(r.size(), 7u);
   std::vector<const TiltRecord*> by_acq(7);
   for (const auto& x : r) by_acq[x.acquisition_index] = &x;
@@ -104,12 +104,33 @@ TEST(tilt_scheme, cumulative_dose_follows_acquisition_order) {
   for (const TiltRecord* x : by_acq) {
     EXPECT_NEAR(x->cumulative_dose_e_per_A2, cum, 1e-12);
     EXPECT_NEAR(x->dose_e_per_A2, 10, 1e-12);
-    EXPECT_DOUBLE_EQ(x->defocus_um, 3);
     cum += x->dose_e_per_A2;
   }
   EXPECT_DOUBLE_EQ(by_acq[0]->angle_deg, 0);
   EXPECT_DOUBLE_EQ(by_acq[1]->angle_deg, 2);
   EXPECT_DOUBLE_EQ(by_acq[2]->angle_deg, -2);
+}
+
+TEST(tilt_scheme, series_views_carry_actual_and_nominal_angles_and_the_defocus) {
+  TiltParams t{.min_deg = -6, .max_deg = 6, .step_deg = 2, .axis_azimuth_deg = 30, .angle_error_deg = 0.5};
+  const TiltSeries s = plan_series(t, 70, 3, 7, 2);
+  const std::vector<TiltRecord> r = plan_tilts(t, 70, 7, 2);
+  ASSERT_EQ(s.tilts.size(), 7u);
+  ASSERT_EQ(s.views.size(), 7u);
+  ASSERT_EQ(s.nominal_views.size(), 7u);
+  EXPECT_EQ(s.axis_azimuth_deg, 30);
+  for (std::size_t i = 0; i < r.size(); ++i) {
+    EXPECT_EQ(s.tilts[i].actual_angle_deg, r[i].actual_angle_deg);
+    EXPECT_EQ(s.tilts[i].cumulative_dose_e_per_A2, r[i].cumulative_dose_e_per_A2);
+    EXPECT_EQ(r[i].defocus_um, 0); // the scheme knows no defocus
+    EXPECT_EQ(s.tilts[i].defocus_um, 3);
+    EXPECT_EQ(s.views[i].tilt_rad, r[i].actual_angle_deg * kDegToRad);
+    EXPECT_EQ(s.nominal_views[i].tilt_rad, r[i].angle_deg * kDegToRad);
+    for (const TiltView& v : {s.views[i], s.nominal_views[i]}) {
+      EXPECT_EQ(v.azimuth_rad, 30 * kDegToRad);
+      EXPECT_EQ(v.defocus_A, 3e4);
+    }
+  }
 }
 
 TEST(tilt_scheme, tilt_count_is_the_number_of_angles) {
@@ -158,7 +179,7 @@ TEST(tilt_scheme, per_tilt_dose_list_and_cos_weighting) {
   TiltParams t{.angles_deg = {30, -30, 0}, .order = "list"};
   t.dose_weighting = "list";
   t.doses_e_per_A2 = {5, 7, 1}; // for 30, -30, 0 as written
-  const auto r = plan_tilts(t, 0, 5, 1, 0);
+  const auto r = plan_tilts(t, 0, 1, 0);
   EXPECT_DOUBLE_EQ(r[0].dose_e_per_A2, 7); // -30
   EXPECT_DOUBLE_EQ(r[1].dose_e_per_A2, 1); // 0
   EXPECT_DOUBLE_EQ(r[2].dose_e_per_A2, 5); // 30
@@ -166,10 +187,10 @@ TEST(tilt_scheme, per_tilt_dose_list_and_cos_weighting) {
   EXPECT_DOUBLE_EQ(r[0].cumulative_dose_e_per_A2, 5);
   EXPECT_DOUBLE_EQ(r[1].cumulative_dose_e_per_A2, 12);
   t.doses_e_per_A2 = {1, 2};
-  EXPECT_THROW(plan_tilts(t, 0, 5, 1, 0), Error);
+  EXPECT_THROW(plan_tilts(t, 0, 1, 0), Error);
   TiltParams c{.angles_deg = {0, 60}, .order = "list"};
   c.dose_weighting = "cos";
-  const auto rc = plan_tilts(c, 30, 5, 1, 0);
+  const auto rc = plan_tilts(c, 30, 1, 0);
   EXPECT_NEAR(rc[0].dose_e_per_A2, 10, 1e-9);
   EXPECT_NEAR(rc[1].dose_e_per_A2, 20, 1e-9);
 }
@@ -177,7 +198,7 @@ TEST(tilt_scheme, per_tilt_dose_list_and_cos_weighting) {
 TEST(tilt_scheme, angle_errors_are_seeded) {
   TiltParams t;
   t.angle_error_deg = 0.5;
-  const auto a = plan_tilts(t, 100, 5, 7, 3), b = plan_tilts(t, 100, 5, 7, 3), c = plan_tilts(t, 100, 5, 7, 4);
+  const auto a = plan_tilts(t, 100, 7, 3), b = plan_tilts(t, 100, 7, 3), c = plan_tilts(t, 100, 7, 4);
   double sum2 = 0;
   for (std::size_t i = 0; i < a.size(); ++i) {
     EXPECT_EQ(a[i].actual_angle_deg, b[i].actual_angle_deg);
@@ -472,7 +493,7 @@ TEST(pipeline, ideal_series_is_linear_perfect_contrast_for_any_range) {
   const Volume<float> v = random_volume(16, 12, 6, 8, 4);
   const TiltSeries s = simulate_ideal_series(v, p, TiltParams{.min_deg = -89, .max_deg = 89, .step_deg = 1});
   ASSERT_EQ(s.images.nz, 179);
-  const Volume<float> proj = project(v, tilt_views(s.tilts, 0, false), 16, 12);
+  const Volume<float> proj = project(v, s.nominal_views, 16, 12);
   const double sigma = interaction_constant_rad_per_V_A(300);
   for (int i : {0, 89, 178}) {
     double mean = 0;
