@@ -274,19 +274,18 @@ Volume<float> project(const Volume<float>& volume, const std::vector<TiltView>& 
   return stack;
 }
 
-Volume<float> back_project(const Volume<float>& stack, const std::vector<TiltView>& views, int nx, int ny, int nz,
-                           double voxel_A) {
-  const int nu = stack.nx, nv = stack.ny;
+Volume<float> back_project(const Volume<float>& stack, const std::vector<TiltView>& views, const Grid& grid) {
+  const int nu = stack.nx, nv = stack.ny, nx = grid.nx, ny = grid.ny, nz = grid.nz;
   if (stack.nz != static_cast<int>(views.size()))
     fail("back projection of ", stack.nz, " images with ", views.size(), " views");
-  Volume<float> vol(nx, ny, nz, voxel_A);
-  const float scale = static_cast<float>(voxel_A);
+  Volume<float> vol(grid);
+  const float scale = static_cast<float>(grid.voxel_A);
   for (const Group& g : group_views(views)) {
     if (g.azimuth_rad == 0 && ny == nv) {
       back_project_fast(stack, g.views, lines_of(g, views, nx, nz, nu), vol, scale);
     } else {
       const Rotation r = make_rotation(g.azimuth_rad, nx, ny, nv);
-      Volume<float> w(r.nw, nv, nz, voxel_A);
+      Volume<float> w(r.nw, nv, nz, grid.voxel_A);
       back_project_fast(stack, g.views, lines_of(g, views, r.nw, nz, nu), w, scale);
       rotate_adjoint(w, r, vol);
     }

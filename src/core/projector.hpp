@@ -18,8 +18,8 @@ namespace tomosweep {
 Volume<float> project(const Volume<float>& volume, const std::vector<TiltView>& views, int nu, int nv, int z_begin = 0,
                       int z_end = -1);
 
-/// Adjoint of project(): sum over views of each image gathered at every voxel's projection, times voxel_A.
-Volume<float> back_project(const Volume<float>& stack, const std::vector<TiltView>& views, int nx, int ny, int nz,
-                           double voxel_A);
+/// Adjoint of project(): a volume on `grid` holding, at every voxel, the sum over views of each image
+/// gathered at the voxel's projection, times grid.voxel_A.
+Volume<float> back_project(const Volume<float>& stack, const std::vector<TiltView>& views, const Grid& grid);
 
 } // namespace tomosweep

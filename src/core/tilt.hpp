@@ -7,10 +7,12 @@
 
 namespace tomosweep {
 
-/// One view of a tilt series: the tilt angle about the axis and the axis azimuth, both in radians.
+/// One view of a tilt series: the tilt angle about the axis and the axis azimuth, both in radians, and the
+/// defocus of the view.
 struct TiltView {
   double tilt_rad = 0;
   double azimuth_rad = 0;
+  double defocus_A = 0; ///< defocus at the tilt axis (Angstrom, positive = underfocus); at p it is defocus_A + h(p)
 
   /// Detector coordinate u (Angstrom, perpendicular to the axis) of specimen point p (Angstrom).
   double u(Vec3 p) const {

@@ -21,21 +21,33 @@ int closest(const std::vector<double>& a, double target) {
   return best;
 }
 
-} // namespace
-
-std::vector<double> tilt_angles_deg(const TiltParams& t) {
-  std::vector<double> a = t.angles_deg;
-  if (a.empty()) {
-    if (!(t.step_deg > 0)) fail("tilt step ", t.step_deg, " deg must be positive");
-    if (t.max_deg < t.min_deg) fail("tilt range ", t.min_deg, "..", t.max_deg, " deg is empty");
-    const int n = static_cast<int>(std::floor((t.max_deg - t.min_deg) / t.step_deg + 1e-6)) + 1;
-    for (int i = 0; i < n; ++i) a.push_back(t.min_deg + i * t.step_deg);
-  }
+// Angles in ascending order; fails on the first angle (in the order given) outside (-90, 90), then on an
+// angle given twice.
+std::vector<double> ascending_checked(std::vector<double> a) {
   for (double v : a) check_angle(v);
   std::sort(a.begin(), a.end());
   for (std::size_t i = 1; i < a.size(); ++i)
     if (a[i] == a[i - 1]) fail("tilt angle ", a[i], " deg appears twice");
   return a;
+}
+
+} // namespace
+
+int tilt_count(const TiltParams& t) {
+  if (!t.angles_deg.empty()) return static_cast<int>(ascending_checked(t.angles_deg).size());
+  if (!(t.step_deg > 0)) fail("tilt step ", t.step_deg, " deg must be positive");
+  if (t.max_deg < t.min_deg) fail("tilt range ", t.min_deg, "..", t.max_deg, " deg is empty");
+  const int n = static_cast<int>(std::floor((t.max_deg - t.min_deg) / t.step_deg + 1e-6)) + 1;
+  for (int i = 0; i < n; ++i) check_angle(t.min_deg + i * t.step_deg);
+  return n;
+}
+
+std::vector<double> tilt_angles_deg(const TiltParams& t) {
+  if (!t.angles_deg.empty()) return ascending_checked(t.angles_deg);
+  const int n = tilt_count(t);
+  std::vector<double> a;
+  for (int i = 0; i < n; ++i) a.push_back(t.min_deg + i * t.step_deg);
+  return ascending_checked(std::move(a));
 }
 
 std::vector<int> acquisition_order(const TiltParams& t, const std::vector<double>& asc) {
@@ -86,8 +98,8 @@ std::vector<int> acquisition_order(const TiltParams& t, const std::vector<double
   return order;
 }
 
-std::vector<TiltRecord> plan_tilts(const TiltParams& t, double total_dose_e_per_A2, double defocus_um,
-                                   std::uint64_t seed, std::uint64_t job_id) {
+std::vector<TiltRecord> plan_tilts(const TiltParams& t, double total_dose_e_per_A2, std::uint64_t seed,
+                                   std::uint64_t job_id) {
   const std::vector<double> asc = tilt_angles_deg(t);
   const int n = static_cast<int>(asc.size());
   const std::vector<int> order = acquisition_order(t, asc);
@@ -120,7 +132,6 @@ std::vector<TiltRecord> plan_tilts(const TiltParams& t, double total_dose_e_per_
     const double err = t.angle_error_deg > 0 ? t.angle_error_deg * rng.normal() : 0.0;
     rec[i].actual_angle_deg = asc[i] + err;
     rec[i].dose_e_per_A2 = dose[i];
-    rec[i].defocus_um = defocus_um;
   }
   double cumulative = 0;
   for (int k = 0; k < n; ++k) {
@@ -132,12 +143,18 @@ std::vector<TiltRecord> plan_tilts(const TiltParams& t, double total_dose_e_per_
   return rec;
 }
 
-std::vector<TiltView> tilt_views(const std::vector<TiltRecord>& tilts, double axis_azimuth_deg, bool actual) {
-  std::vector<TiltView> v;
-  v.reserve(tilts.size());
-  for (const TiltRecord& r : tilts)
-    v.push_back({(actual ? r.actual_angle_deg : r.angle_deg) * kDegToRad, axis_azimuth_deg * kDegToRad});
-  return v;
+TiltSeries plan_series(const TiltParams& t, double total_dose_e_per_A2, double defocus_um, std::uint64_t seed,
+                       std::uint64_t job_id) {
+  TiltSeries s;
+  s.tilts = plan_tilts(t, total_dose_e_per_A2, seed, job_id);
+  s.axis_azimuth_deg = t.axis_azimuth_deg;
+  const double azimuth_rad = t.axis_azimuth_deg * kDegToRad, defocus_A = defocus_um * kAngstromPerMicrometre;
+  for (TiltRecord& r : s.tilts) {
+    r.defocus_um = defocus_um;
+    s.views.push_back({r.actual_angle_deg * kDegToRad, azimuth_rad, defocus_A});
+    s.nominal_views.push_back({r.angle_deg * kDegToRad, azimuth_rad, defocus_A});
+  }
+  return s;
 }
 
 } // namespace tomosweep

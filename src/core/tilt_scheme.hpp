@@ -41,19 +41,29 @@ struct TiltParams {
   std::vector<double> doses_e_per_A2{}; ///< per-tilt doses (dose_weighting = list): angles_deg order, else ascending
 };
 
-/// Nominal angles (degrees) of a scheme in ascending order (explicit list sorted, or min..max by step).
+/// Number of tilts of a scheme: the explicit list's length, or floor((max - min) / step + 1e-6) + 1 (a step
+/// that divides the range up to rounding reaches max_deg). Fails, with the same message, wherever
+/// tilt_angles_deg() fails, except on a min..max scheme whose rounded steps repeat an angle.
+int tilt_count(const TiltParams& t);
+
+/// Nominal angles (degrees) of a scheme in ascending order (explicit list sorted, or min..max by step):
+/// tilt_count(t) of them.
 std::vector<double> tilt_angles_deg(const TiltParams& t);
 
 /// Acquisition order: position k holds the index (into the ascending angles) of the k-th tilt acquired.
 std::vector<int> acquisition_order(const TiltParams& t, const std::vector<double>& ascending_deg);
 
-/// Plan a series: records in ascending nominal angle order with acquisition index, dose (e/A^2),
-/// cumulative dose before each tilt (acquisition order), actual angle (nominal + seeded error) and defocus.
+/// Plan a scheme: records in ascending nominal angle order with acquisition index, dose (e/A^2), cumulative
+/// dose before each tilt (acquisition order) and actual angle (nominal + seeded error); defocus_um is 0.
 /// With dose_weighting = list the per-tilt doses replace total_dose_e_per_A2.
-std::vector<TiltRecord> plan_tilts(const TiltParams& t, double total_dose_e_per_A2, double defocus_um,
-                                   std::uint64_t seed, std::uint64_t job_id);
+std::vector<TiltRecord> plan_tilts(const TiltParams& t, double total_dose_e_per_A2, std::uint64_t seed,
+                                   std::uint64_t job_id);
 
-/// Projection geometry of each record (actual angle, axis azimuth), in the records' order.
-std::vector<TiltView> tilt_views(const std::vector<TiltRecord>& tilts, double axis_azimuth_deg, bool actual = true);
+/// A series ready to be imaged (no images yet): the records of plan_tilts(), the scheme's axis azimuth, and
+/// the views of every record, built here once: at the actual angles (views) and at the nominal angles
+/// (nominal_views). Every view has defocus_um (positive = underfocus) in Angstrom at the tilt axis; every
+/// record keeps defocus_um as metadata for the files.
+TiltSeries plan_series(const TiltParams& t, double total_dose_e_per_A2, double defocus_um, std::uint64_t seed,
+                       std::uint64_t job_id);
 
 } // namespace tomosweep

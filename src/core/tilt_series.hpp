@@ -1,6 +1,7 @@
 // A simulated tilt series: a stack of images plus per-tilt metadata.
 #pragma once
 
+#include "core/tilt.hpp"
 #include "core/volume.hpp"
 
 #include <array>
@@ -19,9 +20,14 @@ struct TiltRecord {
   double flat_e_per_pixel = 0;         ///< expected counts of an empty pixel (1 for ideal series; 0 = unknown)
 };
 
+/// Images, per-tilt records and the view of each image, all in ascending nominal angle order. The views
+/// are built once, when the series is planned (plan_series in core/tilt_scheme.hpp); a series read back from
+/// a file has records only.
 struct TiltSeries {
   Volume<float> images; ///< nz = number of tilts; x = u (perpendicular to the axis), y = v
   std::vector<TiltRecord> tilts;
+  std::vector<TiltView> views;         ///< geometry as acquired (actual angles, defocus): projection and CTF
+  std::vector<TiltView> nominal_views; ///< the same at the nominal angles: the geometry reconstruction assumes
   double axis_azimuth_deg = 0;
   double sigma_e_rad_per_V_A = 0;      ///< interaction constant used (0 = unknown): scales reconstructions to volts
   std::array<Volume<float>, 2> halves; ///< odd/even half-dose series (empty unless requested); sum = images

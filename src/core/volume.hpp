@@ -9,6 +9,13 @@
 
 namespace tomosweep {
 
+/// The shape of a volume (voxels along x, y, z) and its cubic voxel size (Angstrom), e.g. the grid a tomogram
+/// is reconstructed on.
+struct Grid {
+  int nx = 0, ny = 0, nz = 0;
+  double voxel_A = 1.0;
+};
+
 /// A 3D array, x fastest, with cubic voxels of voxel_A Angstrom. Specimen coordinates of voxel centres
 /// follow voxel_centre_A() in conventions.hpp (the box centre is the origin).
 template <class T> struct Volume {
@@ -21,6 +28,8 @@ template <class T> struct Volume {
     if (nx < 0 || ny < 0 || nz < 0) fail("negative volume size ", nx, " x ", ny, " x ", nz);
     data.assign(static_cast<std::size_t>(nx) * ny * nz, fill);
   }
+  explicit Volume(const Grid& g, T fill = T{}) : Volume(g.nx, g.ny, g.nz, g.voxel_A, fill) {}
+  Grid grid() const { return {nx, ny, nz, voxel_A}; }
   std::size_t size() const { return data.size(); }
   std::size_t index(int x, int y, int z) const {
     return (static_cast<std::size_t>(z) * ny + y) * static_cast<std::size_t>(nx) + x;

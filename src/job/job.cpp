@@ -47,8 +47,8 @@ double job_memory_bytes(const JobConfig& config) {
   const ModelParams& m = config.model;
   const std::array<int, 3> n = grid_shape(m.box_A, m.pixel_size_A);
   const double voxels = double(n[0]) * n[1] * n[2], pixels = double(n[0]) * n[1];
-  const double tilts = double(tilt_angles_deg(config.imaging.tilt).size());
-  const double prior_tilts = config.prior.enabled ? double(tilt_angles_deg(config.prior.tilt).size()) : 0;
+  const double tilts = tilt_count(config.imaging.tilt);
+  const double prior_tilts = config.prior.enabled ? tilt_count(config.prior.tilt) : 0;
   // Potential, atlas, instances, tomogram and prior (4 + 1 + 4 + 4 + 4 bytes per voxel) stay; rasterizing
   // needs about as much again for a moment, before the series exist. The noisy series is held twice (kept
   // and filtered), the ideal series once.
@@ -91,19 +91,18 @@ JobResult run_job(const JobConfig& config, const StructureSet& structures, const
 
   stages.start("rasterize");
   SpecimenVolumes specimen = rasterize(scene, structures, config.model.pixel_size_A, config.model.potential);
-  const int nx = specimen.potential.nx, ny = specimen.potential.ny, nz = specimen.potential.nz;
-  const double voxel_A = specimen.potential.voxel_A;
+  const Grid grid = specimen.potential.grid();
 
   stages.start("tilt series");
   r.series = simulate_series(specimen.potential, config.imaging, specimen.ice_thickness_A, config.run.seed, job_id);
 
   stages.start("tomogram");
-  r.tomogram = reconstruct_tomogram(r.series, nx, ny, nz, voxel_A, config.reconstruction);
+  r.tomogram = reconstruct_tomogram(r.series, grid, config.reconstruction);
   if (config.imaging.half_series) {
     // Noise2Noise pairs: the two halves have independent counts of half the dose each.
     stages.start("half tomograms");
-    r.tomogram_odd = reconstruct_tomogram(half_series(r.series, 0), nx, ny, nz, voxel_A, config.reconstruction);
-    r.tomogram_even = reconstruct_tomogram(half_series(r.series, 1), nx, ny, nz, voxel_A, config.reconstruction);
+    r.tomogram_odd = reconstruct_tomogram(half_series(r.series, 0), grid, config.reconstruction);
+    r.tomogram_even = reconstruct_tomogram(half_series(r.series, 1), grid, config.reconstruction);
   }
 
   if (config.prior.enabled) {
@@ -112,12 +111,12 @@ JobResult run_job(const JobConfig& config, const StructureSet& structures, const
     stages.start("prior");
     if (wants(config, "prior_series")) {
       r.prior_series = ideal;
-      r.prior = reconstruct_tomogram(std::move(ideal), nx, ny, nz, voxel_A, config.reconstruction);
+      r.prior = reconstruct_tomogram(std::move(ideal), grid, config.reconstruction);
     } else {
       // The ideal series (179 images by default) is the largest buffer of a job: reuse it for filtering.
       r.prior_series.tilts = ideal.tilts;
       r.prior_series.axis_azimuth_deg = ideal.axis_azimuth_deg;
-      r.prior = reconstruct_tomogram(std::move(ideal), nx, ny, nz, voxel_A, config.reconstruction);
+      r.prior = reconstruct_tomogram(std::move(ideal), grid, config.reconstruction);
     }
   }
   stages.stop();

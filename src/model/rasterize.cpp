@@ -55,9 +55,8 @@ std::uint16_t to_u16(double v) { return std::uint16_t(std::clamp(std::lround(v),
 /// Potential of every particle: local trilinear splat, then merged into potential/occupancy/owner grids.
 class ParticleSplatter {
 public:
-  ParticleSplatter(int nx, int ny, int nz, double pix)
-      : nx_(nx), ny_(ny), nz_(nz), pix_(pix), potential(nx, ny, nz, pix), occupancy(nx, ny, nz, pix),
-        best(nx, ny, nz, pix), owner(nx, ny, nz, pix) {}
+  explicit ParticleSplatter(const Grid& g)
+      : nx_(g.nx), ny_(g.ny), nz_(g.nz), pix_(g.voxel_A), potential(g), occupancy(g), best(g), owner(g) {}
 
   void splat(const Coarse& c, const Mat3& r, Vec3 pos, std::uint32_t instance, double volts_per_weight) {
     // Continuous voxel indices of every pseudo-atom, and their tight bounding box.
@@ -164,52 +163,52 @@ void add_feature(ParticleSplatter& g, Volume<std::uint8_t>& atlas, int label, Ve
       }
 }
 
-} // namespace
+/// Pseudo-atoms of a particle's structure (its atom selection) at this pixel size, with the bounding radius
+/// and, in form-factor mode, the blur of the atoms' form factors and B factors.
+Coarse coarse_particle(const PlacedParticle& pp, const StructureSet& structures, double pix, PotentialMode mode,
+                       double b_factor_A2) {
+  auto st = structures.find(pp.source);
+  if (st == structures.end()) fail("structure '", pp.source, "' was not loaded");
+  Coarse c;
+  const std::vector<bool> mask =
+      pp.selection.empty() ? std::vector<bool>{} : select_atoms(st->second, pp.selection, pp.source);
+  c.atoms = coarse_grain(st->second, pix, mask, mode);
+  double wsum = 0, wb = 0;
+  for (const PseudoAtom& a : c.atoms) {
+    c.radius_A = std::max(c.radius_A, a.pos_A.length());
+    wsum += a.weight, wb += a.weight * a.b_iso_A2;
+  }
+  if (mode == PotentialMode::form_factor && wsum > 0) {
+    // Atom + thermal blur: variance (b_atom + B + B_extra) / (8 pi^2) per axis; below a quarter voxel the
+    // trilinear spread dominates and the blur is skipped.
+    const double b = wb / wsum + form_factor_b_A2(6) + b_factor_A2;
+    const double sigma = std::sqrt(b / (8 * kPi * kPi)) / pix;
+    c.blur_sigma_vox = sigma >= 0.25 ? sigma : 0;
+  }
+  return c;
+}
 
-SpecimenVolumes rasterize(const Scene& scene, const StructureSet& structures, double pixel_size_A, PotentialMode mode) {
-  const auto n = grid_shape(scene.box_A, pixel_size_A);
-  const double pix = pixel_size_A;
-  ParticleSplatter g(n[0], n[1], n[2], pix);
-  SpecimenVolumes out;
-  out.atlas = Volume<std::uint8_t>(n[0], n[1], n[2], pix);
-  out.ice_thickness_A = scene.box_A[2];
-
-  // Pseudo-atoms per (source, selection), made once for this pixel size.
+/// Splat every particle of the scene; pseudo-atoms are made once per (source, selection).
+void splat_particles(const Scene& scene, const StructureSet& structures, PotentialMode mode, ParticleSplatter& g) {
   std::map<std::pair<std::string, std::string>, Coarse> cache;
   const double volts_per_weight = potential_volts_per_weight(mode);
   for (const PlacedParticle& pp : scene.particles) {
     auto key = std::make_pair(pp.source, pp.selection);
     auto it = cache.find(key);
-    if (it == cache.end()) {
-      auto st = structures.find(pp.source);
-      if (st == structures.end()) fail("structure '", pp.source, "' was not loaded");
-      Coarse c;
-      const std::vector<bool> mask =
-          pp.selection.empty() ? std::vector<bool>{} : select_atoms(st->second, pp.selection, pp.source);
-      c.atoms = coarse_grain(st->second, pix, mask, mode);
-      double wsum = 0, wb = 0;
-      for (const PseudoAtom& a : c.atoms) {
-        c.radius_A = std::max(c.radius_A, a.pos_A.length());
-        wsum += a.weight, wb += a.weight * a.b_iso_A2;
-      }
-      if (mode == PotentialMode::form_factor && wsum > 0) {
-        // Atom + thermal blur: variance (b_atom + B + B_extra) / (8 pi^2) per axis; below a quarter voxel the
-        // trilinear spread dominates and the blur is skipped.
-        const double b = wb / wsum + form_factor_b_A2(6) + scene.b_factor_A2;
-        const double sigma = std::sqrt(b / (8 * kPi * kPi)) / pix;
-        c.blur_sigma_vox = sigma >= 0.25 ? sigma : 0;
-      }
-      it = cache.emplace(key, std::move(c)).first;
-    }
+    if (it == cache.end())
+      it = cache.emplace(key, coarse_particle(pp, structures, g.pix_, mode, scene.b_factor_A2)).first;
     g.splat(it->second, pp.rotation, pp.position_A, pp.instance, volts_per_weight);
   }
+}
 
-  // Features: average their profiles over each voxel.
+/// Carbon film, vesicles and gold beads, their profiles averaged over each voxel.
+void add_features(const Scene& scene, PotentialMode mode, ParticleSplatter& g, Volume<std::uint8_t>& atlas) {
+  const double pix = g.pix_;
   const Vec3 half{0.5 * scene.box_A[0], 0.5 * scene.box_A[1], 0.5 * scene.box_A[2]};
   if (scene.carbon.present) {
     const CarbonFilm& c = scene.carbon;
     const double vc = carbon_potential_V(mode);
-    add_feature(g, out.atlas, scene.carbon_label, {-half.x, -half.y, c.z_A - 0.5 * c.thickness_A - pix},
+    add_feature(g, atlas, scene.carbon_label, {-half.x, -half.y, c.z_A - 0.5 * c.thickness_A - pix},
                 {half.x, half.y, c.z_A + 0.5 * c.thickness_A + pix}, [&](Vec3 p) {
                   const double fz = std::clamp((std::min(p.z + 0.5 * pix, c.z_A + 0.5 * c.thickness_A) -
                                                 std::max(p.z - 0.5 * pix, c.z_A - 0.5 * c.thickness_A)) /
@@ -222,7 +221,7 @@ SpecimenVolumes rasterize(const Scene& scene, const StructureSet& structures, do
   }
   for (const Vesicle& v : scene.vesicles) {
     const double ext = v.max_radius() + v.bilayer_A + pix;
-    add_feature(g, out.atlas, scene.membrane_label, v.centre_A - Vec3{ext, ext, ext}, v.centre_A + Vec3{ext, ext, ext},
+    add_feature(g, atlas, scene.membrane_label, v.centre_A - Vec3{ext, ext, ext}, v.centre_A + Vec3{ext, ext, ext},
                 [&](Vec3 p) {
                   const double d = v.signed_distance(p);
                   if (std::abs(d) > 0.5 * v.bilayer_A + pix) return std::pair{0.0, 0.0};
@@ -239,14 +238,17 @@ SpecimenVolumes rasterize(const Scene& scene, const StructureSet& structures, do
   const double vg = gold_potential_V(mode);
   for (const Bead& b : scene.beads) {
     const double ext = b.radius_A + pix;
-    add_feature(g, out.atlas, scene.gold_label, b.centre_A - Vec3{ext, ext, ext}, b.centre_A + Vec3{ext, ext, ext},
+    add_feature(g, atlas, scene.gold_label, b.centre_A - Vec3{ext, ext, ext}, b.centre_A + Vec3{ext, ext, ext},
                 [&](Vec3 p) {
                   const double f = std::clamp(0.5 - ((p - b.centre_A).length() - b.radius_A) / pix, 0.0, 1.0);
                   return std::pair{f, f * vg};
                 });
   }
+}
 
-  // Ice in the free fraction; labels where a particle dominates above the local ice level.
+/// Ice in the free fraction of every voxel; a voxel keeps its dominating particle's label and instance only
+/// where that particle's potential exceeds the local ice level.
+void add_ice_and_labels(const Scene& scene, PotentialMode mode, ParticleSplatter& g, Volume<std::uint8_t>& atlas) {
   std::uint32_t max_instance = 0;
   for (const PlacedParticle& pp : scene.particles) max_instance = std::max(max_instance, pp.instance);
   std::vector<int> label_of(std::size_t(max_instance) + 1, 0);
@@ -258,10 +260,24 @@ SpecimenVolumes rasterize(const Scene& scene, const StructureSet& structures, do
     if (scene.ice) g.potential.data[i] += float(ice_level);
     std::uint32_t& owner = g.owner.data[i];
     if (owner && g.best.data[i] / kBestScale > ice_level)
-      out.atlas.data[i] = std::uint8_t(label_of[owner]);
+      atlas.data[i] = std::uint8_t(label_of[owner]);
     else
       owner = 0;
   }
+}
+
+} // namespace
+
+SpecimenVolumes rasterize(const Scene& scene, const StructureSet& structures, double pixel_size_A, PotentialMode mode) {
+  const auto n = grid_shape(scene.box_A, pixel_size_A);
+  const Grid grid{n[0], n[1], n[2], pixel_size_A};
+  ParticleSplatter g(grid);
+  SpecimenVolumes out;
+  out.atlas = Volume<std::uint8_t>(grid);
+  out.ice_thickness_A = scene.box_A[2];
+  splat_particles(scene, structures, mode, g);
+  add_features(scene, mode, g, out.atlas);
+  add_ice_and_labels(scene, mode, g, out.atlas);
   out.potential = std::move(g.potential);
   out.instances = std::move(g.owner);
   return out;

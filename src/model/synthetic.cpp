@@ -141,14 +141,8 @@ double param(Params& p, const std::string& key, double def) {
   return v;
 }
 
-} // namespace
-
-bool is_synthetic(const std::string& source) { return source.rfind("synthetic:", 0) == 0; }
-
-AtomicStructure make_synthetic(const std::string& spec) {
-  if (!is_synthetic(spec)) fail("not a synthetic structure: '", spec, "'");
-  std::string body = spec.substr(10), kind = body, query;
-  if (auto q = body.find('?'); q != std::string::npos) kind = body.substr(0, q), query = body.substr(q + 1);
+/// The key=number parameters of a spec's query ("a=1&b=2").
+Params parse_params(const std::string& spec, const std::string& query) {
   Params params;
   for (std::size_t pos = 0; pos < query.size();) {
     std::size_t amp = query.find('&', pos);
@@ -165,72 +159,94 @@ AtomicStructure make_synthetic(const std::string& spec) {
     }
     pos = amp + 1;
   }
+  return params;
+}
 
-  Rng rng(fnv1a(spec), Purpose::structure, 0);
-  std::vector<Domain> d;
-  int nchains = 1;
+/// The domains of a synthetic structure and its number of chains.
+struct Layout {
+  std::vector<Domain> domains;
+  int chains = 1;
+};
+
+/// Layout of a structure kind; takes the parameters it uses out of `params`.
+Layout layout_of(const std::string& kind, const std::string& spec, Params& params, Rng& rng) {
+  Layout out;
   if (kind == "globular") {
     const double mass = param(params, "mass_kDa", 500) * 1000;
     if (!(mass >= 1000 && mass <= 1e8)) fail("synthetic structure '", spec, "': mass_kDa must be in [1, 100000]");
     const int domains = int(param(params, "domains", std::clamp(std::round(mass / 120000.0), 1.0, 12.0)));
-    nchains = std::clamp(int(param(params, "chains", std::max(1, domains / 2))), 1, std::max(1, domains));
-    d = globular(rng, mass, std::max(1, domains), nchains);
+    out.chains = std::clamp(int(param(params, "chains", std::max(1, domains / 2))), 1, std::max(1, domains));
+    out.domains = globular(rng, mass, std::max(1, domains), out.chains);
   } else if (kind == "ribosome") { // 80S-like: large subunit (chain L) and small subunit (chain S), 60 % RNA
-    nchains = 2;
-    for (auto& x : globular(rng, 1.6e6, 6, 1)) x.rna = (rng.uniform() < 0.6), d.push_back(x);
+    out.chains = 2;
+    for (auto& x : globular(rng, 1.6e6, 6, 1)) x.rna = (rng.uniform() < 0.6), out.domains.push_back(x);
     for (auto x : globular(rng, 0.9e6, 4, 1)) {
       x.chain = 1, x.rna = (rng.uniform() < 0.6);
       x.centre_A = x.centre_A + Vec3{0, 0, 115};
-      d.push_back(x);
+      out.domains.push_back(x);
     }
   } else if (kind == "actin-subunit" || kind == "cofilactin-subunit") { // 42 kDa in four subdomains
     for (int k = 0; k < 4; ++k)
-      d.push_back({{0, 12.0 * ((k & 1) ? 1 : -1), 12.0 * ((k & 2) ? 1 : -1)},
-                   10.5e3,
-                   {0.8, 1.1, 1.1},
-                   0,
-                   1 + 94 * k,
-                   94 + 94 * k});
+      out.domains.push_back({{0, 12.0 * ((k & 1) ? 1 : -1), 12.0 * ((k & 2) ? 1 : -1)},
+                             10.5e3,
+                             {0.8, 1.1, 1.1},
+                             0,
+                             1 + 94 * k,
+                             94 + 94 * k});
     if (kind == "cofilactin-subunit") { // cofilin (19 kDa, chain B) bound on the outside
-      d.push_back({{28, 0, 6}, 19e3, {0.9, 1, 1.1}, 1, 1, 166});
-      nchains = 2;
+      out.domains.push_back({{28, 0, 6}, 19e3, {0.9, 1, 1.1}, 1, 1, 166});
+      out.chains = 2;
     }
   } else if (kind == "cofilin") {
-    d.push_back({{0, 0, 0}, 19e3, {0.9, 1, 1.1}, 0, 1, 166});
+    out.domains.push_back({{0, 0, 0}, 19e3, {0.9, 1, 1.1}, 0, 1, 166});
   } else if (kind == "tubulin-dimer") { // alpha (chain A) and beta (chain B) along z: 80 A long
-    d.push_back({{0, 0, -20}, 50e3, {1.0, 1.05, 0.75}, 0, 1, 450});
-    d.push_back({{0, 0, 20}, 50e3, {1.0, 1.05, 0.75}, 1, 1, 445});
-    nchains = 2;
+    out.domains.push_back({{0, 0, -20}, 50e3, {1.0, 1.05, 0.75}, 0, 1, 450});
+    out.domains.push_back({{0, 0, 20}, 50e3, {1.0, 1.05, 0.75}, 1, 1, 445});
+    out.chains = 2;
   } else if (kind == "tric") { // chaperonin: two stacked rings of 8 (chains A..P), 160 A tall barrel
-    ring(d, 8, 62, -38, 60e3, 0, 1, 550);
-    ring(d, 8, 62, 38, 60e3, 8, 1, 550, kPi / 8);
-    nchains = 16;
+    ring(out.domains, 8, 62, -38, 60e3, 0, 1, 550);
+    ring(out.domains, 8, 62, 38, 60e3, 8, 1, 550, kPi / 8);
+    out.chains = 16;
   } else if (kind == "camkii") { // 12 chains: kinase domain (residues 1-300) + hub domain (340-478)
-    nchains = 12;
+    out.chains = 12;
     for (int k = 0; k < 12; ++k) {
       const double a = 2 * kPi * (k % 6) / 6 + (k < 6 ? 0 : kPi / 6), z = k < 6 ? -20 : 20;
-      d.push_back({{45 * std::cos(a), 45 * std::sin(a), z}, 15e3, {1, 1, 1}, k, 340, 478});
-      d.push_back({{95 * std::cos(a), 95 * std::sin(a), 2.6 * z}, 33e3, {1, 1, 1}, k, 1, 300});
+      out.domains.push_back({{45 * std::cos(a), 45 * std::sin(a), z}, 15e3, {1, 1, 1}, k, 340, 478});
+      out.domains.push_back({{95 * std::cos(a), 95 * std::sin(a), 2.6 * z}, 33e3, {1, 1, 1}, k, 1, 300});
     }
   } else if (kind == "channel") { // membrane protein: transmembrane barrel at z = 0 (chains A-D), soluble cap above
     const double mass = param(params, "mass_kDa", 250) * 1000;
-    nchains = 4;
-    ring(d, 4, 16, 0, 0.15 * mass, 0, 1, 120);
-    for (Domain& x : d) x.aspect = {0.8, 0.8, 1.6};
-    ring(d, 4, 22, 48, 0.1 * mass, 0, 121, 400, kPi / 4);
+    out.chains = 4;
+    ring(out.domains, 4, 16, 0, 0.15 * mass, 0, 1, 120);
+    for (Domain& x : out.domains) x.aspect = {0.8, 0.8, 1.6};
+    ring(out.domains, 4, 22, 48, 0.1 * mass, 0, 121, 400, kPi / 4);
   } else {
     fail("unknown synthetic structure '", spec,
          "' (known: globular, ribosome, actin-subunit, cofilin, cofilactin-subunit, tubulin-dimer, tric, camkii, "
          "channel)");
   }
+  return out;
+}
+
+} // namespace
+
+bool is_synthetic(const std::string& source) { return source.rfind("synthetic:", 0) == 0; }
+
+AtomicStructure make_synthetic(const std::string& spec) {
+  if (!is_synthetic(spec)) fail("not a synthetic structure: '", spec, "'");
+  std::string body = spec.substr(10), kind = body, query;
+  if (auto q = body.find('?'); q != std::string::npos) kind = body.substr(0, q), query = body.substr(q + 1);
+  Params params = parse_params(spec, query);
+  Rng rng(fnv1a(spec), Purpose::structure, 0);
+  const Layout layout = layout_of(kind, spec, params, rng);
   if (!params.empty()) fail("synthetic structure '", spec, "': unknown parameter '", params.begin()->first, "'");
 
   AtomicStructure s;
   s.name = kind;
   s.source = spec;
   s.synthetic = true;
-  for (int c = 0; c < nchains; ++c) s.chains.push_back(kind == "ribosome" ? (c ? "S" : "L") : chain_name(c));
-  for (const Domain& x : d) fill_domain(x, rng, s);
+  for (int c = 0; c < layout.chains; ++c) s.chains.push_back(kind == "ribosome" ? (c ? "S" : "L") : chain_name(c));
+  for (const Domain& x : layout.domains) fill_domain(x, rng, s);
   return s;
 }
 

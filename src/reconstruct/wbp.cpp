@@ -73,24 +73,24 @@ void filter_in_place(Volume<float>& images, const std::vector<float>& w, int npa
   }
 }
 
-Volume<float> wbp_in_place(Volume<float>& images, const std::vector<TiltView>& views, int nx, int ny, int nz,
-                           double voxel_A, const ReconParams& p) {
+Volume<float> wbp_in_place(Volume<float>& images, const std::vector<TiltView>& views, const Grid& grid,
+                           const ReconParams& p) {
   if (static_cast<int>(views.size()) != images.nz)
     fail("weighted back projection of ", images.nz, " images with ", views.size(), " views");
   const int npad = 2 * images.nx;
   // f = sum_t dtheta_t q_t / voxel_A, and back_project multiplies by voxel_A once more.
   std::vector<double> scale = angular_weights(views);
-  for (double& s : scale) s /= voxel_A * voxel_A;
+  for (double& s : scale) s /= grid.voxel_A * grid.voxel_A;
   filter_in_place(images, radial_weights(npad, p), npad, scale);
-  return back_project(images, views, nx, ny, nz, voxel_A);
+  return back_project(images, views, grid);
 }
 
 } // namespace
 
-Volume<float> weighted_back_project(const Volume<float>& projections, const std::vector<TiltView>& views, int nx,
-                                    int ny, int nz, double voxel_A, const ReconParams& p) {
+Volume<float> weighted_back_project(const Volume<float>& projections, const std::vector<TiltView>& views,
+                                    const Grid& grid, const ReconParams& p) {
   Volume<float> images = projections;
-  return wbp_in_place(images, views, nx, ny, nz, voxel_A, p);
+  return wbp_in_place(images, views, grid, p);
 }
 
 namespace {
@@ -118,20 +118,19 @@ Volume<float> to_line_integrals(TiltSeries&& series) {
 
 Volume<float> contrast_line_integrals(const TiltSeries& series) { return to_line_integrals(TiltSeries(series)); }
 
-Volume<float> reconstruct_tomogram(const TiltSeries& series, int nx, int ny, int nz, double voxel_A,
-                                   const ReconParams& p) {
-  return reconstruct_tomogram(TiltSeries(series), nx, ny, nz, voxel_A, p);
+Volume<float> reconstruct_tomogram(const TiltSeries& series, const Grid& grid, const ReconParams& p) {
+  return reconstruct_tomogram(TiltSeries(series), grid, p);
 }
 
-Volume<float> reconstruct_tomogram(TiltSeries&& series, int nx, int ny, int nz, double voxel_A, const ReconParams& p) {
+Volume<float> reconstruct_tomogram(TiltSeries&& series, const Grid& grid, const ReconParams& p) {
   if (series.tilts.size() != static_cast<std::size_t>(series.images.nz))
     fail("tilt series has ", series.images.nz, " images but ", series.tilts.size(), " tilt records");
-  std::vector<TiltView> views;
-  for (const TiltRecord& r : series.tilts)
-    views.push_back({r.angle_deg * kDegToRad, series.axis_azimuth_deg * kDegToRad});
+  if (series.nominal_views.size() != series.tilts.size())
+    fail("tilt series has ", series.tilts.size(), " tilt records but ", series.nominal_views.size(), " views");
+  const std::vector<TiltView> views = std::move(series.nominal_views);
   Volume<float> lines = to_line_integrals(std::move(series));
-  if (p.method == ReconMethod::sirt) return sirt(lines, views, nx, ny, nz, voxel_A, p);
-  return wbp_in_place(lines, views, nx, ny, nz, voxel_A, p);
+  if (p.method == ReconMethod::sirt) return sirt(lines, views, grid, p);
+  return wbp_in_place(lines, views, grid, p);
 }
 
 } // namespace tomosweep

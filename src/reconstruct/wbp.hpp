@@ -19,22 +19,22 @@ std::vector<float> radial_weights(int n, const ReconParams& p);
 /// at both ends; pi / n for fewer than two views.
 std::vector<double> angular_weights(const std::vector<TiltView>& views);
 
-/// WBP of line integrals (units x Angstrom, pixel = voxel_A) into an nx x ny x nz XYZ volume (units):
+/// WBP of line integrals (units x Angstrom, pixel = grid.voxel_A) into an XYZ volume on `grid` (units):
 /// rows along u are weighted (zero padded to twice their length), scaled by the angular weights and back
-/// projected. The inverse of simulate/projector's project() for dense angular sampling.
-Volume<float> weighted_back_project(const Volume<float>& projections, const std::vector<TiltView>& views, int nx,
-                                    int ny, int nz, double voxel_A, const ReconParams& p);
+/// projected. The inverse of core/projector's project() for dense angular sampling.
+Volume<float> weighted_back_project(const Volume<float>& projections, const std::vector<TiltView>& views,
+                                    const Grid& grid, const ReconParams& p);
 
 /// Contrast of each image: c = I / flat - 1 with the record's flat_e_per_pixel (image mean when 0), divided
 /// by 2 sigma_e when the series knows sigma_e, giving line integrals of (minus) potential in V*A.
 Volume<float> contrast_line_integrals(const TiltSeries& series);
 
-/// Tomogram of a tilt series: contrast_line_integrals, then WBP (or SIRT) with the nominal angles and the
-/// series' axis azimuth. XYZ volume, Z along the beam, specimen coordinates. Units: volts with protein dark
-/// (the prior of an ideal series is -(V - mean)), or contrast per Angstrom if sigma_e is unknown.
-Volume<float> reconstruct_tomogram(const TiltSeries& series, int nx, int ny, int nz, double voxel_A,
-                                   const ReconParams& p);
+/// Tomogram of a tilt series on `grid`: contrast_line_integrals, then WBP (or SIRT) with the series'
+/// nominal views (nominal angles, axis azimuth). XYZ volume, Z along the beam, specimen coordinates. Units:
+/// volts with protein dark (the prior of an ideal series is -(V - mean)), or contrast per Angstrom if sigma_e
+/// is unknown.
+Volume<float> reconstruct_tomogram(const TiltSeries& series, const Grid& grid, const ReconParams& p);
 /// The same, reusing the series' memory for the filtered images (for callers that no longer need it).
-Volume<float> reconstruct_tomogram(TiltSeries&& series, int nx, int ny, int nz, double voxel_A, const ReconParams& p);
+Volume<float> reconstruct_tomogram(TiltSeries&& series, const Grid& grid, const ReconParams& p);
 
 } // namespace tomosweep

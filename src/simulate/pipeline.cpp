@@ -1,6 +1,5 @@
 #include "simulate/pipeline.hpp"
 
-#include "core/conventions.hpp"
 #include "core/fft.hpp"
 #include "core/projector.hpp"
 #include "core/rng.hpp"
@@ -9,6 +8,7 @@
 #include "simulate/detector.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 namespace tomosweep {
@@ -30,6 +30,7 @@ struct SignalFilter {
   std::vector<float> half_inv_ne; // 1 / (2 N_e(k)), or empty without damage
   std::vector<float> mtf;         // or empty
 
+  SignalFilter() = default;
   SignalFilter(int nx, int ny, double pixel_A, const ImagingParams& p, bool with_mtf) {
     if (!p.damage && !with_mtf) return;
     const int nkx = nx / 2 + 1;
@@ -62,17 +63,110 @@ void check_params(const ImagingParams& p, const Volume<float>& v) {
   if (!(p.dqe > 0 && p.dqe <= 1)) fail("dqe ", p.dqe, " must be in (0, 1]");
 }
 
+// Projections of the potential along every view, one stack per depth slab (one slab unless a depth-dependent
+// CTF is asked for), and the height of each slab's centre (Angstrom).
+struct SlabProjections {
+  std::vector<Volume<float>> stacks;
+  std::vector<double> z_A;
+};
+
+SlabProjections project_slabs(const Volume<float>& potential_V, const std::vector<TiltView>& views, int ctf_slabs) {
+  const int nx = potential_V.nx, ny = potential_V.ny, nz = potential_V.nz;
+  const int slabs = std::clamp(ctf_slabs, 1, nz);
+  SlabProjections out{std::vector<Volume<float>>(slabs), std::vector<double>(slabs)};
+  for (int s = 0; s < slabs; ++s) {
+    const int z0 = s * nz / slabs, z1 = (s + 1) * nz / slabs;
+    out.stacks[s] = project(potential_V, views, nx, ny, z0, z1);
+    out.z_A[s] = (0.5 * (z0 + z1 - 1) - 0.5 * (nz - 1)) * potential_V.voxel_A;
+  }
+  return out;
+}
+
+// The two steps of imaging one tilt, with what all tilts of a series share: the CTF and its grid, the
+// signal filters and the working images. The CTF reads defocus and tilt from the tilt's view.
+class TiltImager {
+public:
+  TiltImager(const ImagingParams& p, int nx, int ny, double pixel_A, double sigma, std::uint64_t seed)
+      : p_(p), pA_(pixel_A), sigma_(sigma), seed_(seed), ctf_(Ctf::from(p, pixel_A)), grid_(ctf_grid(ctf_, nx, ny)),
+        phase_(nx, ny, pixel_A), contrast_(nx, ny, pixel_A), counts_(nx, ny, pixel_A) {
+    const bool mtf = p.detector_mtf == DetectorMtf::sinc, cts_order = p.noise_order == NoiseOrder::cts;
+    cts_order_ = cts_order;
+    // Physical order: damage and MTF act on the signal before counting; CTS order: the MTF goes with the CTF.
+    signal_ = SignalFilter(nx, ny, pixel_A, p, mtf && !cts_order);
+    ImagingParams no_damage = p;
+    no_damage.damage = false;
+    mtf_after_ = cts_order ? SignalFilter(nx, ny, pixel_A, no_damage, mtf).mtf : std::vector<float>{};
+  }
+
+  /// Contrast of one tilt from its projection in every slab: 2 CTF (x) phase, or -2 phase in CTS order (its
+  /// CTF comes after counting); damage at `exposure` (e/A^2) included. Random stream `id`.
+  void contrast(const std::vector<const float*>& slab_images, const std::vector<double>& slab_z_A, const TiltView& v,
+                double exposure, std::uint64_t id) {
+    const std::vector<float> filter = signal_.at(exposure);
+    std::fill(contrast_.data.begin(), contrast_.data.end(), 0.0f);
+    for (std::size_t s = 0; s < slab_images.size(); ++s) {
+      const float* src = slab_images[s];
+      for (std::size_t j = 0; j < phase_.data.size(); ++j) phase_.data[j] = static_cast<float>(sigma_ * src[j]);
+      if (s == 0 && p_.damage && exposure > 0 && p_.damage_noise_rad_per_e_A2 > 0) {
+        Rng rng(seed_, Purpose::damage, id);
+        const double sd = p_.damage_noise_rad_per_e_A2 * exposure;
+        for (float& x : phase_.data) x += static_cast<float>(sd * rng.normal());
+      }
+      const Spectrum2 spec = fft_forward(phase_);
+      const Image c = cts_order_ ? filtered_contrast(spec, -1.0, filter, pA_)
+                                 : ctf_contrast(spec, ctf_, grid_, v.defocus_A + slab_z_A[s] / std::cos(v.tilt_rad),
+                                                p_.defocus_gradient ? v.tilt_rad : 0.0, filter);
+      for (std::size_t j = 0; j < c.data.size(); ++j) contrast_.data[j] += c.data[j];
+    }
+  }
+
+  /// Counting: Poisson(flat (1 + contrast)) into image i of `images`, as one image or as the sum of two
+  /// independent halves (also put into image i of `halves`). Random streams id and id + kEvenHalf.
+  void count(double flat, const TiltView& v, std::uint64_t id, int i, Volume<float>& images,
+             std::array<Volume<float>, 2>& halves) {
+    const int parts = p_.half_series ? 2 : 1;
+    float* total = images.slice(i);
+    for (int h = 0; h < parts; ++h) {
+      const double f = flat / parts;
+      for (std::size_t j = 0; j < counts_.data.size(); ++j)
+        counts_.data[j] = static_cast<float>(f * (1.0 + contrast_.data[j]));
+      Rng rng(seed_, Purpose::detector, id + (h == 1 ? kEvenHalf : 0));
+      poisson_counts(counts_, rng);
+      if (cts_order_) {
+        // CTS: count first, then modulate the noisy image's contrast by the CTF (and MTF).
+        for (float& x : counts_.data) x = static_cast<float>(x / f - 1.0);
+        const Image c = ctf_contrast(fft_forward(counts_), ctf_, grid_, v.defocus_A,
+                                     p_.defocus_gradient ? v.tilt_rad : 0.0, mtf_after_);
+        for (std::size_t j = 0; j < c.data.size(); ++j)
+          counts_.data[j] = static_cast<float>(f * (1.0 - 0.5 * c.data[j])); // CTF of -c: the sign of 2 CTF phi
+      }
+      if (p_.half_series) set_stack_image(halves[h], i, counts_);
+      for (std::size_t j = 0; j < counts_.data.size(); ++j)
+        total[j] = h == 0 ? counts_.data[j] : total[j] + counts_.data[j];
+    }
+  }
+
+private:
+  const ImagingParams& p_;
+  double pA_, sigma_;
+  std::uint64_t seed_;
+  Ctf ctf_;
+  CtfGrid grid_;
+  bool cts_order_ = false;
+  SignalFilter signal_;
+  std::vector<float> mtf_after_;
+  Image phase_, contrast_, counts_;
+};
+
 } // namespace
 
 TiltSeries simulate_ideal_series(const Volume<float>& potential_V, const ImagingParams& p, const TiltParams& tilts) {
   TiltParams t = tilts;
   t.angle_error_deg = 0;
   t.dose_weighting = DoseWeighting::even;
-  TiltSeries out;
-  out.tilts = plan_tilts(t, 0, 0, 0, 0);
-  out.axis_azimuth_deg = t.axis_azimuth_deg;
+  TiltSeries out = plan_series(t, 0, 0, 0, 0);
   out.sigma_e_rad_per_V_A = interaction_constant_rad_per_V_A(p.voltage_kV);
-  out.images = project(potential_V, tilt_views(out.tilts, t.axis_azimuth_deg, false), potential_V.nx, potential_V.ny);
+  out.images = project(potential_V, out.nominal_views, potential_V.nx, potential_V.ny);
   for (int i = 0; i < out.images.nz; ++i) {
     out.tilts[i].flat_e_per_pixel = 1;
     float* img = out.images.slice(i);
@@ -90,94 +184,38 @@ TiltSeries simulate_series(const Volume<float>& potential_V, const ImagingParams
                            std::uint64_t seed, std::uint64_t job_id) {
   if (p.ideal) return simulate_ideal_series(potential_V, p, p.tilt);
   check_params(p, potential_V);
-  const int nx = potential_V.nx, ny = potential_V.ny, nz = potential_V.nz;
+  const int nx = potential_V.nx, ny = potential_V.ny;
   const double pA = potential_V.voxel_A;
-  TiltSeries out;
-  out.tilts = plan_tilts(p.tilt, p.dose_e_per_A2, p.defocus_um, seed, job_id);
-  out.axis_azimuth_deg = p.tilt.axis_azimuth_deg;
+  TiltSeries out = plan_series(p.tilt, p.dose_e_per_A2, p.defocus_um, seed, job_id);
   const double sigma = out.sigma_e_rad_per_V_A = interaction_constant_rad_per_V_A(p.voltage_kV);
   const int nt = static_cast<int>(out.tilts.size());
   if (static_cast<std::uint64_t>(nt) > kEvenHalf) fail("tilt series of ", nt, " tilts exceeds ", kEvenHalf);
-  const std::vector<TiltView> views = tilt_views(out.tilts, p.tilt.axis_azimuth_deg);
 
-  // Projections per depth slab (one slab unless a depth-dependent CTF is asked for). With one slab the
-  // projection stack becomes the output: each tilt reads its own image before writing its counts there.
-  const int slabs = std::clamp(p.ctf_slabs, 1, nz);
-  std::vector<Volume<float>> proj(slabs);
-  std::vector<double> slab_z_A(slabs);
-  for (int s = 0; s < slabs; ++s) {
-    const int z0 = s * nz / slabs, z1 = (s + 1) * nz / slabs;
-    proj[s] = project(potential_V, views, nx, ny, z0, z1);
-    slab_z_A[s] = (0.5 * (z0 + z1 - 1) - 0.5 * (nz - 1)) * pA;
-  }
-  if (slabs == 1) {
-    out.images = std::move(proj[0]);
-    proj.clear();
+  // With one slab the projection stack becomes the output: each tilt reads its own image before writing its
+  // counts there.
+  SlabProjections slabs = project_slabs(potential_V, out.views, p.ctf_slabs);
+  const bool one_slab = slabs.stacks.size() == 1;
+  if (one_slab) {
+    out.images = std::move(slabs.stacks[0]);
+    slabs.stacks.clear();
   } else {
     out.images = Volume<float>(nx, ny, nt, pA);
   }
-  auto projection = [&](int s) -> const Volume<float>& { return slabs == 1 ? out.images : proj[s]; };
-
-  const Ctf ctf = Ctf::from(p, pA);
-  const CtfGrid grid = ctf_grid(ctf, nx, ny);
-  const bool mtf = p.detector_mtf == DetectorMtf::sinc, cts_order = p.noise_order == NoiseOrder::cts;
-  // Physical order: damage and MTF act on the signal before counting; CTS order: the MTF goes with the CTF.
-  const SignalFilter signal(nx, ny, pA, p, mtf && !cts_order);
-  ImagingParams no_damage = p;
-  no_damage.damage = false;
-  const std::vector<float> mtf_after = cts_order ? SignalFilter(nx, ny, pA, no_damage, mtf).mtf : std::vector<float>{};
   if (p.half_series)
     for (auto& h : out.halves) h = Volume<float>(nx, ny, nt, pA);
 
-  Image phase(nx, ny, pA), contrast(nx, ny, pA), counts(nx, ny, pA);
+  TiltImager imager(p, nx, ny, pA, sigma, seed);
+  std::vector<const float*> slab_images(slabs.z_A.size());
   for (int i = 0; i < nt; ++i) {
     TiltRecord& r = out.tilts[i];
-    const double tilt = r.actual_angle_deg * kDegToRad;
-    const double exposure = r.cumulative_dose_e_per_A2 + 0.5 * r.dose_e_per_A2;
-    const std::vector<float> filter = signal.at(exposure);
-    const double defocus_A = r.defocus_um * kAngstromPerMicrometre;
+    const TiltView& v = out.views[i];
     const std::uint64_t id = job_id * kTiltsPerJob + static_cast<std::uint64_t>(i);
-
-    // Contrast: 2 CTF (x) phase, or -2 phase in CTS order (its CTF comes after counting); damage included.
-    std::fill(contrast.data.begin(), contrast.data.end(), 0.0f);
-    for (int s = 0; s < slabs; ++s) {
-      const float* src = projection(s).slice(i);
-      for (std::size_t j = 0; j < phase.data.size(); ++j) phase.data[j] = static_cast<float>(sigma * src[j]);
-      if (s == 0 && p.damage && exposure > 0 && p.damage_noise_rad_per_e_A2 > 0) {
-        Rng rng(seed, Purpose::damage, id);
-        const double sd = p.damage_noise_rad_per_e_A2 * exposure;
-        for (float& v : phase.data) v += static_cast<float>(sd * rng.normal());
-      }
-      const Spectrum2 spec = fft_forward(phase);
-      const Image c = cts_order ? filtered_contrast(spec, -1.0, filter, pA)
-                                : ctf_contrast(spec, ctf, grid, defocus_A + slab_z_A[s] / std::cos(tilt),
-                                               p.defocus_gradient ? tilt : 0.0, filter);
-      for (std::size_t j = 0; j < c.data.size(); ++j) contrast.data[j] += c.data[j];
-    }
-
-    // Counting: Poisson(flat (1 + contrast)), as one image or as two independent halves.
+    for (std::size_t s = 0; s < slab_images.size(); ++s)
+      slab_images[s] = one_slab ? out.images.slice(i) : slabs.stacks[s].slice(i);
+    imager.contrast(slab_images, slabs.z_A, v, r.cumulative_dose_e_per_A2 + 0.5 * r.dose_e_per_A2, id);
     const double flat = r.flat_e_per_pixel =
-        flat_counts(r.dose_e_per_A2, pA, transmission(ice_thickness_A, tilt, p.imfp_A, p.scatter_factor), p.dqe);
-    const int parts = p.half_series ? 2 : 1;
-    float* total = out.images.slice(i);
-    for (int h = 0; h < parts; ++h) {
-      const double f = flat / parts;
-      for (std::size_t j = 0; j < counts.data.size(); ++j)
-        counts.data[j] = static_cast<float>(f * (1.0 + contrast.data[j]));
-      Rng rng(seed, Purpose::detector, id + (h == 1 ? kEvenHalf : 0));
-      poisson_counts(counts, rng);
-      if (cts_order) {
-        // CTS: count first, then modulate the noisy image's contrast by the CTF (and MTF).
-        for (float& v : counts.data) v = static_cast<float>(v / f - 1.0);
-        const Image c =
-            ctf_contrast(fft_forward(counts), ctf, grid, defocus_A, p.defocus_gradient ? tilt : 0.0, mtf_after);
-        for (std::size_t j = 0; j < c.data.size(); ++j)
-          counts.data[j] = static_cast<float>(f * (1.0 - 0.5 * c.data[j])); // CTF of -c: the sign of 2 CTF phi
-      }
-      if (p.half_series) set_stack_image(out.halves[h], i, counts);
-      for (std::size_t j = 0; j < counts.data.size(); ++j)
-        total[j] = h == 0 ? counts.data[j] : total[j] + counts.data[j];
-    }
+        flat_counts(r.dose_e_per_A2, pA, transmission(ice_thickness_A, v.tilt_rad, p.imfp_A, p.scatter_factor), p.dqe);
+    imager.count(flat, v, id, i, out.images, out.halves);
   }
   return out;
 }
@@ -188,6 +226,8 @@ TiltSeries half_series(const TiltSeries& series, int which) {
   TiltSeries h;
   h.images = series.halves[which];
   h.tilts = series.tilts;
+  h.views = series.views;
+  h.nominal_views = series.nominal_views;
   for (TiltRecord& r : h.tilts) {
     r.dose_e_per_A2 *= 0.5;
     r.flat_e_per_pixel *= 0.5;

@@ -1,5 +1,6 @@
 #include "sweep/run.hpp"
 
+#include "core/tilt_scheme.hpp"
 #include "io/files/atomic_file.hpp"
 #include "io/structures/structure_file.hpp"
 #include "job/scene_cache.hpp"
@@ -22,11 +23,6 @@ namespace {
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-double tilt_count(const TiltParams& t) {
-  if (!t.angles_deg.empty()) return static_cast<double>(t.angles_deg.size());
-  return t.step_deg > 0 ? std::floor((t.max_deg - t.min_deg) / t.step_deg + 1e-9) + 1 : 1;
 }
 
 /// Rank 0's setup: output and work dir checks. Returns the jobs still to run (indices into sweep.jobs).

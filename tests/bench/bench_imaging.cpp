@@ -1,7 +1,6 @@
 // Imaging benchmark: projection and back projection of a 600 x 600 x 60 volume over 61 and 179 tilts
 // (voxel-projections per CPU second), and the full noisy series + prior series + both reconstructions.
 // Usage: bench_imaging [nx ny nz [all|proj|pipeline]]
-#include "core/conventions.hpp"
 #include "core/projector.hpp"
 #include "core/rng.hpp"
 #include "core/tilt_scheme.hpp"
@@ -12,7 +11,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <string>
-#include <tuple>
+#include <vector>
 
 using namespace tomosweep;
 
@@ -48,13 +47,15 @@ int main(int argc, char** argv) {
   for (const auto& [name, tp, az] : cases) {
     if (what == "pipeline" || what == "noisy") break;
     if (what == "fast" && az != 0) break;
-    auto views = tilt_views(plan_tilts(tp, 100, 5, 1, 0), az, false);
+    TiltParams t = tp;
+    t.axis_azimuth_deg = az;
+    const std::vector<TiltView> views = plan_series(t, 100, 5, 1, 0).nominal_views;
     const double vp = voxels * static_cast<double>(views.size());
     auto t0 = cpu_now();
     const Volume<float> s = project(v, views, nx, ny);
     const double tp_s = seconds_since(t0);
     t0 = cpu_now();
-    const Volume<float> b = back_project(s, views, nx, ny, nz, voxel_A);
+    const Volume<float> b = back_project(s, views, v.grid());
     const double tb_s = seconds_since(t0);
     std::printf("%-22s project %6.3f s (%6.2f G voxel-projections/s)   back project %6.3f s (%6.2f G/s)\n", name, tp_s,
                 vp / tp_s / 1e9, tb_s, vp / tb_s / 1e9);
@@ -70,13 +71,13 @@ int main(int argc, char** argv) {
     return 0;
   }
   t0 = cpu_now();
-  const Volume<float> tomo = reconstruct_tomogram(noisy, nx, ny, nz, voxel_A, ReconParams{});
+  const Volume<float> tomo = reconstruct_tomogram(noisy, v.grid(), ReconParams{});
   const double t_tomo = seconds_since(t0);
   t0 = cpu_now();
   const TiltSeries ideal = simulate_ideal_series(v, p, TiltParams{.min_deg = -89, .max_deg = 89, .step_deg = 1});
   const double t_ideal = seconds_since(t0);
   t0 = cpu_now();
-  const Volume<float> prior = reconstruct_tomogram(ideal, nx, ny, nz, voxel_A, ReconParams{});
+  const Volume<float> prior = reconstruct_tomogram(ideal, v.grid(), ReconParams{});
   const double t_prior = seconds_since(t0);
   std::printf("noisy series (61) %.3f s, tomogram %.3f s, ideal series (179) %.3f s, prior %.3f s, total %.3f s\n",
               t_noisy, t_tomo, t_ideal, t_prior, t_noisy + t_tomo + t_ideal + t_prior);

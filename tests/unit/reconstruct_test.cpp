@@ -84,7 +84,7 @@ TEST(wbp, uniform_cube_reconstructs_to_one) {
   // Full angular range: the mean inside is 1. (A +-60 deg series loses the low frequencies of the missing
   // wedge, so a slab-like cube comes out lower, about 0.6 here, as in any WBP.)
   const auto views = views_deg(-89, 89, 1.0);
-  const Volume<float> r = weighted_back_project(project(v, views, n, n), views, n, n, nz, 5.0, ReconParams{});
+  const Volume<float> r = weighted_back_project(project(v, views, n, n), views, v.grid(), ReconParams{});
   EXPECT_NEAR(central_mean(r, 6, 6, 4), 1.0, 0.02);
   EXPECT_NEAR(r(3, 24, 16), 0.0, 0.05); // outside the cube
 }
@@ -97,7 +97,7 @@ TEST(wbp, handedness_with_an_asymmetric_phantom) {
   put(8, -5, 6, 2), put(-6, 4, -4, 1);
   for (double az : {0.0, 30.0, 90.0}) {
     const auto views = views_deg(-60, 60, 3, az);
-    const Volume<float> r = weighted_back_project(project(v, views, n, n), views, n, n, nz, 4.0, ReconParams{});
+    const Volume<float> r = weighted_back_project(project(v, views, n, n), views, v.grid(), ReconParams{});
     std::size_t best = 0;
     for (std::size_t i = 1; i < r.size(); ++i)
       if (r.data[i] > r.data[best]) best = i;
@@ -111,7 +111,7 @@ TEST(wbp, ideal_full_range_series_recovers_a_band_limited_phantom) {
   const Volume<float> v = blob_phantom(n, nz, 6.0);
   const TiltSeries s =
       simulate_ideal_series(v, ImagingParams{}, TiltParams{.min_deg = -89, .max_deg = 89, .step_deg = 1});
-  const Volume<float> r = reconstruct_tomogram(s, n, n, nz, 6.0, ReconParams{});
+  const Volume<float> r = reconstruct_tomogram(s, v.grid(), ReconParams{});
   Volume<float> neg = v;
   for (float& x : neg.data) x = -x; // protein dark
   EXPECT_GT(correlation(r, neg), 0.95);
@@ -130,8 +130,8 @@ TEST(wbp, noisy_and_ideal_series_reconstruct_on_comparable_scales) {
   p.dose_e_per_A2 = 1e5; // nearly noise free
   p.damage = false;
   p.defocus_um = 3;
-  const Volume<float> noisy = reconstruct_tomogram(simulate_series(v, p, 200, 1, 1), n, n, nz, 8.0, ReconParams{});
-  const Volume<float> ideal = reconstruct_tomogram(simulate_ideal_series(v, p, p.tilt), n, n, nz, 8.0, ReconParams{});
+  const Volume<float> noisy = reconstruct_tomogram(simulate_series(v, p, 200, 1, 1), v.grid(), ReconParams{});
+  const Volume<float> ideal = reconstruct_tomogram(simulate_ideal_series(v, p, p.tilt), v.grid(), ReconParams{});
   double sn = 0, si = 0;
   for (std::size_t i = 0; i < noisy.size(); ++i)
     sn += noisy.data[i] * noisy.data[i], si += ideal.data[i] * ideal.data[i];
@@ -149,7 +149,7 @@ TEST(wbp, prime_size_reconstructs) {
   ImagingParams p;
   p.tilt = TiltParams{.angles_deg = {-45, 0, 45}, .order = TiltOrder::list};
   const TiltSeries s = simulate_series(v, p, 200, 1, 1);
-  const Volume<float> r = reconstruct_tomogram(s, n, n, nz, 10.0, ReconParams{});
+  const Volume<float> r = reconstruct_tomogram(s, v.grid(), ReconParams{});
   ASSERT_EQ(r.nx, 401);
   for (float x : r.data) ASSERT_TRUE(std::isfinite(x));
 }
@@ -161,9 +161,9 @@ TEST(sirt, converges_towards_the_phantom) {
   const Volume<float> b = project(v, views, n, n);
   ReconParams p;
   p.sirt_iterations = 2;
-  const double c2 = correlation(sirt(b, views, n, n, nz, 5.0, p), v);
+  const double c2 = correlation(sirt(b, views, v.grid(), p), v);
   p.sirt_iterations = 30;
-  const double c30 = correlation(sirt(b, views, n, n, nz, 5.0, p), v);
+  const double c30 = correlation(sirt(b, views, v.grid(), p), v);
   EXPECT_GT(c30, c2);
   EXPECT_GT(c30, 0.9);
 }
@@ -175,9 +175,9 @@ TEST(wbp, odd_even_half_tomograms_average_to_the_full_tomogram) {
   p.half_series = true;
   p.tilt = TiltParams{.min_deg = -60, .max_deg = 60, .step_deg = 10};
   const TiltSeries s = simulate_series(v, p, 200, 1, 1);
-  const Volume<float> full = reconstruct_tomogram(s, n, n, nz, 8.0, ReconParams{});
-  const Volume<float> odd = reconstruct_tomogram(half_series(s, 0), n, n, nz, 8.0, ReconParams{});
-  const Volume<float> even = reconstruct_tomogram(half_series(s, 1), n, n, nz, 8.0, ReconParams{});
+  const Volume<float> full = reconstruct_tomogram(s, v.grid(), ReconParams{});
+  const Volume<float> odd = reconstruct_tomogram(half_series(s, 0), v.grid(), ReconParams{});
+  const Volume<float> even = reconstruct_tomogram(half_series(s, 1), v.grid(), ReconParams{});
   double err = 0, norm = 0;
   for (std::size_t i = 0; i < full.size(); ++i) {
     err += std::pow(full.data[i] - 0.5 * (odd.data[i] + even.data[i]), 2);

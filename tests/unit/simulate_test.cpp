@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <string>
 
 using namespace tomosweep;
 
@@ -95,7 +96,7 @@ TEST(tilt_scheme, bidirectional_unidirectional_and_list_orders) {
 
 TEST(tilt_scheme, cumulative_dose_follows_acquisition_order) {
   TiltParams t{.min_deg = -6, .max_deg = 6, .step_deg = 2};
-  const auto r = plan_tilts(t, 70, 3, 1, 0);
+  const auto r = plan_tilts(t, 70, 1, 0);
   ASSERT_EQ(r.size(), 7u);
   std::vector<const TiltRecord*> by_acq(7);
   for (const auto& x : r) by_acq[x.acquisition_index] = &x;
@@ -103,7 +104,6 @@ TEST(tilt_scheme, cumulative_dose_follows_acquisition_order) {
   for (const TiltRecord* x : by_acq) {
     EXPECT_NEAR(x->cumulative_dose_e_per_A2, cum, 1e-12);
     EXPECT_NEAR(x->dose_e_per_A2, 10, 1e-12);
-    EXPECT_DOUBLE_EQ(x->defocus_um, 3);
     cum += x->dose_e_per_A2;
   }
   EXPECT_DOUBLE_EQ(by_acq[0]->angle_deg, 0);
@@ -111,11 +111,75 @@ TEST(tilt_scheme, cumulative_dose_follows_acquisition_order) {
   EXPECT_DOUBLE_EQ(by_acq[2]->angle_deg, -2);
 }
 
+TEST(tilt_scheme, series_views_carry_actual_and_nominal_angles_and_the_defocus) {
+  TiltParams t{.min_deg = -6, .max_deg = 6, .step_deg = 2, .axis_azimuth_deg = 30, .angle_error_deg = 0.5};
+  const TiltSeries s = plan_series(t, 70, 3, 7, 2);
+  const std::vector<TiltRecord> r = plan_tilts(t, 70, 7, 2);
+  ASSERT_EQ(s.tilts.size(), 7u);
+  ASSERT_EQ(s.views.size(), 7u);
+  ASSERT_EQ(s.nominal_views.size(), 7u);
+  EXPECT_EQ(s.axis_azimuth_deg, 30);
+  for (std::size_t i = 0; i < r.size(); ++i) {
+    EXPECT_EQ(s.tilts[i].actual_angle_deg, r[i].actual_angle_deg);
+    EXPECT_EQ(s.tilts[i].cumulative_dose_e_per_A2, r[i].cumulative_dose_e_per_A2);
+    EXPECT_EQ(r[i].defocus_um, 0); // the scheme knows no defocus
+    EXPECT_EQ(s.tilts[i].defocus_um, 3);
+    EXPECT_EQ(s.views[i].tilt_rad, r[i].actual_angle_deg * kDegToRad);
+    EXPECT_EQ(s.nominal_views[i].tilt_rad, r[i].angle_deg * kDegToRad);
+    for (const TiltView& v : {s.views[i], s.nominal_views[i]}) {
+      EXPECT_EQ(v.azimuth_rad, 30 * kDegToRad);
+      EXPECT_EQ(v.defocus_A, 3e4);
+    }
+  }
+}
+
+TEST(tilt_scheme, tilt_count_is_the_number_of_angles) {
+  std::vector<TiltParams> schemes{
+      TiltParams{.min_deg = -60, .max_deg = 60, .step_deg = 3},
+      TiltParams{.min_deg = -60, .max_deg = 60, .step_deg = 0.1},
+      TiltParams{.min_deg = -60, .max_deg = 60, .step_deg = 7},   // does not divide the range
+      TiltParams{.min_deg = -45, .max_deg = 44.9, .step_deg = 3}, // max just short of a step
+      TiltParams{.min_deg = -0.3, .max_deg = 0.3, .step_deg = 0.1},
+      TiltParams{.min_deg = -89.9, .max_deg = 89.9, .step_deg = 0.001},
+      TiltParams{.min_deg = -57, .max_deg = 63, .step_deg = 1.2},
+      TiltParams{.min_deg = 10, .max_deg = 10, .step_deg = 5},
+      TiltParams{.min_deg = -60, .max_deg = 60, .step_deg = 180},
+      TiltParams{.angles_deg = {30, -30, 0, 12.5}},
+      TiltParams{.angles_deg = {0}},
+  };
+  for (double step = 0.05; step < 10; step *= 1.37)
+    schemes.push_back(TiltParams{.min_deg = -61.1, .max_deg = 59.3, .step_deg = step});
+  for (const TiltParams& t : schemes)
+    EXPECT_EQ(static_cast<std::size_t>(tilt_count(t)), tilt_angles_deg(t).size())
+        << t.min_deg << ".." << t.max_deg << " by " << t.step_deg;
+  EXPECT_EQ(tilt_count(TiltParams{.min_deg = -60, .max_deg = 60, .step_deg = 3}), 41);
+  EXPECT_EQ(tilt_count(TiltParams{.min_deg = -60, .max_deg = 60, .step_deg = 0.1}), 1201);
+  EXPECT_EQ(tilt_count(TiltParams{.min_deg = -60, .max_deg = 60, .step_deg = 7}), 18);
+  // Both fail on the same schemes, with the same message.
+  for (const TiltParams& t : {TiltParams{.step_deg = 0}, TiltParams{.min_deg = 10, .max_deg = 0},
+                              TiltParams{.min_deg = -89, .max_deg = 90, .step_deg = 1},
+                              TiltParams{.angles_deg = {0, 5, 0}}, TiltParams{.angles_deg = {0, 95}}}) {
+    std::string count_error, angles_error;
+    try {
+      tilt_count(t);
+    } catch (const Error& e) {
+      count_error = e.what();
+    }
+    try {
+      tilt_angles_deg(t);
+    } catch (const Error& e) {
+      angles_error = e.what();
+    }
+    EXPECT_FALSE(count_error.empty());
+    EXPECT_EQ(count_error, angles_error);
+  }
+}
+
 TEST(tilt_scheme, per_tilt_dose_list_and_cos_weighting) {
   TiltParams t{.angles_deg = {30, -30, 0}, .order = TiltOrder::list};
   t.dose_weighting = DoseWeighting::list;
   t.doses_e_per_A2 = {5, 7, 1}; // for 30, -30, 0 as written
-  const auto r = plan_tilts(t, 0, 5, 1, 0);
+  const auto r = plan_tilts(t, 0, 1, 0);
   EXPECT_DOUBLE_EQ(r[0].dose_e_per_A2, 7); // -30
   EXPECT_DOUBLE_EQ(r[1].dose_e_per_A2, 1); // 0
   EXPECT_DOUBLE_EQ(r[2].dose_e_per_A2, 5); // 30
@@ -123,10 +187,10 @@ TEST(tilt_scheme, per_tilt_dose_list_and_cos_weighting) {
   EXPECT_DOUBLE_EQ(r[0].cumulative_dose_e_per_A2, 5);
   EXPECT_DOUBLE_EQ(r[1].cumulative_dose_e_per_A2, 12);
   t.doses_e_per_A2 = {1, 2};
-  EXPECT_THROW(plan_tilts(t, 0, 5, 1, 0), Error);
+  EXPECT_THROW(plan_tilts(t, 0, 1, 0), Error);
   TiltParams c{.angles_deg = {0, 60}, .order = TiltOrder::list};
   c.dose_weighting = DoseWeighting::cos;
-  const auto rc = plan_tilts(c, 30, 5, 1, 0);
+  const auto rc = plan_tilts(c, 30, 1, 0);
   EXPECT_NEAR(rc[0].dose_e_per_A2, 10, 1e-9);
   EXPECT_NEAR(rc[1].dose_e_per_A2, 20, 1e-9);
 }
@@ -134,7 +198,7 @@ TEST(tilt_scheme, per_tilt_dose_list_and_cos_weighting) {
 TEST(tilt_scheme, angle_errors_are_seeded) {
   TiltParams t;
   t.angle_error_deg = 0.5;
-  const auto a = plan_tilts(t, 100, 5, 7, 3), b = plan_tilts(t, 100, 5, 7, 3), c = plan_tilts(t, 100, 5, 7, 4);
+  const auto a = plan_tilts(t, 100, 7, 3), b = plan_tilts(t, 100, 7, 3), c = plan_tilts(t, 100, 7, 4);
   double sum2 = 0;
   for (std::size_t i = 0; i < a.size(); ++i) {
     EXPECT_EQ(a[i].actual_angle_deg, b[i].actual_angle_deg);
@@ -163,7 +227,7 @@ TEST(projector, forward_and_back_projection_are_adjoint) {
   const int nu = 25, nv = 17;
   const Volume<float> px = project(x, views, nu, nv);
   Volume<float> y = random_volume(nu, nv, static_cast<int>(views.size()), 2);
-  const Volume<float> pty = back_project(y, views, x.nx, x.ny, x.nz, x.voxel_A);
+  const Volume<float> pty = back_project(y, views, x.grid());
   const double a = dot(px.data, y.data), b = dot(x.data, pty.data);
   EXPECT_NEAR(a, b, 1e-5 * std::abs(a));
 }
@@ -427,7 +491,7 @@ TEST(pipeline, ideal_series_is_linear_perfect_contrast_for_any_range) {
   const Volume<float> v = random_volume(16, 12, 6, 8, 4);
   const TiltSeries s = simulate_ideal_series(v, p, TiltParams{.min_deg = -89, .max_deg = 89, .step_deg = 1});
   ASSERT_EQ(s.images.nz, 179);
-  const Volume<float> proj = project(v, tilt_views(s.tilts, 0, false), 16, 12);
+  const Volume<float> proj = project(v, s.nominal_views, 16, 12);
   const double sigma = interaction_constant_rad_per_V_A(300);
   for (int i : {0, 89, 178}) {
     double mean = 0;

@@ -1,5 +1,6 @@
 #include "io/config/config_imaging.hpp"
 
+#include "core/tilt_scheme.hpp"
 #include "io/config/config_settings.hpp"
 
 #include <cmath>
@@ -29,12 +30,9 @@ TiltParams read_tilt(TableReader& t, const TiltParams& defaults) {
       break;
     }
   if (p.dose_weighting == DoseWeighting::list) {
-    const std::size_t n =
-        !p.angles_deg.empty()
-            ? p.angles_deg.size()
-            : (p.step_deg > 0 && p.max_deg >= p.min_deg
-                   ? static_cast<std::size_t>(std::floor((p.max_deg - p.min_deg) / p.step_deg + 1e-6)) + 1
-                   : 0);
+    // One dose per written angle; for a range, tilt_count (an empty range is reported above and counts 0).
+    std::size_t n = p.angles_deg.size();
+    if (n == 0 && p.max_deg >= p.min_deg) n = static_cast<std::size_t>(tilt_count(p));
     if (p.doses_e_per_A2.size() != n)
       t.problem("doses_e_per_A2", "expected " + std::to_string(n) + " doses (one per tilt), got " +
                                       std::to_string(p.doses_e_per_A2.size()));
