@@ -1,4 +1,5 @@
 // Configuration loading: exact error messages with file:line:col and key paths; the settings table.
+#include "expect_error.hpp"
 #include "io/config/config_file.hpp"
 #include "io/config/toml_reader.hpp"
 #include "job/settings.hpp"
@@ -11,6 +12,7 @@
 #include <sstream>
 
 using namespace tomosweep;
+using test_util::error_of;
 
 namespace {
 
@@ -65,21 +67,13 @@ TEST(config, every_problem_is_reported_at_once) {
 }
 
 TEST(config, syntax_error_is_a_config_error_with_position) {
-  try {
-    parse_toml("[model]\nbox_A = [1, 2\n", "bad.toml");
-    FAIL() << "no error";
-  } catch (const ConfigError& e) {
-    EXPECT_EQ(std::string(e.what()).rfind("bad.toml:", 0), 0u) << e.what();
-  }
+  EXPECT_EQ(error_of<ConfigError>([] { parse_toml("[model]\nbox_A = [1, 2\n", "bad.toml"); }),
+            "bad.toml:2:15: Error while parsing array: encountered end-of-file");
 }
 
 TEST(config, missing_file_is_an_io_error) {
-  try {
-    load_job_config("/nonexistent/job.toml");
-    FAIL() << "no error";
-  } catch (const IoError& e) {
-    EXPECT_STREQ(e.what(), "/nonexistent/job.toml: No such file or directory");
-  }
+  EXPECT_EQ(error_of<IoError>([] { load_job_config("/nonexistent/job.toml"); }),
+            "/nonexistent/job.toml: No such file or directory");
 }
 
 TEST(config, missing_model_table) {
@@ -90,12 +84,7 @@ TEST(config, problems_throw_one_config_error_with_one_line_each) {
   Problems p;
   p.add("a.toml:1:1: first");
   p.add("a.toml:2:1: second");
-  try {
-    p.throw_if_any();
-    FAIL();
-  } catch (const ConfigError& e) {
-    EXPECT_STREQ(e.what(), "a.toml:1:1: first\na.toml:2:1: second");
-  }
+  EXPECT_EQ(error_of<ConfigError>([&] { p.throw_if_any(); }), "a.toml:1:1: first\na.toml:2:1: second");
 }
 
 // The settings table (job/settings.hpp) drives the readers, the sweep's recorded settings and the corpus columns.

@@ -5,6 +5,7 @@
 #include "core/rng.hpp"
 #include "core/tilt.hpp"
 #include "core/volume.hpp"
+#include "expect_error.hpp"
 
 #include <gtest/gtest.h>
 
@@ -12,6 +13,7 @@
 #include <numeric>
 
 using namespace tomosweep;
+using test_util::error_of;
 
 TEST(rng, philox_known_answer) {
   // Known-answer vectors of Philox4x32-10 from Random123's kat_vectors.
@@ -171,10 +173,5 @@ TEST(fft, filter_rows_with_unit_weights_is_identity) {
 }
 
 TEST(errors, fail_builds_the_message) {
-  try {
-    fail("box of ", 3, " x ", 4.5, " A");
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "box of 3 x 4.5 A");
-  }
+  EXPECT_EQ(error_of([] { fail("box of ", 3, " x ", 4.5, " A"); }), "box of 3 x 4.5 A");
 }

@@ -1,7 +1,9 @@
+#include "expect_error.hpp"
 #include "model_test_helpers.hpp"
 
 using namespace tomosweep;
 using namespace tomosweep::test;
+using test_util::error_of;
 
 TEST(synthetic, deterministic_and_at_requested_mass) {
   const AtomicStructure a = make_synthetic("synthetic:globular?mass_kDa=500");
@@ -19,11 +21,11 @@ TEST(synthetic, deterministic_and_at_requested_mass) {
 }
 
 TEST(synthetic, unknown_spec_is_one_line_error) {
-  EXPECT_THROW_MSG(make_synthetic("synthetic:blob"), Error,
-                   "unknown synthetic structure 'synthetic:blob' (known: globular, ribosome, actin-subunit, cofilin, "
-                   "cofilactin-subunit, tubulin-dimer, tric, camkii, channel)");
-  EXPECT_THROW_MSG(make_synthetic("synthetic:globular?mass=5"), Error,
-                   "synthetic structure 'synthetic:globular?mass=5': unknown parameter 'mass'");
+  EXPECT_EQ(error_of([] { make_synthetic("synthetic:blob"); }),
+            "unknown synthetic structure 'synthetic:blob' (known: globular, ribosome, actin-subunit, cofilin, "
+            "cofilactin-subunit, tubulin-dimer, tric, camkii, channel)");
+  EXPECT_EQ(error_of([] { make_synthetic("synthetic:globular?mass=5"); }),
+            "synthetic structure 'synthetic:globular?mass=5': unknown parameter 'mass'");
 }
 
 TEST(packing, no_overlaps) {
@@ -185,35 +187,39 @@ TEST(model_errors, bad_input_is_one_line_error_naming_the_key) {
   AtomicStructure empty;
   empty.source = "empty.pdb";
   st["synthetic:cofilin"] = empty;
-  EXPECT_THROW_MSG(build_scene(p, st, 1, 0), Error, "structure 'empty.pdb': no atoms");
+  EXPECT_EQ(error_of([&] { build_scene(p, st, 1, 0); }), "structure 'empty.pdb': no atoms");
   st = structures_for(p);
   st["synthetic:cofilin"].atoms[3].z = 0;
   st["synthetic:cofilin"].source = "odd.cif";
-  EXPECT_THROW_MSG(build_scene(p, st, 1, 0), Error, "structure 'odd.cif': unknown element (atomic number 0) at atom 4");
+  EXPECT_EQ(error_of([&] { build_scene(p, st, 1, 0); }),
+            "structure 'odd.cif': unknown element (atomic number 0) at atom 4");
 
   st = structures_for(p);
   p.box_A = {1200, 1000, 60};
-  EXPECT_THROW_MSG(
-      build_scene(p, st, 1, 0),
-      Error, "model.layer[0].particles[0]: particle 'synthetic:globular?mass_kDa=300' (" + [&] {
-        const AtomicStructure& s = st.at("synthetic:globular?mass_kDa=300");
-        double r = 0;
-        for (const Atom& a : s.atoms) r = std::max(r, (a.pos_A - structure_centre(s)).length());
-        return std::to_string(std::lround(2 * r));
-      }() + " A across) is larger than the box (60 A)");
+  EXPECT_EQ(
+      error_of([&] { build_scene(p, st, 1, 0); }),
+      "model.layer[0].particles[0]: particle 'synthetic:globular?mass_kDa=300' (" +
+          [&] {
+            const AtomicStructure& s = st.at("synthetic:globular?mass_kDa=300");
+            double r = 0;
+            for (const Atom& a : s.atoms) r = std::max(r, (a.pos_A - structure_centre(s)).length());
+            return std::to_string(std::lround(2 * r));
+          }() +
+          " A across) is larger than the box (60 A)");
 
   p = small_model(1.5);
-  EXPECT_THROW_MSG(build_scene(p, st, 1, 0), Error, "model.layer[0].max_density: expected a number in [0, 1], got 1.5");
+  EXPECT_EQ(error_of([&] { build_scene(p, st, 1, 0); }),
+            "model.layer[0].max_density: expected a number in [0, 1], got 1.5");
 
   p = small_model(0.1);
   p.layers[0].particles[1].class_name = "big";
-  EXPECT_THROW_MSG(build_scene(p, st, 1, 0), Error,
-                   "model.layer[0].particles[1]: class 'big' is used twice, for 'synthetic:globular?mass_kDa=300' and "
-                   "'synthetic:cofilin'");
+  EXPECT_EQ(error_of([&] { build_scene(p, st, 1, 0); }),
+            "model.layer[0].particles[1]: class 'big' is used twice, for 'synthetic:globular?mass_kDa=300' and "
+            "'synthetic:cofilin'");
   p = small_model(0.1);
   p.layers[0].particles[0].source = "missing.cif";
-  EXPECT_THROW_MSG(build_scene(p, st, 1, 0), Error,
-                   "model.layer[0].particles[0]: structure 'missing.cif' was not loaded");
+  EXPECT_EQ(error_of([&] { build_scene(p, st, 1, 0); }),
+            "model.layer[0].particles[0]: structure 'missing.cif' was not loaded");
 }
 
 TEST(rasterize, form_factor_b_blur_keeps_integral_and_lowers_peak) {

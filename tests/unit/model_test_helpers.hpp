@@ -2,7 +2,6 @@
 #pragma once
 
 #include "core/conventions.hpp"
-#include "core/errors.hpp"
 #include "io/config/config_model.hpp"
 #include "model/atoms.hpp"
 #include "model/packing.hpp"
@@ -19,16 +18,6 @@
 #include <set>
 
 namespace tomosweep::test {
-
-#define EXPECT_THROW_MSG(stmt, type, msg)                                                                              \
-  do {                                                                                                                 \
-    try {                                                                                                              \
-      stmt;                                                                                                            \
-      ADD_FAILURE() << "no exception";                                                                                 \
-    } catch (const type& e) {                                                                                          \
-      EXPECT_EQ(std::string(e.what()), msg);                                                                           \
-    }                                                                                                                  \
-  } while (0)
 
 inline StructureSet structures_for(const ModelParams& p) {
   StructureSet s;

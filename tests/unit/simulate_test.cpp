@@ -4,6 +4,7 @@
 #include "core/projector.hpp"
 #include "core/rng.hpp"
 #include "core/tilt_scheme.hpp"
+#include "expect_error.hpp"
 #include "io/config/config_imaging.hpp"
 #include "simulate/ctf.hpp"
 #include "simulate/detector.hpp"
@@ -15,8 +16,10 @@
 #include <cmath>
 #include <numeric>
 #include <string>
+#include <utility>
 
 using namespace tomosweep;
+using test_util::error_of;
 
 namespace {
 
@@ -156,22 +159,16 @@ TEST(tilt_scheme, tilt_count_is_the_number_of_angles) {
   EXPECT_EQ(tilt_count(TiltParams{.min_deg = -60, .max_deg = 60, .step_deg = 0.1}), 1201);
   EXPECT_EQ(tilt_count(TiltParams{.min_deg = -60, .max_deg = 60, .step_deg = 7}), 18);
   // Both fail on the same schemes, with the same message.
-  for (const TiltParams& t : {TiltParams{.step_deg = 0}, TiltParams{.min_deg = 10, .max_deg = 0},
-                              TiltParams{.min_deg = -89, .max_deg = 90, .step_deg = 1},
-                              TiltParams{.angles_deg = {0, 5, 0}}, TiltParams{.angles_deg = {0, 95}}}) {
-    std::string count_error, angles_error;
-    try {
-      tilt_count(t);
-    } catch (const Error& e) {
-      count_error = e.what();
-    }
-    try {
-      tilt_angles_deg(t);
-    } catch (const Error& e) {
-      angles_error = e.what();
-    }
-    EXPECT_FALSE(count_error.empty());
-    EXPECT_EQ(count_error, angles_error);
+  const std::pair<TiltParams, std::string> bad[] = {
+      {TiltParams{.step_deg = 0}, "tilt step 0 deg must be positive"},
+      {TiltParams{.min_deg = 10, .max_deg = 0}, "tilt range 10..0 deg is empty"},
+      {TiltParams{.min_deg = -89, .max_deg = 90, .step_deg = 1}, "tilt angle 90 deg is outside (-90, 90)"},
+      {TiltParams{.angles_deg = {0, 5, 0}}, "tilt angle 0 deg appears twice"},
+      {TiltParams{.angles_deg = {0, 95}}, "tilt angle 95 deg is outside (-90, 90)"},
+  };
+  for (const auto& [t, message] : bad) {
+    EXPECT_EQ(error_of([&] { tilt_count(t); }), message);
+    EXPECT_EQ(error_of([&] { tilt_angles_deg(t); }), message);
   }
 }
 
@@ -187,7 +184,7 @@ TEST(tilt_scheme, per_tilt_dose_list_and_cos_weighting) {
   EXPECT_DOUBLE_EQ(r[0].cumulative_dose_e_per_A2, 5);
   EXPECT_DOUBLE_EQ(r[1].cumulative_dose_e_per_A2, 12);
   t.doses_e_per_A2 = {1, 2};
-  EXPECT_THROW(plan_tilts(t, 0, 1, 0), Error);
+  EXPECT_EQ(error_of([&] { plan_tilts(t, 0, 1, 0); }), "per-tilt dose list has 2 values for 3 tilts");
   TiltParams c{.angles_deg = {0, 60}, .order = TiltOrder::list};
   c.dose_weighting = DoseWeighting::cos;
   const auto rc = plan_tilts(c, 30, 1, 0);
@@ -210,12 +207,7 @@ TEST(tilt_scheme, angle_errors_are_seeded) {
 
 TEST(tilt_scheme, bad_schemes_fail_with_message) {
   TiltParams t{.min_deg = -89, .max_deg = 90, .step_deg = 1};
-  try {
-    tilt_angles_deg(t);
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "tilt angle 90 deg is outside (-90, 90)");
-  }
+  EXPECT_EQ(error_of([&] { tilt_angles_deg(t); }), "tilt angle 90 deg is outside (-90, 90)");
 }
 
 TEST(projector, forward_and_back_projection_are_adjoint) {
