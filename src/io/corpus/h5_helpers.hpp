@@ -107,6 +107,7 @@ inline void attr_strings(hid_t obj, const char* name, const std::vector<std::str
   const hsize_t n = values.size();
   Id s = space(H5Screate_simple(1, &n, nullptr), path, "create a dataspace");
   Id a = attr(H5Acreate2(obj, name, t, s, H5P_DEFAULT, H5P_DEFAULT), path, "create an attribute");
+  if (values.empty()) return; // an empty list is the empty attribute (HDF5 refuses a write of nothing)
   std::vector<const char*> p;
   for (const std::string& v : values) p.push_back(v.c_str());
   check_status(H5Awrite(a, t, p.data()), path, "write an attribute");
