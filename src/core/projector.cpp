@@ -37,15 +37,16 @@ constexpr int kV = kB / 8;
   for (int k = 0; k < kV; ++k) dv[k] += av * v0[k] + bv * v1[k];
 }
 
-// Rows y in [y0, y0 + kB) of the given slices of `v` -> buf[slice k][x][kB] (zero padded past ny).
-void gather_block(const Volume<float>& v, const std::vector<int>& slices, int y0, std::vector<float>& buf) {
+// Rows y in [y0, y0 + kB) of the given slices of `v`, minus `level` -> buf[slice k][x][kB] (zero padded past ny).
+void gather_block(const Volume<float>& v, const std::vector<int>& slices, int y0, std::vector<float>& buf,
+                  float level = 0) {
   const int nx = v.nx;
   buf.assign(slices.size() * nx * kB, 0.0f);
   for (std::size_t k = 0; k < slices.size(); ++k)
     for (int y = y0; y < std::min(v.ny, y0 + kB); ++y) {
       const float* row = v.data.data() + v.index(0, y, slices[k]);
       float* dst = buf.data() + k * nx * kB + (y - y0);
-      for (int x = 0; x < nx; ++x) dst[static_cast<std::size_t>(x) * kB] = row[x];
+      for (int x = 0; x < nx; ++x) dst[static_cast<std::size_t>(x) * kB] = row[x] - level;
     }
 }
 
@@ -136,13 +137,32 @@ struct Rotation {
   std::vector<float> fx, fy; // bilinear fractions
 };
 
+// Width along u0 of the rotated grid covering an nx x ny slice with a margin of one pixel for the bilinear
+// weights, with the parity of the axis it is closest to, so that azimuths near 0 or 90 degrees sample the
+// volume on its own voxel centres. The rotated height (along v) is the width at azimuth + 90 degrees.
+int rotated_width(double azimuth_rad, int nx, int ny) {
+  const double ca = std::cos(azimuth_rad), sa = std::sin(azimuth_rad);
+  int nw = static_cast<int>(std::ceil(std::abs(nx * ca) + std::abs(ny * sa) - 1e-6)) + 2;
+  if ((nw - (std::abs(ca) >= std::abs(sa) ? nx : ny)) % 2 != 0) ++nw;
+  return nw;
+}
+
+// The smallest n' >= n with n' % 2 == parity whose prime factors are 2, 3, 5 and 7 (fast FFTs of the images
+// and of their padded rows).
+int smooth_size(int n, int parity) {
+  for (int m = std::max(n, 1);; ++m) {
+    if (m % 2 != parity) continue;
+    int r = m;
+    for (int p : {2, 3, 5, 7})
+      while (r % p == 0) r /= p;
+    if (r == 1) return m;
+  }
+}
+
 Rotation make_rotation(double azimuth_rad, int nx, int ny, int nv) {
   Rotation r;
   const double ca = std::cos(azimuth_rad), sa = std::sin(azimuth_rad);
-  // Width covering the rotated volume, with the parity of the axis it is closest to, so that azimuths near
-  // 0 or 90 degrees sample the volume on its own voxel centres.
-  r.nw = static_cast<int>(std::ceil(std::abs(nx * ca) + std::abs(ny * sa) - 1e-6)) + 2;
-  if ((r.nw - (std::abs(ca) >= std::abs(sa) ? nx : ny)) % 2 != 0) ++r.nw;
+  r.nw = rotated_width(azimuth_rad, nx, ny);
   r.nv = nv;
   const std::size_t n = static_cast<std::size_t>(r.nw) * nv;
   r.base.assign(n, -1);
@@ -163,13 +183,16 @@ Rotation make_rotation(double azimuth_rad, int nx, int ny, int nv) {
   return r;
 }
 
-// Slices [z0, z1) of v resampled onto the rotated grid: a volume of nw x nv x (z1 - z0).
-Volume<float> rotate_forward(const Volume<float>& v, const Rotation& r, int z0, int z1) {
+// Slices [z0, z1) of v minus `level` resampled onto the rotated grid: a volume of nw x nv x (z1 - z0).
+Volume<float> rotate_forward(const Volume<float>& v, const Rotation& r, int z0, int z1, float level) {
   const int nx = v.nx, ny = v.ny, px = nx + 2;
   Volume<float> w(r.nw, r.nv, z1 - z0, v.voxel_A);
   std::vector<float> pad(static_cast<std::size_t>(px) * (ny + 2), 0.0f);
   for (int z = z0; z < z1; ++z) {
-    for (int y = 0; y < ny; ++y) std::copy_n(v.data.data() + v.index(0, y, z), nx, pad.data() + (y + 1) * px + 1);
+    for (int y = 0; y < ny; ++y) {
+      const float* row = v.data.data() + v.index(0, y, z);
+      std::transform(row, row + nx, pad.data() + (y + 1) * px + 1, [level](float a) { return a - level; });
+    }
     float* out = w.slice(z - z0);
     for (std::size_t k = 0; k < r.base.size(); ++k) {
       if (r.base[k] < 0) continue;
@@ -206,13 +229,13 @@ void rotate_adjoint(const Volume<float>& w, const Rotation& r, Volume<float>& v)
 // Azimuth-0 projection of slices [z0, z1) (geometry of a volume nz_total deep; `volume` holds either all
 // nz_total slices or just those) into the images `slices` of `stack`.
 void project_fast(const Volume<float>& volume, int z0, int z1, int nz_total, const std::vector<Line>& lines,
-                  const std::vector<int>& slices, Volume<float>& stack, float scale) {
+                  const std::vector<int>& slices, Volume<float>& stack, float scale, float level) {
   const int nx = volume.nx, nu = stack.nx, zoff = volume.nz == nz_total ? 0 : z0;
   std::vector<int> zs;
   for (int z = z0; z < z1; ++z) zs.push_back(z - zoff);
   std::vector<float> vbuf, ibuf;
   for (int y0 = 0; y0 < volume.ny; y0 += kB) {
-    gather_block(volume, zs, y0, vbuf);
+    gather_block(volume, zs, y0, vbuf, level);
     ibuf.assign(slices.size() * nu * kB, 0.0f);
     forward_kernel(vbuf.data(), ibuf.data(), lines, nx, nz_total, nu, z0, z1, scale);
     scatter_block(ibuf, slices, y0, stack);
@@ -256,19 +279,44 @@ std::vector<Line> lines_of(const Group& g, const std::vector<TiltView>& views, i
 
 } // namespace
 
+std::array<int, 2> detector_shape(const Grid& grid, const std::vector<TiltView>& views) {
+  if (views.empty()) return {grid.nx, grid.ny};
+  // Parity references: the (rotated) width and height of the first view's azimuth.
+  const double a0 = views.front().azimuth_rad;
+  const int w0 = a0 == 0 ? grid.nx : rotated_width(a0, grid.nx, grid.ny);
+  const int h0 = a0 == 0 ? grid.ny : rotated_width(a0 + 0.5 * kPi, grid.nx, grid.ny);
+  double need_u = w0;
+  int need_v = grid.ny;
+  bool rotated = false;
+  for (const TiltView& v : views) {
+    const bool fast = v.azimuth_rad == 0;
+    rotated = rotated || !fast;
+    const int w = fast ? grid.nx : rotated_width(v.azimuth_rad, grid.nx, grid.ny);
+    if (!fast) need_v = std::max(need_v, rotated_width(v.azimuth_rad + 0.5 * kPi, grid.nx, grid.ny));
+    // Voxel centres project within +-half of the centre 0.5 (nu - 1); their upper neighbours exist iff
+    // nu >= 2 half + 1.
+    const double half =
+        0.5 * (w - 1) * std::abs(std::cos(v.tilt_rad)) + 0.5 * (grid.nz - 1) * std::abs(std::sin(v.tilt_rad));
+    need_u = std::max({need_u, static_cast<double>(w), 2 * half + 1});
+  }
+  // At azimuth 0 the rows stay the volume's (nv = ny); otherwise both sizes are FFT-friendly.
+  const int nu = smooth_size(static_cast<int>(std::ceil(need_u - 1e-9)), w0 % 2);
+  return {nu, rotated ? smooth_size(need_v, h0 % 2) : grid.ny};
+}
+
 Volume<float> project(const Volume<float>& volume, const std::vector<TiltView>& views, int nu, int nv, int z_begin,
-                      int z_end) {
+                      int z_end, float level) {
   const int nx = volume.nx, ny = volume.ny, nz = volume.nz;
   const int z0 = std::clamp(z_begin, 0, nz), z1 = z_end < 0 ? nz : std::clamp(z_end, z0, nz);
   Volume<float> stack(nu, nv, static_cast<int>(views.size()), volume.voxel_A);
   const float scale = static_cast<float>(volume.voxel_A);
   for (const Group& g : group_views(views)) {
     if (g.azimuth_rad == 0 && ny == nv) {
-      project_fast(volume, z0, z1, nz, lines_of(g, views, nx, nz, nu), g.views, stack, scale);
+      project_fast(volume, z0, z1, nz, lines_of(g, views, nx, nz, nu), g.views, stack, scale, level);
     } else {
       const Rotation r = make_rotation(g.azimuth_rad, nx, ny, nv);
-      const Volume<float> w = rotate_forward(volume, r, z0, z1);
-      project_fast(w, z0, z1, nz, lines_of(g, views, r.nw, nz, nu), g.views, stack, scale);
+      const Volume<float> w = rotate_forward(volume, r, z0, z1, level);
+      project_fast(w, z0, z1, nz, lines_of(g, views, r.nw, nz, nu), g.views, stack, scale, 0);
     }
   }
   return stack;
