@@ -15,6 +15,15 @@ namespace tomosweep {
 /// exp(-(k - cutoff)^2 / (2 falloff^2)) above the cutoff.
 std::vector<float> radial_weights(int n, const ReconParams& p);
 
+/// The roll-off of the reconstruction's resolution at frequency f (cycles/pixel): 1 up to p.cutoff, the
+/// factor radial_weights applies beyond it (0 beyond the cutoff when p.falloff = 0).
+double radial_rolloff(double f, const ReconParams& p);
+
+/// The "bandlimit" prior: -(V - ice_V) (volts, protein dark, the scale and sign of a WBP prior) filtered in 3D
+/// by radial_rolloff(|k|) with |k| the 3D frequency in cycles/voxel: the potential at the reconstruction's
+/// resolution, the same in every direction, on the potential's grid.
+Volume<float> bandlimited_prior(const Volume<float>& potential_V, double ice_V, const ReconParams& p);
+
 /// Angular weight of each view (radians): half the gap to its neighbours (sorted by angle), the full gap
 /// at both ends; pi / n for fewer than two views.
 std::vector<double> angular_weights(const std::vector<TiltView>& views);
