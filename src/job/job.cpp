@@ -43,10 +43,6 @@ bool wants(const JobConfig& c, const char* output) {
   return std::find(c.run.outputs.begin(), c.run.outputs.end(), output) != c.run.outputs.end();
 }
 
-} // namespace
-
-namespace {
-
 /// Pixels of one image of a series with this tilt scheme on `grid` (the detector of detector_shape).
 double detector_pixels(const Grid& grid, const TiltParams& t) {
   const TiltSeries s = plan_series(t, 0, 0, 0, 0);
@@ -69,14 +65,14 @@ double job_memory_bytes(const JobConfig& config) {
   const double tilts = tilt_count(config.imaging.tilt);
   const double ideal = ideal_series_needed(config) ? tilt_count(config.prior.tilt) : 0;
   // Potential, atlas, instances, tomogram and prior (4 + 1 + 4 + 4 + 4 bytes per voxel) stay; rasterizing
-  // needs about as much again for a moment, before the series exist (and the bandlimit prior's FFT buffer
-  // less than that). The noisy series is held twice (kept and filtered), the ideal series once.
+  // needs about as much again for a moment, before the series exist. The noisy series (on its detector) is
+  // held twice (kept and filtered), the ideal series once; the bandlimit prior's FFT buffer is a volume.
   const double volumes = voxels * 17;
   const double series = (detector_pixels(grid, config.imaging.tilt) * 4 * 2 * tilts +
                          (ideal > 0 ? detector_pixels(grid, config.prior.tilt) * 4 * ideal : 0)) *
                         (config.imaging.half_series ? 2 : 1);
   const bool bandlimit = config.prior.enabled && config.prior.method == PriorMethod::bandlimit;
-  return volumes + series + (bandlimit ? voxels * 4 : 0) + 50e6; // the bandlimit prior's FFT buffer
+  return volumes + series + (bandlimit ? voxels * 4 : 0) + 50e6;
 }
 
 void check_job_memory(const JobConfig& config, double available_bytes) {
