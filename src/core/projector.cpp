@@ -304,6 +304,68 @@ std::array<int, 2> detector_shape(const Grid& grid, const std::vector<TiltView>&
   return {nu, rotated ? smooth_size(need_v, h0 % 2) : grid.ny};
 }
 
+namespace {
+
+struct Interval {
+  double lo, hi;
+  double length() const { return std::max(0.0, hi - lo); }
+};
+Interval meet(Interval a, Interval b) { return {std::max(a.lo, b.lo), std::min(a.hi, b.hi)}; }
+constexpr Interval kAll{-1e300, 1e300}, kNone{0, 0};
+
+// {z : |c0 + z d| <= half}.
+Interval within(double c0, double d, double half) {
+  if (d == 0) return std::abs(c0) <= half ? kAll : kNone;
+  const double a = (-half - c0) / d, b = (half - c0) / d;
+  return {std::min(a, b), std::max(a, b)};
+}
+
+// {z : (x0 + z dx)^2 + (y0 + z dy)^2 <= r^2}.
+Interval in_disc(double x0, double y0, double dx, double dy, double r) {
+  const double a = dx * dx + dy * dy, b = x0 * dx + y0 * dy, c = x0 * x0 + y0 * y0 - r * r;
+  if (a == 0) return c <= 0 ? kAll : kNone;
+  const double disc = b * b - a * c;
+  if (disc < 0) return kNone;
+  const double q = std::sqrt(disc);
+  return {(-b - q) / a, (-b + q) / a};
+}
+
+// Length in z of the ray (u, v) of view `w` through layer `l` (clipped to `zs`) outside the box and the hole.
+double exterior_length(const TiltView& w, double u, double v, const ExteriorLayer& l, double hx, double hy,
+                       Interval zs) {
+  const double c = std::cos(w.tilt_rad), t = std::tan(w.tilt_rad);
+  const double ca = std::cos(w.azimuth_rad), sa = std::sin(w.azimuth_rad);
+  // The ray: u0(z) = u / c + z t, (x, y) = (u0 ca - v sa, u0 sa + v ca).
+  const double x0 = u / c * ca - v * sa, y0 = u / c * sa + v * ca, dx = t * ca, dy = t * sa;
+  const Interval slab = meet(zs, {l.z_A - 0.5 * l.thickness_A, l.z_A + 0.5 * l.thickness_A});
+  const Interval box = meet(slab, meet(within(x0, dx, hx), within(y0, dy, hy)));
+  const Interval hole =
+      l.hole_radius_A > 0 ? meet(slab, in_disc(x0 - l.hole_x_A, y0 - l.hole_y_A, dx, dy, l.hole_radius_A)) : kNone;
+  return slab.length() - box.length() - hole.length() + meet(box, hole).length();
+}
+
+} // namespace
+
+void add_exterior(Volume<float>& stack, const std::vector<TiltView>& views, const Grid& grid,
+                  const std::vector<ExteriorLayer>& layers, double z_lo_A, double z_hi_A) {
+  if (stack.nz != static_cast<int>(views.size()))
+    fail("exterior of ", stack.nz, " images with ", views.size(), " views");
+  const double pix = grid.voxel_A, hx = 0.5 * grid.nx * pix, hy = 0.5 * grid.ny * pix;
+  for (const ExteriorLayer& l : layers)
+    for (int k = 0; k < stack.nz; ++k) {
+      const double per_z = l.excess_V / std::cos(views[k].tilt_rad); // line integral per A of depth
+      for (int j = 0; j < stack.ny; ++j) {
+        float* row = stack.slice(k) + static_cast<std::size_t>(j) * stack.nx;
+        const double v = voxel_centre_A(j, stack.ny, pix);
+        for (int i = 0; i < stack.nx; ++i) {
+          const double len =
+              exterior_length(views[k], voxel_centre_A(i, stack.nx, pix), v, l, hx, hy, {z_lo_A, z_hi_A});
+          row[i] += static_cast<float>(per_z * len);
+        }
+      }
+    }
+}
+
 Volume<float> project(const Volume<float>& volume, const std::vector<TiltView>& views, int nu, int nv, int z_begin,
                       int z_end, float level) {
   const int nx = volume.nx, ny = volume.ny, nz = volume.nz;

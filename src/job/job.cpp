@@ -3,6 +3,7 @@
 #include "core/projector.hpp"
 #include "core/tilt_scheme.hpp"
 #include "model/atoms.hpp"
+#include "model/features.hpp"
 #include "model/rasterize.hpp"
 #include "reconstruct/wbp.hpp"
 #include "simulate/pipeline.hpp"
@@ -87,12 +88,20 @@ void check_job_memory(const JobConfig& config, double available_bytes) {
 
 namespace {
 
+/// The layers of the scene that continue beyond the box: the carbon film (with its hole), over the medium.
+std::vector<ExteriorLayer> exterior_layers(const Scene& scene, PotentialMode mode, double medium_V) {
+  if (!scene.carbon.present) return {};
+  const CarbonFilm& c = scene.carbon;
+  return {{c.z_A, c.thickness_A, carbon_potential_V(mode) - medium_V, c.hole_x_A, c.hole_y_A, c.hole_radius_A}};
+}
+
 /// The prior of config.prior.method (and the ideal series when it or the output "prior_series" needs one).
-void make_prior(const JobConfig& config, const Volume<float>& potential, double ice_V, Stages& stages, JobResult& r) {
+void make_prior(const JobConfig& config, const Volume<float>& potential, double ice_V,
+                const std::vector<ExteriorLayer>& exterior, Stages& stages, JobResult& r) {
   const Grid grid = potential.grid();
   if (ideal_series_needed(config)) {
     stages.start("prior series");
-    TiltSeries ideal = simulate_ideal_series(potential, config.imaging, config.prior.tilt, ice_V);
+    TiltSeries ideal = simulate_ideal_series(potential, config.imaging, config.prior.tilt, ice_V, exterior);
     if (config.prior.method == PriorMethod::wbp) {
       if (wants(config, "prior_series")) {
         r.prior_series = ideal;
@@ -139,11 +148,13 @@ JobResult run_job(const JobConfig& config, const StructureSet& structures, const
   SpecimenVolumes specimen = rasterize(scene, structures, config.model.pixel_size_A, config.model.potential);
   const Grid grid = specimen.potential.grid();
 
-  // The box sits in a laterally infinite ice slab: images and the prior show the potential against ice.
+  // The box sits in a laterally infinite ice slab (images and the prior show the potential against ice), and
+  // a carbon film continues beyond it.
   const double ice_V = scene.ice ? ice_potential_V(config.model.potential) : 0.0;
+  const std::vector<ExteriorLayer> exterior = exterior_layers(scene, config.model.potential, ice_V);
   stages.start("tilt series");
-  r.series =
-      simulate_series(specimen.potential, config.imaging, specimen.ice_thickness_A, config.run.seed, job_id, ice_V);
+  r.series = simulate_series(specimen.potential, config.imaging, specimen.ice_thickness_A, config.run.seed, job_id,
+                             ice_V, exterior);
 
   stages.start("tomogram");
   r.tomogram = reconstruct_tomogram(r.series, grid, config.reconstruction);
@@ -154,7 +165,7 @@ JobResult run_job(const JobConfig& config, const StructureSet& structures, const
     r.tomogram_even = reconstruct_tomogram(half_series(r.series, 1), grid, config.reconstruction);
   }
 
-  if (config.prior.enabled) make_prior(config, specimen.potential, ice_V, stages, r);
+  if (config.prior.enabled) make_prior(config, specimen.potential, ice_V, exterior, stages, r);
   stages.stop();
 
   r.potential = std::move(specimen.potential);

@@ -71,13 +71,15 @@ struct SlabProjections {
 };
 
 SlabProjections project_slabs(const Volume<float>& potential_V, const std::vector<TiltView>& views, int ctf_slabs,
-                              std::array<int, 2> detector, float ice_V) {
+                              std::array<int, 2> detector, float ice_V, const std::vector<ExteriorLayer>& exterior) {
   const int nz = potential_V.nz;
+  const double pA = potential_V.voxel_A;
   const int slabs = std::clamp(ctf_slabs, 1, nz);
   SlabProjections out{std::vector<Volume<float>>(slabs), std::vector<double>(slabs)};
   for (int s = 0; s < slabs; ++s) {
     const int z0 = s * nz / slabs, z1 = (s + 1) * nz / slabs;
     out.stacks[s] = project(potential_V, views, detector[0], detector[1], z0, z1, ice_V);
+    add_exterior(out.stacks[s], views, potential_V.grid(), exterior, (z0 - 0.5 * nz) * pA, (z1 - 0.5 * nz) * pA);
     out.z_A[s] = (0.5 * (z0 + z1 - 1) - 0.5 * (nz - 1)) * potential_V.voxel_A;
   }
   return out;
@@ -162,7 +164,7 @@ private:
 } // namespace
 
 TiltSeries simulate_ideal_series(const Volume<float>& potential_V, const ImagingParams& p, const TiltParams& tilts,
-                                 double ice_V) {
+                                 double ice_V, const std::vector<ExteriorLayer>& exterior) {
   TiltParams t = tilts;
   t.angle_error_deg = 0;
   t.dose_weighting = DoseWeighting::even;
@@ -170,6 +172,8 @@ TiltSeries simulate_ideal_series(const Volume<float>& potential_V, const Imaging
   out.sigma_e_rad_per_V_A = interaction_constant_rad_per_V_A(p.voltage_kV);
   const std::array<int, 2> det = detector_shape(potential_V.grid(), out.nominal_views);
   out.images = project(potential_V, out.nominal_views, det[0], det[1], 0, -1, static_cast<float>(ice_V));
+  const double hz = 0.5 * potential_V.nz * potential_V.voxel_A;
+  add_exterior(out.images, out.nominal_views, potential_V.grid(), exterior, -hz, hz);
   const float s2 = static_cast<float>(2 * out.sigma_e_rad_per_V_A);
   for (TiltRecord& r : out.tilts) r.flat_e_per_pixel = 1;
   for (float& x : out.images.data) x = 1 - s2 * x;
@@ -177,8 +181,9 @@ TiltSeries simulate_ideal_series(const Volume<float>& potential_V, const Imaging
 }
 
 TiltSeries simulate_series(const Volume<float>& potential_V, const ImagingParams& p, double ice_thickness_A,
-                           std::uint64_t seed, std::uint64_t job_id, double ice_V) {
-  if (p.ideal) return simulate_ideal_series(potential_V, p, p.tilt, ice_V);
+                           std::uint64_t seed, std::uint64_t job_id, double ice_V,
+                           const std::vector<ExteriorLayer>& exterior) {
+  if (p.ideal) return simulate_ideal_series(potential_V, p, p.tilt, ice_V, exterior);
   check_params(p, potential_V);
   const double pA = potential_V.voxel_A;
   TiltSeries out = plan_series(p.tilt, p.dose_e_per_A2, p.defocus_um, seed, job_id);
@@ -190,7 +195,7 @@ TiltSeries simulate_series(const Volume<float>& potential_V, const ImagingParams
 
   // With one slab the projection stack becomes the output: each tilt reads its own image before writing its
   // counts there.
-  SlabProjections slabs = project_slabs(potential_V, out.views, p.ctf_slabs, det, static_cast<float>(ice_V));
+  SlabProjections slabs = project_slabs(potential_V, out.views, p.ctf_slabs, det, static_cast<float>(ice_V), exterior);
   const bool one_slab = slabs.stacks.size() == 1;
   if (one_slab) {
     out.images = std::move(slabs.stacks[0]);
