@@ -330,13 +330,18 @@ Interval in_disc(double x0, double y0, double dx, double dy, double r) {
   return {(-b - q) / a, (-b + q) / a};
 }
 
-// Length in z of the ray (u, v) of view `w` through layer `l` (clipped to `zs`) outside the box and the hole.
-double exterior_length(const TiltView& w, double u, double v, const ExteriorLayer& l, double hx, double hy,
-                       Interval zs) {
-  const double c = std::cos(w.tilt_rad), t = std::tan(w.tilt_rad);
-  const double ca = std::cos(w.azimuth_rad), sa = std::sin(w.azimuth_rad);
-  // The ray: u0(z) = u / c + z t, (x, y) = (u0 ca - v sa, u0 sa + v ca).
-  const double x0 = u / c * ca - v * sa, y0 = u / c * sa + v * ca, dx = t * ca, dy = t * sa;
+// A view's ray through detector point (u, v): u0(z) = u / cos t + z tan t, (x, y) = (u0 ca - v sa, u0 sa + v ca).
+struct Ray {
+  double inv_c, t, ca, sa;
+  explicit Ray(const TiltView& w)
+      : inv_c(1 / std::cos(w.tilt_rad)), t(std::tan(w.tilt_rad)), ca(std::cos(w.azimuth_rad)),
+        sa(std::sin(w.azimuth_rad)) {}
+};
+
+// Length in z of the ray (u, v) through layer `l` (clipped to `zs`) outside the box (half sizes hx, hy) and
+// the hole.
+double exterior_length(const Ray& r, double u, double v, const ExteriorLayer& l, double hx, double hy, Interval zs) {
+  const double x0 = u * r.inv_c * r.ca - v * r.sa, y0 = u * r.inv_c * r.sa + v * r.ca, dx = r.t * r.ca, dy = r.t * r.sa;
   const Interval slab = meet(zs, {l.z_A - 0.5 * l.thickness_A, l.z_A + 0.5 * l.thickness_A});
   const Interval box = meet(slab, meet(within(x0, dx, hx), within(y0, dy, hy)));
   const Interval hole =
@@ -353,13 +358,13 @@ void add_exterior(Volume<float>& stack, const std::vector<TiltView>& views, cons
   const double pix = grid.voxel_A, hx = 0.5 * grid.nx * pix, hy = 0.5 * grid.ny * pix;
   for (const ExteriorLayer& l : layers)
     for (int k = 0; k < stack.nz; ++k) {
-      const double per_z = l.excess_V / std::cos(views[k].tilt_rad); // line integral per A of depth
+      const Ray ray(views[k]);
+      const double per_z = l.excess_V * ray.inv_c; // line integral per A of depth
       for (int j = 0; j < stack.ny; ++j) {
         float* row = stack.slice(k) + static_cast<std::size_t>(j) * stack.nx;
         const double v = voxel_centre_A(j, stack.ny, pix);
         for (int i = 0; i < stack.nx; ++i) {
-          const double len =
-              exterior_length(views[k], voxel_centre_A(i, stack.nx, pix), v, l, hx, hy, {z_lo_A, z_hi_A});
+          const double len = exterior_length(ray, voxel_centre_A(i, stack.nx, pix), v, l, hx, hy, {z_lo_A, z_hi_A});
           row[i] += static_cast<float>(per_z * len);
         }
       }

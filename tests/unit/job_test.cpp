@@ -146,6 +146,31 @@ TEST(job, both_priors_of_ice_alone_are_zero_and_of_particles_agree) {
   EXPECT_GT(ab / std::sqrt(aa * bb), 0.9);
 }
 
+TEST(job, a_carbon_film_has_no_edge_at_the_box_faces) {
+  // Ideal images at 0 degrees on a detector wider than the box: just outside the box the film's exterior line
+  // integral (its excess over ice) continues what the box's last column projects, row by row.
+  JobConfig c = small_config();
+  c.model.layers.clear();
+  c.model.carbon.enabled = true;
+  c.model.carbon.thickness_A = 100;
+  c.prior.method = PriorMethod::wbp;
+  c.prior.tilt.angles_deg = {-30, 0, 30};
+  c.prior.tilt.order = TiltOrder::list;
+  c.run.outputs.push_back("prior_series");
+  const JobResult r = run_job(c, {}, 0, 0);
+  const Volume<float>& im = r.prior_series.images;
+  ASSERT_EQ(im.nx, 64);                                                   // 60 + 2 on each side at 0 degrees
+  const double film = 2 * r.prior_series.sigma_e_rad_per_V_A * 3.0 * 100; // contrast of >= 3 V over 100 A
+  int rows_with_film = 0, steps = 0;
+  for (int y = 0; y < im.ny; ++y)
+    for (auto [out, in] : {std::pair{1, 2}, std::pair{62, 61}}) {
+      steps += std::abs(im(out, y, 1) - im(in, y, 1)) > 0.05 * film;
+      rows_with_film += 1 - im(in, y, 1) > 0.5 * film;
+    }
+  EXPECT_GT(rows_with_film, 10);
+  EXPECT_LE(steps, 4); // only where the hole's edge (a circle: two rows per crossing at most) meets a face
+}
+
 TEST(job, half_series_gives_two_independent_half_dose_tomograms) {
   JobConfig c = small_config();
   c.imaging.half_series = true;
