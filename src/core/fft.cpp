@@ -3,6 +3,7 @@
 #include <fftw3.h>
 
 #include <algorithm>
+#include <cmath>
 #include <mutex>
 
 namespace tomosweep {
@@ -65,6 +66,42 @@ Image fft_inverse(const Spectrum2& s, double pixel_A) {
   const float norm = 1.0f / static_cast<float>(img.data.size());
   for (std::size_t i = 0; i < img.data.size(); ++i) img.data[i] = out.p[i] * norm;
   return img;
+}
+
+void filter_volume(Volume<float>& v, const std::function<double(double k)>& g) {
+  const int nx = v.nx, ny = v.ny, nz = v.nz, nkx = nx / 2 + 1, px = 2 * nkx;
+  if (v.data.empty()) return;
+  RealBuf buf(static_cast<std::size_t>(px) * ny * nz);
+  auto row = [&](int y, int z) { return buf.p + (static_cast<std::size_t>(z) * ny + y) * px; };
+  for (int z = 0; z < nz; ++z)
+    for (int y = 0; y < ny; ++y) std::copy_n(v.data.data() + v.index(0, y, z), nx, row(y, z));
+  fftwf_complex* spec = reinterpret_cast<fftwf_complex*>(buf.p);
+  fftwf_plan fwd, inv;
+  {
+    std::lock_guard lock(planner_mutex());
+    fwd = fftwf_plan_dft_r2c_3d(nz, ny, nx, buf.p, spec, FFTW_ESTIMATE);
+    inv = fftwf_plan_dft_c2r_3d(nz, ny, nx, spec, buf.p, FFTW_ESTIMATE);
+  }
+  fftwf_execute(fwd);
+  const double norm = 1.0 / (static_cast<double>(nx) * ny * nz);
+  Complex* c = reinterpret_cast<Complex*>(buf.p);
+  for (int z = 0; z < nz; ++z) {
+    const double fz = static_cast<double>(fft_freq(z, nz)) / nz;
+    for (int y = 0; y < ny; ++y) {
+      const double fy = static_cast<double>(fft_freq(y, ny)) / ny;
+      Complex* r = c + (static_cast<std::size_t>(z) * ny + y) * nkx;
+      for (int x = 0; x < nkx; ++x) {
+        const double fx = static_cast<double>(x) / nx;
+        r[x] *= static_cast<float>(g(std::sqrt(fx * fx + fy * fy + fz * fz)) * norm);
+      }
+    }
+  }
+  fftwf_execute(inv);
+  for (int z = 0; z < nz; ++z)
+    for (int y = 0; y < ny; ++y) std::copy_n(row(y, z), nx, v.data.data() + v.index(0, y, z));
+  std::lock_guard lock(planner_mutex());
+  fftwf_destroy_plan(fwd);
+  fftwf_destroy_plan(inv);
 }
 
 void filter_rows(float* rows, int n, int count, const std::vector<float>& weights) {

@@ -8,6 +8,7 @@
 #include "core/volume.hpp"
 
 #include <complex>
+#include <functional>
 #include <vector>
 
 namespace tomosweep {
@@ -36,6 +37,12 @@ template <class F> Image filter_image(const Image& img, F&& f) {
     for (int kx = 0; kx < s.nkx(); ++kx) s(kx, ky) *= static_cast<float>(f(kx * dkx, fft_freq(ky, img.ny) * dky));
   return fft_inverse(s, img.pixel_A);
 }
+
+/// In-place real 3D filtering of a volume by a function of the frequency's magnitude:
+/// v <- F^-1[g(|k|) . F[v]], |k| = sqrt(kx^2 + ky^2 + kz^2) in cycles/voxel (0 to sqrt(3)/2). One FFTW r2c
+/// and one c2r transform, in place in a buffer of 2 (nx/2 + 1) ny nz floats (the volume's size plus its row
+/// padding), planned with FFTW_ESTIMATE.
+void filter_volume(Volume<float>& v, const std::function<double(double k)>& g);
 
 /// In-place real 1D filtering of many rows of length n (used by weighted back projection):
 /// each row is transformed, multiplied by weights[k] for k in [0, n/2], and transformed back.

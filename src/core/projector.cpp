@@ -37,15 +37,16 @@ constexpr int kV = kB / 8;
   for (int k = 0; k < kV; ++k) dv[k] += av * v0[k] + bv * v1[k];
 }
 
-// Rows y in [y0, y0 + kB) of the given slices of `v` -> buf[slice k][x][kB] (zero padded past ny).
-void gather_block(const Volume<float>& v, const std::vector<int>& slices, int y0, std::vector<float>& buf) {
+// Rows y in [y0, y0 + kB) of the given slices of `v`, minus `level` -> buf[slice k][x][kB] (zero padded past ny).
+void gather_block(const Volume<float>& v, const std::vector<int>& slices, int y0, std::vector<float>& buf,
+                  float level = 0) {
   const int nx = v.nx;
   buf.assign(slices.size() * nx * kB, 0.0f);
   for (std::size_t k = 0; k < slices.size(); ++k)
     for (int y = y0; y < std::min(v.ny, y0 + kB); ++y) {
       const float* row = v.data.data() + v.index(0, y, slices[k]);
       float* dst = buf.data() + k * nx * kB + (y - y0);
-      for (int x = 0; x < nx; ++x) dst[static_cast<std::size_t>(x) * kB] = row[x];
+      for (int x = 0; x < nx; ++x) dst[static_cast<std::size_t>(x) * kB] = row[x] - level;
     }
 }
 
@@ -136,13 +137,32 @@ struct Rotation {
   std::vector<float> fx, fy; // bilinear fractions
 };
 
+// Width along u0 of the rotated grid covering an nx x ny slice with a margin of one pixel for the bilinear
+// weights, with the parity of the axis it is closest to, so that azimuths near 0 or 90 degrees sample the
+// volume on its own voxel centres. The rotated height (along v) is the width at azimuth + 90 degrees.
+int rotated_width(double azimuth_rad, int nx, int ny) {
+  const double ca = std::cos(azimuth_rad), sa = std::sin(azimuth_rad);
+  int nw = static_cast<int>(std::ceil(std::abs(nx * ca) + std::abs(ny * sa) - 1e-6)) + 2;
+  if ((nw - (std::abs(ca) >= std::abs(sa) ? nx : ny)) % 2 != 0) ++nw;
+  return nw;
+}
+
+// The smallest n' >= n with n' % 2 == parity whose prime factors are 2, 3, 5 and 7 (fast FFTs of the images
+// and of their padded rows).
+int smooth_size(int n, int parity) {
+  for (int m = std::max(n, 1);; ++m) {
+    if (m % 2 != parity) continue;
+    int r = m;
+    for (int p : {2, 3, 5, 7})
+      while (r % p == 0) r /= p;
+    if (r == 1) return m;
+  }
+}
+
 Rotation make_rotation(double azimuth_rad, int nx, int ny, int nv) {
   Rotation r;
   const double ca = std::cos(azimuth_rad), sa = std::sin(azimuth_rad);
-  // Width covering the rotated volume, with the parity of the axis it is closest to, so that azimuths near
-  // 0 or 90 degrees sample the volume on its own voxel centres.
-  r.nw = static_cast<int>(std::ceil(std::abs(nx * ca) + std::abs(ny * sa) - 1e-6)) + 2;
-  if ((r.nw - (std::abs(ca) >= std::abs(sa) ? nx : ny)) % 2 != 0) ++r.nw;
+  r.nw = rotated_width(azimuth_rad, nx, ny);
   r.nv = nv;
   const std::size_t n = static_cast<std::size_t>(r.nw) * nv;
   r.base.assign(n, -1);
@@ -163,13 +183,16 @@ Rotation make_rotation(double azimuth_rad, int nx, int ny, int nv) {
   return r;
 }
 
-// Slices [z0, z1) of v resampled onto the rotated grid: a volume of nw x nv x (z1 - z0).
-Volume<float> rotate_forward(const Volume<float>& v, const Rotation& r, int z0, int z1) {
+// Slices [z0, z1) of v minus `level` resampled onto the rotated grid: a volume of nw x nv x (z1 - z0).
+Volume<float> rotate_forward(const Volume<float>& v, const Rotation& r, int z0, int z1, float level) {
   const int nx = v.nx, ny = v.ny, px = nx + 2;
   Volume<float> w(r.nw, r.nv, z1 - z0, v.voxel_A);
   std::vector<float> pad(static_cast<std::size_t>(px) * (ny + 2), 0.0f);
   for (int z = z0; z < z1; ++z) {
-    for (int y = 0; y < ny; ++y) std::copy_n(v.data.data() + v.index(0, y, z), nx, pad.data() + (y + 1) * px + 1);
+    for (int y = 0; y < ny; ++y) {
+      const float* row = v.data.data() + v.index(0, y, z);
+      std::transform(row, row + nx, pad.data() + (y + 1) * px + 1, [level](float a) { return a - level; });
+    }
     float* out = w.slice(z - z0);
     for (std::size_t k = 0; k < r.base.size(); ++k) {
       if (r.base[k] < 0) continue;
@@ -206,13 +229,13 @@ void rotate_adjoint(const Volume<float>& w, const Rotation& r, Volume<float>& v)
 // Azimuth-0 projection of slices [z0, z1) (geometry of a volume nz_total deep; `volume` holds either all
 // nz_total slices or just those) into the images `slices` of `stack`.
 void project_fast(const Volume<float>& volume, int z0, int z1, int nz_total, const std::vector<Line>& lines,
-                  const std::vector<int>& slices, Volume<float>& stack, float scale) {
+                  const std::vector<int>& slices, Volume<float>& stack, float scale, float level) {
   const int nx = volume.nx, nu = stack.nx, zoff = volume.nz == nz_total ? 0 : z0;
   std::vector<int> zs;
   for (int z = z0; z < z1; ++z) zs.push_back(z - zoff);
   std::vector<float> vbuf, ibuf;
   for (int y0 = 0; y0 < volume.ny; y0 += kB) {
-    gather_block(volume, zs, y0, vbuf);
+    gather_block(volume, zs, y0, vbuf, level);
     ibuf.assign(slices.size() * nu * kB, 0.0f);
     forward_kernel(vbuf.data(), ibuf.data(), lines, nx, nz_total, nu, z0, z1, scale);
     scatter_block(ibuf, slices, y0, stack);
@@ -256,19 +279,111 @@ std::vector<Line> lines_of(const Group& g, const std::vector<TiltView>& views, i
 
 } // namespace
 
+std::array<int, 2> detector_shape(const Grid& grid, const std::vector<TiltView>& views) {
+  if (views.empty()) return {grid.nx, grid.ny};
+  // Parity references: the (rotated) width and height of the first view's azimuth.
+  const double a0 = views.front().azimuth_rad;
+  const int w0 = a0 == 0 ? grid.nx : rotated_width(a0, grid.nx, grid.ny);
+  const int h0 = a0 == 0 ? grid.ny : rotated_width(a0 + 0.5 * kPi, grid.nx, grid.ny);
+  double need_u = w0;
+  int need_v = grid.ny;
+  bool rotated = false;
+  for (const TiltView& v : views) {
+    const bool fast = v.azimuth_rad == 0;
+    rotated = rotated || !fast;
+    const int w = fast ? grid.nx : rotated_width(v.azimuth_rad, grid.nx, grid.ny);
+    if (!fast) need_v = std::max(need_v, rotated_width(v.azimuth_rad + 0.5 * kPi, grid.nx, grid.ny));
+    // Voxel centres project within +-half of the centre 0.5 (nu - 1); their upper neighbours exist iff
+    // nu >= 2 half + 1.
+    const double half =
+        0.5 * (w - 1) * std::abs(std::cos(v.tilt_rad)) + 0.5 * (grid.nz - 1) * std::abs(std::sin(v.tilt_rad));
+    need_u = std::max({need_u, static_cast<double>(w), 2 * half + 1});
+  }
+  // At azimuth 0 the rows stay the volume's (nv = ny); otherwise both sizes are FFT-friendly.
+  const int nu = smooth_size(static_cast<int>(std::ceil(need_u - 1e-9)), w0 % 2);
+  return {nu, rotated ? smooth_size(need_v, h0 % 2) : grid.ny};
+}
+
+namespace {
+
+struct Interval {
+  double lo, hi;
+  double length() const { return std::max(0.0, hi - lo); }
+};
+Interval meet(Interval a, Interval b) { return {std::max(a.lo, b.lo), std::min(a.hi, b.hi)}; }
+constexpr Interval kAll{-1e300, 1e300}, kNone{0, 0};
+
+// {z : |c0 + z d| <= half}.
+Interval within(double c0, double d, double half) {
+  if (d == 0) return std::abs(c0) <= half ? kAll : kNone;
+  const double a = (-half - c0) / d, b = (half - c0) / d;
+  return {std::min(a, b), std::max(a, b)};
+}
+
+// {z : (x0 + z dx)^2 + (y0 + z dy)^2 <= r^2}.
+Interval in_disc(double x0, double y0, double dx, double dy, double r) {
+  const double a = dx * dx + dy * dy, b = x0 * dx + y0 * dy, c = x0 * x0 + y0 * y0 - r * r;
+  if (a == 0) return c <= 0 ? kAll : kNone;
+  const double disc = b * b - a * c;
+  if (disc < 0) return kNone;
+  const double q = std::sqrt(disc);
+  return {(-b - q) / a, (-b + q) / a};
+}
+
+// A view's ray through detector point (u, v): u0(z) = u / cos t + z tan t, (x, y) = (u0 ca - v sa, u0 sa + v ca).
+struct Ray {
+  double inv_c, t, ca, sa;
+  explicit Ray(const TiltView& w)
+      : inv_c(1 / std::cos(w.tilt_rad)), t(std::tan(w.tilt_rad)), ca(std::cos(w.azimuth_rad)),
+        sa(std::sin(w.azimuth_rad)) {}
+};
+
+// Length in z of the ray (u, v) through layer `l` (clipped to `zs`) outside the box (half sizes hx, hy) and
+// the hole.
+double exterior_length(const Ray& r, double u, double v, const ExteriorLayer& l, double hx, double hy, Interval zs) {
+  const double x0 = u * r.inv_c * r.ca - v * r.sa, y0 = u * r.inv_c * r.sa + v * r.ca, dx = r.t * r.ca, dy = r.t * r.sa;
+  const Interval slab = meet(zs, {l.z_A - 0.5 * l.thickness_A, l.z_A + 0.5 * l.thickness_A});
+  const Interval box = meet(slab, meet(within(x0, dx, hx), within(y0, dy, hy)));
+  const Interval hole =
+      l.hole_radius_A > 0 ? meet(slab, in_disc(x0 - l.hole_x_A, y0 - l.hole_y_A, dx, dy, l.hole_radius_A)) : kNone;
+  return slab.length() - box.length() - hole.length() + meet(box, hole).length();
+}
+
+} // namespace
+
+void add_exterior(Volume<float>& stack, const std::vector<TiltView>& views, const Grid& grid,
+                  const std::vector<ExteriorLayer>& layers, double z_lo_A, double z_hi_A) {
+  if (stack.nz != static_cast<int>(views.size()))
+    fail("exterior of ", stack.nz, " images with ", views.size(), " views");
+  const double pix = grid.voxel_A, hx = 0.5 * grid.nx * pix, hy = 0.5 * grid.ny * pix;
+  for (const ExteriorLayer& l : layers)
+    for (int k = 0; k < stack.nz; ++k) {
+      const Ray ray(views[k]);
+      const double per_z = l.excess_V * ray.inv_c; // line integral per A of depth
+      for (int j = 0; j < stack.ny; ++j) {
+        float* row = stack.slice(k) + static_cast<std::size_t>(j) * stack.nx;
+        const double v = voxel_centre_A(j, stack.ny, pix);
+        for (int i = 0; i < stack.nx; ++i) {
+          const double len = exterior_length(ray, voxel_centre_A(i, stack.nx, pix), v, l, hx, hy, {z_lo_A, z_hi_A});
+          row[i] += static_cast<float>(per_z * len);
+        }
+      }
+    }
+}
+
 Volume<float> project(const Volume<float>& volume, const std::vector<TiltView>& views, int nu, int nv, int z_begin,
-                      int z_end) {
+                      int z_end, float level) {
   const int nx = volume.nx, ny = volume.ny, nz = volume.nz;
   const int z0 = std::clamp(z_begin, 0, nz), z1 = z_end < 0 ? nz : std::clamp(z_end, z0, nz);
   Volume<float> stack(nu, nv, static_cast<int>(views.size()), volume.voxel_A);
   const float scale = static_cast<float>(volume.voxel_A);
   for (const Group& g : group_views(views)) {
     if (g.azimuth_rad == 0 && ny == nv) {
-      project_fast(volume, z0, z1, nz, lines_of(g, views, nx, nz, nu), g.views, stack, scale);
+      project_fast(volume, z0, z1, nz, lines_of(g, views, nx, nz, nu), g.views, stack, scale, level);
     } else {
       const Rotation r = make_rotation(g.azimuth_rad, nx, ny, nv);
-      const Volume<float> w = rotate_forward(volume, r, z0, z1);
-      project_fast(w, z0, z1, nz, lines_of(g, views, r.nw, nz, nu), g.views, stack, scale);
+      const Volume<float> w = rotate_forward(volume, r, z0, z1, level);
+      project_fast(w, z0, z1, nz, lines_of(g, views, r.nw, nz, nu), g.views, stack, scale, 0);
     }
   }
   return stack;

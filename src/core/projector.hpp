@@ -9,14 +9,39 @@
 #include "core/tilt.hpp"
 #include "core/volume.hpp"
 
+#include <array>
 #include <vector>
 
 namespace tomosweep {
 
-/// Project `volume` along each view onto nu x nv images; returns a stack (nz = views.size()).
+/// Detector size (nu, nv) on which every voxel of `grid`, with both its interpolation neighbours, projects at
+/// every view: the rotated and tilted box fits, so no voxel misses a view and no image is cut by its edge.
+/// nu has the parity of nx (of the rotated width at another azimuth), so tilt 0 samples voxel centres, and
+/// only the prime factors 2, 3, 5, 7 (fast FFTs); nv = ny at azimuth 0, else the rotated height made the same
+/// way.
+std::array<int, 2> detector_shape(const Grid& grid, const std::vector<TiltView>& views);
+
+/// Project `volume` minus `level` along each view onto nu x nv images; returns a stack (nz = views.size()).
+/// `level` is the uniform medium the box sits in (e.g. ice, volts): it is also the value outside the box,
+/// so the images hold the box's contrast against a laterally infinite medium (0 where a ray meets none).
 /// Only slices z_begin <= z < z_end take part (z_end < 0: all), at their place in the whole volume.
 Volume<float> project(const Volume<float>& volume, const std::vector<TiltView>& views, int nu, int nv, int z_begin = 0,
-                      int z_end = -1);
+                      int z_end = -1, float level = 0);
+
+/// A layer that continues beyond the box (a carbon film): the slab |z - z_A| <= thickness_A / 2 outside a
+/// round hole (axis along z, centre hole_x_A, hole_y_A, radius hole_radius_A; radius 0: no hole), with
+/// potential excess_V over the medium. Inside the box the volume holds it; add_exterior adds what lies outside.
+struct ExteriorLayer {
+  double z_A = 0, thickness_A = 0, excess_V = 0;
+  double hole_x_A = 0, hole_y_A = 0, hole_radius_A = 0;
+};
+
+/// Add to every image of `stack` (views as in project(), images centred on the box of `grid`) the line
+/// integrals (V*A) of each layer over the part of its ray outside the box's lateral faces and inside
+/// z_lo_A <= z < z_hi_A (exact: the ray's intervals in the slab, the box and the hole), so that a layer that
+/// covers the box is laterally infinite.
+void add_exterior(Volume<float>& stack, const std::vector<TiltView>& views, const Grid& grid,
+                  const std::vector<ExteriorLayer>& layers, double z_lo_A = -1e300, double z_hi_A = 1e300);
 
 /// Adjoint of project(): a volume on `grid` holding, at every voxel, the sum over views of each image
 /// gathered at the voxel's projection, times grid.voxel_A.

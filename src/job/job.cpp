@@ -1,6 +1,9 @@
 #include "job/job.hpp"
 
+#include "core/projector.hpp"
 #include "core/tilt_scheme.hpp"
+#include "model/atoms.hpp"
+#include "model/features.hpp"
 #include "model/rasterize.hpp"
 #include "reconstruct/wbp.hpp"
 #include "simulate/pipeline.hpp"
@@ -41,20 +44,36 @@ bool wants(const JobConfig& c, const char* output) {
   return std::find(c.run.outputs.begin(), c.run.outputs.end(), output) != c.run.outputs.end();
 }
 
+/// Pixels of one image of a series with this tilt scheme on `grid` (the detector of detector_shape).
+double detector_pixels(const Grid& grid, const TiltParams& t) {
+  const TiltSeries s = plan_series(t, 0, 0, 0, 0);
+  const std::array<int, 2> d = detector_shape(grid, s.nominal_views);
+  return double(d[0]) * d[1];
+}
+
+/// Whether the prior needs the ideal series.
+bool ideal_series_needed(const JobConfig& c) {
+  return c.prior.enabled && (c.prior.method == PriorMethod::wbp || wants(c, "prior_series"));
+}
+
 } // namespace
 
 double job_memory_bytes(const JobConfig& config) {
   const ModelParams& m = config.model;
   const std::array<int, 3> n = grid_shape(m.box_A, m.pixel_size_A);
-  const double voxels = double(n[0]) * n[1] * n[2], pixels = double(n[0]) * n[1];
+  const Grid grid{n[0], n[1], n[2], m.pixel_size_A};
+  const double voxels = double(n[0]) * n[1] * n[2];
   const double tilts = tilt_count(config.imaging.tilt);
-  const double prior_tilts = config.prior.enabled ? tilt_count(config.prior.tilt) : 0;
+  const double ideal = ideal_series_needed(config) ? tilt_count(config.prior.tilt) : 0;
   // Potential, atlas, instances, tomogram and prior (4 + 1 + 4 + 4 + 4 bytes per voxel) stay; rasterizing
-  // needs about as much again for a moment, before the series exist. The noisy series is held twice (kept
-  // and filtered), the ideal series once.
+  // needs about as much again for a moment, before the series exist. The noisy series (on its detector) is
+  // held twice (kept and filtered), the ideal series once; the bandlimit prior's FFT buffer is a volume.
   const double volumes = voxels * 17;
-  const double series = pixels * 4 * (2 * tilts + prior_tilts) * (config.imaging.half_series ? 2 : 1);
-  return volumes + series + 50e6;
+  const double series = (detector_pixels(grid, config.imaging.tilt) * 4 * 2 * tilts +
+                         (ideal > 0 ? detector_pixels(grid, config.prior.tilt) * 4 * ideal : 0)) *
+                        (config.imaging.half_series ? 2 : 1);
+  const bool bandlimit = config.prior.enabled && config.prior.method == PriorMethod::bandlimit;
+  return volumes + series + (bandlimit ? voxels * 4 : 0) + 50e6;
 }
 
 void check_job_memory(const JobConfig& config, double available_bytes) {
@@ -66,6 +85,42 @@ void check_job_memory(const JobConfig& config, double available_bytes) {
          " GB are available (raise model.pixel_size_A or shrink model.box_A)");
   }
 }
+
+namespace {
+
+/// The layers of the scene that continue beyond the box: the carbon film (with its hole), over the medium.
+std::vector<ExteriorLayer> exterior_layers(const Scene& scene, PotentialMode mode, double medium_V) {
+  if (!scene.carbon.present) return {};
+  const CarbonFilm& c = scene.carbon;
+  return {{c.z_A, c.thickness_A, carbon_potential_V(mode) - medium_V, c.hole_x_A, c.hole_y_A, c.hole_radius_A}};
+}
+
+/// The prior of config.prior.method (and the ideal series when it or the output "prior_series" needs one).
+void make_prior(const JobConfig& config, const Volume<float>& potential, double ice_V,
+                const std::vector<ExteriorLayer>& exterior, Stages& stages, JobResult& r) {
+  const Grid grid = potential.grid();
+  if (ideal_series_needed(config)) {
+    stages.start("prior series");
+    TiltSeries ideal = simulate_ideal_series(potential, config.imaging, config.prior.tilt, ice_V, exterior);
+    if (config.prior.method == PriorMethod::wbp) {
+      if (wants(config, "prior_series")) {
+        r.prior_series = ideal;
+      } else {
+        r.prior_series.tilts = ideal.tilts;
+        r.prior_series.axis_azimuth_deg = ideal.axis_azimuth_deg;
+      }
+      // The ideal series (179 images by default) is the largest buffer of a job: reuse it for filtering.
+      stages.start("prior");
+      r.prior = reconstruct_tomogram(std::move(ideal), grid, config.reconstruction);
+      return;
+    }
+    r.prior_series = std::move(ideal);
+  }
+  stages.start("prior");
+  r.prior = bandlimited_prior(potential, ice_V, config.reconstruction);
+}
+
+} // namespace
 
 JobResult run_job(const JobConfig& config, const StructureSet& structures, std::uint64_t job_id, int replicate,
                   const StageCallback& on_stage) {
@@ -93,8 +148,13 @@ JobResult run_job(const JobConfig& config, const StructureSet& structures, const
   SpecimenVolumes specimen = rasterize(scene, structures, config.model.pixel_size_A, config.model.potential);
   const Grid grid = specimen.potential.grid();
 
+  // The box sits in a laterally infinite ice slab (images and the prior show the potential against ice), and
+  // a carbon film continues beyond it.
+  const double ice_V = scene.ice ? ice_potential_V(config.model.potential) : 0.0;
+  const std::vector<ExteriorLayer> exterior = exterior_layers(scene, config.model.potential, ice_V);
   stages.start("tilt series");
-  r.series = simulate_series(specimen.potential, config.imaging, specimen.ice_thickness_A, config.run.seed, job_id);
+  r.series = simulate_series(specimen.potential, config.imaging, specimen.ice_thickness_A, config.run.seed, job_id,
+                             ice_V, exterior);
 
   stages.start("tomogram");
   r.tomogram = reconstruct_tomogram(r.series, grid, config.reconstruction);
@@ -105,20 +165,7 @@ JobResult run_job(const JobConfig& config, const StructureSet& structures, const
     r.tomogram_even = reconstruct_tomogram(half_series(r.series, 1), grid, config.reconstruction);
   }
 
-  if (config.prior.enabled) {
-    stages.start("prior series");
-    TiltSeries ideal = simulate_ideal_series(specimen.potential, config.imaging, config.prior.tilt);
-    stages.start("prior");
-    if (wants(config, "prior_series")) {
-      r.prior_series = ideal;
-      r.prior = reconstruct_tomogram(std::move(ideal), grid, config.reconstruction);
-    } else {
-      // The ideal series (179 images by default) is the largest buffer of a job: reuse it for filtering.
-      r.prior_series.tilts = ideal.tilts;
-      r.prior_series.axis_azimuth_deg = ideal.axis_azimuth_deg;
-      r.prior = reconstruct_tomogram(std::move(ideal), grid, config.reconstruction);
-    }
-  }
+  if (config.prior.enabled) make_prior(config, specimen.potential, ice_V, exterior, stages, r);
   stages.stop();
 
   r.potential = std::move(specimen.potential);

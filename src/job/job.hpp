@@ -26,10 +26,10 @@ struct JobResult {
   std::uint64_t job_id = 0;
   int replicate = 0;
   Volume<float> potential;         ///< specimen potential, volts (mean over each voxel)
-  TiltSeries series;               ///< noisy tilt series, electrons per pixel
-  TiltSeries prior_series;         ///< ideal series used for the prior (intensity, no noise)
+  TiltSeries series;               ///< noisy tilt series, electrons per pixel, on detector_shape's detector
+  TiltSeries prior_series;         ///< ideal series (intensity, no noise) when the prior or an output needs one
   Volume<float> tomogram;          ///< WBP of the noisy series, XYZ
-  Volume<float> prior;             ///< WBP of the ideal series, XYZ, same grid as the tomogram
+  Volume<float> prior;             ///< noise-free target of prior.method, volts, XYZ, same grid as the tomogram
   Volume<float> tomogram_odd;      ///< WBP of the odd half-dose series (imaging.half_series), else empty
   Volume<float> tomogram_even;     ///< WBP of the even half-dose series (imaging.half_series), else empty
   Volume<std::uint8_t> atlas;      ///< class label per voxel, 0 = background
@@ -43,7 +43,8 @@ struct JobResult {
 using StageCallback = std::function<void(const std::string& stage)>;
 
 /// Estimated peak memory of one job in bytes: the specimen volumes, tomogram, prior and their working
-/// buffers, and the noisy and ideal tilt series (measured: 0.76 GB for the 600 x 600 x 60 cytoplasm job).
+/// buffers, and the noisy and ideal tilt series (measured for the 600 x 600 x 60 cytoplasm job: 0.58 GB with
+/// the bandlimit prior, 0.76 GB with the wbp prior).
 double job_memory_bytes(const JobConfig& config);
 
 /// Throw a one-line error if a job needs more memory than `available_bytes` (the caller's machine).

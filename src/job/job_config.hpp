@@ -5,8 +5,10 @@
 #include "reconstruct/params.hpp"
 #include "simulate/params.hpp"
 
+#include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tomosweep {
@@ -19,8 +21,16 @@ struct RunParams {
   std::vector<std::string> outputs{"tomogram", "prior", "atlas", "instances", "particles"};
 };
 
+/// The noise-free target (docs/imaging.md, "Ideal series (prior)"): the ice-subtracted potential band-limited
+/// in 3D to the reconstruction's resolution, or the WBP of an ideal series (CTS's definition).
+enum class PriorMethod { bandlimit, wbp };
+inline constexpr std::array<std::string_view, 2> kPriorMethodNames{"bandlimit", "wbp"};
+constexpr std::string_view name_of(PriorMethod v) { return kPriorMethodNames[static_cast<std::size_t>(v)]; }
+
 struct PriorParams {
   bool enabled = true;
+  PriorMethod method = PriorMethod::bandlimit; ///< bandlimit | wbp
+  /// The ideal series of the "wbp" method (and of output "prior_series").
   TiltParams tilt{.min_deg = -89, .max_deg = 89, .step_deg = 1, .order = TiltOrder::unidirectional};
 };
 

@@ -127,6 +127,14 @@ constexpr auto kReconstruction = std::to_array<Field<ReconParams>>({
     number<&R::sirt_relaxation>("sirt_relaxation", "", 1e-3, 1.999, "SIRT step factor"),
 });
 
+using Pr = PriorParams;
+constexpr auto kPrior = std::to_array<Field<PriorParams>>({
+    boolean<&Pr::enabled>("enabled", "compute the noise-free prior"),
+    choice<&Pr::method>("method", kPriorMethodNames,
+                        "bandlimit (potential filtered in 3D to the reconstruction's resolution) or wbp (of an "
+                        "ideal -89..89 series, CTS)"),
+});
+
 constexpr auto kModel = std::to_array<Field<ModelParams>>({
     number<&M::pixel_size_A>("pixel_size_A", "A", 0.1, 1000, "voxel size of the rasterized volumes", column(0)),
     boolean<&M::ice>("ice", "embed in vitreous ice with solvent exclusion"),
@@ -149,6 +157,7 @@ std::span<const Field<ImagingParams>> imaging_fields() { return kImaging; }
 std::span<const Field<TiltParams>> tilt_fields() { return kTilt; }
 std::span<const Field<ReconParams>> reconstruction_fields() { return kReconstruction; }
 std::span<const Field<ModelParams>> model_fields() { return kModel; }
+std::span<const Field<PriorParams>> prior_fields() { return kPrior; }
 
 const std::vector<Setting>& settings() {
   static const std::vector<Setting> all = [] {
@@ -160,6 +169,7 @@ const std::vector<Setting>& settings() {
                             [](const JobConfig& c) -> const TiltParams& { return c.imaging.tilt; });
     add_section<ReconParams>(out, "reconstruction", kReconstruction,
                              [](const JobConfig& c) -> const ReconParams& { return c.reconstruction; });
+    add_section<PriorParams>(out, "prior", kPrior, [](const JobConfig& c) -> const PriorParams& { return c.prior; });
     return out;
   }();
   return all;

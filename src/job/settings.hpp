@@ -45,6 +45,7 @@ std::span<const Field<ImagingParams>> imaging_fields();
 std::span<const Field<TiltParams>> tilt_fields(); ///< [imaging.tilt] and [prior.tilt]
 std::span<const Field<ReconParams>> reconstruction_fields();
 std::span<const Field<ModelParams>> model_fields(); ///< the top-level scalars of [model]
+std::span<const Field<PriorParams>> prior_fields(); ///< the scalars of [prior] (its tilt table: tilt_fields)
 
 /// The field of `key` in `fields`, or nullptr.
 template <class P> const Field<P>* find_field(std::span<const Field<P>> fields, std::string_view key) {
@@ -60,7 +61,7 @@ struct Setting {
   std::function<double(const JobConfig&)> value;
 };
 
-/// Every scalar setting of the table with its path: model, imaging, imaging.tilt, reconstruction
+/// Every scalar setting of the table with its path: model, imaging, imaging.tilt, reconstruction, prior
 /// ([prior.tilt] takes the keys of imaging.tilt but is not listed).
 const std::vector<Setting>& settings();
 

@@ -133,4 +133,19 @@ Volume<float> reconstruct_tomogram(TiltSeries&& series, const Grid& grid, const 
   return wbp_in_place(lines, views, grid, p);
 }
 
+double radial_rolloff(double f, const ReconParams& p) {
+  if (f <= p.cutoff) return 1.0;
+  return p.falloff > 0 ? std::exp(-(f - p.cutoff) * (f - p.cutoff) / (2 * p.falloff * p.falloff)) : 0.0;
+}
+
+Volume<float> bandlimited_prior(const Volume<float>& potential_V, double ice_V, const ReconParams& p) {
+  if (!(p.cutoff > 0) || !(p.falloff >= 0))
+    fail("radial filter cutoff ", p.cutoff, " and falloff ", p.falloff, " must be positive");
+  Volume<float> out = potential_V;
+  const float level = static_cast<float>(ice_V);
+  for (float& x : out.data) x = level - x;
+  filter_volume(out, [&p](double k) { return radial_rolloff(k, p); });
+  return out;
+}
+
 } // namespace tomosweep

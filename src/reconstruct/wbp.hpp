@@ -31,10 +31,19 @@ Volume<float> contrast_line_integrals(const TiltSeries& series);
 
 /// Tomogram of a tilt series on `grid`: contrast_line_integrals, then WBP (or SIRT) with the series'
 /// nominal views (nominal angles, axis azimuth). XYZ volume, Z along the beam, specimen coordinates. Units:
-/// volts with protein dark (the prior of an ideal series is -(V - mean)), or contrast per Angstrom if sigma_e
+/// volts with protein dark (the prior of an ideal series is -(V - V_ice)), or contrast per Angstrom if sigma_e
 /// is unknown.
 Volume<float> reconstruct_tomogram(const TiltSeries& series, const Grid& grid, const ReconParams& p);
 /// The same, reusing the series' memory for the filtered images (for callers that no longer need it).
 Volume<float> reconstruct_tomogram(TiltSeries&& series, const Grid& grid, const ReconParams& p);
+
+/// The roll-off of the reconstruction's resolution at frequency f (cycles/pixel): 1 up to p.cutoff, the
+/// factor radial_weights applies beyond it (0 beyond the cutoff when p.falloff = 0).
+double radial_rolloff(double f, const ReconParams& p);
+
+/// The "bandlimit" prior: -(V - ice_V) (volts, protein dark, the scale and sign of a WBP prior) filtered in 3D
+/// by radial_rolloff(|k|) with |k| the 3D frequency in cycles/voxel: the potential at the reconstruction's
+/// resolution, the same in every direction, on the potential's grid.
+Volume<float> bandlimited_prior(const Volume<float>& potential_V, double ice_V, const ReconParams& p);
 
 } // namespace tomosweep

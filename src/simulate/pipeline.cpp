@@ -70,13 +70,16 @@ struct SlabProjections {
   std::vector<double> z_A;
 };
 
-SlabProjections project_slabs(const Volume<float>& potential_V, const std::vector<TiltView>& views, int ctf_slabs) {
-  const int nx = potential_V.nx, ny = potential_V.ny, nz = potential_V.nz;
+SlabProjections project_slabs(const Volume<float>& potential_V, const std::vector<TiltView>& views, int ctf_slabs,
+                              std::array<int, 2> detector, float ice_V, const std::vector<ExteriorLayer>& exterior) {
+  const int nz = potential_V.nz;
+  const double pA = potential_V.voxel_A;
   const int slabs = std::clamp(ctf_slabs, 1, nz);
   SlabProjections out{std::vector<Volume<float>>(slabs), std::vector<double>(slabs)};
   for (int s = 0; s < slabs; ++s) {
     const int z0 = s * nz / slabs, z1 = (s + 1) * nz / slabs;
-    out.stacks[s] = project(potential_V, views, nx, ny, z0, z1);
+    out.stacks[s] = project(potential_V, views, detector[0], detector[1], z0, z1, ice_V);
+    add_exterior(out.stacks[s], views, potential_V.grid(), exterior, (z0 - 0.5 * nz) * pA, (z1 - 0.5 * nz) * pA);
     out.z_A[s] = (0.5 * (z0 + z1 - 1) - 0.5 * (nz - 1)) * potential_V.voxel_A;
   }
   return out;
@@ -160,40 +163,39 @@ private:
 
 } // namespace
 
-TiltSeries simulate_ideal_series(const Volume<float>& potential_V, const ImagingParams& p, const TiltParams& tilts) {
+TiltSeries simulate_ideal_series(const Volume<float>& potential_V, const ImagingParams& p, const TiltParams& tilts,
+                                 double ice_V, const std::vector<ExteriorLayer>& exterior) {
   TiltParams t = tilts;
   t.angle_error_deg = 0;
   t.dose_weighting = DoseWeighting::even;
   TiltSeries out = plan_series(t, 0, 0, 0, 0);
   out.sigma_e_rad_per_V_A = interaction_constant_rad_per_V_A(p.voltage_kV);
-  out.images = project(potential_V, out.nominal_views, potential_V.nx, potential_V.ny);
-  for (int i = 0; i < out.images.nz; ++i) {
-    out.tilts[i].flat_e_per_pixel = 1;
-    float* img = out.images.slice(i);
-    const std::size_t n = static_cast<std::size_t>(out.images.nx) * out.images.ny;
-    double mean = 0;
-    for (std::size_t j = 0; j < n; ++j) mean += img[j];
-    mean /= static_cast<double>(n);
-    const double s = out.sigma_e_rad_per_V_A;
-    for (std::size_t j = 0; j < n; ++j) img[j] = static_cast<float>(1 - 2 * s * (img[j] - mean));
-  }
+  const std::array<int, 2> det = detector_shape(potential_V.grid(), out.nominal_views);
+  out.images = project(potential_V, out.nominal_views, det[0], det[1], 0, -1, static_cast<float>(ice_V));
+  const double hz = 0.5 * potential_V.nz * potential_V.voxel_A;
+  add_exterior(out.images, out.nominal_views, potential_V.grid(), exterior, -hz, hz);
+  const float s2 = static_cast<float>(2 * out.sigma_e_rad_per_V_A);
+  for (TiltRecord& r : out.tilts) r.flat_e_per_pixel = 1;
+  for (float& x : out.images.data) x = 1 - s2 * x;
   return out;
 }
 
 TiltSeries simulate_series(const Volume<float>& potential_V, const ImagingParams& p, double ice_thickness_A,
-                           std::uint64_t seed, std::uint64_t job_id) {
-  if (p.ideal) return simulate_ideal_series(potential_V, p, p.tilt);
+                           std::uint64_t seed, std::uint64_t job_id, double ice_V,
+                           const std::vector<ExteriorLayer>& exterior) {
+  if (p.ideal) return simulate_ideal_series(potential_V, p, p.tilt, ice_V, exterior);
   check_params(p, potential_V);
-  const int nx = potential_V.nx, ny = potential_V.ny;
   const double pA = potential_V.voxel_A;
   TiltSeries out = plan_series(p.tilt, p.dose_e_per_A2, p.defocus_um, seed, job_id);
+  const std::array<int, 2> det = detector_shape(potential_V.grid(), out.views);
+  const int nx = det[0], ny = det[1];
   const double sigma = out.sigma_e_rad_per_V_A = interaction_constant_rad_per_V_A(p.voltage_kV);
   const int nt = static_cast<int>(out.tilts.size());
   if (static_cast<std::uint64_t>(nt) > kEvenHalf) fail("tilt series of ", nt, " tilts exceeds ", kEvenHalf);
 
   // With one slab the projection stack becomes the output: each tilt reads its own image before writing its
   // counts there.
-  SlabProjections slabs = project_slabs(potential_V, out.views, p.ctf_slabs);
+  SlabProjections slabs = project_slabs(potential_V, out.views, p.ctf_slabs, det, static_cast<float>(ice_V), exterior);
   const bool one_slab = slabs.stacks.size() == 1;
   if (one_slab) {
     out.images = std::move(slabs.stacks[0]);

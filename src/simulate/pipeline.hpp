@@ -2,23 +2,33 @@
 // Formulas, units and the order of operations: docs/imaging.md.
 #pragma once
 
+#include "core/projector.hpp"
 #include "core/tilt_series.hpp"
 #include "core/volume.hpp"
 #include "simulate/params.hpp"
 
 #include <cstdint>
+#include <vector>
 
 namespace tomosweep {
 
 /// Noisy tilt series in electrons per pixel of a potential (volts, mean over each voxel; C order [z][y][x],
-/// centred, voxel size potential_V.voxel_A). Images are nx x ny at the same pixel size, ascending angle order.
+/// centred, voxel size potential_V.voxel_A) inside a laterally infinite ice slab of `ice_thickness_A` and
+/// potential `ice_V` (0: the box is in vacuum). The phase is that of the potential minus ice_V, 0 beside the box
+/// (a uniform slab is a constant phase) except for the `exterior` layers that continue beyond it
+/// (add_exterior); the ice enters through the transmission. Images are detector_shape(grid, views)
+/// (core/projector.hpp) at the same pixel size, ascending angle order.
 /// Counts of tilt i use Rng(seed, Purpose::detector, job_id * 4096 + i) (+ 2048 for the even half).
 TiltSeries simulate_series(const Volume<float>& potential_V, const ImagingParams& p, double ice_thickness_A,
-                           std::uint64_t seed, std::uint64_t job_id);
+                           std::uint64_t seed, std::uint64_t job_id, double ice_V = 0,
+                           const std::vector<ExteriorLayer>& exterior = {});
 
-/// Ideal series for the prior: perfect phase contrast I = 1 - 2 sigma_e (P - mean P), no CTF, noise, damage,
-/// transmission or detector; nominal angles of `tilts` (no errors); flat_e_per_pixel = 1.
-TiltSeries simulate_ideal_series(const Volume<float>& potential_V, const ImagingParams& p, const TiltParams& tilts);
+/// Ideal series for the prior: perfect phase contrast I = 1 - 2 sigma_e P, P the projection of the potential
+/// minus ice_V and the exterior layers (as in simulate_series); no CTF, noise, damage, transmission or
+/// detector; nominal angles of `tilts` (no errors); flat_e_per_pixel = 1; images detector_shape(grid, nominal
+/// views).
+TiltSeries simulate_ideal_series(const Volume<float>& potential_V, const ImagingParams& p, const TiltParams& tilts,
+                                 double ice_V = 0, const std::vector<ExteriorLayer>& exterior = {});
 
 /// Half `which` (0 = odd, 1 = even) of a series simulated with half_series, as a series of its own.
 TiltSeries half_series(const TiltSeries& series, int which);

@@ -156,12 +156,12 @@ std::string range_text(const SettingInfo& s) {
 std::string settings_doc() {
   std::ostringstream os;
   os << "# Settings\n\n"
-        "The scalar settings of `[model]` (its top level), `[imaging]`, `[imaging.tilt]` and `[reconstruction]`, by\n"
-        "the path a sweep axis names them with (docs/sweep.md). Ranges are inclusive; a value outside its range, of\n"
-        "the wrong type or not among the names is an error naming the file, line and path. Recorded settings\n"
-        "(\"recorded\", \"column\") show their effective value in `tomosweep expand` and in the corpus even where the\n"
-        "file leaves them at the default; \"column\" ones have a column of their own in every corpus job table\n"
-        "(docs/corpus.md).\n\n"
+        "The scalar settings of `[model]` (its top level), `[imaging]`, `[imaging.tilt]`, `[reconstruction]` and\n"
+        "`[prior]`, by the path a sweep axis names them with (docs/sweep.md). Ranges are inclusive; a value\n"
+        "outside its range, of the wrong type or not among the names is an error naming the file, line and path.\n"
+        "Recorded settings (\"recorded\", \"column\") show their effective value in `tomosweep expand` and in the\n"
+        "corpus even where the file leaves them at the default; \"column\" ones have a column of their own in every\n"
+        "corpus job table (docs/corpus.md).\n\n"
         "This file is generated from the table in src/job/settings.cpp: tests/unit/config_test.cpp fails when\n"
         "it is out of date, and `TOMOSWEEP_WRITE_SETTINGS_DOC=1 build/tests/config_test` rewrites it.\n\n"
         "| path | kind | unit | range or names | default | recorded | what |\n"
@@ -186,7 +186,7 @@ std::string settings_doc() {
     }
   os << " (not recorded).\n\n"
         "Not in this table: the tilt lists `angles_deg` and `doses_e_per_A2` (docs/imaging.md), `[model]`'s\n"
-        "sub-tables and layers (docs/model.md), `prior.enabled`, and `[run]` (README.md, docs/sweep.md). Their\n"
+        "sub-tables and layers (docs/model.md), and `[run]` (README.md, docs/sweep.md). Their\n"
         "scalars can be swept by path too, except `[run]`'s.\n";
   return os.str();
 }

@@ -1,4 +1,5 @@
 // One job end to end: shapes, determinism, and the scene shared across imaging conditions.
+#include "core/projector.hpp"
 #include "expect_error.hpp"
 #include "job/job.hpp"
 #include "model/synthetic.hpp"
@@ -53,7 +54,7 @@ TEST(job, outputs_share_the_model_grid) {
   EXPECT_TRUE(r.instances.same_shape(r.potential));
   EXPECT_EQ(r.series.tilts.size(), 13u);
   EXPECT_EQ(r.series.images.nz, 13);
-  EXPECT_EQ(r.prior_series.tilts.size(), 30u); // -89..85 step 6 stays inside [-89, 89]
+  EXPECT_TRUE(r.prior_series.tilts.empty()); // the default bandlimit prior needs no ideal series
   ASSERT_FALSE(r.particles.empty());
   ASSERT_EQ(r.classes.size(), 1u);
   EXPECT_EQ(r.classes[0].label, 1);
@@ -103,10 +104,71 @@ TEST(job, stages_are_timed_in_order) {
   const JobConfig c = small_config();
   std::vector<std::string> seen;
   const JobResult r = run_job(c, structures_for(c), 0, 0, [&](const std::string& st) { seen.push_back(st); });
-  const std::vector<std::string> expected{"scene", "rasterize", "tilt series", "tomogram", "prior series", "prior"};
+  const std::vector<std::string> expected{"scene", "rasterize", "tilt series", "tomogram", "prior"};
   EXPECT_EQ(seen, expected);
   ASSERT_EQ(r.timings.size(), expected.size());
   for (const StageTiming& t : r.timings) EXPECT_GE(t.seconds, 0);
+}
+
+TEST(job, the_wbp_prior_reconstructs_an_ideal_series_on_the_detector) {
+  JobConfig c = small_config();
+  c.prior.method = PriorMethod::wbp;
+  const JobResult r = run_job(c, structures_for(c), 0, 0);
+  EXPECT_EQ(r.prior_series.tilts.size(), 30u);     // -89..85 step 6 stays inside [-89, 89]
+  EXPECT_TRUE(r.prior_series.images.data.empty()); // not kept unless "prior_series" is an output
+  EXPECT_TRUE(r.prior.same_shape(r.potential));
+  // The noisy series' detector holds the tilted box: wider than the 60 x 50 x 20 box.
+  EXPECT_EQ(r.series.images.nx, detector_shape(r.potential.grid(), r.series.views)[0]);
+  EXPECT_GT(r.series.images.nx, 60);
+  EXPECT_EQ(r.series.images.ny, 50);
+}
+
+TEST(job, both_priors_of_ice_alone_are_zero_and_of_particles_agree) {
+  // The job gives the pipeline its ice level: ice alone is invisible in either prior (a wrong level would
+  // leave a constant in the bandlimit prior and walls in the wbp prior).
+  JobConfig ice = small_config();
+  ice.model.layers.clear();
+  for (PriorMethod m : {PriorMethod::bandlimit, PriorMethod::wbp}) {
+    ice.prior.method = m;
+    const JobResult r = run_job(ice, {}, 0, 0);
+    for (float v : r.prior.data) ASSERT_LT(std::abs(v), 1e-4) << name_of(m);
+  }
+  JobConfig c = small_config();
+  c.prior.tilt.step_deg = 2;
+  const StructureSet s = structures_for(c);
+  const JobResult band = run_job(c, s, 0, 0);
+  c.prior.method = PriorMethod::wbp;
+  const JobResult wbp = run_job(c, s, 0, 0);
+  double ab = 0, aa = 0, bb = 0;
+  for (std::size_t i = 0; i < band.prior.size(); ++i)
+    ab += band.prior.data[i] * wbp.prior.data[i], aa += band.prior.data[i] * band.prior.data[i],
+        bb += wbp.prior.data[i] * wbp.prior.data[i];
+  EXPECT_GT(ab / std::sqrt(aa * bb), 0.9);
+}
+
+TEST(job, a_carbon_film_has_no_edge_at_the_box_faces) {
+  // Ideal images at 0 degrees on a detector wider than the box: just outside the box the film's exterior line
+  // integral (its excess over ice) continues what the box's last column projects, row by row.
+  JobConfig c = small_config();
+  c.model.layers.clear();
+  c.model.carbon.enabled = true;
+  c.model.carbon.thickness_A = 100;
+  c.prior.method = PriorMethod::wbp;
+  c.prior.tilt.angles_deg = {-30, 0, 30};
+  c.prior.tilt.order = TiltOrder::list;
+  c.run.outputs.push_back("prior_series");
+  const JobResult r = run_job(c, {}, 0, 0);
+  const Volume<float>& im = r.prior_series.images;
+  ASSERT_EQ(im.nx, 64);                                                   // 60 + 2 on each side at 0 degrees
+  const double film = 2 * r.prior_series.sigma_e_rad_per_V_A * 3.0 * 100; // contrast of >= 3 V over 100 A
+  int rows_with_film = 0, steps = 0;
+  for (int y = 0; y < im.ny; ++y)
+    for (auto [out, in] : {std::pair{1, 2}, std::pair{62, 61}}) {
+      steps += std::abs(im(out, y, 1) - im(in, y, 1)) > 0.05 * film;
+      rows_with_film += 1 - im(in, y, 1) > 0.5 * film;
+    }
+  EXPECT_GT(rows_with_film, 10);
+  EXPECT_LE(steps, 4); // only where the hole's edge (a circle: two rows per crossing at most) meets a face
 }
 
 TEST(job, half_series_gives_two_independent_half_dose_tomograms) {
@@ -139,11 +201,15 @@ TEST(job, memory_estimate_grows_with_the_box_and_bounds_a_real_job) {
   const double small = job_memory_bytes(c);
   c.model.pixel_size_A = 5; // 8x the voxels, 4x the pixels
   EXPECT_GT(job_memory_bytes(c), 4 * (small - 50e6));
-  // The 600 x 600 x 60 cytoplasm job peaks at 0.76 GB (tomosweep simulate): the estimate must cover it.
+  // The 600 x 600 x 60 cytoplasm job peaks at 0.58 GB with the bandlimit prior and at 0.76 GB with the wbp
+  // prior (tomosweep simulate): the estimate must cover both.
   c.model.box_A = {7920, 7920, 792};
   c.model.pixel_size_A = 13.2;
   c.imaging.tilt = TiltParams{};
   c.prior = PriorParams{};
+  EXPECT_GT(job_memory_bytes(c), 0.58e9);
+  EXPECT_LT(job_memory_bytes(c), 1.0e9);
+  c.prior.method = PriorMethod::wbp;
   EXPECT_GT(job_memory_bytes(c), 0.76e9);
   EXPECT_LT(job_memory_bytes(c), 1.2e9);
 }
@@ -153,7 +219,7 @@ TEST(job, too_large_a_box_is_refused_with_the_sizes) {
   c.model.box_A = {100000, 100000, 2000};
   c.model.pixel_size_A = 2;
   EXPECT_EQ(error_of([&] { check_job_memory(c, 24e9); }),
-            "a job of 50000 x 50000 x 1000 voxels needs about 43060.1 GB of memory and 24 GB are "
+            "a job of 50000 x 50000 x 1000 voxels needs about 52760.1 GB of memory and 24 GB are "
             "available (raise model.pixel_size_A or shrink model.box_A)");
   EXPECT_NO_THROW(check_job_memory(small_config(), 24e9));
 }

@@ -1,5 +1,6 @@
 // Reconstruction: radial weights, WBP scale, handedness, azimuth, ideal series, SIRT.
 #include "core/conventions.hpp"
+#include "core/fft.hpp"
 #include "core/projector.hpp"
 #include "core/rng.hpp"
 #include "reconstruct/sirt.hpp"
@@ -60,6 +61,43 @@ Volume<float> blob_phantom(int n, int nz, double voxel_A) {
   return v;
 }
 
+// Issue 8's flatness figure: std of the outer 10% band across the tilt direction (x at azimuth 0, both sides)
+// over the std of the central region (the middle 40% of x), both over all y and the interior z slices (the
+// middle half).
+double edge_centre_ratio(const Volume<float>& v) {
+  const int band = (v.nx + 9) / 10, c0 = 3 * v.nx / 10, c1 = 7 * v.nx / 10;
+  double s[2][3] = {};
+  for (int z = v.nz / 4; z < 3 * v.nz / 4; ++z)
+    for (int y = 0; y < v.ny; ++y)
+      for (int x = 0; x < v.nx; ++x) {
+        const int k = x < band || x >= v.nx - band ? 0 : (x >= c0 && x < c1 ? 1 : -1);
+        if (k < 0) continue;
+        const double a = v(x, y, z);
+        s[k][0] += 1, s[k][1] += a, s[k][2] += a * a;
+      }
+  auto sd = [](const double* m) { return std::sqrt(std::max(0.0, m[2] / m[0] - (m[1] / m[0]) * (m[1] / m[0]))); };
+  return sd(s[0]) / sd(s[1]);
+}
+
+double max_abs(const Volume<float>& v) {
+  double m = 0;
+  for (float x : v.data) m = std::max(m, std::abs(double(x)));
+  return m;
+}
+
+constexpr double kIceV = 4.5;
+
+// An ice slab (kIceV everywhere) of 64 x 64 x 16 voxels at 20 A, plus white texture of +-amp volts.
+Volume<float> ice_slab(double amp) {
+  Volume<float> v(64, 64, 16, 20.0, static_cast<float>(kIceV));
+  Rng rng(5, Purpose::test, 2);
+  if (amp > 0)
+    for (float& x : v.data) x += static_cast<float>(rng.uniform(-amp, amp));
+  return v;
+}
+
+TiltParams ideal_tilts() { return TiltParams{.min_deg = -89, .max_deg = 89, .step_deg = 1}; }
+
 } // namespace
 
 TEST(wbp, radial_weights_ramp_cutoff_and_dc_term) {
@@ -115,7 +153,7 @@ TEST(wbp, ideal_full_range_series_recovers_a_band_limited_phantom) {
   Volume<float> neg = v;
   for (float& x : neg.data) x = -x; // protein dark
   EXPECT_GT(correlation(r, neg), 0.95);
-  // Scale: the prior is -(V - mean) in volts; compare the contrast of the phantom's strongest voxel.
+  // Scale: the prior is -V in volts (no ice level given); compare the contrast of the phantom's strongest voxel.
   std::size_t peak = 0;
   for (std::size_t i = 1; i < v.size(); ++i)
     if (v.data[i] > v.data[peak]) peak = i;
@@ -185,4 +223,134 @@ TEST(wbp, odd_even_half_tomograms_average_to_the_full_tomogram) {
   }
   EXPECT_LT(std::sqrt(err / norm), 1e-4);
   EXPECT_GT(correlation(odd, even), 0.0); // same specimen, independent noise
+}
+
+// Issue 8: the box sits in a laterally infinite ice slab, so no image sees vacuum beside it.
+TEST(laterally_infinite, an_ice_only_slab_reconstructs_flat) {
+  const Volume<float> v = ice_slab(0);
+  ImagingParams p;
+  p.tilt = TiltParams{.min_deg = -60, .max_deg = 60, .step_deg = 4};
+  p.dose_e_per_A2 = 60;
+  const Volume<float> tomo = reconstruct_tomogram(simulate_series(v, p, 320, 1, 1, kIceV), v.grid(), ReconParams{});
+  EXPECT_LE(edge_centre_ratio(tomo), 1.5);
+  EXPECT_GE(edge_centre_ratio(tomo), 1 / 1.5);
+  // Both priors of ice alone are 0: a uniform slab is a constant phase.
+  const Volume<float> wbp =
+      reconstruct_tomogram(simulate_ideal_series(v, p, ideal_tilts(), kIceV), v.grid(), ReconParams{});
+  EXPECT_LT(max_abs(wbp), 1e-5);
+  EXPECT_LT(max_abs(bandlimited_prior(v, kIceV, ReconParams{})), 1e-5);
+}
+
+TEST(laterally_infinite, a_textured_slab_has_the_same_texture_at_its_faces) {
+  // White texture on the ice: edge and centre of both priors have the same std (the old box in vacuum
+  // gave walls: ratio 26 for the prior).
+  const Volume<float> v = ice_slab(0.5);
+  const Volume<float> wbp =
+      reconstruct_tomogram(simulate_ideal_series(v, ImagingParams{}, ideal_tilts(), kIceV), v.grid(), ReconParams{});
+  EXPECT_LE(edge_centre_ratio(wbp), 1.5);
+  EXPECT_GE(edge_centre_ratio(wbp), 1 / 1.5);
+  const Volume<float> band = bandlimited_prior(v, kIceV, ReconParams{});
+  EXPECT_LE(edge_centre_ratio(band), 1.5);
+  EXPECT_GE(edge_centre_ratio(band), 1 / 1.5);
+}
+
+TEST(laterally_infinite, the_detector_holds_the_tilted_box) {
+  const Grid g{64, 64, 16, 20.0};
+  ImagingParams p;
+  const TiltSeries s = simulate_series(ice_slab(0), p, 320, 1, 1, kIceV);
+  EXPECT_EQ(s.images.nx, detector_shape(g, s.views)[0]);
+  EXPECT_EQ(s.images.nx, 70); // sqrt(63^2 + 15^2) + 1 = 65.8: the next even 2^a 3^b 5^c 7^d is 70
+  EXPECT_EQ(s.images.ny, 64);
+}
+
+TEST(prior, bandlimit_returns_a_band_limited_potential) {
+  // Plane waves on the grid at |k| = 0.1 and 0.25 cycles/voxel (inside the 0.35 cutoff) pass unchanged,
+  // minus the ice level and with protein dark.
+  Volume<float> v(32, 24, 16, 5.0);
+  for (int z = 0; z < v.nz; ++z)
+    for (int y = 0; y < v.ny; ++y)
+      for (int x = 0; x < v.nx; ++x)
+        v(x, y, z) = static_cast<float>(kIceV + 0.7 * std::cos(2 * kPi * (x * 0.0625 + z * 0.0625)) +
+                                        0.4 * std::sin(2 * kPi * (y * 0.25)));
+  const Volume<float> b = bandlimited_prior(v, kIceV, ReconParams{});
+  double err = 0;
+  for (std::size_t i = 0; i < v.size(); ++i) err = std::max(err, std::abs(b.data[i] + (v.data[i] - kIceV)));
+  EXPECT_LT(err, 1e-5);
+}
+
+TEST(prior, bandlimit_spectrum_beyond_the_cutoff_is_the_falloff) {
+  // One plane wave per |k|: it comes back times radial_rolloff(|k|): exp(-(k - c)^2 / (2 s^2)) beyond c.
+  const ReconParams p{.cutoff = 0.3, .falloff = 0.05};
+  for (auto [kx, kz] : {std::pair{8, 0}, std::pair{11, 0}, std::pair{8, 8}, std::pair{14, 8}}) {
+    Volume<float> v(32, 8, 16, 4.0);
+    const double fx = kx / 32.0, fz = kz / 16.0, k = std::hypot(fx, fz);
+    for (int z = 0; z < v.nz; ++z)
+      for (int y = 0; y < v.ny; ++y)
+        for (int x = 0; x < v.nx; ++x) v(x, y, z) = static_cast<float>(std::cos(2 * kPi * (x * fx + z * fz)));
+    const Volume<float> b = bandlimited_prior(v, 0, p);
+    const double want = k <= 0.3 ? 1 : std::exp(-(k - 0.3) * (k - 0.3) / (2 * 0.05 * 0.05));
+    EXPECT_NEAR(radial_rolloff(k, p), want, 1e-12) << k;
+    for (std::size_t i = 0; i < v.size(); ++i) ASSERT_NEAR(b.data[i], -want * v.data[i], 1e-5) << k;
+  }
+}
+
+TEST(prior, bandlimit_and_wbp_share_the_rolloff) {
+  // radial_weights = ramp x radial_rolloff: the bandlimit prior has the WBP's resolution.
+  const ReconParams p{.cutoff = 0.2, .falloff = 0.04}, none{.cutoff = 0.5, .falloff = 0};
+  const int n = 128;
+  const std::vector<float> w = radial_weights(n, p), ramp = radial_weights(n, none);
+  for (int k = 1; k < n / 2; ++k) EXPECT_NEAR(w[k] / ramp[k], radial_rolloff(double(k) / n, p), 1e-5) << k;
+}
+
+TEST(prior, bandlimit_and_wbp_agree_on_a_small_specimen) {
+  Volume<float> v = blob_phantom(40, 16, 8.0);
+  for (float& x : v.data) x += static_cast<float>(kIceV);
+  const Volume<float> wbp =
+      reconstruct_tomogram(simulate_ideal_series(v, ImagingParams{}, ideal_tilts(), kIceV), v.grid(), ReconParams{});
+  const Volume<float> band = bandlimited_prior(v, kIceV, ReconParams{});
+  EXPECT_GT(correlation(wbp, band), 0.9);
+  // Same scale: the strongest blob's contrast within 20%.
+  std::size_t peak = 0;
+  for (std::size_t i = 1; i < v.size(); ++i)
+    if (v.data[i] > v.data[peak]) peak = i;
+  EXPECT_NEAR(wbp.data[peak], band.data[peak], 0.2 * std::abs(band.data[peak]));
+}
+
+TEST(fft, filter_volume_keeps_what_the_filter_passes) {
+  Volume<float> v(9, 6, 5, 1.0);
+  Rng rng(2, Purpose::test, 7);
+  for (float& x : v.data) x = static_cast<float>(rng.uniform(-1, 1));
+  Volume<float> a = v;
+  filter_volume(a, [](double) { return 1.0; });
+  for (std::size_t i = 0; i < v.size(); ++i) EXPECT_NEAR(a.data[i], v.data[i], 1e-5);
+  filter_volume(a, [](double k) { return k == 0 ? 1.0 : 0.0; }); // the mean alone
+  double mean = 0;
+  for (float x : v.data) mean += x;
+  mean /= double(v.size());
+  for (float x : a.data) EXPECT_NEAR(x, mean, 1e-5);
+}
+
+TEST(laterally_infinite, corners_of_an_oblique_tomogram_have_the_texture_of_its_centre) {
+  // Azimuth 45 (and 30): the corner triangles an nx x ny detector never saw (|v| > ny / 2 in the rotated frame)
+  // get the same noise texture as the centre.
+  for (double az : {45.0, 30.0}) {
+    const Volume<float> v(48, 48, 8, 20.0, static_cast<float>(kIceV));
+    ImagingParams p;
+    p.tilt = TiltParams{.min_deg = -60, .max_deg = 60, .step_deg = 6, .axis_azimuth_deg = az};
+    p.dose_e_per_A2 = 60;
+    const Volume<float> t = reconstruct_tomogram(simulate_series(v, p, 160, 1, 1, kIceV), v.grid(), ReconParams{});
+    const double ca = std::cos(az * kDegToRad), sa = std::sin(az * kDegToRad);
+    double s[2][3] = {};
+    for (int z = 2; z < 6; ++z)
+      for (int y = 0; y < 48; ++y)
+        for (int x = 0; x < 48; ++x) {
+          const double xx = x - 23.5, yy = y - 23.5;
+          const int k = std::abs(-xx * sa + yy * ca) > 24 ? 0 : (std::abs(xx) < 10 && std::abs(yy) < 10 ? 1 : -1);
+          if (k < 0) continue;
+          s[k][0] += 1, s[k][1] += t(x, y, z), s[k][2] += double(t(x, y, z)) * t(x, y, z);
+        }
+    ASSERT_GT(s[0][0], 50) << az; // the corners hold voxels
+    auto sd = [](const double* m) { return std::sqrt(m[2] / m[0] - (m[1] / m[0]) * (m[1] / m[0])); };
+    EXPECT_NEAR(sd(s[0]) / sd(s[1]), 1.0, 0.2) << az;
+  }
 }

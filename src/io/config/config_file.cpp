@@ -2,6 +2,7 @@
 
 #include "io/config/config_imaging.hpp"
 #include "io/config/config_model.hpp"
+#include "io/config/config_settings.hpp"
 
 #include <algorithm>
 
@@ -34,7 +35,7 @@ RunParams read_run(TableReader& t) {
 
 PriorParams read_prior(TableReader& t) {
   PriorParams p;
-  p.enabled = t.boolean("enabled", p.enabled);
+  read_fields(t, prior_fields(), p);
   if (auto tilt = t.table("tilt")) p.tilt = read_tilt(*tilt, p.tilt);
   t.finish();
   return p;
