@@ -130,7 +130,8 @@ constexpr auto kReconstruction = std::to_array<Field<ReconParams>>({
 constexpr auto kModel = std::to_array<Field<ModelParams>>({
     number<&M::pixel_size_A>("pixel_size_A", "A", 0.1, 1000, "voxel size of the rasterized volumes", column(0)),
     boolean<&M::ice>("ice", "embed in vitreous ice with solvent exclusion"),
-    choice<&M::potential>("potential", kPotentialNames, "potential of the atoms: fast or form-factor"),
+    choice<&M::potential>("potential", kPotentialNames,
+                          "atom weights: form-factor (f_e(0), protein-ice 3.4 V) or fast (electrons, CTS, 1.75 V)"),
     number<&M::b_factor_A2>("b_factor_A2", "A^2", 0, 1000, "extra B-factor blur in form-factor mode"),
 });
 
