@@ -296,8 +296,7 @@ TEST(ctf, zeros_match_closed_form) {
 TEST(ctf, envelope_phase_plate_and_sign) {
   ImagingParams p;
   const Ctf c = Ctf::from(p, 2.0);
-  const double nyq = 0.25;
-  EXPECT_NEAR(c.envelope(0.9 * nyq), std::exp(-1.0), 1e-12);
+  EXPECT_NEAR(c.envelope(0.05), std::exp(-2000 * 0.05 * 0.05 / 4), 1e-12); // exp(-B k^2 / 4), B = 2000 A^2
   EXPECT_NEAR(c.envelope(0), 1, 1e-12);
   EXPECT_NEAR(c.value(0, 0, 5e4), -0.07, 1e-12); // amplitude contrast: protein dark
   EXPECT_LT(c.value(0.005, 0, 5e4), 0);          // underfocus: negative first lobe
@@ -337,6 +336,7 @@ TEST(ctf, defocus_gradient_sign_and_magnitude) {
   // Positive tilt: the +x side is more underfocused by u tan(tilt). A point at column u responds like the
   // untilted CTF at defocus D + u tan(t), not D - u tan(t).
   ImagingParams p;
+  p.envelope_B_A2 = 20; // 0.9 of Nyquist at 1 A per pixel: the rings far out tell the two defoci apart
   const int n = 256;
   const double pA = 1.0, t = 60 * kDegToRad, d = 1.5e4;
   const Ctf c = Ctf::from(p, pA);
@@ -438,8 +438,8 @@ TEST(pipeline, damage_grows_with_cumulative_dose_in_acquisition_order) {
   // dose received before it, in dose-symmetric acquisition order (0, +1, -1, +2, -2).
   ImagingParams p = quiet_params();
   p.damage = true;
-  p.damage_noise_rad_per_e_A2 = 0;
-  p.envelope_sigma = 0;
+  p.damage_noise_rad_A_per_e_A2 = 0;
+  p.envelope_B_A2 = 0;
   p.defocus_um = 1;
   p.tilt = TiltParams{.min_deg = -2, .max_deg = 2, .step_deg = 1};
   p.dose_e_per_A2 = 100;
@@ -532,7 +532,7 @@ double ring_power(const TiltSeries& s, int i, double k_lo, double k_hi) {
 TEST(pipeline, shot_noise_is_white_in_physical_order_and_ctf_shaped_in_cts_order) {
   ImagingParams p = quiet_params();
   p.defocus_um = 2;
-  p.envelope_sigma = 0;
+  p.envelope_B_A2 = 0;
   const Volume<float> empty(128, 128, 2, 2.0);
   const Ctf c = Ctf::from(p, 2.0);
   const double zero = c.zeros_per_A(2e4, 1)[0];
@@ -649,4 +649,47 @@ tilt = { order = "spiral", dose_weighting = "list", doses_e_per_A2 = [1, 2] }
                            "'unidirectional', 'list', got 'spiral'");
   EXPECT_EQ(r.problems[3], "job.toml:5:70: imaging.tilt.doses_e_per_A2: expected 61 doses (one per tilt), got 2");
   EXPECT_EQ(r.problems[4], "job.toml:4:1: unknown key 'imaging.colour'");
+}
+
+// ---- Physical units (issue 8, calibration): envelope and damage noise do not depend on the pixel size. ----
+
+TEST(units, ctf_envelope_is_a_b_factor_in_inverse_angstrom) {
+  ImagingParams p; // envelope_B_A2 = 2000
+  for (double k : {0.0, 0.01, 0.03, 0.05}) {
+    const double want = std::exp(-2000 * k * k / 4);
+    EXPECT_NEAR(Ctf::from(p, 3.0).envelope(k), want, 1e-12) << k;
+    EXPECT_NEAR(Ctf::from(p, 10.0).envelope(k), want, 1e-12) << k; // same physics at every pixel size
+  }
+  // At 10 A per pixel the default is the former 0.9-of-Nyquist envelope, exp(-(k / (0.9 k_N))^2), within 0.01.
+  for (double f : {0.25, 0.5, 0.75, 1.0}) {
+    const double k = f * 0.05, old = std::exp(-(k / (0.9 * 0.05)) * (k / (0.9 * 0.05)));
+    EXPECT_NEAR(Ctf::from(p, 10.0).envelope(k), old, 0.01) << f;
+  }
+  p.envelope_B_A2 = 0;
+  EXPECT_EQ(Ctf::from(p, 10.0).envelope(0.05), 1.0);
+}
+
+TEST(units, damage_noise_power_per_unit_area_is_pixel_independent) {
+  // Density 2e-3 rad A per e/A^2 at exposure 50 e/A^2: 0.01 rad per pixel at 10 A, 0.02 rad at 5 A.
+  EXPECT_NEAR(damage_noise_sd_rad(2e-3, 50, 10), 0.01, 1e-15);
+  EXPECT_NEAR(damage_noise_sd_rad(2e-3, 50, 5), 0.02, 1e-15);
+  // Measured: the phase integrated over 20 A x 20 A blocks (rad A^2) has the same variance at 5 A and 10 A
+  // per pixel: (density x exposure)^2 x block area = (0.1 rad A)^2 x 400 A^2 = 4 rad^2 A^4.
+  const double side_A = 2560, block_A = 20;
+  for (double pix : {5.0, 10.0}) {
+    const int n = int(side_A / pix), b = int(block_A / pix);
+    Image phase(n, n, pix);
+    Rng rng(7, Purpose::damage, 1);
+    add_damage_noise(phase, 2e-3, 50, rng);
+    double sum2 = 0;
+    int blocks = 0;
+    for (int y0 = 0; y0 < n; y0 += b)
+      for (int x0 = 0; x0 < n; x0 += b) {
+        double s = 0;
+        for (int y = y0; y < y0 + b; ++y)
+          for (int x = x0; x < x0 + b; ++x) s += phase(x, y) * pix * pix;
+        sum2 += s * s, ++blocks;
+      }
+    EXPECT_NEAR(sum2 / blocks, 4.0, 4.0 * 5 * std::sqrt(2.0 / blocks)) << pix; // 5 sigma of the estimate
+  }
 }
