@@ -27,9 +27,12 @@ std::vector<float> radial_weights(int n, const ReconParams& p) {
   for (int k = 0; k < nk; ++k) {
     double re = 0; // h is even, so its DFT is real
     for (int m = 0; m < n; ++m) re += h[m] * std::cos(2 * kPi * k * m / n);
+    // IMOD tilt's RADIAL roll-off above the cutoff c: exp(-((f - c) / sigma)^2), f in cycles/pixel.
     const double f = static_cast<double>(k) / n;
-    if (f > p.cutoff)
-      re *= p.falloff > 0 ? std::exp(-(f - p.cutoff) * (f - p.cutoff) / (2 * p.falloff * p.falloff)) : 0.0;
+    if (f > p.cutoff) {
+      const double r = p.falloff > 0 ? (f - p.cutoff) / p.falloff : 0.0;
+      re *= p.falloff > 0 ? std::exp(-r * r) : 0.0;
+    }
     w[k] = static_cast<float>(re);
   }
   return w;

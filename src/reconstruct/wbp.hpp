@@ -12,7 +12,7 @@ namespace tomosweep {
 
 /// Radial weights for rows of n samples (n/2 + 1 values, frequency k = i/n cycles/pixel): the discrete
 /// Ram-Lak ramp (DFT of the band-limited ramp kernel, so with its small DC term), times
-/// exp(-(k - cutoff)^2 / (2 falloff^2)) above the cutoff.
+/// IMOD tilt's RADIAL roll-off exp(-((k - cutoff) / falloff)^2) above the cutoff.
 std::vector<float> radial_weights(int n, const ReconParams& p);
 
 /// Angular weight of each view (radians): half the gap to its neighbours (sorted by angle), the full gap

@@ -69,9 +69,9 @@ TEST(wbp, radial_weights_ramp_cutoff_and_dc_term) {
   EXPECT_GT(w[0], 0); // small DC term of the discrete ramp
   EXPECT_LT(w[0], 0.5 * w[1]);
   for (int k : {10, 40, 80}) EXPECT_NEAR(w[k], static_cast<double>(k) / n, 0.01 * k / n); // ramp
-  const int kc = static_cast<int>(0.35 * n) + 4; // beyond the cutoff: Gaussian fall-off of sigma 0.035
+  const int kc = static_cast<int>(0.35 * n) + 4; // beyond the cutoff: IMOD's fall-off of sigma 0.035
   const double f = static_cast<double>(kc) / n;
-  EXPECT_NEAR(w[kc], f * std::exp(-std::pow(f - 0.35, 2) / (2 * 0.035 * 0.035)), 0.02 * f);
+  EXPECT_NEAR(w[kc], f * std::exp(-std::pow((f - 0.35) / 0.035, 2)), 0.02 * f);
   EXPECT_LT(w[128], 1e-3);
 }
 
@@ -185,4 +185,23 @@ TEST(wbp, odd_even_half_tomograms_average_to_the_full_tomogram) {
   }
   EXPECT_LT(std::sqrt(err / norm), 1e-4);
   EXPECT_GT(correlation(odd, even), 0.0); // same specimen, independent noise
+}
+
+// ---- Physical units (issue 8, calibration): the radial roll-off is IMOD's. ----
+
+TEST(units, wbp_roll_off_is_imod_radial) {
+  // Above the cutoff c the ramp is multiplied by exp(-((f - c) / sigma)^2), f in cycles/pixel (IMOD tilt's
+  // RADIAL c sigma); at and below c it is the ramp alone.
+  const int n = 200;
+  ReconParams plain;
+  plain.cutoff = 0.5; // no roll-off inside Nyquist
+  const std::vector<float> ramp = radial_weights(n, plain), w = radial_weights(n, ReconParams{}); // 0.35, 0.035
+  for (int k : {20, 60, 70}) EXPECT_FLOAT_EQ(w[k], ramp[k]) << k;                                 // f <= 0.35
+  const std::pair<int, double> pinned[] = {
+      {77, std::exp(-1.0)}, {84, std::exp(-4.0)}, {74, std::exp(-(0.02 / 0.035) * (0.02 / 0.035))}};
+  for (auto [k, want] : pinned) EXPECT_NEAR(w[k] / ramp[k], want, 1e-6) << k; // f = 0.385, 0.42, 0.37
+  ReconParams sharp;
+  sharp.falloff = 0; // a hard cutoff
+  EXPECT_EQ(radial_weights(n, sharp)[71], 0.0f);
+  EXPECT_FLOAT_EQ(radial_weights(n, sharp)[70], ramp[70]);
 }
