@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <complex>
 #include <numeric>
 #include <string>
 #include <utility>
@@ -692,4 +693,51 @@ TEST(units, damage_noise_power_per_unit_area_is_pixel_independent) {
       }
     EXPECT_NEAR(sum2 / blocks, 4.0, 4.0 * 5 * std::sqrt(2.0 / blocks)) << pix; // 5 sigma of the estimate
   }
+}
+
+TEST(units, positive_defocus_means_the_in_focus_plane_lies_upstream) {
+  // Exact Fresnel propagation of a weak phase object by d downstream (propagator exp(-i pi lambda d k^2))
+  // gives the contrast 2 F^-1[CTF . F[phi]] of defocus -d: the image of a plane downstream of the object is
+  // overfocused. So at underfocus (defocus > 0) the imaged plane lies upstream, towards the source, and
+  // points farther downstream are more underfocused (core/conventions.hpp).
+  ImagingParams p;
+  p.cs_mm = 0;
+  p.amplitude_contrast = 0;
+  p.envelope_B_A2 = 0;
+  const double pA = 2.0, d = 5000;
+  const Ctf ctf = Ctf::from(p, pA);
+  const int n = 128;
+  std::vector<double> phi(n);
+  for (int x = 0; x < n; ++x) phi[x] = 0.005 * std::exp(-0.5 * std::pow((x - 64) / 3.0, 2));
+  using C = std::complex<double>;
+  auto dft = [&](const std::vector<C>& a, int sign) {
+    std::vector<C> out(n);
+    for (int k = 0; k < n; ++k)
+      for (int x = 0; x < n; ++x) out[k] += a[x] * std::polar(1.0, sign * 2 * kPi * k * x / n);
+    if (sign > 0)
+      for (C& c : out) c /= n;
+    return out;
+  };
+  std::vector<C> psi(n), ph(n);
+  for (int x = 0; x < n; ++x) psi[x] = std::polar(1.0, phi[x]), ph[x] = phi[x];
+  std::vector<C> wave = dft(psi, -1), spec = dft(ph, -1);
+  for (int k = 0; k < n; ++k) {
+    const double kA = fft_freq(k, n) / (n * pA);
+    wave[k] *= std::polar(1.0, -kPi * ctf.wavelength_A * d * kA * kA);
+    spec[k] *= k == 0 ? 0.0 : 2 * ctf.value(kA, 0, -d);
+  }
+  const std::vector<C> image = dft(wave, 1), contrast = dft(spec, 1);
+  double err = 0, norm = 0;
+  for (int x = 0; x < n; ++x) {
+    err += std::pow(std::norm(image[x]) - 1 - contrast[x].real(), 2);
+    norm += std::pow(contrast[x].real(), 2);
+  }
+  EXPECT_LT(std::sqrt(err / norm), 0.01);
+  // And the opposite defocus does not match.
+  spec = dft(ph, -1);
+  for (int k = 0; k < n; ++k) spec[k] *= k == 0 ? 0.0 : 2 * ctf.value(fft_freq(k, n) / (n * pA), 0, d);
+  const std::vector<C> wrong = dft(spec, 1);
+  double diff = 0;
+  for (int x = 0; x < n; ++x) diff += std::pow(std::norm(image[x]) - 1 - wrong[x].real(), 2);
+  EXPECT_GT(std::sqrt(diff / norm), 1.5);
 }
