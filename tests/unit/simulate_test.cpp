@@ -548,8 +548,8 @@ TEST(pipeline, shot_noise_is_white_in_physical_order_and_ctf_shaped_in_cts_order
 }
 
 TEST(pipeline, slab_ctf_puts_the_top_of_the_specimen_at_higher_defocus) {
-  // Material only in the top half (z > 0, towards the source): with 2 slabs its CTF uses D + z_slab, the same
-  // as one slab at defocus D + z_slab, and not D - z_slab.
+  // Material only in the top half (z > 0, downstream, away from the source): with 2 slabs its CTF uses D + z_slab, the
+  // same as one slab at defocus D + z_slab, and not D - z_slab.
   ImagingParams p = quiet_params();
   p.dose_e_per_A2 = 1e7;
   p.defocus_um = 1;
@@ -666,6 +666,8 @@ TEST(units, ctf_envelope_is_a_b_factor_in_inverse_angstrom) {
     const double k = f * 0.05, old = std::exp(-(k / (0.9 * 0.05)) * (k / (0.9 * 0.05)));
     EXPECT_NEAR(Ctf::from(p, 10.0).envelope(k), old, 0.01) << f;
   }
+  EXPECT_NEAR(Ctf::from(p, 10.0).envelope(0.05), 0.29, 0.005);  // 20 A
+  EXPECT_NEAR(Ctf::from(p, 3.0).envelope(0.1), 0.0067, 0.0001); // 10 A
   p.envelope_B_A2 = 0;
   EXPECT_EQ(Ctf::from(p, 10.0).envelope(0.05), 1.0);
 }
@@ -740,4 +742,15 @@ TEST(units, positive_defocus_means_the_in_focus_plane_lies_upstream) {
   double diff = 0;
   for (int x = 0; x < n; ++x) diff += std::pow(std::norm(image[x]) - 1 - wrong[x].real(), 2);
   EXPECT_GT(std::sqrt(diff / norm), 1.5);
+}
+
+TEST(units, critical_exposure_scales_with_voltage) {
+  // Grant & Grigorieff's N_e(k) at 300 kV, times 0.8 at 200 kV and below, linear in between.
+  for (double k : {0.05, 0.25}) {
+    const double ne300 = 0.245 * std::pow(k, -1.665) + 2.81;
+    EXPECT_NEAR(critical_exposure_e_per_A2(k, 300), ne300, 1e-9 * ne300);
+    EXPECT_NEAR(critical_exposure_e_per_A2(k, 200), 0.8 * ne300, 1e-9 * ne300);
+    EXPECT_NEAR(critical_exposure_e_per_A2(k, 250), 0.9 * ne300, 1e-9 * ne300);
+    EXPECT_NEAR(critical_exposure_e_per_A2(k, 100), 0.8 * ne300, 1e-9 * ne300);
+  }
 }
