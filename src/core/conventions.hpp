@@ -11,17 +11,23 @@
 //   centre, so the centre of the box is the origin of specimen coordinates for every n, odd or even.
 //   Tomograms, priors, atlases and instance maps are XYZ volumes with Z along the beam (IMOD trimvol -rx).
 //
-// Tilt geometry (a right-handed specimen frame x, y, z; beam along -z; tilt angle t; axis azimuth a)
+// Beam direction
+//   The electron source is on the -z side: electrons travel towards +z, through the specimen, to the objective
+//   lens and the detector. At underfocus (defocus > 0) the objective is weaker than in focus, so the plane it
+//   images sharply lies upstream of the specimen (towards the source); a point's defocus is its distance
+//   downstream of that plane. Underfocus therefore grows away from the source, along +z.
+//
+// Tilt geometry (a right-handed specimen frame x, y, z; beam along +z; tilt angle t; axis azimuth a)
 //   The tilt axis lies in the specimen XY plane at azimuth a from +Y towards -X:
 //     axis direction d = (-sin a, cos a, 0). At a = 0 the axis is image Y.
 //   A point p = (x, y, z) projects to detector coordinates (u, v), both in Angstrom from the image centre:
 //     u0 = x cos a + y sin a,   v = -x sin a + y cos a,
 //     u  = u0 cos t - z sin t   (IMOD's x' = x cos t - z sin t at a = 0),
-//   and its height after tilting (towards the electron source, which sits at +z) is h = u0 sin t + z cos t.
+//   and its depth along the beam after tilting (downstream, away from the source) is h = u0 sin t + z cos t.
 //   Detector column index follows u, row index follows v.
-//   Defocus at a point: defocus_A + h (underfocus grows towards the source). At positive tilt the +u (+x)
-//   side of the image, whose mid-plane points sit higher (h = u tan t > 0), is more underfocused
-//   (IMOD/Dynamo convention).
+//   Defocus at a point: defocus_A + h, so points farther from the source are more underfocused (a +z slab
+//   of the specimen more than a -z slab). At positive tilt the +u (+x) side of the image, whose mid-plane
+//   points sit farther downstream (h = u tan t > 0), is more underfocused (IMOD/Dynamo convention).
 //
 // Randomness
 //   Counter-based Philox4x32-10 keyed by (master seed, purpose, id); see core/rng.hpp.

@@ -21,7 +21,8 @@ struct TiltView {
   }
   /// Detector coordinate v (Angstrom, along the axis).
   double v(Vec3 p) const { return -p.x * std::sin(azimuth_rad) + p.y * std::cos(azimuth_rad); }
-  /// Height towards the source after tilting (Angstrom); defocus at p is defocus_A + h(p).
+  /// Depth along the beam after tilting (Angstrom, downstream = away from the source, conventions.hpp);
+  /// defocus at p is defocus_A + h(p).
   double h(Vec3 p) const {
     const double u0 = p.x * std::cos(azimuth_rad) + p.y * std::sin(azimuth_rad);
     return u0 * std::sin(tilt_rad) + p.z * std::cos(tilt_rad);

@@ -79,8 +79,8 @@ constexpr auto kImaging = std::to_array<Field<ImagingParams>>({
     number<&I::voltage_kV>("voltage_kV", "kV", 10, 3000, "acceleration voltage", column(3)),
     number<&I::cs_mm>("cs_mm", "mm", 0, 20, "spherical aberration", recorded),
     number<&I::amplitude_contrast>("amplitude_contrast", "", 0, 1, "amplitude contrast fraction", recorded),
-    number<&I::envelope_sigma>("envelope_sigma", "Nyquist", 0, 100, "Gaussian envelope width, fraction of Nyquist",
-                               recorded),
+    number<&I::envelope_B_A2>("envelope_B_A2", "A^2", 0, 1e6, "CTF envelope B-factor: exp(-B k^2 / 4), 0 for none",
+                              recorded),
     number<&I::defocus_um>("defocus_um", "um", -50, 100, "defocus at the specimen's mid-plane, positive = underfocus",
                            column(1)),
     number<&I::phase_shift_deg>("phase_shift_deg", "deg", -360, 360, "phase plate shift", column(4)),
@@ -98,8 +98,8 @@ constexpr auto kImaging = std::to_array<Field<ImagingParams>>({
     choice<&I::noise_order>("noise_order", kNoiseOrderNames,
                             "physical (CTF, then counting) or cts (counting, then CTF)"),
     boolean<&I::damage>("damage", "radiation damage in acquisition order"),
-    number<&I::damage_noise_rad_per_e_A2>("damage_noise_rad_per_e_A2", "rad per e/A^2", 0, 1,
-                                          "damage phase noise per e/A^2 of prior dose"),
+    number<&I::damage_noise_rad_A_per_e_A2>("damage_noise_rad_A_per_e_A2", "rad A per e/A^2", 0, 10,
+                                            "damage phase noise density: per pixel, this x exposure / pixel_A"),
     boolean<&I::half_series>("half_series", "also odd/even half-dose series and tomograms"),
 });
 
@@ -138,7 +138,8 @@ constexpr auto kPrior = std::to_array<Field<PriorParams>>({
 constexpr auto kModel = std::to_array<Field<ModelParams>>({
     number<&M::pixel_size_A>("pixel_size_A", "A", 0.1, 1000, "voxel size of the rasterized volumes", column(0)),
     boolean<&M::ice>("ice", "embed in vitreous ice with solvent exclusion"),
-    choice<&M::potential>("potential", kPotentialNames, "potential of the atoms: fast or form-factor"),
+    choice<&M::potential>("potential", kPotentialNames,
+                          "atom weights: form-factor (f_e(0), protein-ice 3.4 V) or fast (electrons, CTS, 1.75 V)"),
     number<&M::b_factor_A2>("b_factor_A2", "A^2", 0, 1000, "extra B-factor blur in form-factor mode"),
 });
 

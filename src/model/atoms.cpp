@@ -5,6 +5,7 @@
 #include <gemmi/c4322.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <sstream>
 #include <unordered_map>
@@ -105,14 +106,38 @@ std::vector<bool> select_atoms(const AtomicStructure& s, const std::string& sele
   return mask;
 }
 
-double scattering_f0_A(int z) {
-  const auto el = gemmi::El(static_cast<unsigned char>(z));
-  if (!gemmi::C4322<double>::has(el)) return 0;
-  const auto& c = gemmi::C4322<double>::get(el);
-  double f = 0;
-  for (int i = 0; i < 5; ++i) f += c.a(i);
-  return f;
+namespace {
+/// f_e(0) of every element (Angstrom), looked up in gemmi's table once.
+const std::array<double, 104>& f0_table() {
+  static const std::array<double, 104> t = [] {
+    std::array<double, 104> f{};
+    for (int z = 1; z < 104; ++z) {
+      const auto el = gemmi::El(static_cast<unsigned char>(z));
+      if (!gemmi::C4322<double>::has(el)) continue;
+      const auto& c = gemmi::C4322<double>::get(el);
+      for (int i = 0; i < 5; ++i) f[z] += c.a(i);
+    }
+    return f;
+  }();
+  return t;
 }
+
+/// Form-factor weight per electron of residue pseudo-atoms: protein (ubiquitin's formula) and nucleic acid
+/// (mean of AMP, GMP, CMP, UMP in a chain, each minus the water of its bond).
+double pseudo_f0_per_electron(bool nucleic) {
+  static const double protein = [] {
+    const Formula f{378, 629, 105, 118, 0, 1};
+    return formula_weight(f, PotentialMode::form_factor) / formula_electrons(f);
+  }();
+  static const double rna = [] {
+    const Formula f{38, 47, 15, 28, 4, 0}; // C10H12N5O6P + C10H12N5O7P + C9H12N3O7P + C9H11N2O8P
+    return formula_weight(f, PotentialMode::form_factor) / formula_electrons(f);
+  }();
+  return nucleic ? rna : protein;
+}
+} // namespace
+
+double scattering_f0_A(int z) { return z >= 1 && z <= 103 ? f0_table()[z] : 0.0; }
 
 double form_factor_b_A2(int z) {
   const auto el = gemmi::El(static_cast<unsigned char>(z));
@@ -125,7 +150,9 @@ double form_factor_b_A2(int z) {
 
 double atom_potential_weight(const Atom& a, PotentialMode mode) {
   if (mode == PotentialMode::fast) return atom_weight(a);
-  return (scattering_f0_A(a.z) + a.implicit_h * scattering_f0_A(1)) * double(a.occupancy);
+  if (is_residue_pseudo_atom(a)) return atom_weight(a) * pseudo_f0_per_electron(a.z == 15);
+  const auto& f0 = f0_table();
+  return (f0[a.z < 104 ? a.z : 0] + a.implicit_h * f0[1]) * double(a.occupancy);
 }
 
 double potential_volts_per_weight(PotentialMode mode) {
@@ -133,8 +160,22 @@ double potential_volts_per_weight(PotentialMode mode) {
 }
 
 double ice_potential_V(PotentialMode mode) {
-  if (mode == PotentialMode::fast) return kIceMeanPotentialV;
-  return kVoltA2PerScatteringA * kIceMoleculesPerA3 * (scattering_f0_A(8) + 2 * scattering_f0_A(1));
+  return potential_volts_per_weight(mode) * kIceMoleculesPerA3 * formula_weight({0, 2, 0, 1, 0, 0}, mode);
+}
+
+double protein_potential_V(const AtomicStructure& s, PotentialMode mode) {
+  double w = 0;
+  for (const Atom& a : s.atoms) w += atom_potential_weight(a, mode);
+  const double mass = structure_mass_Da(s);
+  return mass > 0 ? potential_volts_per_weight(mode) * w * kProteinDaPerA3 / mass : 0.0;
+}
+
+double formula_electrons(const Formula& f) { return 6 * f.c + f.h + 7 * f.n + 8 * f.o + 15 * f.p + 16 * f.s; }
+
+double formula_weight(const Formula& f, PotentialMode mode) {
+  if (mode == PotentialMode::fast) return formula_electrons(f);
+  return f.c * scattering_f0_A(6) + f.h * scattering_f0_A(1) + f.n * scattering_f0_A(7) + f.o * scattering_f0_A(8) +
+         f.p * scattering_f0_A(15) + f.s * scattering_f0_A(16);
 }
 
 std::vector<PseudoAtom> coarse_grain(const AtomicStructure& s, double cell_A, const std::vector<bool>& mask,

@@ -40,14 +40,26 @@ double bilayer_occupancy(double d_A, double bilayer_A) {
   return std::clamp((half + 1.5 - x) / 3.0, 0.0, 1.0); // 3 A soft edge
 }
 
-double bilayer_potential_V(double d_A, double bilayer_A) {
+double lipid_tail_potential_V(PotentialMode mode) {
+  const Formula ch2{1, 2, 0, 0, 0, 0};
+  return potential_volts_per_weight(mode) * kLipidTailElectronsPerA3 * formula_weight(ch2, mode) /
+         formula_electrons(ch2);
+}
+
+double lipid_head_potential_V(PotentialMode mode) {
+  const Formula head{10, 18, 1, 8, 1, 0}; // phosphocholine, glycerol and the two ester groups of a PC lipid
+  return potential_volts_per_weight(mode) * kLipidHeadElectronsPerA3 * formula_weight(head, mode) /
+         formula_electrons(head);
+}
+
+double bilayer_potential_V(double d_A, double bilayer_A, PotentialMode mode) {
   const double occ = bilayer_occupancy(d_A, bilayer_A);
   if (occ <= 0) return 0;
-  // Hydrocarbon core ~0.29 e/A^3 vs water 0.334 -> 3.9 V; phosphate head groups peak near 7.5 V.
-  constexpr double kTailV = 3.9, kHeadV = 7.5, kSigmaA = 3.0;
+  constexpr double kSigmaA = 3.0;
+  const double tail = lipid_tail_potential_V(mode), head = lipid_head_potential_V(mode);
   const double h = 0.5 * bilayer_A - 5.0;
   auto g = [&](double x) { return std::exp(-0.5 * x * x / (kSigmaA * kSigmaA)); };
-  return occ * (kTailV + (kHeadV - kTailV) * std::min(1.0, g(d_A - h) + g(d_A + h)));
+  return occ * (tail + (head - tail) * std::min(1.0, g(d_A - h) + g(d_A + h)));
 }
 
 } // namespace tomosweep

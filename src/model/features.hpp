@@ -42,9 +42,17 @@ struct Bead {
 /// (fast: 8.6 and 66.8 V, Z-proportional; form-factor: 12.0 and 29.9 V).
 double carbon_potential_V(PotentialMode mode);
 double gold_potential_V(PotentialMode mode);
-/// Lipid bilayer potential (volts) at distance d_A from the mid-plane: two head-group peaks at
-/// +-(bilayer/2 - 5) A over a hydrocarbon core slightly below ice; 0 outside the bilayer.
-double bilayer_potential_V(double d_A, double bilayer_A);
+/// Electron densities of a lipid bilayer (e/A^3): the hydrocarbon core (CH2) and the head-group peak.
+inline constexpr double kLipidTailElectronsPerA3 = 0.29;
+inline constexpr double kLipidHeadElectronsPerA3 = 0.45;
+/// Mean inner potential (volts) of the hydrocarbon core (CH2 at 0.29 e/A^3) and of the head-group peak (a PC
+/// head group, C10H18NO8P with glycerol and ester groups, at 0.45 e/A^3) in a mode: electrons x the mode's
+/// weight per electron of that composition (fast: 4.16 and 6.45 V; form-factor: 6.19 and 7.64 V).
+double lipid_tail_potential_V(PotentialMode mode);
+double lipid_head_potential_V(PotentialMode mode);
+/// Lipid bilayer potential (volts) at distance d_A from the mid-plane: two head-group peaks (Gaussian, sigma
+/// 3 A) at +-(bilayer/2 - 5) A over the hydrocarbon core, times bilayer_occupancy(); 0 outside the bilayer.
+double bilayer_potential_V(double d_A, double bilayer_A, PotentialMode mode);
 /// Fraction of ice displaced by the bilayer at distance d_A from the mid-plane (1 inside, 0 outside).
 double bilayer_occupancy(double d_A, double bilayer_A);
 

@@ -94,12 +94,12 @@ struct BeadParams {
 };
 
 struct ModelParams {
-  std::array<double, 3> box_A{4000, 4000, 500}; ///< specimen box, Angstrom (x, y, z)
-  double pixel_size_A = 10.0;                   ///< voxel size of the rasterized volumes
-  std::string walls = "z";                      ///< faces particles may not cross: "", "z", "xyz", "-z+x"...
-  bool ice = true;                              ///< embed in vitreous ice with solvent exclusion
-  PotentialMode potential = PotentialMode::fast;
-  double b_factor_A2 = 0.0; ///< extra B-factor blur in form-factor mode
+  std::array<double, 3> box_A{4000, 4000, 500};         ///< specimen box, Angstrom (x, y, z)
+  double pixel_size_A = 10.0;                           ///< voxel size of the rasterized volumes
+  std::string walls = "z";                              ///< faces particles may not cross: "", "z", "xyz", "-z+x"...
+  bool ice = true;                                      ///< embed in vitreous ice with solvent exclusion
+  PotentialMode potential = PotentialMode::form_factor; ///< form_factor (default) or fast (CTS weights)
+  double b_factor_A2 = 0.0;                             ///< extra B-factor blur in form-factor mode
   CarbonParams carbon;
   VesicleParams vesicles;
   BeadParams beads;

@@ -230,7 +230,7 @@ void add_features(const Scene& scene, PotentialMode mode, ParticleSplatter& g, V
                   for (int s = 0; s < kSamples; ++s) {
                     const double ds = d + pix * ((s + 0.5) / kSamples - 0.5);
                     f += bilayer_occupancy(ds, v.bilayer_A);
-                    volts += bilayer_potential_V(ds, v.bilayer_A);
+                    volts += bilayer_potential_V(ds, v.bilayer_A, mode);
                   }
                   return std::pair{f / kSamples, volts / kSamples};
                 });

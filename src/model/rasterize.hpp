@@ -18,12 +18,13 @@ struct SpecimenVolumes {
 };
 
 /// Rasterize a scene on a grid of round(box / pixel_size_A) voxels centred on the box (core/conventions.hpp).
-/// Fast mode: each atom weighs (Z + implicit H) x occupancy; weights are coarse-grained into pixel-sized
-/// pseudo-atoms once per structure and spread trilinearly; volts = kVoltA3PerWeight x weight / voxel volume.
-/// Ice (4.5 V at full occupancy) fills what protein, lipid, carbon and gold leave free.
+/// Each atom weighs atom_potential_weight(atom, mode); weights are coarse-grained into pixel-sized
+/// pseudo-atoms once per structure and spread trilinearly (form-factor mode: then blurred by the atoms' form
+/// factors and B factors); volts = potential_volts_per_weight(mode) x weight / voxel volume.
+/// Ice (ice_potential_V(mode) at full occupancy) fills what protein, lipid, carbon and gold leave free.
 /// A voxel gets a particle's label and instance when that particle's potential there is the largest of
-/// all particles and exceeds the local ice level (4.5 V x the free fraction); features label the voxels
-/// they fill at least half.
+/// all particles and exceeds the local ice level (ice potential x the free fraction); features label the
+/// voxels they fill at least half.
 SpecimenVolumes rasterize(const Scene& scene, const StructureSet& structures, double pixel_size_A, PotentialMode mode);
 
 /// Per-class volume: the potential (volts, no ice, no features) of the particles with class `label` only,

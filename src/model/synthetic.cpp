@@ -63,33 +63,80 @@ Atom random_atom(Rng& rng, bool rna) {
   return a;
 }
 
-/// Fill one domain with atoms: uniform inside an ellipsoid with a bumpy surface, residues ordered along x.
-void fill_domain(const Domain& d, Rng& rng, AtomicStructure& s) {
-  const double r = radius_for_mass(d.mass_Da);
-  const double norm = std::cbrt(d.aspect[0] * d.aspect[1] * d.aspect[2]);
-  const double ax = r * d.aspect[0] / norm, ay = r * d.aspect[1] / norm, az = r * d.aspect[2] / norm;
+/// A domain's shape: an ellipsoid of its mass at protein density, with a bumpy surface (+-12 %).
+struct Shape {
+  Vec3 centre;
+  double ax = 0, ay = 0, az = 0;
   Vec3 bumps[3];
-  for (Vec3& b : bumps) b = Vec3{rng.normal(), rng.normal(), rng.normal()}.normalized();
+
+  Shape(const Domain& d, Rng& rng) : centre(d.centre_A) {
+    const double r = radius_for_mass(d.mass_Da);
+    const double norm = std::cbrt(d.aspect[0] * d.aspect[1] * d.aspect[2]);
+    ax = r * d.aspect[0] / norm, ay = r * d.aspect[1] / norm, az = r * d.aspect[2] / norm;
+    for (Vec3& b : bumps) b = Vec3{rng.normal(), rng.normal(), rng.normal()}.normalized();
+  }
+  /// Whether q (in units of the semi-axes, from the centre) is inside the bumpy surface.
+  bool inside_unit(Vec3 q) const {
+    const double rr = q.length();
+    if (rr > 1.15) return false;
+    double surface = 1.0;
+    if (rr > 0)
+      for (const Vec3& b : bumps) surface += 0.04 * std::cos(5.0 * std::acos(std::clamp(q.dot(b) / rr, -1.0, 1.0)));
+    return rr <= surface;
+  }
+  bool inside(Vec3 p) const {
+    const Vec3 d = p - centre;
+    return inside_unit({d.x / ax, d.y / ay, d.z / az});
+  }
+  /// A uniform random point inside (in the specimen frame).
+  Vec3 sample(Rng& rng) const {
+    for (;;) {
+      const Vec3 q{rng.uniform(-1.15, 1.15), rng.uniform(-1.15, 1.15), rng.uniform(-1.15, 1.15)};
+      if (inside_unit(q)) return centre + Vec3{ax * q.x, ay * q.y, az * q.z};
+    }
+  }
+};
+
+bool in_earlier(const std::vector<Shape>& shapes, std::size_t i, Vec3 p) {
+  for (std::size_t j = 0; j < i; ++j)
+    if (shapes[j].inside(p)) return true;
+  return false;
+}
+
+/// Fill domain i with atoms at protein density, uniform inside its shape but not where an earlier domain
+/// already is (overlapping domains would double the density there); residues ordered along x.
+void fill_domain(const Domain& d, const std::vector<Shape>& shapes, std::size_t i, Rng& rng, AtomicStructure& s) {
   const long n = std::max(1L, std::lround(d.mass_Da / (d.rna ? kDaPerHeavyAtomRna : kDaPerHeavyAtomProtein)));
   std::vector<Atom> atoms;
   atoms.reserve(n);
-  while (long(atoms.size()) < n) {
-    const Vec3 q{rng.uniform(-1.15, 1.15), rng.uniform(-1.15, 1.15), rng.uniform(-1.15, 1.15)};
-    const double rr = q.length();
-    if (rr > 1.15) continue;
-    double surface = 1.0; // irregular surface: +-12 % bumps
-    if (rr > 0)
-      for (const Vec3& b : bumps) surface += 0.04 * std::cos(5.0 * std::acos(std::clamp(q.dot(b) / rr, -1.0, 1.0)));
-    if (rr > surface) continue;
+  for (long k = 0; k < n; ++k) {
+    const Vec3 p = shapes[i].sample(rng);
+    if (in_earlier(shapes, i, p)) continue;
     Atom a = random_atom(rng, d.rna);
-    a.pos_A = d.centre_A + Vec3{ax * q.x, ay * q.y, az * q.z};
+    a.pos_A = p;
     a.chain = std::uint16_t(d.chain);
     atoms.push_back(a);
   }
   std::sort(atoms.begin(), atoms.end(), [](const Atom& a, const Atom& b) { return a.pos_A.x < b.pos_A.x; });
-  for (std::size_t i = 0; i < atoms.size(); ++i)
-    atoms[i].residue = d.res0 + int(double(i) * (d.res1 - d.res0 + 1) / double(atoms.size()));
+  for (std::size_t k = 0; k < atoms.size(); ++k)
+    atoms[k].residue = d.res0 + int(double(k) * (d.res1 - d.res0 + 1) / double(atoms.size()));
   s.atoms.insert(s.atoms.end(), atoms.begin(), atoms.end());
+}
+
+/// Scale a layout about the origin so that, with overlaps filled once, it still holds its total mass: the
+/// overlapping fraction of the summed volume (sampled) is scale invariant, so the factor is (1 - f)^(-1/3).
+void keep_mass_despite_overlaps(std::vector<Domain>& domains, Rng& rng) {
+  std::vector<Shape> shapes;
+  for (const Domain& d : domains) shapes.emplace_back(d, rng);
+  constexpr int kSamples = 4000;
+  double total = 0, lost = 0;
+  for (std::size_t i = 0; i < domains.size(); ++i) {
+    int in = 0;
+    for (int k = 0; k < kSamples; ++k) in += in_earlier(shapes, i, shapes[i].sample(rng));
+    total += domains[i].mass_Da, lost += domains[i].mass_Da * in / kSamples;
+  }
+  const double s = std::cbrt(total / (total - lost));
+  for (Domain& d : domains) d.centre_A = s * d.centre_A, d.mass_Da *= s * s * s;
 }
 
 std::string chain_name(int i) {
@@ -246,7 +293,11 @@ AtomicStructure make_synthetic(const std::string& spec) {
   s.source = spec;
   s.synthetic = true;
   for (int c = 0; c < layout.chains; ++c) s.chains.push_back(kind == "ribosome" ? (c ? "S" : "L") : chain_name(c));
-  for (const Domain& x : layout.domains) fill_domain(x, rng, s);
+  std::vector<Domain> domains = layout.domains;
+  keep_mass_despite_overlaps(domains, rng);
+  std::vector<Shape> shapes;
+  for (const Domain& d : domains) shapes.emplace_back(d, rng);
+  for (std::size_t i = 0; i < domains.size(); ++i) fill_domain(domains[i], shapes, i, rng, s);
   return s;
 }
 

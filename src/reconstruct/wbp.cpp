@@ -27,10 +27,7 @@ std::vector<float> radial_weights(int n, const ReconParams& p) {
   for (int k = 0; k < nk; ++k) {
     double re = 0; // h is even, so its DFT is real
     for (int m = 0; m < n; ++m) re += h[m] * std::cos(2 * kPi * k * m / n);
-    const double f = static_cast<double>(k) / n;
-    if (f > p.cutoff)
-      re *= p.falloff > 0 ? std::exp(-(f - p.cutoff) * (f - p.cutoff) / (2 * p.falloff * p.falloff)) : 0.0;
-    w[k] = static_cast<float>(re);
+    w[k] = static_cast<float>(re * radial_rolloff(static_cast<double>(k) / n, p));
   }
   return w;
 }
@@ -134,8 +131,11 @@ Volume<float> reconstruct_tomogram(TiltSeries&& series, const Grid& grid, const 
 }
 
 double radial_rolloff(double f, const ReconParams& p) {
+  // IMOD tilt's RADIAL roll-off above the cutoff c: exp(-((f - c) / sigma)^2), f in cycles/pixel (or voxel).
   if (f <= p.cutoff) return 1.0;
-  return p.falloff > 0 ? std::exp(-(f - p.cutoff) * (f - p.cutoff) / (2 * p.falloff * p.falloff)) : 0.0;
+  if (!(p.falloff > 0)) return 0.0;
+  const double r = (f - p.cutoff) / p.falloff;
+  return std::exp(-r * r);
 }
 
 Volume<float> bandlimited_prior(const Volume<float>& potential_V, double ice_V, const ReconParams& p) {

@@ -12,7 +12,7 @@ namespace tomosweep {
 
 /// Radial weights for rows of n samples (n/2 + 1 values, frequency k = i/n cycles/pixel): the discrete
 /// Ram-Lak ramp (DFT of the band-limited ramp kernel, so with its small DC term), times
-/// exp(-(k - cutoff)^2 / (2 falloff^2)) above the cutoff.
+/// IMOD tilt's RADIAL roll-off exp(-((k - cutoff) / falloff)^2) above the cutoff.
 std::vector<float> radial_weights(int n, const ReconParams& p);
 
 /// Angular weight of each view (radians): half the gap to its neighbours (sorted by angle), the full gap
@@ -37,8 +37,8 @@ Volume<float> reconstruct_tomogram(const TiltSeries& series, const Grid& grid, c
 /// The same, reusing the series' memory for the filtered images (for callers that no longer need it).
 Volume<float> reconstruct_tomogram(TiltSeries&& series, const Grid& grid, const ReconParams& p);
 
-/// The roll-off of the reconstruction's resolution at frequency f (cycles/pixel): 1 up to p.cutoff, the
-/// factor radial_weights applies beyond it (0 beyond the cutoff when p.falloff = 0).
+/// The roll-off of the reconstruction's resolution at frequency f (cycles/pixel): 1 up to p.cutoff, IMOD's
+/// exp(-((f - cutoff) / falloff)^2) beyond it (0 when p.falloff = 0); radial_weights applies it to the ramp.
 double radial_rolloff(double f, const ReconParams& p);
 
 /// The "bandlimit" prior: -(V - ice_V) (volts, protein dark, the scale and sign of a WBP prior) filtered in 3D

@@ -32,7 +32,7 @@ Ctf Ctf::from(const ImagingParams& p, double pixel_A) {
   c.phase_shift_rad = p.phase_shift_deg * kDegToRad;
   c.astigmatism_A = p.astigmatism_um * kAngstromPerMicrometre;
   c.astigmatism_angle_rad = p.astigmatism_angle_deg * kDegToRad;
-  c.envelope_sigma = p.envelope_sigma;
+  c.envelope_B_A2 = p.envelope_B_A2;
   c.pixel_A = pixel_A;
   return c;
 }
@@ -47,9 +47,8 @@ double Ctf::chi(double kx, double ky, double defocus_A) const {
 }
 
 double Ctf::envelope(double k) const {
-  if (envelope_sigma <= 0) return 1.0;
-  const double r = k / (envelope_sigma * 0.5 / pixel_A);
-  return std::exp(-r * r);
+  if (envelope_B_A2 <= 0) return 1.0;
+  return std::exp(-0.25 * envelope_B_A2 * k * k);
 }
 
 double Ctf::value(double kx, double ky, double defocus_A) const {

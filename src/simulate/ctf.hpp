@@ -1,7 +1,7 @@
 // Contrast transfer function of the weak-phase approximation (formulas in docs/imaging.md).
 //   chi(k) = pi lambda D k^2 - (pi/2) Cs lambda^3 k^4        (D = defocus, positive = underfocus)
 //   CTF(k) = -E(k) sin(chi(k) + phase_shift + asin(Q))        (CTFFIND/RELION sign: protein dark)
-//   E(k)   = exp(-(k / (sigma k_Nyquist))^2)
+//   E(k)   = exp(-B k^2 / 4)                                  (B = envelope_B_A2, A^2)
 // and the image contrast of a phase image phi is c = 2 F^-1[CTF . F[phi - mean(phi)]].
 #pragma once
 
@@ -26,7 +26,7 @@ struct Ctf {
   double phase_shift_rad = 0;
   double astigmatism_A = 0; ///< defocus difference, major minus minor axis
   double astigmatism_angle_rad = 0;
-  double envelope_sigma = 0.9; ///< fraction of Nyquist; <= 0 disables the envelope
+  double envelope_B_A2 = 2000; ///< B-factor of the envelope, A^2; <= 0 disables it
   double pixel_A = 1;
 
   static Ctf from(const ImagingParams& p, double pixel_A);

@@ -27,6 +27,15 @@ double damage_attenuation(double k_per_A, double exposure_e_per_A2, double volta
   return std::exp(-exposure_e_per_A2 / (2 * critical_exposure_e_per_A2(k_per_A, voltage_kV)));
 }
 
+double damage_noise_sd_rad(double rad_A_per_e_A2, double exposure_e_per_A2, double pixel_A) {
+  return rad_A_per_e_A2 * exposure_e_per_A2 / pixel_A;
+}
+
+void add_damage_noise(Image& phase_rad, double rad_A_per_e_A2, double exposure_e_per_A2, Rng& rng) {
+  const double sd = damage_noise_sd_rad(rad_A_per_e_A2, exposure_e_per_A2, phase_rad.pixel_A);
+  for (float& x : phase_rad.data) x += static_cast<float>(sd * rng.normal());
+}
+
 double sinc_mtf(double fx, double fy) {
   auto sinc = [](double a) { return a == 0 ? 1.0 : std::sin(a) / a; };
   return sinc(0.5 * kPi * fx) * sinc(0.5 * kPi * fy);

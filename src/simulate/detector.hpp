@@ -19,6 +19,13 @@ double critical_exposure_e_per_A2(double k_per_A, double voltage_kV);
 /// Amplitude left by radiation damage after exposure N: exp(-N / (2 N_e(k))).
 double damage_attenuation(double k_per_A, double exposure_e_per_A2, double voltage_kV);
 
+/// Per-pixel standard deviation (rad) of the white damage phase noise of density `rad_A_per_e_A2` (rad A per
+/// e/A^2) at `exposure` (e/A^2) on pixels of pixel_A: density x exposure / pixel_A. Its variance times the pixel
+/// area, the noise power per unit area, does not depend on the pixel size.
+double damage_noise_sd_rad(double rad_A_per_e_A2, double exposure_e_per_A2, double pixel_A);
+/// Add that noise to a phase image (rad) on its own pixel size, one normal draw of rng per pixel.
+void add_damage_noise(Image& phase_rad, double rad_A_per_e_A2, double exposure_e_per_A2, Rng& rng);
+
 /// Counting detector MTF sinc(pi f/2) per axis, f = frequency in units of Nyquist (|f| <= 1).
 double sinc_mtf(double fx_nyquist, double fy_nyquist);
 

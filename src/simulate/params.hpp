@@ -24,7 +24,7 @@ struct ImagingParams {
   double voltage_kV = 300;
   double cs_mm = 2.7;
   double amplitude_contrast = 0.07;
-  double envelope_sigma = 0.9; ///< Gaussian envelope width as a fraction of Nyquist
+  double envelope_B_A2 = 2000; ///< CTF envelope exp(-B k^2 / 4), A^2 (0: none); 0.9 of Nyquist at 10 A/pixel
   double defocus_um = 5.0;     ///< positive = underfocus
   double phase_shift_deg = 0;  ///< phase plate
   double dose_e_per_A2 = 100;  ///< total over the series
@@ -41,8 +41,10 @@ struct ImagingParams {
   DetectorMtf detector_mtf = DetectorMtf::none;  ///< none | sinc (counting detector)
   NoiseOrder noise_order = NoiseOrder::physical; ///< physical (CTF, then counting) | cts (counting, then CTF)
   bool damage = true;                            ///< radiation damage in acquisition order
-  double damage_noise_rad_per_e_A2 = 2e-4;       ///< damage noise: phase std (rad) per e/A^2 of prior dose
-  bool half_series = false;                      ///< also produce odd/even half-dose series (independent counts)
+  /// Damage phase noise density, rad A per e/A^2 of exposure: white noise of standard deviation
+  /// damage_noise_rad_A_per_e_A2 x exposure / pixel_A per pixel, so its power per unit area is pixel-independent.
+  double damage_noise_rad_A_per_e_A2 = 2e-3;
+  bool half_series = false; ///< also produce odd/even half-dose series (independent counts)
 };
 
 } // namespace tomosweep

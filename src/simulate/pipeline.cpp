@@ -110,10 +110,9 @@ public:
     for (std::size_t s = 0; s < slab_images.size(); ++s) {
       const float* src = slab_images[s];
       for (std::size_t j = 0; j < phase_.data.size(); ++j) phase_.data[j] = static_cast<float>(sigma_ * src[j]);
-      if (s == 0 && p_.damage && exposure > 0 && p_.damage_noise_rad_per_e_A2 > 0) {
+      if (s == 0 && p_.damage && exposure > 0 && p_.damage_noise_rad_A_per_e_A2 > 0) {
         Rng rng(seed_, Purpose::damage, id);
-        const double sd = p_.damage_noise_rad_per_e_A2 * exposure;
-        for (float& x : phase_.data) x += static_cast<float>(sd * rng.normal());
+        add_damage_noise(phase_, p_.damage_noise_rad_A_per_e_A2, exposure, rng);
       }
       const Spectrum2 spec = fft_forward(phase_);
       const Image c = cts_order_ ? filtered_contrast(spec, -1.0, filter, pA_)

@@ -260,7 +260,7 @@ TEST(settings, recorded_settings_and_corpus_columns) {
     if (known_setting(JobConfig{}, s.path)) recorded.push_back(s.path);
   EXPECT_EQ(recorded, (std::vector<std::string>{
                           "model.pixel_size_A", "imaging.voltage_kV", "imaging.cs_mm", "imaging.amplitude_contrast",
-                          "imaging.envelope_sigma", "imaging.defocus_um", "imaging.phase_shift_deg",
+                          "imaging.envelope_B_A2", "imaging.defocus_um", "imaging.phase_shift_deg",
                           "imaging.dose_e_per_A2", "imaging.dqe", "imaging.imfp_A", "imaging.tilt.min_deg",
                           "imaging.tilt.max_deg", "imaging.tilt.step_deg", "imaging.tilt.axis_azimuth_deg",
                           "imaging.tilt.angle_error_deg", "reconstruction.cutoff", "reconstruction.falloff"}));
@@ -294,4 +294,25 @@ TEST(settings, docs_list_every_setting) {
   std::ostringstream have;
   have << in.rdbuf();
   EXPECT_EQ(have.str(), want) << "docs/settings.md is out of date: run TOMOSWEEP_WRITE_SETTINGS_DOC=1 config_test";
+}
+
+TEST(config, settings_renamed_to_physical_units_name_the_new_setting) {
+  EXPECT_EQ(problems_of(std::string(kMinimal) + "[imaging]\nenvelope_sigma = 0.9\n"),
+            "job.toml:5:18: imaging.envelope_sigma: renamed: use envelope_B_A2, the envelope's B-factor in A^2 "
+            "(E(k) = exp(-B k^2 / 4); sigma s of Nyquist at pixel p is B = 16 p^2 / s^2)\n");
+  EXPECT_EQ(problems_of(std::string(kMinimal) + "[imaging]\ndamage_noise_rad_per_e_A2 = 2e-4\n"),
+            "job.toml:5:29: imaging.damage_noise_rad_per_e_A2: renamed: use damage_noise_rad_A_per_e_A2, a density "
+            "in rad A per e/A^2 (the old value times the pixel size in A)\n");
+  Problems problems;
+  const JobConfig c = read_job_config(
+      parse_toml(std::string(kMinimal) + "[imaging]\nenvelope_B_A2 = 500\ndamage_noise_rad_A_per_e_A2 = 0.01\n",
+                 "job.toml"),
+      "job.toml", problems);
+  EXPECT_TRUE(problems.empty());
+  EXPECT_DOUBLE_EQ(c.imaging.envelope_B_A2, 500);
+  EXPECT_DOUBLE_EQ(c.imaging.damage_noise_rad_A_per_e_A2, 0.01);
+  // Defaults: the envelope of 0.9 Nyquist and the damage noise of 2e-4 rad per pixel at 10 A per pixel.
+  EXPECT_DOUBLE_EQ(JobConfig{}.imaging.envelope_B_A2, 2000);
+  EXPECT_DOUBLE_EQ(JobConfig{}.imaging.damage_noise_rad_A_per_e_A2, 2e-3);
+  EXPECT_EQ(JobConfig{}.model.potential, PotentialMode::form_factor);
 }

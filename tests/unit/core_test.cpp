@@ -138,7 +138,8 @@ TEST(conventions, imod_projection_and_defocus_sign) {
   EXPECT_NEAR(v.u({100, 0, 0}), 100 * std::cos(30 * kDegToRad), 1e-9);
   EXPECT_NEAR(v.u({0, 0, 100}), -100 * std::sin(30 * kDegToRad), 1e-9);
   EXPECT_NEAR(v.v({0, 55, 7}), 55, 1e-12);
-  // At positive tilt the +x side of the image is higher, hence more underfocused.
+  // At positive tilt the +x side of the image lies farther downstream (away from the source at -z), hence
+  // more underfocused.
   EXPECT_GT(v.h({100, 0, 0}), 0);
   EXPECT_LT(v.h({-100, 0, 0}), 0);
   // At azimuth 90 deg the axis runs along -X: the specimen Y axis maps to u.
@@ -174,4 +175,24 @@ TEST(fft, filter_rows_with_unit_weights_is_identity) {
 
 TEST(errors, fail_builds_the_message) {
   EXPECT_EQ(error_of([] { fail("box of ", 3, " x ", 4.5, " A"); }), "box of 3 x 4.5 A");
+}
+
+// ---- Beam direction (issue 8, calibration). ----
+
+TEST(conventions, underfocus_grows_away_from_the_source) {
+  // The source is on the -z side and electrons travel towards +z. At underfocus the in-focus plane lies
+  // upstream of the specimen, so the defocus defocus_A + h grows downstream: +z more than -z, at any tilt.
+  for (double t_deg : {0.0, 30.0, -45.0}) {
+    const TiltView v{.tilt_rad = t_deg * kDegToRad, .azimuth_rad = 20 * kDegToRad, .defocus_A = 3e4};
+    const double t = v.tilt_rad;
+    EXPECT_NEAR(v.h({0, 0, 100}), 100 * std::cos(t), 1e-9) << t_deg; // depth of a point on the optical axis
+    EXPECT_GT(v.defocus_A + v.h({0, 0, 100}), v.defocus_A + v.h({0, 0, -100})) << t_deg;
+    // h is the coordinate along the tilted beam: the point moved one unit along the tilted +z' axis
+    // ((sin t cos a, sin t sin a, cos t) in the specimen) is one unit deeper and keeps u and v.
+    const double a = v.azimuth_rad;
+    const Vec3 p{10, -20, 5}, dz{std::sin(t) * std::cos(a), std::sin(t) * std::sin(a), std::cos(t)};
+    EXPECT_NEAR(v.h(p + dz) - v.h(p), 1.0, 1e-12) << t_deg;
+    EXPECT_NEAR(v.u(p + dz), v.u(p), 1e-12) << t_deg;
+    EXPECT_NEAR(v.v(p + dz), v.v(p), 1e-12) << t_deg;
+  }
 }

@@ -107,9 +107,9 @@ TEST(wbp, radial_weights_ramp_cutoff_and_dc_term) {
   EXPECT_GT(w[0], 0); // small DC term of the discrete ramp
   EXPECT_LT(w[0], 0.5 * w[1]);
   for (int k : {10, 40, 80}) EXPECT_NEAR(w[k], static_cast<double>(k) / n, 0.01 * k / n); // ramp
-  const int kc = static_cast<int>(0.35 * n) + 4; // beyond the cutoff: Gaussian fall-off of sigma 0.035
+  const int kc = static_cast<int>(0.35 * n) + 4; // beyond the cutoff: IMOD's fall-off of sigma 0.035
   const double f = static_cast<double>(kc) / n;
-  EXPECT_NEAR(w[kc], f * std::exp(-std::pow(f - 0.35, 2) / (2 * 0.035 * 0.035)), 0.02 * f);
+  EXPECT_NEAR(w[kc], f * std::exp(-std::pow((f - 0.35) / 0.035, 2)), 0.02 * f);
   EXPECT_LT(w[128], 1e-3);
 }
 
@@ -279,7 +279,7 @@ TEST(prior, bandlimit_returns_a_band_limited_potential) {
 }
 
 TEST(prior, bandlimit_spectrum_beyond_the_cutoff_is_the_falloff) {
-  // One plane wave per |k|: it comes back times radial_rolloff(|k|): exp(-(k - c)^2 / (2 s^2)) beyond c.
+  // One plane wave per |k|: it comes back times radial_rolloff(|k|): exp(-((k - c) / s)^2) beyond c (IMOD).
   const ReconParams p{.cutoff = 0.3, .falloff = 0.05};
   for (auto [kx, kz] : {std::pair{8, 0}, std::pair{11, 0}, std::pair{8, 8}, std::pair{14, 8}}) {
     Volume<float> v(32, 8, 16, 4.0);
@@ -288,7 +288,7 @@ TEST(prior, bandlimit_spectrum_beyond_the_cutoff_is_the_falloff) {
       for (int y = 0; y < v.ny; ++y)
         for (int x = 0; x < v.nx; ++x) v(x, y, z) = static_cast<float>(std::cos(2 * kPi * (x * fx + z * fz)));
     const Volume<float> b = bandlimited_prior(v, 0, p);
-    const double want = k <= 0.3 ? 1 : std::exp(-(k - 0.3) * (k - 0.3) / (2 * 0.05 * 0.05));
+    const double want = k <= 0.3 ? 1 : std::exp(-((k - 0.3) / 0.05) * ((k - 0.3) / 0.05));
     EXPECT_NEAR(radial_rolloff(k, p), want, 1e-12) << k;
     for (std::size_t i = 0; i < v.size(); ++i) ASSERT_NEAR(b.data[i], -want * v.data[i], 1e-5) << k;
   }
@@ -353,4 +353,23 @@ TEST(laterally_infinite, corners_of_an_oblique_tomogram_have_the_texture_of_its_
     auto sd = [](const double* m) { return std::sqrt(m[2] / m[0] - (m[1] / m[0]) * (m[1] / m[0])); };
     EXPECT_NEAR(sd(s[0]) / sd(s[1]), 1.0, 0.2) << az;
   }
+}
+
+// ---- Physical units (issue 8, calibration): the radial roll-off is IMOD's. ----
+
+TEST(units, wbp_roll_off_is_imod_radial) {
+  // Above the cutoff c the ramp is multiplied by exp(-((f - c) / sigma)^2), f in cycles/pixel (IMOD tilt's
+  // RADIAL c sigma); at and below c it is the ramp alone.
+  const int n = 200;
+  ReconParams plain;
+  plain.cutoff = 0.5; // no roll-off inside Nyquist
+  const std::vector<float> ramp = radial_weights(n, plain), w = radial_weights(n, ReconParams{}); // 0.35, 0.035
+  for (int k : {20, 60, 70}) EXPECT_FLOAT_EQ(w[k], ramp[k]) << k;                                 // f <= 0.35
+  const std::pair<int, double> pinned[] = {
+      {77, std::exp(-1.0)}, {84, std::exp(-4.0)}, {74, std::exp(-(0.02 / 0.035) * (0.02 / 0.035))}};
+  for (auto [k, want] : pinned) EXPECT_NEAR(w[k] / ramp[k], want, 1e-6) << k; // f = 0.385, 0.42, 0.37
+  ReconParams sharp;
+  sharp.falloff = 0; // a hard cutoff
+  EXPECT_EQ(radial_weights(n, sharp)[71], 0.0f);
+  EXPECT_FLOAT_EQ(radial_weights(n, sharp)[70], ramp[70]);
 }

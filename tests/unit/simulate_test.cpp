@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <complex>
 #include <numeric>
 #include <string>
 #include <utility>
@@ -296,8 +297,7 @@ TEST(ctf, zeros_match_closed_form) {
 TEST(ctf, envelope_phase_plate_and_sign) {
   ImagingParams p;
   const Ctf c = Ctf::from(p, 2.0);
-  const double nyq = 0.25;
-  EXPECT_NEAR(c.envelope(0.9 * nyq), std::exp(-1.0), 1e-12);
+  EXPECT_NEAR(c.envelope(0.05), std::exp(-2000 * 0.05 * 0.05 / 4), 1e-12); // exp(-B k^2 / 4), B = 2000 A^2
   EXPECT_NEAR(c.envelope(0), 1, 1e-12);
   EXPECT_NEAR(c.value(0, 0, 5e4), -0.07, 1e-12); // amplitude contrast: protein dark
   EXPECT_LT(c.value(0.005, 0, 5e4), 0);          // underfocus: negative first lobe
@@ -337,6 +337,7 @@ TEST(ctf, defocus_gradient_sign_and_magnitude) {
   // Positive tilt: the +x side is more underfocused by u tan(tilt). A point at column u responds like the
   // untilted CTF at defocus D + u tan(t), not D - u tan(t).
   ImagingParams p;
+  p.envelope_B_A2 = 20; // 0.9 of Nyquist at 1 A per pixel: the rings far out tell the two defoci apart
   const int n = 256;
   const double pA = 1.0, t = 60 * kDegToRad, d = 1.5e4;
   const Ctf c = Ctf::from(p, pA);
@@ -438,8 +439,8 @@ TEST(pipeline, damage_grows_with_cumulative_dose_in_acquisition_order) {
   // dose received before it, in dose-symmetric acquisition order (0, +1, -1, +2, -2).
   ImagingParams p = quiet_params();
   p.damage = true;
-  p.damage_noise_rad_per_e_A2 = 0;
-  p.envelope_sigma = 0;
+  p.damage_noise_rad_A_per_e_A2 = 0;
+  p.envelope_B_A2 = 0;
   p.defocus_um = 1;
   p.tilt = TiltParams{.min_deg = -2, .max_deg = 2, .step_deg = 1};
   p.dose_e_per_A2 = 100;
@@ -534,7 +535,7 @@ double ring_power(const TiltSeries& s, int i, double k_lo, double k_hi) {
 TEST(pipeline, shot_noise_is_white_in_physical_order_and_ctf_shaped_in_cts_order) {
   ImagingParams p = quiet_params();
   p.defocus_um = 2;
-  p.envelope_sigma = 0;
+  p.envelope_B_A2 = 0;
   const Volume<float> empty(128, 128, 2, 2.0);
   const Ctf c = Ctf::from(p, 2.0);
   const double zero = c.zeros_per_A(2e4, 1)[0];
@@ -549,8 +550,8 @@ TEST(pipeline, shot_noise_is_white_in_physical_order_and_ctf_shaped_in_cts_order
 }
 
 TEST(pipeline, slab_ctf_puts_the_top_of_the_specimen_at_higher_defocus) {
-  // Material only in the top half (z > 0, towards the source): with 2 slabs its CTF uses D + z_slab, the same
-  // as one slab at defocus D + z_slab, and not D - z_slab.
+  // Material only in the top half (z > 0, downstream, away from the source): with 2 slabs its CTF uses D + z_slab, the
+  // same as one slab at defocus D + z_slab, and not D - z_slab.
   ImagingParams p = quiet_params();
   p.dose_e_per_A2 = 1e7;
   p.defocus_um = 1;
@@ -748,4 +749,107 @@ TEST(projector_coverage, exterior_line_integrals_match_a_numerical_integral) {
         }
         ASSERT_NEAR(s(i, j, k), sum, 2e-3 * 2.0 * 12.0 / c + 1e-4) << k << " " << i << " " << j;
       }
+}
+
+// ---- Physical units (issue 8, calibration): envelope and damage noise do not depend on the pixel size. ----
+
+TEST(units, ctf_envelope_is_a_b_factor_in_inverse_angstrom) {
+  ImagingParams p; // envelope_B_A2 = 2000
+  for (double k : {0.0, 0.01, 0.03, 0.05}) {
+    const double want = std::exp(-2000 * k * k / 4);
+    EXPECT_NEAR(Ctf::from(p, 3.0).envelope(k), want, 1e-12) << k;
+    EXPECT_NEAR(Ctf::from(p, 10.0).envelope(k), want, 1e-12) << k; // same physics at every pixel size
+  }
+  // At 10 A per pixel the default is the former 0.9-of-Nyquist envelope, exp(-(k / (0.9 k_N))^2), within 0.01.
+  for (double f : {0.25, 0.5, 0.75, 1.0}) {
+    const double k = f * 0.05, old = std::exp(-(k / (0.9 * 0.05)) * (k / (0.9 * 0.05)));
+    EXPECT_NEAR(Ctf::from(p, 10.0).envelope(k), old, 0.01) << f;
+  }
+  EXPECT_NEAR(Ctf::from(p, 10.0).envelope(0.05), 0.29, 0.005);  // 20 A
+  EXPECT_NEAR(Ctf::from(p, 3.0).envelope(0.1), 0.0067, 0.0001); // 10 A
+  p.envelope_B_A2 = 0;
+  EXPECT_EQ(Ctf::from(p, 10.0).envelope(0.05), 1.0);
+}
+
+TEST(units, damage_noise_power_per_unit_area_is_pixel_independent) {
+  // Density 2e-3 rad A per e/A^2 at exposure 50 e/A^2: 0.01 rad per pixel at 10 A, 0.02 rad at 5 A.
+  EXPECT_NEAR(damage_noise_sd_rad(2e-3, 50, 10), 0.01, 1e-15);
+  EXPECT_NEAR(damage_noise_sd_rad(2e-3, 50, 5), 0.02, 1e-15);
+  // Measured: the phase integrated over 20 A x 20 A blocks (rad A^2) has the same variance at 5 A and 10 A
+  // per pixel: (density x exposure)^2 x block area = (0.1 rad A)^2 x 400 A^2 = 4 rad^2 A^4.
+  const double side_A = 2560, block_A = 20;
+  for (double pix : {5.0, 10.0}) {
+    const int n = int(side_A / pix), b = int(block_A / pix);
+    Image phase(n, n, pix);
+    Rng rng(7, Purpose::damage, 1);
+    add_damage_noise(phase, 2e-3, 50, rng);
+    double sum2 = 0;
+    int blocks = 0;
+    for (int y0 = 0; y0 < n; y0 += b)
+      for (int x0 = 0; x0 < n; x0 += b) {
+        double s = 0;
+        for (int y = y0; y < y0 + b; ++y)
+          for (int x = x0; x < x0 + b; ++x) s += phase(x, y) * pix * pix;
+        sum2 += s * s, ++blocks;
+      }
+    EXPECT_NEAR(sum2 / blocks, 4.0, 4.0 * 5 * std::sqrt(2.0 / blocks)) << pix; // 5 sigma of the estimate
+  }
+}
+
+TEST(units, positive_defocus_means_the_in_focus_plane_lies_upstream) {
+  // Exact Fresnel propagation of a weak phase object by d downstream (propagator exp(-i pi lambda d k^2))
+  // gives the contrast 2 F^-1[CTF . F[phi]] of defocus -d: the image of a plane downstream of the object is
+  // overfocused. So at underfocus (defocus > 0) the imaged plane lies upstream, towards the source, and
+  // points farther downstream are more underfocused (core/conventions.hpp).
+  ImagingParams p;
+  p.cs_mm = 0;
+  p.amplitude_contrast = 0;
+  p.envelope_B_A2 = 0;
+  const double pA = 2.0, d = 5000;
+  const Ctf ctf = Ctf::from(p, pA);
+  const int n = 128;
+  std::vector<double> phi(n);
+  for (int x = 0; x < n; ++x) phi[x] = 0.005 * std::exp(-0.5 * std::pow((x - 64) / 3.0, 2));
+  using C = std::complex<double>;
+  auto dft = [&](const std::vector<C>& a, int sign) {
+    std::vector<C> out(n);
+    for (int k = 0; k < n; ++k)
+      for (int x = 0; x < n; ++x) out[k] += a[x] * std::polar(1.0, sign * 2 * kPi * k * x / n);
+    if (sign > 0)
+      for (C& c : out) c /= n;
+    return out;
+  };
+  std::vector<C> psi(n), ph(n);
+  for (int x = 0; x < n; ++x) psi[x] = std::polar(1.0, phi[x]), ph[x] = phi[x];
+  std::vector<C> wave = dft(psi, -1), spec = dft(ph, -1);
+  for (int k = 0; k < n; ++k) {
+    const double kA = fft_freq(k, n) / (n * pA);
+    wave[k] *= std::polar(1.0, -kPi * ctf.wavelength_A * d * kA * kA);
+    spec[k] *= k == 0 ? 0.0 : 2 * ctf.value(kA, 0, -d);
+  }
+  const std::vector<C> image = dft(wave, 1), contrast = dft(spec, 1);
+  double err = 0, norm = 0;
+  for (int x = 0; x < n; ++x) {
+    err += std::pow(std::norm(image[x]) - 1 - contrast[x].real(), 2);
+    norm += std::pow(contrast[x].real(), 2);
+  }
+  EXPECT_LT(std::sqrt(err / norm), 0.01);
+  // And the opposite defocus does not match.
+  spec = dft(ph, -1);
+  for (int k = 0; k < n; ++k) spec[k] *= k == 0 ? 0.0 : 2 * ctf.value(fft_freq(k, n) / (n * pA), 0, d);
+  const std::vector<C> wrong = dft(spec, 1);
+  double diff = 0;
+  for (int x = 0; x < n; ++x) diff += std::pow(std::norm(image[x]) - 1 - wrong[x].real(), 2);
+  EXPECT_GT(std::sqrt(diff / norm), 1.5);
+}
+
+TEST(units, critical_exposure_scales_with_voltage) {
+  // Grant & Grigorieff's N_e(k) at 300 kV, times 0.8 at 200 kV and below, linear in between.
+  for (double k : {0.05, 0.25}) {
+    const double ne300 = 0.245 * std::pow(k, -1.665) + 2.81;
+    EXPECT_NEAR(critical_exposure_e_per_A2(k, 300), ne300, 1e-9 * ne300);
+    EXPECT_NEAR(critical_exposure_e_per_A2(k, 200), 0.8 * ne300, 1e-9 * ne300);
+    EXPECT_NEAR(critical_exposure_e_per_A2(k, 250), 0.9 * ne300, 1e-9 * ne300);
+    EXPECT_NEAR(critical_exposure_e_per_A2(k, 100), 0.8 * ne300, 1e-9 * ne300);
+  }
 }

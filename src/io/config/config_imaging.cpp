@@ -44,9 +44,27 @@ TiltParams read_tilt(TableReader& t, const TiltParams& defaults) {
   return p;
 }
 
+/// Settings renamed when they became physical units: an error naming the new setting.
+void renamed_settings(TableReader& t) {
+  struct Renamed {
+    const char *old_key, *what;
+  };
+  constexpr Renamed kRenamed[] = {
+      {"envelope_sigma", "renamed: use envelope_B_A2, the envelope's B-factor in A^2 (E(k) = exp(-B k^2 / 4); "
+                         "sigma s of Nyquist at pixel p is B = 16 p^2 / s^2)"},
+      {"damage_noise_rad_per_e_A2", "renamed: use damage_noise_rad_A_per_e_A2, a density in rad A per e/A^2 "
+                                    "(the old value times the pixel size in A)"}};
+  for (const Renamed& r : kRenamed)
+    if (t.has(r.old_key)) {
+      t.number(r.old_key, 0); // read, so that it is not also an unknown key
+      t.problem(r.old_key, r.what);
+    }
+}
+
 ImagingParams read_imaging(TableReader& t) {
   ImagingParams p;
   read_fields(t, imaging_fields(), p);
+  renamed_settings(t);
   if (auto tilt = t.table("tilt")) p.tilt = read_tilt(*tilt, p.tilt);
   t.finish();
   return p;
