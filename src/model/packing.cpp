@@ -169,6 +169,22 @@ private:
     return uniform_rotation(u1, u2, u3);
   }
   Vec3 random_direction() { return Vec3{rng_.normal(), rng_.normal(), rng_.normal()}.normalized(); }
+  /// A unit vector uniform on the spherical cap within spread_deg of `axis` (cosine of the angle to the axis
+  /// uniform in [cos spread, 1], azimuth uniform), or uniformly random when `axis` is all zero.
+  Vec3 direction_near(const std::array<double, 3>& axis, double spread_deg) {
+    const Vec3 a{axis[0], axis[1], axis[2]};
+    if (a.length() == 0) return random_direction();
+    const double c = 1 - rng_.uniform() * (1 - std::cos(spread_deg * kDegToRad));
+    const double sn = std::sqrt(std::max(0.0, 1 - c * c)), phi = 2 * kPi * rng_.uniform();
+    return align_z_to(a.normalized()) * Vec3{sn * std::cos(phi), sn * std::sin(phi), c};
+  }
+  /// Orientation of a single particle: uniform, or its z axis near orientation_axis with a uniform spin.
+  Mat3 single_rotation(const ParticleSpec& s) {
+    const auto& a = s.orientation_axis;
+    if (a[0] == 0 && a[1] == 0 && a[2] == 0) return random_rotation();
+    const Mat3 tilt = align_z_to(direction_near(a, s.orientation_spread_deg));
+    return tilt * rot_z(2 * kPi * rng_.uniform());
+  }
   bool region_ok(const ParticleSpec& s, Vec3 pos) const {
     if (s.region == "any") return true;
     bool inside = false;
@@ -177,7 +193,7 @@ private:
   }
   bool fits(const Piece& q) const { return grid_.fits(*q.shape, q.rot, q.pos, q.membrane); }
 
-  void commit(const std::vector<Piece>& unit) {
+  void commit(const std::vector<Piece>& unit, Vec3 direction = {}) {
     const std::uint32_t group = std::uint32_t(scene_.particles.size() + 1);
     for (const Piece& q : unit) {
       grid_.mark(*q.shape, q.rot, q.pos);
@@ -191,6 +207,7 @@ private:
         pp.rotation = q.rot;
         pp.selection = sel;
         pp.group = group;
+        pp.direction = direction;
         scene_.particles.push_back(pp);
       }
     }
@@ -230,7 +247,7 @@ private:
   }
 
   void place_single(const ParticleSpec& s) {
-    Piece q = piece(s, random_point(), random_rotation());
+    Piece q = piece(s, random_point(), single_rotation(s));
     if (!region_ok(s, q.pos) || !fits(q)) return;
     std::vector<Piece> unit{q};
     if (s.scheme == "assembly") add_members(s, q.pos, q.rot, unit);
@@ -269,7 +286,8 @@ private:
   }
 
   /// Filaments (nfil > 1: a bundle of parallel filaments) grown step by step from a random start along a
-  /// random direction, bending by flexibility_deg per step; growth stops at the first collision or wall.
+  /// start axis (random, or near s.direction), bending by flexibility_deg per step (a random walk of the axis
+  /// away from the start axis); growth stops at the first collision or wall.
   void place_filament(const ParticleSpec& s, int nfil, bool assembly) {
     const FilamentParams& f = s.filament;
     const CollisionShape& sub = shape(s.source);
@@ -282,7 +300,8 @@ private:
     for (double& ph : phase) ph = 2 * kPi * rng_.uniform();
 
     Vec3 axis = random_point();
-    Mat3 frame = align_z_to(random_direction()) * rot_z(2 * kPi * rng_.uniform());
+    Mat3 frame = align_z_to(direction_near(s.direction, s.direction_spread_deg)) * rot_z(2 * kPi * rng_.uniform());
+    const Vec3 start_axis = frame * Vec3{0, 0, 1};
     const int pf = std::max(1, f.protofilaments);
     const int max_steps = int(f.max_length_A / f.rise_A);
     std::vector<Piece> unit;
@@ -311,7 +330,7 @@ private:
     }
   done:
     if (steps * f.rise_A < f.min_length_A || unit.empty()) return;
-    commit(unit);
+    commit(unit, start_axis);
   }
 
   const ModelParams& p_;

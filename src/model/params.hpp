@@ -63,6 +63,14 @@ struct ParticleSpec {
   std::string primary_scheme = "single"; ///< single | filament: how the primary scaffold is built
   // membrane proteins
   double membrane_z_A = 0.0; ///< z of the bilayer mid-plane in the structure file's frame (Angstrom)
+  // filament, bundle, assembly with primary filament: growth axis of each filament at its start, drawn
+  // uniformly on the spherical cap within direction_spread_deg of `direction`; all zero = uniform random
+  std::array<double, 3> direction{0, 0, 0}; ///< unit vector in the specimen frame, or all zero (random)
+  double direction_spread_deg = 0.0;        ///< cap half-angle, degrees, [0, 180]
+  // single, assembly with primary single: preferred orientation, the structure's z axis drawn uniformly on
+  // the cap within orientation_spread_deg of orientation_axis, spin about it uniform; all zero = uniform
+  std::array<double, 3> orientation_axis{0, 0, 0}; ///< unit vector in the specimen frame, or all zero (random)
+  double orientation_spread_deg = 0.0;             ///< cap half-angle, degrees, [0, 180]
 };
 
 struct Layer {

@@ -28,6 +28,7 @@ struct PlacedParticle {
   Mat3 rotation;
   std::string selection;   ///< atoms of the structure that belong to this class ("" = all), see ClassSplit
   std::uint32_t group = 0; ///< the filament, bundle, cluster or assembly this particle belongs to (= instance if alone)
+  Vec3 direction{};        ///< growth axis of the group's filaments at their start (unit); zero if no filament
 };
 
 } // namespace tomosweep

@@ -283,3 +283,137 @@ TEST(config_model, example_sweeps_parse_and_build) {
     EXPECT_FALSE(s.particles.empty()) << name;
   }
 }
+
+TEST(config_model, direction_and_orientation_entries) {
+  toml::table root = parse_toml(R"([model]
+[[model.layer]]
+particles = [{ source = "synthetic:actin-subunit", scheme = "bundle", direction = [0, 2, 0], direction_spread_deg = 10 },
+  { source = "synthetic:ribosome", orientation = { axis = [3, 0, 4], spread_deg = 20 } }]
+)",
+                                "job.toml");
+  Problems problems;
+  TableReader top(root, "job.toml", "", problems);
+  auto mt = top.table("model");
+  const ModelParams p = read_model(*mt);
+  ASSERT_TRUE(problems.empty()) << problems.lines[0];
+  const ParticleSpec &b = p.layers[0].particles[0], &r = p.layers[0].particles[1];
+  EXPECT_EQ(b.direction, (std::array<double, 3>{0, 1, 0})); // normalised
+  EXPECT_EQ(b.direction_spread_deg, 10);
+  EXPECT_EQ(r.orientation_axis, (std::array<double, 3>{0.6, 0, 0.8}));
+  EXPECT_EQ(r.orientation_spread_deg, 20);
+  EXPECT_EQ(r.direction, (std::array<double, 3>{0, 0, 0})); // default: random
+  const std::string head = "[model]\n[[model.layer]]\n[[model.layer.particles]]\nsource = \"a.cif\"\n";
+  auto lines = config_problems(head + "scheme = \"filament\"\ndirection = [0, 0, 0]\ndirection_spread_deg = -1\n");
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0], "job.toml:6:13: model.layer[0].particles[0].direction: expected a non-zero vector [x, y, z]");
+  EXPECT_EQ(lines[1],
+            "job.toml:7:24: model.layer[0].particles[0].direction_spread_deg: expected a number in [0, 180], got -1");
+  lines = config_problems(head + "direction = [1, 0]\ndirection_spread_deg = 5\n");
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0], "job.toml:5:13: model.layer[0].particles[0].direction: expected 3 numbers, got 2");
+  EXPECT_EQ(lines[1], "job.toml:5:13: model.layer[0].particles[0].direction: applies to filament, bundle and "
+                      "assembly (primary = \"filament\") entries");
+  lines = config_problems(head + "scheme = \"cluster\"\norientation = { spread_deg = 200, spin = 1 }\n");
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[0], "job.toml:6:15: model.layer[0].particles[0].orientation: applies to single and assembly "
+                      "(primary = \"single\") entries");
+  EXPECT_EQ(lines[1], "job.toml:6:15: model.layer[0].particles[0].orientation.axis: missing (the preferred "
+                      "direction of the structure's z axis, [x, y, z])");
+  EXPECT_EQ(lines[2], "job.toml:6:30: model.layer[0].particles[0].orientation.spread_deg: expected a number in "
+                      "[0, 180], got 200");
+  EXPECT_EQ(lines[3], "job.toml:6:35: unknown key 'model.layer[0].particles[0].orientation.spin'");
+}
+
+namespace {
+/// Angle (degrees, sign-free) between the principal axis of points and v.
+double principal_axis_angle_deg(const std::vector<Vec3>& pts, Vec3 v) {
+  Vec3 c;
+  for (const Vec3& q : pts) c = c + (1.0 / double(pts.size())) * q;
+  Vec3 a = pts.back() - pts.front(); // power iteration on the scatter matrix
+  for (int it = 0; it < 200; ++it) {
+    Vec3 n;
+    for (const Vec3& q : pts) n = n + (q - c).dot(a) * (q - c);
+    a = n.normalized();
+  }
+  return std::acos(std::min(1.0, std::abs(a.dot(v.normalized())))) * kRadToDeg;
+}
+
+/// Subunit positions of each filament group of a scene.
+std::map<std::uint32_t, std::vector<Vec3>> group_points(const Scene& s) {
+  std::map<std::uint32_t, std::vector<Vec3>> g;
+  for (const PlacedParticle& pp : s.particles) g[pp.group].push_back(pp.position_A);
+  return g;
+}
+
+ModelParams filament_model(std::array<double, 3> direction, double spread_deg, double flexibility_deg) {
+  ModelParams p;
+  p.box_A = {3000, 3000, 400};
+  ParticleSpec f = spec("synthetic:actin-subunit", "actin");
+  f.scheme = "filament";
+  f.filament = filament_preset("actin");
+  f.filament.flexibility_deg = flexibility_deg;
+  f.filament.min_length_A = 800;
+  f.direction = direction;
+  f.direction_spread_deg = spread_deg;
+  p.layers = {layer(0.02, 1500, {f})};
+  return p;
+}
+} // namespace
+
+TEST(schemes, filaments_grow_along_the_chosen_direction) {
+  // Spread 0, stiff: every filament's axis (principal axis of its subunit positions) is parallel to x, and
+  // the table records x as the group's direction.
+  ModelParams p = filament_model({1, 0, 0}, 0, 0);
+  const StructureSet st = structures_for(p);
+  Scene s = build_scene(p, st, 3, 0);
+  auto groups = group_points(s);
+  ASSERT_GE(groups.size(), 3u);
+  for (const auto& [g, pts] : groups) EXPECT_LT(principal_axis_angle_deg(pts, {1, 0, 0}), 0.5) << g;
+  for (const PlacedParticle& pp : s.particles) EXPECT_NEAR((pp.direction - Vec3{1, 0, 0}).length(), 0, 1e-12);
+  // Flexible (1 deg per subunit): the axis wanders from x like a random walk, well within 3 sqrt(steps) deg.
+  p = filament_model({1, 0, 0}, 0, 1);
+  s = build_scene(p, st, 3, 0);
+  groups = group_points(s);
+  ASSERT_GE(groups.size(), 3u);
+  for (const auto& [g, pts] : groups) EXPECT_LT(principal_axis_angle_deg(pts, {1, 0, 0}), 3 * std::sqrt(pts.size()));
+  // Spread 30 about y: every start axis is within 30 deg of y, not all on it; stiff filaments follow it.
+  p = filament_model({0, 1, 0}, 30, 0);
+  s = build_scene(p, st, 3, 0);
+  double widest = 0;
+  for (const PlacedParticle& pp : s.particles) {
+    const double a = std::acos(std::min(1.0, pp.direction.y)) * kRadToDeg;
+    EXPECT_LE(a, 30 + 1e-9);
+    widest = std::max(widest, a);
+    EXPECT_NEAR((pp.rotation * Vec3{0, 0, 1} - pp.direction).length(), 0, 1e-9);
+  }
+  EXPECT_GT(widest, 10);
+  for (const auto& [g, pts] : group_points(s)) EXPECT_LT(principal_axis_angle_deg(pts, {0, 1, 0}), 30.5) << g;
+}
+
+TEST(schemes, single_particles_take_the_preferred_orientation) {
+  ModelParams p;
+  p.box_A = {1500, 1500, 400};
+  ParticleSpec r = spec("synthetic:globular?mass_kDa=200", "g");
+  r.orientation_axis = {0, 0, 1};
+  p.layers = {layer(0.05, 300, {r})};
+  const StructureSet st = structures_for(p);
+  Scene s = build_scene(p, st, 6, 0);
+  ASSERT_GE(s.particles.size(), 10u);
+  std::set<long> spins;
+  for (const PlacedParticle& pp : s.particles) {
+    EXPECT_NEAR((pp.rotation * Vec3{0, 0, 1} - Vec3{0, 0, 1}).length(), 0, 1e-12); // z column = the axis
+    spins.insert(std::lround(std::atan2(pp.rotation(1, 0), pp.rotation(0, 0)) * kRadToDeg));
+    EXPECT_EQ(pp.direction.length(), 0); // no filament
+  }
+  EXPECT_GE(spins.size(), s.particles.size() / 2); // spin about the axis is random
+  p.layers[0].particles[0].orientation_axis = {1 / std::sqrt(2.0), 1 / std::sqrt(2.0), 0};
+  p.layers[0].particles[0].orientation_spread_deg = 20;
+  s = build_scene(p, st, 6, 0);
+  double widest = 0;
+  for (const PlacedParticle& pp : s.particles) {
+    const double a = std::acos(std::min(1.0, (pp.rotation * Vec3{0, 0, 1}).dot(Vec3{1, 1, 0}.normalized())));
+    EXPECT_LE(a * kRadToDeg, 20 + 1e-9);
+    widest = std::max(widest, a * kRadToDeg);
+  }
+  EXPECT_GT(widest, 8);
+}

@@ -3,6 +3,7 @@
 #include "io/config/config_settings.hpp"
 #include "model/scene.hpp"
 
+#include <cmath>
 #include <map>
 
 namespace tomosweep {
@@ -38,6 +39,37 @@ FilamentParams read_filament(TableReader& t) {
   f.max_length_A = t.number_in("max_length_A", f.max_length_A, 0, 1e6);
   if (f.max_length_A < f.min_length_A) t.problem("max_length_A", "must be at least min_length_A");
   return f;
+}
+
+/// `key = [x, y, z]`, a non-zero vector, returned normalised ([0, 0, 0] after a problem).
+std::array<double, 3> unit_vector(TableReader& t, const std::string& key) {
+  const std::size_t before = t.problems().lines.size();
+  const std::array<double, 3> v = t.triple(key, {0, 0, 0});
+  const double n = std::sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
+  if (n > 0 && std::isfinite(n)) return {v[0] / n, v[1] / n, v[2] / n};
+  if (t.has(key) && t.problems().lines.size() == before) t.problem(key, "expected a non-zero vector [x, y, z]");
+  return {0, 0, 0};
+}
+
+/// Filament growth axis (direction, direction_spread_deg) and single-particle orientation = { axis,
+/// spread_deg }; each only on the schemes it shapes.
+void read_direction(TableReader& t, ParticleSpec& s) {
+  const bool assembly = s.scheme == "assembly";
+  const bool filament = s.scheme == "filament" || s.scheme == "bundle" || (assembly && s.primary_scheme == "filament");
+  const bool single = s.scheme == "single" || (assembly && s.primary_scheme == "single");
+  if (t.has("direction")) {
+    s.direction = unit_vector(t, "direction");
+    if (!filament) t.problem("direction", "applies to filament, bundle and assembly (primary = \"filament\") entries");
+  }
+  s.direction_spread_deg = t.number_in("direction_spread_deg", 0, 0, 180);
+  if (t.has("direction_spread_deg") && !t.has("direction")) t.problem("direction_spread_deg", "needs direction");
+  if (auto o = t.table("orientation")) {
+    if (!single) t.problem("orientation", "applies to single and assembly (primary = \"single\") entries");
+    if (!o->has("axis")) o->problem("axis", "missing (the preferred direction of the structure's z axis, [x, y, z])");
+    s.orientation_axis = unit_vector(*o, "axis");
+    s.orientation_spread_deg = o->number_in("spread_deg", 0, 0, 180);
+    o->finish();
+  }
 }
 
 ParticleSpec read_particle(TableReader& t) {
@@ -78,6 +110,7 @@ ParticleSpec read_particle(TableReader& t) {
   }
   if (s.scheme == "assembly" && s.members.empty()) t.problem("members", "scheme 'assembly' needs members");
   s.membrane_z_A = t.number("membrane_z_A", 0.0);
+  read_direction(t, s);
   t.finish();
   return s;
 }
