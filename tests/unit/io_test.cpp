@@ -230,6 +230,9 @@ std::vector<PlacedParticle> two_particles() {
   b.source = "structures/actin.cif";
   b.position_A = {-100, 50, 25};
   b.rotation = axis_angle(Vec3{1, 2, 3}.normalized(), 1.1);
+  a.group = 1;
+  b.group = 7; // a filament group with its start axis
+  b.direction = {0.6, 0, -0.8};
   return {a, b};
 }
 std::vector<ClassInfo> two_classes() { return {{1, "ribosome", "synthetic:ribosome"}, {2, "actin", "x.cif"}}; }
@@ -281,10 +284,12 @@ TEST(particles, star_round_trip_pixels_and_relion_angles) {
   EXPECT_NE(text.find("\ndata_particles\n"), std::string::npos);
   std::vector<std::string> labels;
   const auto rows = star_rows(text, labels);
-  ASSERT_EQ(labels, (std::vector<std::string>{"_rlnTomoName", "_rlnMicrographName", "_rlnCoordinateX",
-                                              "_rlnCoordinateY", "_rlnCoordinateZ", "_rlnAngleRot", "_rlnAngleTilt",
-                                              "_rlnAnglePsi", "_rlnClassNumber", "_rlnCenteredCoordinateXAngst",
-                                              "_rlnCenteredCoordinateYAngst", "_rlnCenteredCoordinateZAngst"}));
+  ASSERT_EQ(labels,
+            (std::vector<std::string>{"_rlnTomoName", "_rlnMicrographName", "_rlnCoordinateX", "_rlnCoordinateY",
+                                      "_rlnCoordinateZ", "_rlnAngleRot", "_rlnAngleTilt", "_rlnAnglePsi",
+                                      "_rlnClassNumber", "_rlnCenteredCoordinateXAngst", "_rlnCenteredCoordinateYAngst",
+                                      "_rlnCenteredCoordinateZAngst", "_rlnHelicalTubeID", "_tomosweepGroupDirectionX",
+                                      "_tomosweepGroupDirectionY", "_tomosweepGroupDirectionZ"}));
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[0][0], "TS_01");
   EXPECT_EQ(rows[0][2], "20.000"); // box centre = voxel (n-1)/2
@@ -297,6 +302,12 @@ TEST(particles, star_round_trip_pixels_and_relion_angles) {
   EXPECT_EQ(rows[1][9], "-100.000");
   EXPECT_EQ(rows[1][10], "50.000");
   EXPECT_EQ(rows[1][11], "25.000");
+  EXPECT_EQ(rows[0][12], "1");
+  EXPECT_EQ((std::vector<std::string>{rows[0][13], rows[0][14], rows[0][15]}),
+            (std::vector<std::string>{"0.000000", "0.000000", "0.000000"})); // no filament: zero
+  EXPECT_EQ(rows[1][12], "7");
+  EXPECT_EQ((std::vector<double>{std::stod(rows[1][13]), std::stod(rows[1][14]), std::stod(rows[1][15])}),
+            (std::vector<double>{0.6, 0, -0.8}));
   for (std::size_t k = 0; k < 2; ++k) {
     const Mat3 a = relion_matrix(std::stod(rows[k][5]), std::stod(rows[k][6]), std::stod(rows[k][7]));
     for (int i = 0; i < 9; ++i) EXPECT_NEAR(a.m[i], parts[k].rotation.m[i], 1e-4) << k << " " << i;
@@ -317,11 +328,14 @@ TEST(particles, json_locations_transformations_and_classes) {
     for (int c = 0; c < 3; ++c) EXPECT_NEAR(m[4 * r + c], parts[1].rotation(r, c), 1e-8);
   EXPECT_EQ(m[15], 1.0);
   EXPECT_EQ(m[3], 0.0);
-  EXPECT_NE(text.find("\"class\": \"actin\", \"score\": 1.0}"), std::string::npos);
+  EXPECT_NE(text.find("\"class\": \"actin\", \"group\": 7, \"direction\": [0.600000, 0.000000, -0.800000], "
+                      "\"score\": 1.0}"),
+            std::string::npos);
   EXPECT_NE(text.find("{\"label\": 1, \"name\": \"ribosome\", \"source\": \"synthetic:ribosome\"}"), std::string::npos);
   // Valid JSON for Python's parser too.
   const std::string cmd = "/usr/bin/python3 -c \"import json,sys; d=json.load(open(sys.argv[1])); "
-                          "sys.exit(0 if len(d['points'])==2 else 1)\" " +
+                          "p=d['points']; sys.exit(0 if len(p)==2 and p[1]['group']==7 and "
+                          "p[1]['direction']==[0.6, 0.0, -0.8] and p[0]['direction']==[0, 0, 0] else 1)\" " +
                           tmp("p.json");
   EXPECT_EQ(std::system(cmd.c_str()), 0);
 }

@@ -233,6 +233,8 @@ TEST(corpus, stage_and_gather_round_trip) {
   p.instance = 7;
   p.label = 2;
   p.position_A = {1, 2, 3};
+  p.group = 5;
+  p.direction = {0, 0.6, 0.8};
   r.particles = {p};
   const std::vector<std::string> outputs{"tomogram", "atlas", "instances", "particles"};
   std::vector<StageInfo> infos;
@@ -268,6 +270,9 @@ TEST(corpus, stage_and_gather_round_trip) {
   ASSERT_EQ(j1.result.particles.size(), 1u);
   EXPECT_EQ(j1.result.particles[0].source, "r.cif");
   EXPECT_EQ(j1.result.particles[0].position_A.z, 3.0);
+  EXPECT_EQ(j1.result.particles[0].group, 5u); // the group id and its direction round-trip through the corpus
+  EXPECT_EQ(j1.result.particles[0].direction.y, 0.6);
+  EXPECT_EQ(j1.result.particles[0].direction.z, 0.8);
   ASSERT_EQ(j1.result.classes.size(), 2u);
   EXPECT_EQ(read_corpus_job(out, 2).error, "boom: job two");
   const std::string summary = corpus_summary(out);

@@ -112,7 +112,8 @@ void write_stage(const std::string& path, std::uint64_t job_id, int replicate, c
       if (wants(outputs, "particles")) {
         std::vector<h5::ParticleRow> rows;
         for (const PlacedParticle& p : r.particles) {
-          h5::ParticleRow row{p.instance, p.label, {p.position_A.x, p.position_A.y, p.position_A.z}, {}};
+          h5::ParticleRow row{p.instance, p.label, {p.position_A.x, p.position_A.y, p.position_A.z},
+                              {},         p.group, {p.direction.x, p.direction.y, p.direction.z}};
           for (int i = 0; i < 9; ++i) row.rotation[i / 3][i % 3] = p.rotation.m[static_cast<std::size_t>(i)];
           rows.push_back(row);
         }

@@ -268,6 +268,8 @@ CorpusJob read_corpus_job(const std::string& path, std::uint64_t job_id) {
       p.source = sources[row.label];
       p.position_A = {row.position_A[0], row.position_A[1], row.position_A[2]};
       for (int i = 0; i < 9; ++i) p.rotation.m[static_cast<std::size_t>(i)] = row.rotation[i / 3][i % 3];
+      p.group = row.group;
+      p.direction = {row.direction[0], row.direction[1], row.direction[2]};
       r.particles.push_back(p);
     }
   }

@@ -157,6 +157,8 @@ struct ParticleRow {
   std::int32_t label;
   double position_A[3];
   double rotation[3][3];
+  std::uint32_t group; ///< PlacedParticle::group: the filament, bundle, cluster or assembly (= instance if alone)
+  double direction[3]; ///< PlacedParticle::direction: the group's filament start axis (unit), zero if none
 };
 
 inline Id tilt_type(const std::string& path) {
@@ -179,6 +181,8 @@ inline Id particle_type(const std::string& path) {
   H5Tinsert(t, "label", HOFFSET(ParticleRow, label), H5T_NATIVE_INT32);
   H5Tinsert(t, "position_A", HOFFSET(ParticleRow, position_A), v3);
   H5Tinsert(t, "rotation", HOFFSET(ParticleRow, rotation), m33);
+  H5Tinsert(t, "group", HOFFSET(ParticleRow, group), H5T_NATIVE_UINT32);
+  H5Tinsert(t, "direction", HOFFSET(ParticleRow, direction), v3);
   return t;
 }
 

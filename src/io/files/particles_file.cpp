@@ -86,15 +86,20 @@ std::string particles_star(const std::vector<PlacedParticle>& particles, const s
                           "_rlnClassNumber",
                           "_rlnCenteredCoordinateXAngst",
                           "_rlnCenteredCoordinateYAngst",
-                          "_rlnCenteredCoordinateZAngst"};
-  for (int i = 0; i < 12; ++i) o += std::string(labels[i]) + " #" + std::to_string(i + 1) + "\n";
+                          "_rlnCenteredCoordinateZAngst",
+                          "_rlnHelicalTubeID",
+                          "_tomosweepGroupDirectionX",
+                          "_tomosweepGroupDirectionY",
+                          "_tomosweepGroupDirectionZ"};
+  for (int i = 0; i < 16; ++i) o += std::string(labels[i]) + " #" + std::to_string(i + 1) + "\n";
   for (const PlacedParticle& p : particles) {
     const Vec3 v = voxel_position(p, info);
     const auto e = euler_zyz_deg(p.rotation.transposed());
     o += star_word(info.tomo_name) + " " + star_word(info.tomogram_file) + " " + fmt("%.3f", v.x) + " " +
          fmt("%.3f", v.y) + " " + fmt("%.3f", v.z) + " " + fmt("%.4f", e[0]) + " " + fmt("%.4f", e[1]) + " " +
          fmt("%.4f", e[2]) + " " + std::to_string(p.label) + " " + fmt("%.3f", p.position_A.x) + " " +
-         fmt("%.3f", p.position_A.y) + " " + fmt("%.3f", p.position_A.z) + "\n";
+         fmt("%.3f", p.position_A.y) + " " + fmt("%.3f", p.position_A.z) + " " + std::to_string(p.group) + " " +
+         fmt("%.6f", p.direction.x) + " " + fmt("%.6f", p.direction.y) + " " + fmt("%.6f", p.direction.z) + "\n";
   }
   return o;
 }
@@ -144,7 +149,9 @@ std::string particles_json(const std::vector<PlacedParticle>& particles, const s
     o += k ? ",\n    " : "\n    ";
     o += point_json(p, info,
                     ", \"label\": " + std::to_string(p.label) +
-                        ", \"class\": " + json_string(class_of(classes, p.label)->name));
+                        ", \"class\": " + json_string(class_of(classes, p.label)->name) +
+                        ", \"group\": " + std::to_string(p.group) + ", \"direction\": [" + fmt("%.6f", p.direction.x) +
+                        ", " + fmt("%.6f", p.direction.y) + ", " + fmt("%.6f", p.direction.z) + "]");
   }
   o += particles.empty() ? "]\n}\n" : "\n  ]\n}\n";
   return o;

@@ -10,6 +10,10 @@
 //          R, i.e. euler_zyz_deg(R^T): RELION's matrices rotate the particle onto the reference, so the
 //          angles describe the inverse of R in the active convention of core/geometry.
 //   JSON:  transformation_ = [[R, 0], [0 0 0 1]] (row-major 4x4, rotation only; location holds position).
+// Group: PlacedParticle::group (the filament, bundle, cluster or assembly; = instance if alone) and its
+// direction (the filaments' start axis, unit, specimen frame; 0 0 0 when the group has no filament).
+//   STAR:  _rlnHelicalTubeID = group, _tomosweepGroupDirectionX/Y/Z = direction (RELION keeps unknown labels).
+//   JSON:  "group" and "direction": [x, y, z] on each point (not in the copick pick files).
 #pragma once
 
 #include "core/volume.hpp"
