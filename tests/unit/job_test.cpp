@@ -128,6 +128,7 @@ TEST(job, both_priors_of_ice_alone_are_zero_and_of_particles_agree) {
   // leave a constant in the bandlimit prior and walls in the wbp prior).
   JobConfig ice = small_config();
   ice.model.layers.clear();
+  ice.model.ice_texture = IceTexture::none; // a uniform level (granular ice is not uniform)
   for (PriorMethod m : {PriorMethod::bandlimit, PriorMethod::wbp}) {
     ice.prior.method = m;
     const JobResult r = run_job(ice, {}, 0, 0);
@@ -153,6 +154,7 @@ TEST(job, a_carbon_film_has_no_edge_at_the_box_faces) {
   c.model.layers.clear();
   c.model.carbon.enabled = true;
   c.model.carbon.thickness_A = 100;
+  c.model.ice_texture = IceTexture::none; // steps of the film alone, not of granular ice
   c.prior.method = PriorMethod::wbp;
   c.prior.tilt.angles_deg = {-30, 0, 30};
   c.prior.tilt.order = TiltOrder::list;
