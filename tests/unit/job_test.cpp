@@ -214,6 +214,15 @@ TEST(job, memory_estimate_grows_with_the_box_and_bounds_a_real_job) {
   c.prior.method = PriorMethod::wbp;
   EXPECT_GT(job_memory_bytes(c), 0.76e9);
   EXPECT_LT(job_memory_bytes(c), 1.2e9);
+  // sweeps/bench/thon-rings.toml (1024 x 1024 x 60 at 2 A, one tilt, no prior) peaks at 1.28 GB while
+  // rasterizing granular ice.
+  c.model.box_A = {2048, 2048, 120};
+  c.model.pixel_size_A = 2;
+  c.imaging.tilt.angles_deg = {0};
+  c.imaging.tilt.order = TiltOrder::list;
+  c.prior.enabled = false;
+  EXPECT_GT(job_memory_bytes(c), 1.28e9);
+  EXPECT_LT(job_memory_bytes(c), 1.6e9);
 }
 
 TEST(job, too_large_a_box_is_refused_with_the_sizes) {
