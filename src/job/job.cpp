@@ -73,7 +73,9 @@ double job_memory_bytes(const JobConfig& config) {
                          (ideal > 0 ? detector_pixels(grid, config.prior.tilt) * 4 * ideal : 0)) *
                         (config.imaging.half_series ? 2 : 1);
   const bool bandlimit = config.prior.enabled && config.prior.method == PriorMethod::bandlimit;
-  return volumes + series + (bandlimit ? voxels * 4 : 0) + 50e6;
+  // Granular ice: rasterizing holds 13 bytes per voxel plus the texture and its FFT buffer (4 + 4).
+  const double rasterize = voxels * (m.ice && m.ice_texture == IceTexture::granular ? 21 : 13);
+  return std::max(volumes + series + (bandlimit ? voxels * 4 : 0), rasterize) + 50e6;
 }
 
 void check_job_memory(const JobConfig& config, double available_bytes) {

@@ -69,6 +69,7 @@ constexpr Field<Owner<M>> choice(std::string_view key, std::span<const std::stri
 
 // model/ has no names table for its one enum: PotentialMode's TOML names, in enum order.
 constexpr std::array<std::string_view, 2> kPotentialNames{"fast", "form-factor"};
+constexpr std::array<std::string_view, 2> kIceTextureNames{"none", "granular"};
 
 using I = ImagingParams;
 using T = TiltParams;
@@ -138,6 +139,9 @@ constexpr auto kPrior = std::to_array<Field<PriorParams>>({
 constexpr auto kModel = std::to_array<Field<ModelParams>>({
     number<&M::pixel_size_A>("pixel_size_A", "A", 0.1, 1000, "voxel size of the rasterized volumes", column(0)),
     boolean<&M::ice>("ice", "embed in vitreous ice with solvent exclusion"),
+    choice<&M::ice_texture>(
+        "ice_texture", kIceTextureNames,
+        "granular (water's density fluctuations: S(q) x molecule form factor) or none (a continuum)"),
     choice<&M::potential>("potential", kPotentialNames,
                           "atom weights: form-factor (f_e(0), protein-ice 3.4 V) or fast (electrons, CTS, 1.75 V)"),
     number<&M::b_factor_A2>("b_factor_A2", "A^2", 0, 1000, "extra B-factor blur in form-factor mode"),

@@ -10,6 +10,9 @@ namespace tomosweep {
 
 enum class PotentialMode { fast, form_factor };
 
+/// Texture of vitreous ice: none (a continuum) or granular (water's density fluctuations, model/ice.hpp).
+enum class IceTexture { none, granular };
+
 /// A sub-component of a structure that becomes its own class: `selection` is "chain A", "chains A,B",
 /// "residues 1-300", "chain A residues 1-300" (residue range inclusive).
 struct ClassSplit {
@@ -106,6 +109,7 @@ struct ModelParams {
   double pixel_size_A = 10.0;                           ///< voxel size of the rasterized volumes
   std::string walls = "z";                              ///< faces particles may not cross: "", "z", "xyz", "-z+x"...
   bool ice = true;                                      ///< embed in vitreous ice with solvent exclusion
+  IceTexture ice_texture = IceTexture::granular;        ///< granular (default) or none
   PotentialMode potential = PotentialMode::form_factor; ///< form_factor (default) or fast (CTS weights)
   double b_factor_A2 = 0.0;                             ///< extra B-factor blur in form-factor mode
   CarbonParams carbon;

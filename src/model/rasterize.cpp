@@ -2,6 +2,7 @@
 
 #include "core/conventions.hpp"
 #include "model/atoms.hpp"
+#include "model/ice.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -246,18 +247,21 @@ void add_features(const Scene& scene, PotentialMode mode, ParticleSplatter& g, V
   }
 }
 
-/// Ice in the free fraction of every voxel; a voxel keeps its dominating particle's label and instance only
-/// where that particle's potential exceeds the local ice level.
+/// Ice (with its granular texture, if any) in the free fraction of every voxel; a voxel keeps its dominating
+/// particle's label and instance only where that particle's potential exceeds the local mean ice level.
 void add_ice_and_labels(const Scene& scene, PotentialMode mode, ParticleSplatter& g, Volume<std::uint8_t>& atlas) {
   std::uint32_t max_instance = 0;
   for (const PlacedParticle& pp : scene.particles) max_instance = std::max(max_instance, pp.instance);
   std::vector<int> label_of(std::size_t(max_instance) + 1, 0);
   for (const PlacedParticle& pp : scene.particles) label_of[pp.instance] = pp.label;
   const double ice_v = ice_potential_V(mode);
+  const bool granular = scene.ice && scene.ice_texture == IceTexture::granular;
+  const Volume<float> texture =
+      granular ? ice_texture(g.potential.grid(), ice_v, scene.seed, scene.replicate) : Volume<float>{};
   for (std::size_t i = 0; i < g.potential.size(); ++i) {
     const double free = std::max(0.0, 1.0 - g.occupancy.data[i] / kOccupancyScale);
     const double ice_level = ice_v * free;
-    if (scene.ice) g.potential.data[i] += float(ice_level);
+    if (scene.ice) g.potential.data[i] += float(ice_level + (granular ? texture.data[i] * free : 0.0));
     std::uint32_t& owner = g.owner.data[i];
     if (owner && g.best.data[i] / kBestScale > ice_level)
       atlas.data[i] = std::uint8_t(label_of[owner]);

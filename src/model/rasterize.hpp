@@ -21,7 +21,9 @@ struct SpecimenVolumes {
 /// Each atom weighs atom_potential_weight(atom, mode); weights are coarse-grained into pixel-sized
 /// pseudo-atoms once per structure and spread trilinearly (form-factor mode: then blurred by the atoms' form
 /// factors and B factors); volts = potential_volts_per_weight(mode) x weight / voxel volume.
-/// Ice (ice_potential_V(mode) at full occupancy) fills what protein, lipid, carbon and gold leave free.
+/// Ice (ice_potential_V(mode) at full occupancy) fills what protein, lipid, carbon and gold leave free; with
+/// scene.ice_texture granular, ice_texture() (keyed by scene.seed and scene.replicate) x the free fraction
+/// is added to it (model/ice.hpp).
 /// A voxel gets a particle's label and instance when that particle's potential there is the largest of
 /// all particles and exceeds the local ice level (ice potential x the free fraction); features label the
 /// voxels they fill at least half.

@@ -218,6 +218,9 @@ Scene build_scene(const ModelParams& p, const StructureSet& structures, std::uin
   Scene scene;
   scene.box_A = p.box_A;
   scene.ice = p.ice;
+  scene.ice_texture = p.ice_texture;
+  scene.seed = seed;
+  scene.replicate = replicate;
   scene.b_factor_A2 = p.b_factor_A2;
   scene.classes = scene_classes(p);
   for (const ClassInfo& c : scene.classes) {

@@ -30,6 +30,9 @@ struct Scene {
   std::vector<Bead> beads;
   int membrane_label = 0, carbon_label = 0, gold_label = 0; ///< 0 if the feature is absent
   bool ice = true;
+  IceTexture ice_texture = IceTexture::none; ///< granular: a random field keyed by (seed, replicate)
+  std::uint64_t seed = 0;                    ///< master seed and replicate the scene was built from
+  int replicate = 0;
   double b_factor_A2 = 0; ///< extra B-factor blur (form-factor mode), from ModelParams
 };
 

@@ -128,6 +128,7 @@ TEST(job, both_priors_of_ice_alone_are_zero_and_of_particles_agree) {
   // leave a constant in the bandlimit prior and walls in the wbp prior).
   JobConfig ice = small_config();
   ice.model.layers.clear();
+  ice.model.ice_texture = IceTexture::none; // a uniform level (granular ice is not uniform)
   for (PriorMethod m : {PriorMethod::bandlimit, PriorMethod::wbp}) {
     ice.prior.method = m;
     const JobResult r = run_job(ice, {}, 0, 0);
@@ -153,6 +154,7 @@ TEST(job, a_carbon_film_has_no_edge_at_the_box_faces) {
   c.model.layers.clear();
   c.model.carbon.enabled = true;
   c.model.carbon.thickness_A = 100;
+  c.model.ice_texture = IceTexture::none; // steps of the film alone, not of granular ice
   c.prior.method = PriorMethod::wbp;
   c.prior.tilt.angles_deg = {-30, 0, 30};
   c.prior.tilt.order = TiltOrder::list;
@@ -212,6 +214,15 @@ TEST(job, memory_estimate_grows_with_the_box_and_bounds_a_real_job) {
   c.prior.method = PriorMethod::wbp;
   EXPECT_GT(job_memory_bytes(c), 0.76e9);
   EXPECT_LT(job_memory_bytes(c), 1.2e9);
+  // sweeps/bench/thon-rings.toml (1024 x 1024 x 60 at 2 A, one tilt, no prior) peaks at 1.28 GB while
+  // rasterizing granular ice.
+  c.model.box_A = {2048, 2048, 120};
+  c.model.pixel_size_A = 2;
+  c.imaging.tilt.angles_deg = {0};
+  c.imaging.tilt.order = TiltOrder::list;
+  c.prior.enabled = false;
+  EXPECT_GT(job_memory_bytes(c), 1.28e9);
+  EXPECT_LT(job_memory_bytes(c), 1.6e9);
 }
 
 TEST(job, too_large_a_box_is_refused_with_the_sizes) {

@@ -1,6 +1,8 @@
+#include "core/fft.hpp"
 #include "expect_error.hpp"
 #include "io/structures/structure_file.hpp"
 #include "io_test_util.hpp"
+#include "model/ice.hpp"
 #include "model_test_helpers.hpp"
 
 #include <cstdio>
@@ -448,4 +450,85 @@ TEST(contrast, synthetic_domains_fill_their_overlaps_once) {
   }
   EXPECT_NEAR(structure_mass_Da(make_synthetic("synthetic:globular?mass_kDa=500")), 500e3, 0.03 * 500e3);
   EXPECT_NEAR(structure_mass_Da(make_synthetic("synthetic:ribosome")), 2.5e6, 0.03 * 2.5e6);
+}
+
+namespace {
+struct Band {
+  double got = 0, want = 0; ///< variance of the band-filtered field, and its expectation (V^2)
+  double modes = 0;         ///< DFT modes in the band
+};
+// The part of v in the band lo <= |k| < hi (cycles per voxel): its variance, and the expectation from the
+// texture's power spectrum (the sum over the band's modes of ice_texture_power, over the voxel count).
+Band band_variance(const Volume<float>& v, double lo, double hi, double ice_V) {
+  Volume<float> b = v;
+  filter_volume(b, [&](double k) { return k >= lo && k < hi ? 1.0 : 0.0; });
+  Band r;
+  for (float x : b.data) r.got += double(x) * x;
+  for (int z = 0; z < v.nz; ++z)
+    for (int y = 0; y < v.ny; ++y)
+      for (int x = 0; x < v.nx; ++x) {
+        const double k =
+            std::sqrt(std::pow(double(fft_freq(x, v.nx)) / v.nx, 2) + std::pow(double(fft_freq(y, v.ny)) / v.ny, 2) +
+                      std::pow(double(fft_freq(z, v.nz)) / v.nz, 2));
+        if (k >= lo && k < hi) r.want += ice_texture_power(k / v.voxel_A, v.voxel_A, ice_V), r.modes += 1;
+      }
+  r.got /= double(b.size()), r.want /= double(b.size());
+  return r;
+}
+} // namespace
+
+TEST(ice_texture, structure_factor_and_form_factor_model) {
+  EXPECT_NEAR(water_structure_factor(0), 0.062, 1e-3);  // rho kT kappa_T of water at 298 K
+  EXPECT_NEAR(water_structure_factor(2.0), 1.39, 0.01); // first peak
+  EXPECT_NEAR(water_structure_factor(20.0), 1.0, 1e-6); // uncorrelated molecules far out
+  EXPECT_LT(water_structure_factor(1.0), water_structure_factor(1.5));
+  EXPECT_NEAR(water_form_factor_shape(0), 1.0, 1e-12);
+  EXPECT_NEAR(water_form_factor_shape(0.5), 0.566, 0.01); // O + 2 H at d = 2 A
+  // Voxel of 3 A: 0.848 molecules; the DC power is S(0) x the Poisson variance ice_V^2 / n.
+  EXPECT_NEAR(ice_texture_power(0, 3, 4.5), 0.062 * 4.5 * 4.5 / (0.0314 * 27), 1e-3);
+}
+
+TEST(ice_texture, variance_and_spectrum_follow_the_model) {
+  const Grid g{32, 32, 32, 2.0};
+  const double ice_V = 4.5;
+  const Volume<float> t = ice_texture(g, ice_V, 7, 1);
+  // The whole band (the voxel variance), a low band (S ~ 0.1) and a high band (S ~ 0.8 to 1.4): each within
+  // 4 standard errors of a variance estimated from `modes` DFT modes (sqrt(2 / modes) relative).
+  const Band all = band_variance(t, 0.0, 1.0, ice_V), low = band_variance(t, 0.02, 0.2, ice_V),
+             high = band_variance(t, 0.5, 0.9, ice_V);
+  for (const Band& b : {all, low, high}) EXPECT_NEAR(b.got / b.want, 1, 4 * std::sqrt(2 / b.modes)) << b.modes;
+  // Per mode, the power rises from S ~ 0.1 to the peak: the spectrum's shape, not only its integral.
+  EXPECT_GT(high.got / high.modes, 3 * low.got / low.modes);
+  // Deterministic per (seed, replicate), independent across replicates.
+  EXPECT_EQ(ice_texture(g, ice_V, 7, 1).data, t.data);
+  const Volume<float> other = ice_texture(g, ice_V, 7, 2);
+  double dot = 0, norm = 0;
+  for (std::size_t i = 0; i < t.size(); ++i)
+    dot += double(t.data[i]) * other.data[i], norm += double(t.data[i]) * t.data[i];
+  EXPECT_LT(std::abs(dot / norm), 0.05);
+}
+
+TEST(ice_texture, rasterized_ice_carries_the_texture_times_the_free_fraction) {
+  // A carbon film filling the lower half of the box holds no ice, hence no texture; above it the ice is the
+  // mean level plus the texture of (seed, replicate).
+  Scene sc;
+  sc.box_A = {40, 40, 40};
+  sc.carbon.present = true;
+  sc.carbon.thickness_A = 20;
+  sc.carbon.z_A = -10;
+  sc.carbon.hole_radius_A = 0;
+  sc.ice_texture = IceTexture::granular;
+  sc.seed = 5, sc.replicate = 3;
+  const SpecimenVolumes v = rasterize(sc, {}, 4, PotentialMode::fast);
+  const Volume<float> t = ice_texture(v.potential.grid(), kIceMeanPotentialV, 5, 3);
+  sc.ice_texture = IceTexture::none;
+  const SpecimenVolumes flat = rasterize(sc, {}, 4, PotentialMode::fast);
+  double top = 0;
+  for (int y = 0; y < 10; ++y)
+    for (int x = 0; x < 10; ++x) {
+      EXPECT_NEAR(v.potential(x, y, 1), flat.potential(x, y, 1), 1e-5); // inside the carbon
+      EXPECT_NEAR(v.potential(x, y, 8) - flat.potential(x, y, 8), t(x, y, 8), 1e-5);
+      top += std::abs(t(x, y, 8));
+    }
+  EXPECT_GT(top / 100, 0.1); // volts: the texture is there
 }

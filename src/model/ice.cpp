@@ -1,0 +1,66 @@
+#include "model/ice.hpp"
+
+#include "core/conventions.hpp"
+#include "core/fft.hpp"
+#include "core/rng.hpp"
+#include "model/atoms.hpp"
+
+#include <gemmi/c4322.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+namespace tomosweep {
+
+double water_structure_factor(double q) {
+  constexpr double s0 = 0.062, q_rise = 1.5, peak = 0.55, q_peak = 2.0, width = 0.3;
+  return 1 - (1 - s0) * std::exp(-(q / q_rise) * (q / q_rise)) +
+         peak * std::exp(-0.5 * (q - q_peak) * (q - q_peak) / (width * width));
+}
+
+namespace {
+/// Electron scattering factor of element z at k = 1/d (A): sum of a_i exp(-b_i k^2 / 4).
+double scattering_factor_A(int z, double k) {
+  const auto& c = gemmi::C4322<double>::get(gemmi::El(static_cast<unsigned char>(z)));
+  double f = 0;
+  for (int i = 0; i < 5; ++i) f += c.a(i) * std::exp(-c.b(i) * k * k / 4);
+  return f;
+}
+} // namespace
+
+double water_form_factor_shape(double k) {
+  const double f = scattering_factor_A(8, k) + 2 * scattering_factor_A(1, k);
+  return f / (scattering_factor_A(8, 0) + 2 * scattering_factor_A(1, 0));
+}
+
+double ice_texture_power(double k, double voxel_A, double ice_V) {
+  const double molecules = kIceMoleculesPerA3 * voxel_A * voxel_A * voxel_A;
+  const double g = water_form_factor_shape(k);
+  return water_structure_factor(2 * kPi * k) * g * g * ice_V * ice_V / molecules;
+}
+
+Volume<float> ice_texture(const Grid& g, double ice_V, std::uint64_t seed, int replicate) {
+  Volume<float> v(g);
+  const std::size_t slice = std::size_t(g.nx) * g.ny;
+  for (int z = 0; z < g.nz; ++z) {
+    Rng rng(seed, Purpose::ice_texture, (std::uint64_t(std::uint32_t(replicate)) << 32) | std::uint32_t(z));
+    float* s = v.data.data() + z * slice;
+    for (std::size_t i = 0; i < slice; ++i) s[i] = float(rng.normal());
+  }
+  // Unit white noise carries variance 1 per mode; the filter gives each mode the texture's power. The filter
+  // is tabulated over |k| in [0, sqrt(3)/2] cycles per voxel (linear interpolation, 4096 steps: far finer
+  // than the structure factor's peak or the form factor vary), which saves most of the exp() calls.
+  constexpr int kSteps = 4096;
+  const double step = 0.5 * std::sqrt(3.0) / kSteps;
+  std::vector<double> table(kSteps + 2);
+  for (int i = 0; i <= kSteps + 1; ++i) table[i] = std::sqrt(ice_texture_power(i * step / g.voxel_A, g.voxel_A, ice_V));
+  filter_volume(v, [&](double k) {
+    const double t = std::min(k / step, double(kSteps));
+    const int i = int(t);
+    return table[i] + (t - i) * (table[i + 1] - table[i]);
+  });
+  return v;
+}
+
+} // namespace tomosweep
