@@ -277,6 +277,49 @@ std::vector<Line> lines_of(const Group& g, const std::vector<TiltView>& views, i
   return l;
 }
 
+// Acquisition residuals of a view (core/tilt.hpp): the point of the unwarped image that lands on detector
+// point q (centred, Angstrom) is R(-phi) (q - shift) / m.
+struct Warp {
+  double c, s, inv_m, su, sv;
+  explicit Warp(const TiltView& v)
+      : c(std::cos(v.rotation_rad)), s(std::sin(v.rotation_rad)), inv_m(1 / v.magnification), su(v.shift_u_A),
+        sv(v.shift_v_A) {}
+  std::array<double, 2> source(double u, double v) const {
+    const double du = u - su, dv = v - sv;
+    return {(c * du + s * dv) * inv_m, (-s * du + c * dv) * inv_m};
+  }
+};
+
+// Image `k` of `stack` warped by view v's residuals, bilinearly (zero beyond the image); the adjoint scatters
+// with the same weights instead.
+void warp_image(Volume<float>& stack, int k, const TiltView& v, bool adjoint) {
+  const int nu = stack.nx, nv = stack.ny;
+  const double pix = stack.voxel_A;
+  const Warp w(v);
+  float* img = stack.slice(k);
+  const std::vector<float> src(img, img + static_cast<std::size_t>(nu) * nv);
+  std::fill(img, img + src.size(), 0.0f);
+  for (int j = 0; j < nv; ++j)
+    for (int i = 0; i < nu; ++i) {
+      const auto p = w.source(voxel_centre_A(i, nu, pix), voxel_centre_A(j, nv, pix));
+      const double x = p[0] / pix + 0.5 * (nu - 1), y = p[1] / pix + 0.5 * (nv - 1);
+      const double fx = std::floor(x), fy = std::floor(y);
+      const int x0 = static_cast<int>(fx), y0 = static_cast<int>(fy);
+      const double ax = x - fx, ay = y - fy;
+      const double wts[4] = {(1 - ax) * (1 - ay), ax * (1 - ay), (1 - ax) * ay, ax * ay};
+      const int xs[4] = {x0, x0 + 1, x0, x0 + 1}, ys[4] = {y0, y0, y0 + 1, y0 + 1};
+      const std::size_t q = static_cast<std::size_t>(j) * nu + i;
+      for (int n = 0; n < 4; ++n) {
+        if (xs[n] < 0 || xs[n] >= nu || ys[n] < 0 || ys[n] >= nv) continue;
+        const std::size_t r = static_cast<std::size_t>(ys[n]) * nu + xs[n];
+        if (adjoint)
+          img[r] += static_cast<float>(wts[n] * src[q]);
+        else
+          img[q] += static_cast<float>(wts[n] * src[r]);
+      }
+    }
+}
+
 } // namespace
 
 std::array<int, 2> detector_shape(const Grid& grid, const std::vector<TiltView>& views) {
@@ -359,12 +402,16 @@ void add_exterior(Volume<float>& stack, const std::vector<TiltView>& views, cons
   for (const ExteriorLayer& l : layers)
     for (int k = 0; k < stack.nz; ++k) {
       const Ray ray(views[k]);
+      const Warp warp(views[k]);
       const double per_z = l.excess_V * ray.inv_c; // line integral per A of depth
       for (int j = 0; j < stack.ny; ++j) {
         float* row = stack.slice(k) + static_cast<std::size_t>(j) * stack.nx;
         const double v = voxel_centre_A(j, stack.ny, pix);
         for (int i = 0; i < stack.nx; ++i) {
-          const double len = exterior_length(ray, voxel_centre_A(i, stack.nx, pix), v, l, hx, hy, {z_lo_A, z_hi_A});
+          // The ray of this detector pixel is that of its source point before the view's residuals.
+          const auto q = views[k].warped() ? warp.source(voxel_centre_A(i, stack.nx, pix), v)
+                                           : std::array<double, 2>{voxel_centre_A(i, stack.nx, pix), v};
+          const double len = exterior_length(ray, q[0], q[1], l, hx, hy, {z_lo_A, z_hi_A});
           row[i] += static_cast<float>(per_z * len);
         }
       }
@@ -386,10 +433,23 @@ Volume<float> project(const Volume<float>& volume, const std::vector<TiltView>& 
       project_fast(w, z0, z1, nz, lines_of(g, views, r.nw, nz, nu), g.views, stack, scale, 0);
     }
   }
+  for (int k = 0; k < stack.nz; ++k)
+    if (views[k].warped()) warp_image(stack, k, views[k], false);
   return stack;
 }
 
 Volume<float> back_project(const Volume<float>& stack, const std::vector<TiltView>& views, const Grid& grid) {
+  if (stack.nz == static_cast<int>(views.size()) &&
+      std::any_of(views.begin(), views.end(), [](const TiltView& v) { return v.warped(); })) {
+    // Transpose of project()'s warp first, then the back projection of the unwarped views.
+    Volume<float> unwarped = stack;
+    std::vector<TiltView> plain;
+    for (int k = 0; k < stack.nz; ++k) {
+      if (views[k].warped()) warp_image(unwarped, k, views[k], true);
+      plain.push_back(views[k].unwarped());
+    }
+    return back_project(unwarped, plain, grid);
+  }
   const int nu = stack.nx, nv = stack.ny, nx = grid.nx, ny = grid.ny, nz = grid.nz;
   if (stack.nz != static_cast<int>(views.size()))
     fail("back projection of ", stack.nz, " images with ", views.size(), " views");

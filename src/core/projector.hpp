@@ -24,6 +24,8 @@ std::array<int, 2> detector_shape(const Grid& grid, const std::vector<TiltView>&
 /// Project `volume` minus `level` along each view onto nu x nv images; returns a stack (nz = views.size()).
 /// `level` is the uniform medium the box sits in (e.g. ice, volts): it is also the value outside the box,
 /// so the images hold the box's contrast against a laterally infinite medium (0 where a ray meets none).
+/// A view with acquisition residuals (TiltView::warped) has its image resampled bilinearly afterwards:
+/// image'(q) = image(R(-phi) (q - shift) / m) about the image centre (core/tilt.hpp).
 /// Only slices z_begin <= z < z_end take part (z_end < 0: all), at their place in the whole volume.
 Volume<float> project(const Volume<float>& volume, const std::vector<TiltView>& views, int nu, int nv, int z_begin = 0,
                       int z_end = -1, float level = 0);

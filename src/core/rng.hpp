@@ -17,6 +17,7 @@ enum class Purpose : std::uint32_t {
   tilt_error = 10, // per-tilt angle errors of one job
   detector = 11,   // electron counting of one tilt image (id = job and tilt)
   damage = 12,     // radiation-damage noise of one tilt image
+  residual = 13,   // acquisition residuals of one job (image shifts, rotation, magnification, defocus, axis)
   sweep = 20,      // random draws of sweep parameters
   test = 99,
 };

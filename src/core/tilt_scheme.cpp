@@ -149,9 +149,24 @@ TiltSeries plan_series(const TiltParams& t, double total_dose_e_per_A2, double d
   s.tilts = plan_tilts(t, total_dose_e_per_A2, seed, job_id);
   s.axis_azimuth_deg = t.axis_azimuth_deg;
   const double azimuth_rad = t.axis_azimuth_deg * kDegToRad, defocus_A = defocus_um * kAngstromPerMicrometre;
+  // Every draw is made whatever the deviations, so each residual is sd x the same N(0,1) (exactly 0 at sd 0).
+  Rng rng(seed, Purpose::residual, job_id);
+  const double axis_deg = t.axis_offset_deg * rng.normal();
   for (TiltRecord& r : s.tilts) {
-    r.defocus_um = defocus_um;
-    s.views.push_back({r.actual_angle_deg * kDegToRad, azimuth_rad, defocus_A});
+    r.shift_x_A = t.shift_sd_A * rng.normal();
+    r.shift_y_A = t.shift_sd_A * rng.normal();
+    r.rotation_deg = t.rotation_sd_deg * rng.normal();
+    r.magnification = 1 + t.magnification_sd * rng.normal();
+    r.defocus_jitter_um = t.defocus_jitter_um * rng.normal();
+    r.axis_offset_deg = axis_deg;
+    r.defocus_um = defocus_um + r.defocus_jitter_um;
+    TiltView v{r.actual_angle_deg * kDegToRad, azimuth_rad + axis_deg * kDegToRad,
+               r.defocus_um * kAngstromPerMicrometre};
+    v.shift_u_A = r.shift_x_A;
+    v.shift_v_A = r.shift_y_A;
+    v.rotation_rad = (r.rotation_deg + axis_deg) * kDegToRad;
+    v.magnification = r.magnification;
+    s.views.push_back(v);
     s.nominal_views.push_back({r.angle_deg * kDegToRad, azimuth_rad, defocus_A});
   }
   return s;

@@ -39,6 +39,12 @@ struct TiltParams {
   FirstBranch first_branch = FirstBranch::negative; ///< bidirectional: side acquired first
   DoseWeighting dose_weighting = DoseWeighting::even; ///< even | cos (dose proportional to 1/cos(tilt)) | list
   std::vector<double> doses_e_per_A2{}; ///< per-tilt doses (dose_weighting = list): angles_deg order, else ascending
+  // Acquisition residuals (plan_series): standard deviations of normal draws; 0 = none.
+  double shift_sd_A = 0;        ///< per-tilt image shift, each of x and y (Angstrom)
+  double rotation_sd_deg = 0;   ///< per-tilt in-plane image rotation (deg)
+  double magnification_sd = 0;  ///< per-tilt relative magnification (m = 1 + sd N(0,1))
+  double defocus_jitter_um = 0; ///< per-tilt defocus (um)
+  double axis_offset_deg = 0;   ///< tilt-axis azimuth offset, one per series (deg)
 };
 
 /// Number of tilts of a scheme: the explicit list's length, or floor((max - min) / step + 1e-6) + 1 (a step
@@ -62,7 +68,10 @@ std::vector<TiltRecord> plan_tilts(const TiltParams& t, double total_dose_e_per_
 /// A series ready to be imaged (no images yet): the records of plan_tilts(), the scheme's axis azimuth, and
 /// the views of every record, built here once: at the actual angles (views) and at the nominal angles
 /// (nominal_views). Every view has defocus_um (positive = underfocus) in Angstrom at the tilt axis; every
-/// record keeps defocus_um as metadata for the files.
+/// record keeps defocus_um as metadata for the files. The actual views also carry the acquisition residuals
+/// (Rng stream Purpose::residual of the job: first the axis offset, then per tilt in ascending angle
+/// order shift x, shift y, rotation, magnification, defocus), each recorded in its TiltRecord; the nominal
+/// views have none.
 TiltSeries plan_series(const TiltParams& t, double total_dose_e_per_A2, double defocus_um, std::uint64_t seed,
                        std::uint64_t job_id);
 

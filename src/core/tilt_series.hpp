@@ -16,7 +16,12 @@ struct TiltRecord {
   int acquisition_index = 0;           ///< 0-based position in acquisition order
   double dose_e_per_A2 = 0;            ///< dose of this tilt
   double cumulative_dose_e_per_A2 = 0; ///< dose received before this tilt
-  double defocus_um = 0;               ///< defocus at the tilt axis, positive = underfocus
+  double defocus_um = 0;               ///< defocus at the tilt axis, positive = underfocus (jitter included)
+  double shift_x_A = 0, shift_y_A = 0; ///< image shift residual along image x (= u) and y (= v), Angstrom
+  double rotation_deg = 0;             ///< in-plane image rotation residual (deg, tilt-axis offset excluded)
+  double magnification = 1;            ///< relative magnification residual (1 = nominal)
+  double defocus_jitter_um = 0;        ///< defocus residual, included in defocus_um
+  double axis_offset_deg = 0;          ///< tilt-axis azimuth offset of the series (same for every tilt)
   double flat_e_per_pixel = 0;         ///< expected counts of an empty pixel (1 for ideal series; 0 = unknown)
 };
 

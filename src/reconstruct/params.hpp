@@ -17,6 +17,7 @@ struct ReconParams {
   ReconMethod method = ReconMethod::wbp; ///< wbp | sirt
   int sirt_iterations = 10;              ///< SIRT iterations (started from zero)
   double sirt_relaxation = 1.0;          ///< SIRT step factor (0, 2)
+  bool true_geometry = false;            ///< reconstruct with the views as acquired (residuals), not the nominal
 };
 
 } // namespace tomosweep

@@ -124,7 +124,8 @@ Volume<float> reconstruct_tomogram(TiltSeries&& series, const Grid& grid, const 
     fail("tilt series has ", series.images.nz, " images but ", series.tilts.size(), " tilt records");
   if (series.nominal_views.size() != series.tilts.size())
     fail("tilt series has ", series.tilts.size(), " tilt records but ", series.nominal_views.size(), " views");
-  const std::vector<TiltView> views = std::move(series.nominal_views);
+  const std::vector<TiltView> views =
+      p.true_geometry && series.views.size() == series.tilts.size() ? series.views : std::move(series.nominal_views);
   Volume<float> lines = to_line_integrals(std::move(series));
   if (p.method == ReconMethod::sirt) return sirt(lines, views, grid, p);
   return wbp_in_place(lines, views, grid, p);

@@ -166,6 +166,7 @@ TiltSeries simulate_ideal_series(const Volume<float>& potential_V, const Imaging
                                  double ice_V, const std::vector<ExteriorLayer>& exterior) {
   TiltParams t = tilts;
   t.angle_error_deg = 0;
+  t.shift_sd_A = t.rotation_sd_deg = t.magnification_sd = t.defocus_jitter_um = t.axis_offset_deg = 0;
   t.dose_weighting = DoseWeighting::even;
   TiltSeries out = plan_series(t, 0, 0, 0, 0);
   out.sigma_e_rad_per_V_A = interaction_constant_rad_per_V_A(p.voltage_kV);

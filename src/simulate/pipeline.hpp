@@ -25,8 +25,8 @@ TiltSeries simulate_series(const Volume<float>& potential_V, const ImagingParams
 
 /// Ideal series for the prior: perfect phase contrast I = 1 - 2 sigma_e P, P the projection of the potential
 /// minus ice_V and the exterior layers (as in simulate_series); no CTF, noise, damage, transmission or
-/// detector; nominal angles of `tilts` (no errors); flat_e_per_pixel = 1; images detector_shape(grid, nominal
-/// views).
+/// detector; nominal angles of `tilts` (no errors or acquisition residuals); flat_e_per_pixel = 1; images
+/// detector_shape(grid, nominal views).
 TiltSeries simulate_ideal_series(const Volume<float>& potential_V, const ImagingParams& p, const TiltParams& tilts,
                                  double ice_V = 0, const std::vector<ExteriorLayer>& exterior = {});
 
