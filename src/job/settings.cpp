@@ -118,6 +118,13 @@ constexpr auto kTilt = std::to_array<Field<TiltParams>>({
     choice<&T::first_branch>("first_branch", kFirstBranchNames, "bidirectional: the side acquired first"),
     choice<&T::dose_weighting>("dose_weighting", kDoseWeightingNames,
                                "dose per tilt: even, proportional to 1/cos(tilt), or doses_e_per_A2"),
+    number<&T::shift_sd_A>("shift_sd_A", "A", 0, 1e4, "sd of the per-tilt image shift residual, each of x and y"),
+    number<&T::rotation_sd_deg>("rotation_sd_deg", "deg", 0, 45, "sd of the per-tilt in-plane image rotation residual"),
+    number<&T::magnification_sd>("magnification_sd", "", 0, 0.5,
+                                 "sd of the per-tilt relative magnification residual (m = 1 + sd N(0,1))"),
+    number<&T::defocus_jitter_um>("defocus_jitter_um", "um", 0, 10, "sd of the per-tilt defocus residual"),
+    number<&T::axis_offset_deg>("axis_offset_deg", "deg", 0, 45,
+                                "sd of the tilt-axis azimuth offset, one draw per series"),
 });
 
 constexpr auto kReconstruction = std::to_array<Field<ReconParams>>({
@@ -126,6 +133,8 @@ constexpr auto kReconstruction = std::to_array<Field<ReconParams>>({
     choice<&R::method>("method", kReconMethodNames, "weighted back-projection or SIRT"),
     integer<&R::sirt_iterations>("sirt_iterations", "", 0, 10000, "SIRT iterations, started from zero"),
     number<&R::sirt_relaxation>("sirt_relaxation", "", 1e-3, 1.999, "SIRT step factor"),
+    boolean<&R::true_geometry>("true_geometry",
+                               "reconstruct with the geometry as acquired (residuals included), not the nominal"),
 });
 
 using Pr = PriorParams;

@@ -169,6 +169,12 @@ inline Id tilt_type(const std::string& path) {
   H5Tinsert(t, "dose_e_per_A2", HOFFSET(TiltRow, dose_e_per_A2), H5T_NATIVE_DOUBLE);
   H5Tinsert(t, "cumulative_dose_e_per_A2", HOFFSET(TiltRow, cumulative_dose_e_per_A2), H5T_NATIVE_DOUBLE);
   H5Tinsert(t, "defocus_um", HOFFSET(TiltRow, defocus_um), H5T_NATIVE_DOUBLE);
+  H5Tinsert(t, "shift_x_A", HOFFSET(TiltRow, shift_x_A), H5T_NATIVE_DOUBLE);
+  H5Tinsert(t, "shift_y_A", HOFFSET(TiltRow, shift_y_A), H5T_NATIVE_DOUBLE);
+  H5Tinsert(t, "rotation_deg", HOFFSET(TiltRow, rotation_deg), H5T_NATIVE_DOUBLE);
+  H5Tinsert(t, "magnification", HOFFSET(TiltRow, magnification), H5T_NATIVE_DOUBLE);
+  H5Tinsert(t, "defocus_jitter_um", HOFFSET(TiltRow, defocus_jitter_um), H5T_NATIVE_DOUBLE);
+  H5Tinsert(t, "axis_offset_deg", HOFFSET(TiltRow, axis_offset_deg), H5T_NATIVE_DOUBLE);
   return t;
 }
 
