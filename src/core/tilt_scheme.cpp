@@ -149,15 +149,19 @@ TiltSeries plan_series(const TiltParams& t, double total_dose_e_per_A2, double d
   s.tilts = plan_tilts(t, total_dose_e_per_A2, seed, job_id);
   s.axis_azimuth_deg = t.axis_azimuth_deg;
   const double azimuth_rad = t.axis_azimuth_deg * kDegToRad, defocus_A = defocus_um * kAngstromPerMicrometre;
-  // Every draw is made whatever the deviations, so each residual is sd x the same N(0,1) (exactly 0 at sd 0).
+  // Every draw is made whatever the deviations, so each residual is sd x the same N(0,1); sd 0 gives +0.
   Rng rng(seed, Purpose::residual, job_id);
-  const double axis_deg = t.axis_offset_deg * rng.normal();
+  auto draw = [&rng](double sd) {
+    const double n = rng.normal();
+    return sd > 0 ? sd * n : 0.0;
+  };
+  const double axis_deg = draw(t.axis_offset_deg);
   for (TiltRecord& r : s.tilts) {
-    r.shift_x_A = t.shift_sd_A * rng.normal();
-    r.shift_y_A = t.shift_sd_A * rng.normal();
-    r.rotation_deg = t.rotation_sd_deg * rng.normal();
-    r.magnification = 1 + t.magnification_sd * rng.normal();
-    r.defocus_jitter_um = t.defocus_jitter_um * rng.normal();
+    r.shift_x_A = draw(t.shift_sd_A);
+    r.shift_y_A = draw(t.shift_sd_A);
+    r.rotation_deg = draw(t.rotation_sd_deg);
+    r.magnification = 1 + draw(t.magnification_sd);
+    r.defocus_jitter_um = draw(t.defocus_jitter_um);
     r.axis_offset_deg = axis_deg;
     r.defocus_um = defocus_um + r.defocus_jitter_um;
     TiltView v{r.actual_angle_deg * kDegToRad, azimuth_rad + axis_deg * kDegToRad,

@@ -70,6 +70,8 @@ TEST(residuals, zero_deviations_give_todays_series_exactly) {
     EXPECT_EQ(r.magnification, 1);
     EXPECT_EQ(r.defocus_jitter_um, 0);
     EXPECT_EQ(r.axis_offset_deg, 0);
+    EXPECT_FALSE(std::signbit(r.shift_x_A) || std::signbit(r.shift_y_A) || std::signbit(r.rotation_deg) ||
+                 std::signbit(r.defocus_jitter_um) || std::signbit(r.axis_offset_deg)); // +0: tables print "0"
   }
 }
 
