@@ -126,6 +126,9 @@ constexpr auto kReconstruction = std::to_array<Field<ReconParams>>({
     choice<&R::method>("method", kReconMethodNames, "weighted back-projection or SIRT"),
     integer<&R::sirt_iterations>("sirt_iterations", "", 0, 10000, "SIRT iterations, started from zero"),
     number<&R::sirt_relaxation>("sirt_relaxation", "", 1e-3, 1.999, "SIRT step factor"),
+    choice<&R::ctf_correction>("ctf_correction", kCtfCorrectionNames,
+                               "CTF correction per defocus strip before back projection: none, phaseflip or wiener"),
+    number<&R::wiener_snr>("wiener_snr", "", 1e-6, 1e12, "wiener: signal-to-noise ratio in -CTF / (CTF^2 + 1 / snr)"),
 });
 
 using Pr = PriorParams;
