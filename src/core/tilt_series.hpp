@@ -1,10 +1,12 @@
 // A simulated tilt series: a stack of images plus per-tilt metadata.
 #pragma once
 
+#include "core/ctf.hpp"
 #include "core/tilt.hpp"
 #include "core/volume.hpp"
 
 #include <array>
+#include <optional>
 #include <vector>
 
 namespace tomosweep {
@@ -36,6 +38,7 @@ struct TiltSeries {
   double axis_azimuth_deg = 0;
   double sigma_e_rad_per_V_A = 0;      ///< interaction constant used (0 = unknown): scales reconstructions to volts
   std::array<Volume<float>, 2> halves; ///< odd/even half-dose series (empty unless requested); sum = images
+  std::optional<Ctf> ctf;              ///< the microscope's CTF (none for ideal series): CTF correction reads it
 };
 
 } // namespace tomosweep

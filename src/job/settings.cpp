@@ -135,6 +135,9 @@ constexpr auto kReconstruction = std::to_array<Field<ReconParams>>({
     number<&R::sirt_relaxation>("sirt_relaxation", "", 1e-3, 1.999, "SIRT step factor"),
     boolean<&R::true_geometry>("true_geometry",
                                "reconstruct with the geometry as acquired (residuals included), not the nominal"),
+    choice<&R::ctf_correction>("ctf_correction", kCtfCorrectionNames,
+                               "CTF correction per defocus strip before back projection: none, phaseflip or wiener"),
+    number<&R::wiener_snr>("wiener_snr", "", 1e-6, 1e12, "wiener: signal-to-noise ratio in -CTF / (CTF^2 + 1 / snr)"),
 });
 
 using Pr = PriorParams;

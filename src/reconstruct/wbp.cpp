@@ -3,11 +3,13 @@
 #include "core/conventions.hpp"
 #include "core/fft.hpp"
 #include "core/projector.hpp"
+#include "reconstruct/ctf_correction.hpp"
 #include "reconstruct/sirt.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <optional>
 
 namespace tomosweep {
 
@@ -126,7 +128,9 @@ Volume<float> reconstruct_tomogram(TiltSeries&& series, const Grid& grid, const 
     fail("tilt series has ", series.tilts.size(), " tilt records but ", series.nominal_views.size(), " views");
   const std::vector<TiltView> views =
       p.true_geometry && series.views.size() == series.tilts.size() ? series.views : std::move(series.nominal_views);
+  const std::optional<Ctf> ctf = series.ctf;
   Volume<float> lines = to_line_integrals(std::move(series));
+  if (ctf) correct_ctf(lines, views, *ctf, p); // an ideal series has no CTF to correct
   if (p.method == ReconMethod::sirt) return sirt(lines, views, grid, p);
   return wbp_in_place(lines, views, grid, p);
 }

@@ -90,7 +90,7 @@ SlabProjections project_slabs(const Volume<float>& potential_V, const std::vecto
 class TiltImager {
 public:
   TiltImager(const ImagingParams& p, int nx, int ny, double pixel_A, double sigma, std::uint64_t seed)
-      : p_(p), pA_(pixel_A), sigma_(sigma), seed_(seed), ctf_(Ctf::from(p, pixel_A)), grid_(ctf_grid(ctf_, nx, ny)),
+      : p_(p), pA_(pixel_A), sigma_(sigma), seed_(seed), ctf_(ctf_from(p, pixel_A)), grid_(ctf_grid(ctf_, nx, ny)),
         phase_(nx, ny, pixel_A), contrast_(nx, ny, pixel_A), counts_(nx, ny, pixel_A) {
     const bool mtf = p.detector_mtf == DetectorMtf::sinc, cts_order = p.noise_order == NoiseOrder::cts;
     cts_order_ = cts_order;
@@ -190,6 +190,7 @@ TiltSeries simulate_series(const Volume<float>& potential_V, const ImagingParams
   const std::array<int, 2> det = detector_shape(potential_V.grid(), out.views);
   const int nx = det[0], ny = det[1];
   const double sigma = out.sigma_e_rad_per_V_A = interaction_constant_rad_per_V_A(p.voltage_kV);
+  out.ctf = ctf_from(p, pA);
   const int nt = static_cast<int>(out.tilts.size());
   if (static_cast<std::uint64_t>(nt) > kEvenHalf) fail("tilt series of ", nt, " tilts exceeds ", kEvenHalf);
 
@@ -236,6 +237,7 @@ TiltSeries half_series(const TiltSeries& series, int which) {
   }
   h.axis_azimuth_deg = series.axis_azimuth_deg;
   h.sigma_e_rad_per_V_A = series.sigma_e_rad_per_V_A;
+  h.ctf = series.ctf;
   return h;
 }
 

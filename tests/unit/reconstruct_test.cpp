@@ -3,13 +3,17 @@
 #include "core/fft.hpp"
 #include "core/projector.hpp"
 #include "core/rng.hpp"
+#include "reconstruct/ctf_correction.hpp"
 #include "reconstruct/sirt.hpp"
 #include "reconstruct/wbp.hpp"
+#include "simulate/ctf.hpp"
 #include "simulate/pipeline.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <complex>
+#include <cstdio>
 
 using namespace tomosweep;
 
@@ -372,4 +376,167 @@ TEST(units, wbp_roll_off_is_imod_radial) {
   sharp.falloff = 0; // a hard cutoff
   EXPECT_EQ(radial_weights(n, sharp)[71], 0.0f);
   EXPECT_FLOAT_EQ(radial_weights(n, sharp)[70], ramp[70]);
+}
+
+namespace {
+
+// White-noise phase image (rad) of nx x ny at pixel_A, as a one-image stack.
+Volume<float> noise_phase(int nx, int ny, double pixel_A) {
+  Volume<float> v(nx, ny, 1, pixel_A);
+  Rng rng(11, Purpose::test, 3);
+  for (float& x : v.data) x = static_cast<float>(rng.uniform(-0.1, 0.1));
+  return v;
+}
+
+// Correlation of the spectra of a and b (one-image stacks) over frequencies k (1/A) in [k0, k1).
+double band_correlation(const Volume<float>& a, const Volume<float>& b, double k0, double k1) {
+  const Spectrum2 sa = fft_forward(stack_image(a, 0)), sb = fft_forward(stack_image(b, 0));
+  const int nkx = a.nx / 2 + 1;
+  double ab = 0, aa = 0, bb = 0;
+  for (int ky = 0; ky < a.ny; ++ky)
+    for (int kx = 0; kx < nkx; ++kx) {
+      const double fx = kx / (a.nx * a.voxel_A), fy = fft_freq(ky, a.ny) / (a.ny * a.voxel_A);
+      const double k = std::hypot(fx, fy);
+      if (k < k0 || k >= k1) continue;
+      const std::size_t i = static_cast<std::size_t>(ky) * nkx + kx;
+      ab += std::real(sa.data[i] * std::conj(sb.data[i])), aa += std::norm(sa.data[i]), bb += std::norm(sb.data[i]);
+    }
+  return ab / std::sqrt(aa * bb);
+}
+
+// Contrast 2 CTF phi of a one-image phase stack at view v, and the ideal contrast -2 phi.
+Volume<float> ctf_image(const Volume<float>& phase, const Ctf& ctf, const TiltView& v) {
+  Volume<float> out = phase;
+  set_stack_image(out, 0, ctf_contrast(fft_forward(stack_image(phase, 0)), ctf, v.defocus_A, v.tilt_rad, {}));
+  return out;
+}
+
+Ctf test_ctf(double pixel_A) {
+  ImagingParams p;
+  return ctf_from(p, pixel_A);
+}
+
+} // namespace
+
+TEST(ctf_correction, phaseflip_restores_the_ideal_sign_beyond_the_first_zero) {
+  const double pA = 5;
+  const Ctf ctf = test_ctf(pA);
+  const TiltView view{0, 0, 1.5e4};
+  const std::vector<double> z = ctf.zeros_per_A(view.defocus_A, 2);
+  ASSERT_LT(z[1], 0.5 / pA);
+  const Volume<float> phase = noise_phase(64, 64, pA);
+  Volume<float> ideal = phase;
+  for (float& x : ideal.data) x *= -2; // the contrast of an ideal series
+  Volume<float> img = ctf_image(phase, ctf, view);
+  const double lo = z[0] * 1.05, hi = z[1] * 0.95;
+  EXPECT_LT(band_correlation(img, ideal, lo, hi), -0.9);                // uncorrected: reversed contrast
+  EXPECT_GT(band_correlation(img, ideal, 0.2 * z[0], 0.8 * z[0]), 0.9); // first lobe: already right
+  ReconParams p;
+  p.ctf_correction = CtfCorrection::phaseflip;
+  correct_ctf(img, {view}, ctf, p);
+  EXPECT_GT(band_correlation(img, ideal, lo, hi), 0.9);
+  EXPECT_GT(band_correlation(img, ideal, 0.2 * z[0], 0.8 * z[0]), 0.9);
+}
+
+TEST(ctf_correction, phaseflip_follows_the_defocus_gradient_of_a_tilted_image) {
+  // 256 columns at 5 A and 60 deg: the defocus spans 1.5 um +- 0.11 um, so the first zero moves across the image.
+  const double pA = 5, d = 1.5e4;
+  const Ctf ctf = test_ctf(pA);
+  const Volume<float> phase = noise_phase(256, 16, pA);
+  Volume<float> ideal = phase;
+  for (float& x : ideal.data) x *= -2;
+  const Volume<float> img = ctf_image(phase, ctf, TiltView{60 * kDegToRad, 0, d});
+  ReconParams p;
+  p.ctf_correction = CtfCorrection::phaseflip;
+  const double z1 = ctf.zeros_per_A(d, 1)[0];
+  // Band correlation with the ideal contrast after correcting as if the image were tilted by tilt_deg.
+  auto corrected = [&](double tilt_deg, double k0, double k1) {
+    Volume<float> q = img;
+    correct_ctf(q, {TiltView{tilt_deg * kDegToRad, 0, d}}, ctf, p);
+    return band_correlation(q, ideal, k0, k1);
+  };
+  const double right = corrected(60, z1, 1.05 * z1), flat = corrected(0, z1, 1.05 * z1);
+  const double reversed = corrected(-60, z1, 1.05 * z1);
+  EXPECT_GT(right, flat + 0.05);
+  EXPECT_GT(right, reversed + 0.3);
+  EXPECT_GT(corrected(60, z1, 0.45 / pA), 0.75); // beyond the first zero up to 0.9 Nyquist
+}
+
+TEST(ctf_correction, weights_of_phaseflip_and_wiener) {
+  ReconParams p;
+  EXPECT_EQ(ctf_correction_weight(0.3, p), 1.0); // none
+  p.ctf_correction = CtfCorrection::phaseflip;
+  EXPECT_EQ(ctf_correction_weight(0.3, p), -1.0);
+  EXPECT_EQ(ctf_correction_weight(-0.07, p), 1.0);
+  p.ctf_correction = CtfCorrection::wiener;
+  p.wiener_snr = 4;
+  EXPECT_NEAR(ctf_correction_weight(0.5, p), -0.5 / (0.25 + 0.25), 1e-15);
+  p.wiener_snr = 1e12; // away from zeros the filter becomes -1 / CTF: the ideal transfer -1
+  for (double c : {-1.0, -0.3, -0.02, 0.02, 0.3, 1.0}) EXPECT_NEAR(ctf_correction_weight(c, p) * c, -1.0, 1e-7) << c;
+}
+
+TEST(ctf_correction, wiener_with_a_huge_snr_recovers_the_ideal_contrast_away_from_zeros) {
+  const double pA = 5;
+  Ctf ctf = test_ctf(pA);
+  ctf.envelope_B_A2 = 0;
+  const TiltView view{0, 0, 1.5e4};
+  const Volume<float> phase = noise_phase(64, 64, pA);
+  Volume<float> img = ctf_image(phase, ctf, view);
+  ReconParams p;
+  p.ctf_correction = CtfCorrection::wiener;
+  p.wiener_snr = 1e12;
+  correct_ctf(img, {view}, ctf, p);
+  // Spectrum ratio corrected / phi is -2 wherever |CTF| > 0.3.
+  const Spectrum2 sc = fft_forward(stack_image(img, 0)), sp = fft_forward(stack_image(phase, 0));
+  const CtfGrid grid = ctf_grid(ctf, 64, 64);
+  const CtfAt at{ctf, grid};
+  int checked = 0;
+  for (std::size_t i = 1; i < sc.data.size(); ++i)
+    if (std::abs(at(i, view.defocus_A)) > 0.3 && std::abs(sp.data[i]) > 1e-3) {
+      EXPECT_NEAR(std::abs(sc.data[i] / sp.data[i] + 2.0f), 0.0, 1e-3) << i;
+      ++checked;
+    }
+  EXPECT_GT(checked, 1000);
+}
+
+TEST(ctf_correction, none_is_the_plain_reconstruction) {
+  const Volume<float> v = blob_phantom(32, 12, 5.0);
+  ImagingParams p;
+  p.tilt = TiltParams{.min_deg = -60, .max_deg = 60, .step_deg = 6};
+  const TiltSeries s = simulate_series(v, p, 200, 1, 1);
+  ASSERT_TRUE(s.ctf.has_value());
+  const ReconParams r;
+  const Volume<float> a = reconstruct_tomogram(s, v.grid(), r);
+  const Volume<float> b = weighted_back_project(contrast_line_integrals(s), s.nominal_views, v.grid(), r);
+  EXPECT_EQ(a.data, b.data);
+}
+
+TEST(ctf_correction, corrected_tomograms_correlate_better_with_the_prior) {
+  const Volume<float> v = blob_phantom(40, 16, 5.0);
+  ImagingParams p;
+  p.tilt = TiltParams{.min_deg = -60, .max_deg = 60, .step_deg = 3};
+  p.dose_e_per_A2 = 1e9; // nearly noise free beyond the first zero too
+  p.damage = false;
+  p.defocus_um = 4; // first zero at 1/28 A: the blobs (7.5 to 15 A) have power beyond it
+  p.envelope_B_A2 = 200;
+  const TiltSeries s = simulate_series(v, p, 200, 1, 1);
+  const double z1 = s.ctf->zeros_per_A(4e4, 1)[0] * v.voxel_A; // cycles/voxel
+  // Correlation with the prior (WBP of the ideal series) beyond the first zero.
+  auto high = [z1](Volume<float> t) {
+    filter_volume(t, [z1](double k) { return k > z1 ? 1.0 : 0.0; });
+    return t;
+  };
+  const Volume<float> prior = high(reconstruct_tomogram(simulate_ideal_series(v, p, p.tilt), v.grid(), ReconParams{}));
+  ReconParams r;
+  const double none = correlation(high(reconstruct_tomogram(s, v.grid(), r)), prior);
+  r.ctf_correction = CtfCorrection::phaseflip;
+  const double flip = correlation(high(reconstruct_tomogram(s, v.grid(), r)), prior);
+  r.ctf_correction = CtfCorrection::wiener;
+  r.wiener_snr = 10;
+  const double wiener = correlation(high(reconstruct_tomogram(s, v.grid(), r)), prior);
+  std::printf("correlation with the prior beyond the first zero: none %.3f phaseflip %.3f wiener %.3f\n", none, flip,
+              wiener);
+  EXPECT_LT(none, 0.5);
+  EXPECT_GT(flip, none + 0.3);
+  EXPECT_GT(wiener, none + 0.3);
 }

@@ -280,7 +280,7 @@ TEST(ctf, zeros_match_closed_form) {
     for (double d_um : {0.5, 2.0, 5.0}) {
       ImagingParams p;
       p.voltage_kV = kv;
-      const Ctf c = Ctf::from(p, 1.0);
+      const Ctf c = ctf_from(p, 1.0);
       const double d = d_um * 1e4, l = c.wavelength_A;
       const std::vector<double> z = c.zeros_per_A(d, 5);
       ASSERT_EQ(z.size(), 5u);
@@ -298,21 +298,21 @@ TEST(ctf, zeros_match_closed_form) {
 
 TEST(ctf, envelope_phase_plate_and_sign) {
   ImagingParams p;
-  const Ctf c = Ctf::from(p, 2.0);
+  const Ctf c = ctf_from(p, 2.0);
   EXPECT_NEAR(c.envelope(0.05), std::exp(-2000 * 0.05 * 0.05 / 4), 1e-12); // exp(-B k^2 / 4), B = 2000 A^2
   EXPECT_NEAR(c.envelope(0), 1, 1e-12);
   EXPECT_NEAR(c.value(0, 0, 5e4), -0.07, 1e-12); // amplitude contrast: protein dark
   EXPECT_LT(c.value(0.005, 0, 5e4), 0);          // underfocus: negative first lobe
   ImagingParams v = p;
   v.phase_shift_deg = 90;
-  EXPECT_NEAR(Ctf::from(v, 2.0).value(0, 0, 0), -std::cos(std::asin(0.07)), 1e-12);
+  EXPECT_NEAR(ctf_from(v, 2.0).value(0, 0, 0), -std::cos(std::asin(0.07)), 1e-12);
 }
 
 TEST(ctf, astigmatism_moves_zeros_along_the_major_axis) {
   ImagingParams p;
   p.astigmatism_um = 1.0;
   p.astigmatism_angle_deg = 0;
-  const Ctf c = Ctf::from(p, 1.0);
+  const Ctf c = ctf_from(p, 1.0);
   const double k = 0.02;
   EXPECT_NEAR(c.chi(k, 0, 2e4), c.chi(0, k, 2e4) + kPi * c.wavelength_A * 1e4 * k * k, 1e-9);
 }
@@ -320,7 +320,7 @@ TEST(ctf, astigmatism_moves_zeros_along_the_major_axis) {
 TEST(ctf, image_filter_is_the_closed_form_ctf) {
   ImagingParams p;
   const int n = 64;
-  const Ctf c = Ctf::from(p, 3.0);
+  const Ctf c = ctf_from(p, 3.0);
   Image delta(n, n, 3.0);
   delta(5, 9) = 1;
   const Spectrum2 s = fft_forward(delta);
@@ -342,7 +342,7 @@ TEST(ctf, defocus_gradient_sign_and_magnitude) {
   p.envelope_B_A2 = 20; // 0.9 of Nyquist at 1 A per pixel: the rings far out tell the two defoci apart
   const int n = 256;
   const double pA = 1.0, t = 60 * kDegToRad, d = 1.5e4;
-  const Ctf c = Ctf::from(p, pA);
+  const Ctf c = ctf_from(p, pA);
   for (int side : {-1, 1}) {
     const int x0 = 128 + side * 100;
     Image delta(n, 64, pA);
@@ -539,7 +539,7 @@ TEST(pipeline, shot_noise_is_white_in_physical_order_and_ctf_shaped_in_cts_order
   p.defocus_um = 2;
   p.envelope_B_A2 = 0;
   const Volume<float> empty(128, 128, 2, 2.0);
-  const Ctf c = Ctf::from(p, 2.0);
+  const Ctf c = ctf_from(p, 2.0);
   const double zero = c.zeros_per_A(2e4, 1)[0];
   // First maximum of |CTF| between k = 0 and the first zero: chi + asin(Q) = pi / 2.
   const double peak = std::sqrt((kPi / 2 - std::asin(0.07)) / (kPi * c.wavelength_A * 2e4));
@@ -759,18 +759,18 @@ TEST(units, ctf_envelope_is_a_b_factor_in_inverse_angstrom) {
   ImagingParams p; // envelope_B_A2 = 2000
   for (double k : {0.0, 0.01, 0.03, 0.05}) {
     const double want = std::exp(-2000 * k * k / 4);
-    EXPECT_NEAR(Ctf::from(p, 3.0).envelope(k), want, 1e-12) << k;
-    EXPECT_NEAR(Ctf::from(p, 10.0).envelope(k), want, 1e-12) << k; // same physics at every pixel size
+    EXPECT_NEAR(ctf_from(p, 3.0).envelope(k), want, 1e-12) << k;
+    EXPECT_NEAR(ctf_from(p, 10.0).envelope(k), want, 1e-12) << k; // same physics at every pixel size
   }
   // At 10 A per pixel the default is the former 0.9-of-Nyquist envelope, exp(-(k / (0.9 k_N))^2), within 0.01.
   for (double f : {0.25, 0.5, 0.75, 1.0}) {
     const double k = f * 0.05, old = std::exp(-(k / (0.9 * 0.05)) * (k / (0.9 * 0.05)));
-    EXPECT_NEAR(Ctf::from(p, 10.0).envelope(k), old, 0.01) << f;
+    EXPECT_NEAR(ctf_from(p, 10.0).envelope(k), old, 0.01) << f;
   }
-  EXPECT_NEAR(Ctf::from(p, 10.0).envelope(0.05), 0.29, 0.005);  // 20 A
-  EXPECT_NEAR(Ctf::from(p, 3.0).envelope(0.1), 0.0067, 0.0001); // 10 A
+  EXPECT_NEAR(ctf_from(p, 10.0).envelope(0.05), 0.29, 0.005);  // 20 A
+  EXPECT_NEAR(ctf_from(p, 3.0).envelope(0.1), 0.0067, 0.0001); // 10 A
   p.envelope_B_A2 = 0;
-  EXPECT_EQ(Ctf::from(p, 10.0).envelope(0.05), 1.0);
+  EXPECT_EQ(ctf_from(p, 10.0).envelope(0.05), 1.0);
 }
 
 TEST(units, damage_noise_power_per_unit_area_is_pixel_independent) {
@@ -808,7 +808,7 @@ TEST(units, positive_defocus_means_the_in_focus_plane_lies_upstream) {
   p.amplitude_contrast = 0;
   p.envelope_B_A2 = 0;
   const double pA = 2.0, d = 5000;
-  const Ctf ctf = Ctf::from(p, pA);
+  const Ctf ctf = ctf_from(p, pA);
   const int n = 128;
   std::vector<double> phi(n);
   for (int x = 0; x < n; ++x) phi[x] = 0.005 * std::exp(-0.5 * std::pow((x - 64) / 3.0, 2));
@@ -913,7 +913,7 @@ TEST(granular_ice, ice_alone_shows_thon_rings_where_the_ctf_puts_them) {
   sc.box_A = {384, 384, 60};
   sc.seed = 3;
   const double ice_V = ice_potential_V(PotentialMode::form_factor);
-  const Ctf ctf = Ctf::from(p, 3.0);
+  const Ctf ctf = ctf_from(p, 3.0);
   sc.ice_texture = IceTexture::granular;
   const SpecimenVolumes granular = rasterize(sc, {}, 3.0, PotentialMode::form_factor);
   const double with = thon_correlation(simulate_series(granular.potential, p, 60, 1, 1, ice_V), ctf);
