@@ -7,6 +7,7 @@
 #include "io/files/tilt_table.hpp"
 #include "reconstruct/wbp.hpp"
 
+#include "image_test_util.hpp"
 #include <gtest/gtest.h>
 
 #include <array>
@@ -17,16 +18,6 @@
 using namespace tomosweep;
 
 namespace {
-
-std::pair<double, double> centroid(const Volume<float>& s, int i) {
-  double sx = 0, sy = 0, sw = 0;
-  for (int y = 0; y < s.ny; ++y)
-    for (int x = 0; x < s.nx; ++x) {
-      const double w = s(x, y, i);
-      sx += w * x, sy += w * y, sw += w;
-    }
-  return {sx / sw, sy / sw};
-}
 
 double image_sum(const Volume<float>& s, int i) {
   return std::accumulate(s.slice(i), s.slice(i) + static_cast<std::size_t>(s.nx) * s.ny, 0.0);
@@ -81,9 +72,9 @@ TEST(residuals, a_shift_moves_a_projected_point_by_the_shift) {
   whole.shift_u_A = 4, whole.shift_v_A = -6;      // 2 and -3 pixels
   fraction.shift_u_A = 3, fraction.shift_v_A = 1; // 1.5 and 0.5 pixels
   const Volume<float> s = project(v, {{0, 0}, whole, fraction}, 21, 21);
-  const auto [u0, v0] = centroid(s, 0);
-  const auto [u1, v1] = centroid(s, 1);
-  const auto [u2, v2] = centroid(s, 2);
+  const auto [u0, v0] = test_util::centroid(s, 0);
+  const auto [u1, v1] = test_util::centroid(s, 1);
+  const auto [u2, v2] = test_util::centroid(s, 2);
   EXPECT_NEAR(u0 - 10, 6, 1e-6);
   EXPECT_NEAR(v0 - 10, -4, 1e-6);
   EXPECT_NEAR(u1 - u0, 2, 1e-6);
@@ -101,14 +92,14 @@ TEST(residuals, rotation_and_magnification_act_about_the_image_centre) {
   mag.magnification = 1.1;
   const Volume<float> s = project(v, {quarter, rot, mag}, 21, 21);
   // (u', v') = m R(phi) (u, v) with (u, v) = (6, -4) pixels.
-  const auto [u0, v0] = centroid(s, 0);
+  const auto [u0, v0] = test_util::centroid(s, 0);
   EXPECT_NEAR(u0 - 10, 4, 1e-5);
   EXPECT_NEAR(v0 - 10, 6, 1e-5);
   const double c = std::cos(30 * kDegToRad), sn = std::sin(30 * kDegToRad);
-  const auto [u1, v1] = centroid(s, 1);
+  const auto [u1, v1] = test_util::centroid(s, 1);
   EXPECT_NEAR(u1 - 10, 6 * c + 4 * sn, 0.05);
   EXPECT_NEAR(v1 - 10, 6 * sn - 4 * c, 0.05);
-  const auto [u2, v2] = centroid(s, 2);
+  const auto [u2, v2] = test_util::centroid(s, 2);
   EXPECT_NEAR(u2 - 10, 6.6, 0.05);
   EXPECT_NEAR(v2 - 10, -4.4, 0.05);
   // Values are sampled, not rescaled: a magnified image covers m^2 the pixels at the same line integrals.

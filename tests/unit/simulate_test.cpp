@@ -12,6 +12,7 @@
 #include "simulate/detector.hpp"
 #include "simulate/pipeline.hpp"
 
+#include "image_test_util.hpp"
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -40,17 +41,6 @@ double dot(const std::vector<float>& a, const std::vector<float>& b) {
 }
 
 std::vector<int> order_of(const TiltParams& t) { return acquisition_order(t, tilt_angles_deg(t)); }
-
-// Centroid (column, row) of one image of a stack.
-std::pair<double, double> centroid(const Volume<float>& s, int i) {
-  double sx = 0, sy = 0, sw = 0;
-  for (int y = 0; y < s.ny; ++y)
-    for (int x = 0; x < s.nx; ++x) {
-      const double w = s(x, y, i);
-      sx += w * x, sy += w * y, sw += w;
-    }
-  return {sx / sw, sy / sw};
-}
 
 ImagingParams quiet_params() {
   ImagingParams p;
@@ -247,13 +237,13 @@ TEST(projector, tilt_sign_and_azimuth_follow_imod_geometry) {
   v(10 + 6, 10 - 3, 5 + 4) = 1;
   const double t = 30 * kDegToRad;
   const Volume<float> s = project(v, {{t, 0}, {-t, 0}, {t, 90 * kDegToRad}}, 21, 21);
-  auto [u0, v0] = centroid(s, 0);
+  auto [u0, v0] = test_util::centroid(s, 0);
   EXPECT_NEAR(u0 - 10, 6 * std::cos(t) - 4 * std::sin(t), 1e-5); // x' = x cos t - z sin t
   EXPECT_NEAR(v0 - 10, -3, 1e-5);
-  auto [u1, v1] = centroid(s, 1);
+  auto [u1, v1] = test_util::centroid(s, 1);
   EXPECT_NEAR(u1 - 10, 6 * std::cos(t) + 4 * std::sin(t), 1e-5);
   // Azimuth 90 deg: axis along -x, u0 = y, v = -x.
-  auto [u2, v2] = centroid(s, 2);
+  auto [u2, v2] = test_util::centroid(s, 2);
   EXPECT_NEAR(u2 - 10, -3 * std::cos(t) - 4 * std::sin(t), 1e-5);
   EXPECT_NEAR(v2 - 10, -6, 1e-5);
 }
