@@ -24,7 +24,10 @@ int cmd_run(int argc, char** argv) {
   if (!parse_options(argc, argv, "run SWEEP.toml [-o corpus.h5] [--work DIR] [--resume] [--force]", named, pos, vm))
     return 0;
   const RunSummary s = run_sweep(o, pipeline_job_factory());
-  if (s.root)
+  if (s.root && s.complete)
+    std::fprintf(stderr, "tomosweep: %s is complete (%zu jobs of this sweep); nothing to do\n", o.output.c_str(),
+                 s.jobs);
+  else if (s.root)
     std::fprintf(stderr,
                  "tomosweep: wrote %s: %zu jobs (%zu failed), %zu run now on %d rank%s in %.1f s, gathered in %.1f s\n",
                  o.output.c_str(), s.jobs, s.failed, s.ran, s.ranks, s.ranks == 1 ? "" : "s", s.run_s, s.gather_s);

@@ -18,4 +18,6 @@ void print_error(const std::string& message) {
   } while (start != std::string::npos);
 }
 
+void print_warning(const std::string& message) { std::fprintf(stderr, "tomosweep: warning: %s\n", message.c_str()); }
+
 } // namespace tomosweep

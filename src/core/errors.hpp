@@ -29,6 +29,8 @@ struct ReportedError : Error {
 
 /// Print an error message to stderr, one "tomosweep: error: " line per line of the message.
 void print_error(const std::string& message);
+/// Print a warning to stderr: "tomosweep: warning: MESSAGE".
+void print_warning(const std::string& message);
 
 namespace detail {
 template <class... Args> std::string concat(Args&&... args) {

@@ -14,8 +14,6 @@ namespace {
 
 using h5::Id;
 
-std::size_t element_size(ArrayType t) { return t == ArrayType::u8 ? 1 : 4; }
-
 bool is_compressed(ArrayType t) { return t != ArrayType::f32; }
 
 Id create_corpus_array(hid_t group, const ArrayInfo& a, const std::string& path) {
@@ -254,6 +252,7 @@ std::size_t gather_corpus(const MpiSession& mpi, const Sweep& sweep, const std::
     std::error_code ec;
     for (const StageInfo& s : infos) fs::remove(s.path, ec);
     fs::remove(work + "/sweep.toml", ec);
+    fs::remove(work + "/lock", ec); // held until this process ends; a new run makes its own
     fs::remove(work, ec); // only if empty
   }
   return failed;

@@ -1,7 +1,9 @@
 #include "sweep/run.hpp"
 
 #include "core/tilt_scheme.hpp"
+#include "io/corpus/corpus.hpp"
 #include "io/files/atomic_file.hpp"
+#include "io/files/folder_lock.hpp"
 #include "io/structures/structure_file.hpp"
 #include "job/scene_cache.hpp"
 #include "sweep/coordinator.hpp"
@@ -15,6 +17,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <unistd.h>
 
 namespace tomosweep {
@@ -25,10 +28,41 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-/// Rank 0's setup: output and work dir checks. Returns the jobs still to run (indices into sweep.jobs).
-std::vector<std::size_t> prepare_work(const RunOptions& o, const std::string& work, const Sweep& sweep) {
-  if (fs::exists(o.output) && !o.force) fail_io(o.output, ": corpus exists (use --force to overwrite it)");
+/// Rank 0's view of the work to do: the jobs still to run, the work folder's lock, held for the whole run, and
+/// whether the corpus is already complete (--resume after a finished run).
+struct WorkPlan {
+  std::vector<std::size_t> todo; ///< indices into sweep.jobs
+  FolderLock lock;
+  bool complete = false;
+};
+
+/// Staged jobs that read back whole (verify_stage); a damaged one is removed with a warning, so it runs again.
+void drop_damaged_stages(std::map<std::uint64_t, std::string>& staged) {
+  for (auto it = staged.begin(); it != staged.end();) {
+    try {
+      verify_stage(it->second);
+      ++it;
+    } catch (const IoError& e) {
+      print_warning(std::string(e.what()) + "; job " + std::to_string(it->first) + " runs again");
+      fs::remove(it->second);
+      it = staged.erase(it);
+    }
+  }
+}
+
+/// Rank 0's setup: output and work dir checks, under the work folder's lock.
+WorkPlan prepare_work(const RunOptions& o, const std::string& work, const Sweep& sweep) {
+  WorkPlan plan;
+  if (fs::exists(o.output) && !o.force) {
+    if (!o.resume) fail_io(o.output, ": corpus exists (use --force to overwrite it)");
+    if (corpus_sweep_text(o.output) != sweep.text)
+      fail_io(o.output, ": corpus exists and was made from another sweep than ", sweep.file,
+              " (use --force to overwrite it)");
+    plan.complete = true;
+    return plan;
+  }
   fs::create_directories(work);
+  plan.lock = FolderLock(work); // before anything in the folder is touched: another run may own it
   // Temporaries of jobs that were in flight when a run was killed.
   for (const auto& e : fs::directory_iterator(work))
     if (e.path().filename().string().find(".h5.tmp.") != std::string::npos) fs::remove(e.path());
@@ -44,11 +78,11 @@ std::vector<std::size_t> prepare_work(const RunOptions& o, const std::string& wo
     for (const auto& [id, path] : staged) fs::remove(path);
     staged.clear();
   }
+  drop_damaged_stages(staged);
   write_file_atomically(marker, sweep.text);
-  std::vector<std::size_t> todo;
   for (std::size_t i = 0; i < sweep.jobs.size(); ++i)
-    if (!staged.count(sweep.jobs[i].job_id)) todo.push_back(i);
-  return todo;
+    if (!staged.count(sweep.jobs[i].job_id)) plan.todo.push_back(i);
+  return plan;
 }
 
 /// Swept model settings that change a scene. The pixel size only changes how a scene is rasterized, so
@@ -71,8 +105,8 @@ std::string scene_key(const SweepJob& job, const std::vector<std::size_t>& axes)
 struct RunSetup {
   Sweep sweep;
   JobFunction job_fn;
-  std::string work;              ///< stage folder
-  std::vector<std::size_t> todo; ///< jobs still to run (rank 0 only)
+  std::string work; ///< stage folder
+  WorkPlan plan;    ///< jobs still to run and the work folder's lock (rank 0 only); `complete` on every rank
 };
 
 /// Every rank reads and validates the sweep and builds its job function; rank 0 checks the output and the
@@ -88,7 +122,7 @@ RunSetup setup_run(const MpiSession& mpi, const RunOptions& o, const JobFactory&
   try {
     setup.sweep = load_sweep(o.sweep_path);
     setup.job_fn = factory(setup.sweep);
-    if (mpi.rank() == 0) setup.todo = prepare_work(o, setup.work, setup.sweep);
+    if (mpi.rank() == 0) setup.plan = prepare_work(o, setup.work, setup.sweep);
   } catch (const ConfigError& e) {
     error = e.what();
     config_error = true;
@@ -103,6 +137,7 @@ RunSetup setup_run(const MpiSession& mpi, const RunOptions& o, const JobFactory&
     mpi.barrier();
     throw ReportedError(error.empty() ? "setup failed on another rank (see its message)" : error);
   }
+  if (mpi.size() > 1) setup.plan.complete = mpi.broadcast(setup.plan.complete ? "1" : "0") == "1";
   return setup;
 }
 
@@ -110,7 +145,8 @@ RunSetup setup_run(const MpiSession& mpi, const RunOptions& o, const JobFactory&
 CoordinatorStats run_jobs(const MpiSession& mpi, const RunOptions& o, const RunSetup& setup) {
   const Sweep& sweep = setup.sweep;
   const bool tty = ::isatty(2) == 1;
-  Progress progress(sweep.jobs.size(), sweep.jobs.size() - setup.todo.size(), tty, o.log_interval_s);
+  const std::vector<std::size_t>& todo = setup.plan.todo;
+  Progress progress(sweep.jobs.size(), sweep.jobs.size() - todo.size(), tty, o.log_interval_s);
   const auto outputs = sweep.base.run.outputs;
   WorkFunction work_fn = [&](std::size_t index) {
     const SweepJob& job = sweep.jobs[index];
@@ -126,7 +162,7 @@ CoordinatorStats run_jobs(const MpiSession& mpi, const RunOptions& o, const RunS
                 failure, outputs, seconds_since(t0));
     return failure.empty();
   };
-  const auto order = mpi.rank() == 0 ? dispatch_order(sweep, setup.todo) : std::vector<std::size_t>{};
+  const auto order = mpi.rank() == 0 ? dispatch_order(sweep, todo) : std::vector<std::size_t>{};
   const CoordinatorStats stats =
       run_distributed(mpi, order, work_fn, [&](std::size_t d, std::size_t f) { progress.update(d, f); });
   if (mpi.rank() == 0) progress.finish();
@@ -169,6 +205,10 @@ RunSummary run_sweep(const RunOptions& o, const JobFactory& factory) {
   summary.root = mpi.rank() == 0;
   const RunSetup setup = setup_run(mpi, o, factory);
   summary.jobs = setup.sweep.jobs.size();
+  if (setup.plan.complete) {
+    summary.complete = true;
+    return summary;
+  }
 
   const CoordinatorStats stats = run_jobs(mpi, o, setup);
   summary.ran = stats.done;

@@ -37,6 +37,7 @@ struct RunSummary {
   int ranks = 1;
   double run_s = 0, gather_s = 0;
   bool root = true; ///< this process is rank 0
+  bool complete = false; ///< --resume found the corpus already complete: nothing ran
 };
 
 /// Collective over every rank. Setup errors (bad sweep, existing corpus, ...) are thrown on every rank

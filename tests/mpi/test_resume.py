@@ -4,6 +4,7 @@ the result with an uninterrupted run.
 
 usage: test_resume.py MPIEXEC FAKE_SWEEP SWEEP.toml OUT_DIR REFERENCE.h5
 """
+import fcntl
 import glob
 import os
 import signal
@@ -13,6 +14,20 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import compare_corpora  # noqa: E402
+
+
+def wait_for_lock_release(work, seconds=30):
+    """Ranks orphaned by a killed launcher may live on for a moment, holding the work folder's lock
+    (flock on WORK/lock): wait until it is free."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            with open(os.path.join(work, "lock"), "a") as f:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+        except BlockingIOError:
+            time.sleep(0.1)
+    return False
 
 
 def main():
@@ -34,7 +49,9 @@ def main():
         time.sleep(0.05)
     os.killpg(run.pid, signal.SIGKILL)
     run.wait()
-    time.sleep(0.5)  # let orphaned ranks, if any, notice
+    if not wait_for_lock_release(work):
+        print("error: the killed run's ranks still hold the work folder's lock after 30 s")
+        return 1
     staged = len(glob.glob(os.path.join(work, "job-*.h5")))
     print(f"killed with {staged} of 12 jobs staged")
     if os.path.exists(corpus):

@@ -10,6 +10,7 @@
 #include "job/job.hpp"
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -22,6 +23,8 @@ inline constexpr int kCorpusFormatVersion = 1;
 
 /// The element type of a per-job array.
 enum class ArrayType : int { f32 = 0, u8 = 1, u32 = 2 };
+/// Bytes per element of an array type.
+constexpr std::size_t element_size(ArrayType t) { return t == ArrayType::u8 ? 1 : 4; }
 
 /// One per-job array as staged: dataset name (tomogram, prior, atlas, instances, model, tilt_series,
 /// prior_series), element type, dims [z][y][x] and voxel size in Angstrom.
@@ -52,6 +55,10 @@ void write_stage(const std::string& path, std::uint64_t job_id, int replicate, c
 
 /// Read a stage file's status and array shapes; IoError naming the path if it is not a stage file.
 StageInfo read_stage_info(const std::string& path);
+
+/// Read a whole stage file back, every array's checksums included (they are Fletcher-32 per z slice); IoError
+/// naming the path and the damaged part for a truncated or corrupt file.
+void verify_stage(const std::string& path);
 
 /// One job as the sweep expanded it: a row of /job_table and its job group's attributes. `values` and
 /// `config` point into the caller's sweep, which outlives finish_corpus.
@@ -85,6 +92,9 @@ void finish_corpus(const std::string& tmp_path, const std::string& final_path, c
 
 /// Text summary of a corpus (attributes, job counts, classes, arrays of the first job).
 std::string corpus_summary(const std::string& path);
+
+/// The sweep text a corpus was run from (root attribute sweep_text); IoError if `path` is not a corpus.
+std::string corpus_sweep_text(const std::string& path);
 
 /// One job of a corpus read back (arrays present in the file; the others stay empty).
 struct CorpusJob {

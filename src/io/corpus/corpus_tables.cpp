@@ -276,10 +276,22 @@ CorpusJob read_corpus_job(const std::string& path, std::uint64_t job_id) {
   return out;
 }
 
-std::string corpus_summary(const std::string& path) {
-  Id f = h5::file(h5::open_quietly(path, H5F_ACC_RDONLY), path, "open the corpus");
+namespace {
+h5::Id open_corpus(const std::string& path) {
+  h5::Id f = h5::file(h5::open_quietly(path, H5F_ACC_RDONLY), path, "open the corpus");
   if (H5Aexists(f, "format") <= 0 || h5::read_attr_string(f, "format", path) != kCorpusFormat)
     fail_io(path, ": not a tomosweep corpus (no format attribute '", kCorpusFormat, "')");
+  return f;
+}
+} // namespace
+
+std::string corpus_sweep_text(const std::string& path) {
+  h5::Id f = open_corpus(path);
+  return h5::read_attr_string(f, "sweep_text", path);
+}
+
+std::string corpus_summary(const std::string& path) {
+  Id f = open_corpus(path);
   std::ostringstream os;
   long long version = 0;
   {
