@@ -1,9 +1,11 @@
 #include "core/system.hpp"
 
+#include <csignal>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
+#include <string>
 
 namespace tomosweep {
 
@@ -17,6 +19,28 @@ double memory_per_rank_bytes() {
       break;
     }
   return static_cast<double>(pages) * static_cast<double>(page) / local;
+}
+
+namespace {
+int launcher_rank() {
+  for (const char* var : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"})
+    if (const char* v = std::getenv(var)) return std::atoi(v);
+  return 0;
+}
+} // namespace
+
+void fault_point(const char* name) {
+  static const std::string spec = [] {
+    const char* v = std::getenv("TOMOSWEEP_FAULT_AT");
+    return std::string(v ? v : "");
+  }();
+  if (spec.empty()) return;
+  const auto at = spec.find('@'), hash = spec.find('#');
+  if (spec.substr(0, std::min(at, hash)) != name) return;
+  if (at != std::string::npos && std::atoi(spec.c_str() + at + 1) != launcher_rank()) return;
+  static int calls = 0;
+  const int count = hash == std::string::npos ? 1 : std::atoi(spec.c_str() + hash + 1);
+  if (++calls == count) std::raise(SIGKILL);
 }
 
 } // namespace tomosweep

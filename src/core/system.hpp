@@ -7,4 +7,10 @@ namespace tomosweep {
 /// node (OMPI_COMM_WORLD_LOCAL_SIZE, MPI_LOCALNRANKS, SLURM_NTASKS_PER_NODE); 0 if unknown.
 double memory_per_rank_bytes();
 
+/// Fault injection for the reliability tests (tests/mpi/test_faults.py): when the environment variable
+/// TOMOSWEEP_FAULT_AT is "NAME", "NAME@RANK" or "NAME@RANK#COUNT", the COUNT-th (default first) call of
+/// fault_point(NAME) on that MPI rank (any rank when omitted; the rank as the launcher's environment gives it)
+/// ends the process with SIGKILL, as a node failure or a time limit would. Unset: nothing happens.
+void fault_point(const char* name);
+
 } // namespace tomosweep

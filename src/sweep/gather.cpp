@@ -1,5 +1,6 @@
 #include "sweep/gather.hpp"
 
+#include "core/system.hpp"
 #include "io/corpus/h5_helpers.hpp"
 
 #include <algorithm>
@@ -203,9 +204,11 @@ void write_corpus_arrays(const std::string& tmp_path, const std::vector<StageInf
           char dummy[4] = {};
           h5::check_status(H5Dwrite(d, h5::native(a.type), ms, fs, xfer, dummy), tmp_path, "write a corpus dataset");
         }
+        h5::check_status(d.close(), tmp_path, "write a corpus dataset");
       }
     }
   }
+  h5::flush(f, tmp_path); // collective; a full disk shows here, not in a silent close
 }
 
 CorpusIndex corpus_index(const Sweep& sweep) {
@@ -232,10 +235,14 @@ CorpusIndex corpus_index(const Sweep& sweep) {
 std::size_t gather_corpus(const MpiSession& mpi, const Sweep& sweep, const std::string& work, const std::string& output,
                           bool keep_work) {
   const std::vector<StageInfo> infos = list_stages(mpi, sweep, work);
+  fault_point("gather");
   // A failure from here on cannot be agreed on cheaply mid-collective: abort.
   const std::string tmp = output + ".tmp";
   try {
+    h5::fatal_error = [&mpi](const std::string& message) { mpi.abort(message); };
     write_corpus_arrays(tmp, infos, mpi.rank(), mpi.size(), mpi.size() > 1);
+    h5::fatal_error = nullptr;
+    fault_point("arrays-written");
   } catch (const std::exception& e) {
     mpi.abort(e.what());
   }
@@ -250,7 +257,10 @@ std::size_t gather_corpus(const MpiSession& mpi, const Sweep& sweep, const std::
   for (const StageInfo& s : infos) failed += s.ok ? 0 : 1;
   if (!keep_work) {
     std::error_code ec;
-    for (const StageInfo& s : infos) fs::remove(s.path, ec);
+    for (const StageInfo& s : infos) {
+      fs::remove(s.path, ec);
+      fault_point("work-removal");
+    }
     fs::remove(work + "/sweep.toml", ec);
     fs::remove(work + "/lock", ec); // held until this process ends; a new run makes its own
     fs::remove(work, ec); // only if empty

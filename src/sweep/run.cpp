@@ -1,5 +1,6 @@
 #include "sweep/run.hpp"
 
+#include "core/system.hpp"
 #include "core/tilt_scheme.hpp"
 #include "io/corpus/corpus.hpp"
 #include "io/files/atomic_file.hpp"
@@ -18,6 +19,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <fcntl.h>
 #include <unistd.h>
 
 namespace tomosweep {
@@ -50,6 +52,30 @@ void drop_damaged_stages(std::map<std::uint64_t, std::string>& staged) {
   }
 }
 
+/// The corpus will be writable where it goes: its folder exists (made if missing) and takes a new file. Checked
+/// before any job, so that a wrong -o never costs a run.
+void check_output_folder(const std::string& output) {
+  const fs::path folder = fs::path(output).parent_path();
+  std::error_code ec;
+  if (!folder.empty()) fs::create_directories(folder, ec);
+  if (ec) fail_io(folder.string(), ": cannot create the corpus folder: ", ec.message());
+  const std::string probe = output + ".tmp";
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) fail_io(output, ": cannot write the corpus there: ", errno_message(probe));
+  ::close(fd);
+  ::unlink(probe.c_str());
+}
+
+/// The work folder of a run whose corpus is complete (killed after its final rename): removed unless kept.
+void remove_finished_work(const std::string& work, const Sweep& sweep, bool keep) {
+  if (keep || !fs::exists(work + "/sweep.toml") || read_file_bytes(work + "/sweep.toml") != sweep.text) return;
+  const FolderLock lock(work);
+  std::error_code ec;
+  for (const auto& [id, path] : staged_jobs(work)) fs::remove(path, ec);
+  for (const char* name : {"/sweep.toml", "/lock"}) fs::remove(work + name, ec);
+  fs::remove(work, ec); // only if empty
+}
+
 /// Rank 0's setup: output and work dir checks, under the work folder's lock.
 WorkPlan prepare_work(const RunOptions& o, const std::string& work, const Sweep& sweep) {
   WorkPlan plan;
@@ -58,9 +84,11 @@ WorkPlan prepare_work(const RunOptions& o, const std::string& work, const Sweep&
     if (corpus_sweep_text(o.output) != sweep.text)
       fail_io(o.output, ": corpus exists and was made from another sweep than ", sweep.file,
               " (use --force to overwrite it)");
+    remove_finished_work(work, sweep, o.keep_work);
     plan.complete = true;
     return plan;
   }
+  check_output_folder(o.output);
   fs::create_directories(work);
   plan.lock = FolderLock(work); // before anything in the folder is touched: another run may own it
   // Temporaries of jobs that were in flight when a run was killed.
@@ -82,6 +110,7 @@ WorkPlan prepare_work(const RunOptions& o, const std::string& work, const Sweep&
   write_file_atomically(marker, sweep.text);
   for (std::size_t i = 0; i < sweep.jobs.size(); ++i)
     if (!staged.count(sweep.jobs[i].job_id)) plan.todo.push_back(i);
+  fault_point("setup");
   return plan;
 }
 
@@ -160,6 +189,7 @@ CoordinatorStats run_jobs(const MpiSession& mpi, const RunOptions& o, const RunS
     }
     write_stage(stage_path(setup.work, job.job_id), job.job_id, job.replicate, failure.empty() ? &result : nullptr,
                 failure, outputs, seconds_since(t0));
+    fault_point("job-staged");
     return failure.empty();
   };
   const auto order = mpi.rank() == 0 ? dispatch_order(sweep, todo) : std::vector<std::size_t>{};

@@ -1,7 +1,8 @@
 // `tomosweep run` with a stand-in job function, for the MPI tests and the coordinator benchmark: each job
 // makes small deterministic arrays from (seed, job id, its settings), so corpora from 1, 2 and 3 ranks,
 // and from an interrupted and resumed run, must be identical.
-//   fake_sweep SWEEP.toml OUT.h5 [--resume] [--force] [--fail-job ID] [--sleep-ms MS] [--pipeline]
+//   fake_sweep SWEEP.toml OUT.h5 [--resume] [--force] [--fail-job ID] [--sleep-ms MS] [--pipeline] [--work DIR]
+//              [--keep-work]
 // --pipeline runs the real pipeline (run_job) instead, as `tomosweep run` does.
 #include "core/rng.hpp"
 #include "sweep/run.hpp"
@@ -70,7 +71,8 @@ JobResult fake_job(const SweepJob& job, long long fail_job, int sleep_ms) {
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: fake_sweep SWEEP.toml OUT.h5 [--resume] [--force] [--fail-job ID] [--sleep-ms MS]\n");
+    std::fprintf(stderr, "usage: fake_sweep SWEEP.toml OUT.h5 [--resume] [--force] [--fail-job ID] [--sleep-ms MS] "
+                         "[--pipeline] [--work DIR] [--keep-work]\n");
     return 2;
   }
   RunOptions o;
@@ -90,13 +92,19 @@ int main(int argc, char** argv) {
       sleep_ms = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--pipeline"))
       pipeline = true;
+    else if (!std::strcmp(argv[i], "--work") && i + 1 < argc)
+      o.work_dir = argv[++i];
+    else if (!std::strcmp(argv[i], "--keep-work"))
+      o.keep_work = true;
   }
   try {
     const JobFactory fake = [&](const Sweep&) -> JobFunction {
       return [=](const SweepJob& job) { return fake_job(job, fail_job, sleep_ms); };
     };
     const RunSummary s = run_sweep(o, pipeline ? pipeline_job_factory() : fake);
-    if (s.root)
+    if (s.root && s.complete)
+      std::fprintf(stderr, "fake_sweep: %s is complete\n", o.output.c_str());
+    else if (s.root)
       std::fprintf(stderr, "fake_sweep: %zu jobs, %zu failed, %zu run on %d ranks\n", s.jobs, s.failed, s.ran, s.ranks);
   } catch (const ReportedError&) {
     return 1; // printed where it was thrown

@@ -1,5 +1,6 @@
 #include "io/corpus/corpus.hpp"
 
+#include "core/system.hpp"
 #include "io/corpus/h5_helpers.hpp"
 
 #include <algorithm>
@@ -11,6 +12,10 @@
 
 namespace tomosweep {
 namespace {
+
+// tomosweep reports each HDF5 failure itself, in one line (h5::check): HDF5's own printout of its error stack,
+// some 40 lines per rank, is turned off for every program that links the corpus code.
+[[maybe_unused]] const bool kHdf5Quiet = H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr) >= 0;
 
 using h5::Id;
 
@@ -46,6 +51,7 @@ template <class T> void write_stage_array(hid_t f, const char* name, const Volum
   h5::check_status(H5Dwrite(d, h5::native(type_of<T>()), H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data.data()), path,
                    "write a dataset");
   h5::attr_double(d, "voxel_A", v.voxel_A, path);
+  h5::check_status(d.close(), path, "write a dataset"); // its chunks go to the file here
 }
 
 void write_tilts(hid_t f, const char* name, const TiltSeries& s, const std::string& path) {
@@ -74,6 +80,50 @@ void write_classes(hid_t f, const std::vector<ClassInfo>& classes, const std::st
 constexpr const char* kArrayNames[] = {"tomogram",    "prior",        "atlas",        "instances",    "model",
                                        "tilt_series", "prior_series", "tomogram_odd", "tomogram_even"};
 
+/// The stage file's content, written to `path` and flushed.
+void write_stage_file(const std::string& path, std::uint64_t job_id, int replicate, const JobResult* result,
+                      const std::string& error, const std::vector<std::string>& outputs, double seconds) {
+  Id f = h5::file(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), path, "create the stage file");
+  h5::attr_i64(f, "job_id", static_cast<long long>(job_id), path);
+  h5::attr_i64(f, "replicate", replicate, path);
+  h5::attr_string(f, "status", result ? "ok" : "failed", path);
+  h5::attr_string(f, "error", error, path);
+  h5::attr_double(f, "seconds", seconds, path);
+  if (result) {
+    const JobResult& r = *result;
+    if (wants(outputs, "tomogram")) write_stage_array(f, "tomogram", r.tomogram, path);
+    if (wants(outputs, "prior")) write_stage_array(f, "prior", r.prior, path);
+    if (wants(outputs, "atlas")) write_stage_array(f, "atlas", r.atlas, path);
+    if (wants(outputs, "instances")) write_stage_array(f, "instances", r.instances, path);
+    if (wants(outputs, "model")) write_stage_array(f, "model", r.potential, path);
+    if (wants(outputs, "tilt_series")) write_stage_array(f, "tilt_series", r.series.images, path);
+    if (wants(outputs, "prior_series")) write_stage_array(f, "prior_series", r.prior_series.images, path);
+    if (!r.tomogram_odd.data.empty()) {
+      write_stage_array(f, "tomogram_odd", r.tomogram_odd, path);
+      write_stage_array(f, "tomogram_even", r.tomogram_even, path);
+    }
+    write_tilts(f, "tilts", r.series, path);
+    write_tilts(f, "prior_tilts", r.prior_series, path);
+    h5::attr_double(f, "tilt_axis_azimuth_deg", r.series.axis_azimuth_deg, path);
+    if (wants(outputs, "particles")) {
+      std::vector<h5::ParticleRow> rows;
+      for (const PlacedParticle& p : r.particles) {
+        h5::ParticleRow row{p.instance, p.label, {p.position_A.x, p.position_A.y, p.position_A.z},
+                            {},         p.group, {p.direction.x, p.direction.y, p.direction.z}};
+        for (int i = 0; i < 9; ++i) row.rotation[i / 3][i % 3] = p.rotation.m[static_cast<std::size_t>(i)];
+        rows.push_back(row);
+      }
+      Id t = h5::particle_type(path);
+      h5::write_table(f, "particles", t, rows, path);
+    }
+    write_classes(f, r.classes, path);
+    std::ostringstream timings;
+    for (const StageTiming& s : r.timings) timings << s.stage << '=' << s.seconds << ';';
+    h5::attr_string(f, "timings", timings.str(), path);
+  }
+  h5::flush(f, path);
+}
+
 } // namespace
 
 std::string stage_path(const std::string& work_dir, std::uint64_t job_id) {
@@ -91,47 +141,14 @@ void fsync_path(const std::string& path) {
 void write_stage(const std::string& path, std::uint64_t job_id, int replicate, const JobResult* result,
                  const std::string& error, const std::vector<std::string>& outputs, double seconds) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    Id f = h5::file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), tmp, "create the stage file");
-    h5::attr_i64(f, "job_id", static_cast<long long>(job_id), tmp);
-    h5::attr_i64(f, "replicate", replicate, tmp);
-    h5::attr_string(f, "status", result ? "ok" : "failed", tmp);
-    h5::attr_string(f, "error", error, tmp);
-    h5::attr_double(f, "seconds", seconds, tmp);
-    if (result) {
-      const JobResult& r = *result;
-      if (wants(outputs, "tomogram")) write_stage_array(f, "tomogram", r.tomogram, tmp);
-      if (wants(outputs, "prior")) write_stage_array(f, "prior", r.prior, tmp);
-      if (wants(outputs, "atlas")) write_stage_array(f, "atlas", r.atlas, tmp);
-      if (wants(outputs, "instances")) write_stage_array(f, "instances", r.instances, tmp);
-      if (wants(outputs, "model")) write_stage_array(f, "model", r.potential, tmp);
-      if (wants(outputs, "tilt_series")) write_stage_array(f, "tilt_series", r.series.images, tmp);
-      if (wants(outputs, "prior_series")) write_stage_array(f, "prior_series", r.prior_series.images, tmp);
-      if (!r.tomogram_odd.data.empty()) {
-        write_stage_array(f, "tomogram_odd", r.tomogram_odd, tmp);
-        write_stage_array(f, "tomogram_even", r.tomogram_even, tmp);
-      }
-      write_tilts(f, "tilts", r.series, tmp);
-      write_tilts(f, "prior_tilts", r.prior_series, tmp);
-      h5::attr_double(f, "tilt_axis_azimuth_deg", r.series.axis_azimuth_deg, tmp);
-      if (wants(outputs, "particles")) {
-        std::vector<h5::ParticleRow> rows;
-        for (const PlacedParticle& p : r.particles) {
-          h5::ParticleRow row{p.instance, p.label, {p.position_A.x, p.position_A.y, p.position_A.z},
-                              {},         p.group, {p.direction.x, p.direction.y, p.direction.z}};
-          for (int i = 0; i < 9; ++i) row.rotation[i / 3][i % 3] = p.rotation.m[static_cast<std::size_t>(i)];
-          rows.push_back(row);
-        }
-        Id t = h5::particle_type(tmp);
-        h5::write_table(f, "particles", t, rows, tmp);
-      }
-      write_classes(f, r.classes, tmp);
-      std::ostringstream timings;
-      for (const StageTiming& s : r.timings) timings << s.stage << '=' << s.seconds << ';';
-      h5::attr_string(f, "timings", timings.str(), tmp);
-    }
+  try {
+    write_stage_file(tmp, job_id, replicate, result, error, outputs, seconds);
+    fsync_path(tmp);
+  } catch (const IoError& e) {
+    ::unlink(tmp.c_str()); // give back what it took (a full disk)
+    fail_io("cannot stage job ", job_id, ": ", e.what());
   }
-  fsync_path(tmp);
+  fault_point("stage-written");
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     const std::string msg = errno_message(path);
     ::unlink(tmp.c_str());

@@ -1,6 +1,7 @@
 // The corpus's index (root attributes, /classes, /job_table, per-job tables) and reading a corpus back.
 #include "io/corpus/corpus.hpp"
 
+#include "core/system.hpp"
 #include "io/corpus/h5_helpers.hpp"
 #include "job/settings.hpp"
 
@@ -219,9 +220,12 @@ void finish_corpus(const std::string& tmp_path, const std::string& final_path, c
         have_classes = true;
       }
     }
+    h5::flush(f, p);
   }
+  fault_point("corpus-tables");
   fsync_path(tmp_path);
   if (std::rename(tmp_path.c_str(), final_path.c_str()) != 0) fail_io("cannot write ", errno_message(final_path));
+  fault_point("corpus-renamed");
   const auto slash = final_path.find_last_of('/');
   fsync_path(slash == std::string::npos ? "." : slash == 0 ? "/" : final_path.substr(0, slash));
 }

@@ -7,7 +7,9 @@
 #include "io/files/tilt_table.hpp"
 
 #include <hdf5.h>
+#include <sys/statvfs.h>
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,19 +36,61 @@ public:
     id_ = -1;
   }
   operator hid_t() const { return id_; }
+  /// Close now and return the close function's status (a full disk shows in a dataset's or file's close).
+  herr_t close() {
+    const herr_t st = id_ >= 0 && close_ ? close_(id_) : 0;
+    id_ = -1;
+    return st;
+  }
 
 private:
   hid_t id_ = -1;
   herr_t (*close_)(hid_t) = nullptr;
 };
 
+/// The operating system's or MPI's reason inside HDF5's current error stack (e.g. "No space left on device"),
+/// as ": REASON", or "" when the stack names none.
+inline std::string os_reason(const std::string& path) {
+  std::string reason;
+  auto walk = [](unsigned, const H5E_error2_t* e, void* out) -> herr_t {
+    auto& r = *static_cast<std::string*>(out);
+    const std::string d = e->desc ? e->desc : "";
+    for (const char* key : {"error message = '", "MPI error string is '"}) {
+      const auto at = d.find(key);
+      if (at == std::string::npos || !r.empty()) continue;
+      const auto start = at + std::char_traits<char>::length(key);
+      r = d.substr(start, d.find('\'', start) - start);
+    }
+    return 0;
+  };
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, walk, &reason);
+  // MPI-IO reports no reason to HDF5: a full disk is recognised by the space left beside the file.
+  struct statvfs fs {};
+  const auto slash = path.find_last_of('/');
+  const std::string folder = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+  if (reason.empty() && ::statvfs(folder.c_str(), &fs) == 0 && fs.f_bavail * fs.f_frsize < (1u << 20))
+    reason = "No space left on device (" + std::to_string(fs.f_bavail * fs.f_frsize / 1024) + " KiB free)";
+  return reason.empty() ? "" : ": " + reason;
+}
+/// When set, a failed HDF5 call ends the program through it instead of throwing. The parallel gather sets it
+/// (to MPI_Abort): unwinding would close datasets and files, which are collective calls that the other ranks,
+/// still inside an earlier collective, never join, and every rank would wait forever.
+inline std::function<void(const std::string&)> fatal_error;
+
+[[noreturn]] inline void fail_hdf5(const std::string& path, const char* what) {
+  const std::string message = path + ": hdf5: cannot " + what + os_reason(path);
+  if (fatal_error) fatal_error(message);
+  throw IoError(message);
+}
 inline hid_t check(hid_t id, const std::string& path, const char* what) {
-  if (id < 0) fail_io(path, ": hdf5: cannot ", what);
+  if (id < 0) fail_hdf5(path, what);
   return id;
 }
 inline void check_status(herr_t st, const std::string& path, const char* what) {
-  if (st < 0) fail_io(path, ": hdf5: cannot ", what);
+  if (st < 0) fail_hdf5(path, what);
 }
+/// Write every cached byte of file `f` out (a full disk shows here, not in a silent close).
+inline void flush(hid_t f, const std::string& path) { check_status(H5Fflush(f, H5F_SCOPE_GLOBAL), path, "flush the file"); }
 
 inline Id file(hid_t id, const std::string& path, const char* what) { return {check(id, path, what), H5Fclose}; }
 /// H5Fopen without HDF5's error stack on stderr: a file that is not HDF5 gets our one-line error only.

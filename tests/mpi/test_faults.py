@@ -1,0 +1,283 @@
+#!/usr/bin/python3
+"""Faults at every moment of a 2-rank run (tests/mpi/fake_sweep.cpp stands in for the pipeline): in each case
+the corpus is either absent or complete, every staged job survives, `--resume` finishes the run, and the
+final corpus is identical to an uninterrupted run's (REFERENCE.h5, made with --fail-job 7 as here).
+
+- kill -9 of a worker (rank 1) and of rank 0 at 10 moments, through the TOMOSWEEP_FAULT_AT hook
+  (src/core/system.hpp): before any job, after a staged job, between a stage file's write and its rename,
+  at the gather's start, after the corpus arrays, before and after the final rename, while the work folder
+  is removed;
+- a truncated and a corrupt stage file, which --resume runs again;
+- a second run on a work folder in use (refused: the lock);
+- --resume on a complete corpus (exit 0);
+- a full disk while jobs are staged and during the gather, and an unwritable (read-only) output folder, on a
+  size-limited tmpfs when this runs as root; skipped with a message when a tmpfs cannot be mounted.
+
+usage: test_faults.py MPIEXEC FAKE_SWEEP SWEEP.toml OUT_DIR REFERENCE.h5
+"""
+import fcntl
+import glob
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import compare_corpora  # noqa: E402
+
+JOBS, FAILED_JOB = 12, "7"
+
+# (moment, rank, count): TOMOSWEEP_FAULT_AT = moment@rank#count
+KILLS = [
+    ("setup", 0, 1),           # rank 0, work folder ready, no job run
+    ("job-staged", 1, 2),      # a worker after its second staged job
+    ("stage-written", 1, 1),   # a worker between a stage file's write and its rename
+    ("job-staged", 0, 2),      # rank 0 after its second job
+    ("stage-written", 0, 1),   # rank 0 between a stage file's write and its rename
+    ("gather", 1, 1),          # a worker as the gather starts
+    ("arrays-written", 1, 1),  # a worker once its corpus arrays are written
+    ("arrays-written", 0, 1),  # rank 0 in the middle of the gather
+    ("corpus-tables", 0, 1),   # rank 0 with the corpus complete under its temporary name
+    ("corpus-renamed", 0, 1),  # rank 0 right after the final rename
+    ("work-removal", 0, 2),    # rank 0 while it removes the work folder
+]
+
+
+class Case:
+    def __init__(self, mpiexec, fake, sweep, reference):
+        self.mpiexec, self.fake, self.sweep, self.reference = mpiexec, fake, sweep, reference
+        self.failures = []
+
+    def run(self, corpus, *args, ranks=2, env=None):
+        cmd = [self.mpiexec, "-n", str(ranks), self.fake, self.sweep, corpus, "--fail-job", FAILED_JOB, *args]
+        e = dict(os.environ)
+        e.pop("TOMOSWEEP_FAULT_AT", None)
+        e.update(env or {})
+        return subprocess.run(cmd, capture_output=True, text=True, env=e, timeout=120)
+
+    def fail(self, name, why):
+        self.failures.append(f"{name}: {why}")
+        print(f"FAIL {name}: {why}")
+
+    def identical(self, name, corpus):
+        sys.argv = ["compare_corpora.py", self.reference, corpus, "--failed-job", FAILED_JOB]
+        try:
+            if compare_corpora.main() != 0:
+                self.fail(name, "the resumed corpus differs from an uninterrupted run's")
+                return False
+        except Exception as e:  # noqa: BLE001 - any reading problem is a failed case
+            self.fail(name, f"the corpus cannot be compared: {e}")
+            return False
+        return True
+
+    def resume_and_compare(self, name, corpus, staged_before, work=None):
+        extra = ["--work", work] if work else []
+        r = self.run(corpus, "--resume", *extra)
+        if r.returncode != 0:
+            self.fail(name, f"--resume failed: {r.stderr.strip()}")
+            return
+        if staged_before is not None and "is complete" not in r.stderr:
+            want = f"{JOBS - staged_before} run on"
+            if want not in r.stderr:
+                self.fail(name, f"--resume should run {JOBS - staged_before} jobs: {r.stderr.strip()}")
+        if self.identical(name, corpus):
+            print(f"ok   {name}")
+
+
+def fresh(folder):
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder)
+
+
+def stage_files(work):
+    return sorted(glob.glob(os.path.join(work, "job-*.h5")))
+
+
+def wait_for_lock_release(work, seconds=30):
+    """Ranks orphaned by a killed launcher may live on for a moment, holding the work folder's lock."""
+    lock = os.path.join(work, "lock")
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if not os.path.exists(lock):
+            return True
+        try:
+            with open(lock, "a") as f:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+        except BlockingIOError:
+            time.sleep(0.1)
+    return False
+
+
+def kill_cases(c, out):
+    for moment, rank, count in KILLS:
+        name = f"kill -9 at {moment}@{rank}#{count}"
+        folder = os.path.join(out, f"kill-{moment}-{rank}-{count}")
+        fresh(folder)
+        corpus = os.path.join(folder, "c.h5")
+        work = corpus + ".work"
+        # Jobs of 30 ms: both ranks get several, whatever the machine's load.
+        r = c.run(corpus, "--sleep-ms", "30", env={"TOMOSWEEP_FAULT_AT": f"{moment}@{rank}#{count}"})
+        if r.returncode == 0:
+            c.fail(name, "the run was not killed (the fault point was never reached)")
+            continue
+        if not wait_for_lock_release(work):
+            c.fail(name, "the killed run's ranks still hold the work folder's lock after 30 s")
+            continue
+        if os.path.exists(corpus) and not c.identical(name + " (corpus after the kill)", corpus):
+            continue
+        if glob.glob(os.path.join(folder, "*.tmp")) and os.path.exists(corpus):
+            c.fail(name, "a temporary corpus is left beside the complete one")
+        staged = stage_files(work) if os.path.isdir(work) else []
+        c.resume_and_compare(name, corpus, None if os.path.exists(corpus) else len(staged))
+        if os.path.exists(work):
+            c.fail(name, f"--resume left the work folder behind: {os.listdir(work)}")
+
+
+def damaged_stage_case(c, out):
+    name = "truncated and corrupt stage files"
+    folder = os.path.join(out, "damaged")
+    fresh(folder)
+    corpus = os.path.join(folder, "c.h5")
+    work = corpus + ".work"
+    r = c.run(corpus, "--keep-work")
+    if r.returncode != 0:
+        return c.fail(name, f"the run failed: {r.stderr.strip()}")
+    os.remove(corpus)
+    files = stage_files(work)
+    with open(files[0], "r+b") as f:  # truncated: as a full disk or a crashed copy leaves it
+        f.truncate(os.path.getsize(files[0]) // 2)
+    with open(files[1], "r+b") as f:  # corrupt: bytes of an array's chunk changed
+        f.seek(os.path.getsize(files[1]) // 2)
+        f.write(b"\xa5" * 32)
+    r = c.run(corpus, "--resume")
+    warnings = [line for line in r.stderr.splitlines() if "warning:" in line]
+    if r.returncode != 0:
+        return c.fail(name, f"--resume failed: {r.stderr.strip()}")
+    if len(warnings) != 2 or not all(line.endswith("runs again") for line in warnings):
+        return c.fail(name, f"expected one warning per damaged file: {warnings}")
+    if "2 run on" not in r.stderr:
+        return c.fail(name, f"the two damaged jobs should run again: {r.stderr.strip()}")
+    if c.identical(name, corpus):
+        print(f"ok   {name}")
+
+
+def lock_and_complete_cases(c, out):
+    name = "a second run on a work folder in use"
+    folder = os.path.join(out, "lock")
+    fresh(folder)
+    corpus = os.path.join(folder, "c.h5")
+    work = corpus + ".work"
+    cmd = [c.mpiexec, "-n", "2", c.fake, c.sweep, corpus, "--fail-job", FAILED_JOB, "--sleep-ms", "300"]
+    first = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while not stage_files(work) and time.time() < deadline and first.poll() is None:
+        time.sleep(0.05)
+    second = c.run(corpus, "--resume", ranks=1)
+    if second.returncode == 0 or "work folder in use by another run (pid " not in second.stderr:
+        c.fail(name, f"not refused: {second.returncode} {second.stderr.strip()}")
+    elif len([x for x in second.stderr.splitlines() if x.startswith("tomosweep: error:")]) != 1:
+        c.fail(name, f"not a one-line error: {second.stderr.strip()}")
+    else:
+        print(f"ok   {name}")
+    if first.wait(timeout=120) != 0:
+        return c.fail(name, "the first run failed")
+    name = "--resume on a complete corpus"
+    r = c.run(corpus, "--resume")
+    if r.returncode != 0 or "is complete" not in r.stderr:
+        return c.fail(name, f"{r.returncode} {r.stderr.strip()}")
+    if c.identical(name, corpus):
+        print(f"ok   {name}")
+
+
+def mount_tmpfs(path, size_kb, readonly=False):
+    os.makedirs(path, exist_ok=True)
+    opts = f"size={size_kb}k" + (",ro" if readonly else "")
+    return subprocess.run(["mount", "-t", "tmpfs", "-o", opts, "tmpfs", path], capture_output=True).returncode == 0
+
+
+def remount(path, size_kb):
+    subprocess.run(["mount", "-o", f"remount,size={size_kb}k", path], check=True)
+
+
+def umount(path):
+    subprocess.run(["umount", path], capture_output=True)
+
+
+def disk_cases(c, out):
+    disk = os.path.join(out, "disk")
+    umount(disk)
+    fresh(disk)
+    if os.geteuid() != 0 or not mount_tmpfs(disk, 64):
+        print("skipped: full-disk and read-only cases (needs root to mount a size-limited tmpfs)")
+        return
+    try:
+        name = "a full disk while jobs are staged"
+        corpus = os.path.join(disk, "c.h5")
+        r = c.run(corpus)
+        lines = [x for x in r.stderr.splitlines() if x.startswith("tomosweep: error:")]
+        staged = len(stage_files(corpus + ".work"))
+        print("     " + "\n     ".join(x for x in lines if x.startswith("tomosweep: error:")))
+        if r.returncode == 0 or not any("No space left on device" in x for x in lines):
+            c.fail(name, f"expected an error naming the full disk: {r.stderr.strip()}")
+        elif staged >= JOBS:
+            c.fail(name, "every job was staged: the disk was not full")
+        else:
+            remount(disk, 65536)
+            c.resume_and_compare(name, corpus, staged)
+        umount(disk)
+
+        name = "a full disk during the gather"
+        mount_tmpfs(disk, 64)
+        corpus = os.path.join(disk, "c.h5")
+        work = os.path.join(out, "disk-gather.work")
+        shutil.rmtree(work, ignore_errors=True)
+        r = c.run(corpus, "--work", work)
+        print("     " + "\n     ".join(x for x in r.stderr.splitlines() if x.startswith("tomosweep: error:")))
+        ours = [x for x in r.stderr.splitlines() if x.startswith("tomosweep: error:")]
+        if r.returncode == 0 or not any("No space left on device" in x for x in ours):
+            c.fail(name, f"expected an error naming the full disk: {r.stderr.strip()}")
+        elif os.path.exists(corpus) or len(stage_files(work)) != JOBS:
+            c.fail(name, f"corpus present: {os.path.exists(corpus)}, staged jobs: {len(stage_files(work))}")
+        else:
+            remount(disk, 65536)
+            c.resume_and_compare(name, corpus, JOBS, work)
+        umount(disk)
+
+        name = "an unwritable output folder"
+        mount_tmpfs(disk, 1024, readonly=True)
+        corpus = os.path.join(disk, "c.h5")
+        work = os.path.join(out, "disk-ro.work")
+        shutil.rmtree(work, ignore_errors=True)
+        r = c.run(corpus, "--work", work)
+        lines = r.stderr.strip().splitlines()
+        want = f"tomosweep: error: {corpus}: cannot write the corpus there: {corpus}.tmp: Read-only file system"
+        if r.returncode == 0 or want not in lines:
+            c.fail(name, f"expected '{want}': {r.stderr.strip()}")
+        elif os.path.exists(work) and stage_files(work):
+            c.fail(name, "jobs ran before the output folder was checked")
+        else:
+            print(f"ok   {name}")
+    finally:
+        umount(disk)
+
+
+def main():
+    mpiexec, fake, sweep, out, reference = sys.argv[1:6]
+    out = os.path.join(out, "faults")
+    os.makedirs(out, exist_ok=True)
+    c = Case(mpiexec, fake, sweep, reference)
+    kill_cases(c, out)
+    damaged_stage_case(c, out)
+    lock_and_complete_cases(c, out)
+    disk_cases(c, out)
+    if c.failures:
+        print(f"{len(c.failures)} case(s) failed")
+        return 1
+    print("every case passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
