@@ -80,7 +80,7 @@ constexpr auto kImaging = std::to_array<Field<ImagingParams>>({
     number<&I::voltage_kV>("voltage_kV", "kV", 10, 3000, "acceleration voltage", column(3)),
     number<&I::cs_mm>("cs_mm", "mm", 0, 20, "spherical aberration", recorded),
     number<&I::amplitude_contrast>("amplitude_contrast", "", 0, 1, "amplitude contrast fraction", recorded),
-    number<&I::envelope_B_A2>("envelope_B_A2", "A^2", 0, 1e6, "CTF envelope B-factor: exp(-B k^2 / 4), 0 for none",
+    number<&I::envelope_B_A2>("envelope_B_A2", "A^2", 0, 1e6, "CTF envelope B-factor: exp(-B k^2 / 4), 0 for none (CTS parity: 2000)",
                               recorded),
     number<&I::defocus_um>("defocus_um", "um", -50, 100, "defocus at the specimen's mid-plane, positive = underfocus",
                            column(1)),

@@ -24,7 +24,9 @@ struct ImagingParams {
   double voltage_kV = 300;
   double cs_mm = 2.7;
   double amplitude_contrast = 0.07;
-  double envelope_B_A2 = 2000; ///< CTF envelope exp(-B k^2 / 4), A^2 (0: none); 0.9 of Nyquist at 10 A/pixel
+  /// CTF envelope exp(-B k^2 / 4), A^2 (0: none): a field-emission gun's coherence envelope. CTS parity: 2000
+  /// (0.9 of Nyquist at 10 A per pixel).
+  double envelope_B_A2 = 150;
   double defocus_um = 5.0;     ///< positive = underfocus
   double phase_shift_deg = 0;  ///< phase plate
   double dose_e_per_A2 = 100;  ///< total over the series

@@ -311,8 +311,8 @@ TEST(config, settings_renamed_to_physical_units_name_the_new_setting) {
   EXPECT_TRUE(problems.empty());
   EXPECT_DOUBLE_EQ(c.imaging.envelope_B_A2, 500);
   EXPECT_DOUBLE_EQ(c.imaging.damage_noise_rad_A_per_e_A2, 0.01);
-  // Defaults: the envelope of 0.9 Nyquist and the damage noise of 2e-4 rad per pixel at 10 A per pixel.
-  EXPECT_DOUBLE_EQ(JobConfig{}.imaging.envelope_B_A2, 2000);
+  // Defaults: a field-emission gun's envelope, and the damage noise of 2e-4 rad per pixel at 10 A per pixel.
+  EXPECT_DOUBLE_EQ(JobConfig{}.imaging.envelope_B_A2, 150);
   EXPECT_DOUBLE_EQ(JobConfig{}.imaging.damage_noise_rad_A_per_e_A2, 2e-3);
   EXPECT_EQ(JobConfig{}.model.potential, PotentialMode::form_factor);
 }

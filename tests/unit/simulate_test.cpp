@@ -289,7 +289,7 @@ TEST(ctf, zeros_match_closed_form) {
 TEST(ctf, envelope_phase_plate_and_sign) {
   ImagingParams p;
   const Ctf c = ctf_from(p, 2.0);
-  EXPECT_NEAR(c.envelope(0.05), std::exp(-2000 * 0.05 * 0.05 / 4), 1e-12); // exp(-B k^2 / 4), B = 2000 A^2
+  EXPECT_NEAR(c.envelope(0.05), std::exp(-150 * 0.05 * 0.05 / 4), 1e-12); // exp(-B k^2 / 4), B = 150 A^2
   EXPECT_NEAR(c.envelope(0), 1, 1e-12);
   EXPECT_NEAR(c.value(0, 0, 5e4), -0.07, 1e-12); // amplitude contrast: protein dark
   EXPECT_LT(c.value(0.005, 0, 5e4), 0);          // underfocus: negative first lobe
@@ -547,6 +547,7 @@ TEST(pipeline, slab_ctf_puts_the_top_of_the_specimen_at_higher_defocus) {
   ImagingParams p = quiet_params();
   p.dose_e_per_A2 = 1e7;
   p.defocus_um = 1;
+  p.envelope_B_A2 = 0; // the depth shows far out: the phase of D +- 25 A differs by 0.8 rad at Nyquist
   Volume<float> v(64, 64, 100, 1.0);
   Rng rng(4, Purpose::test, 4);
   for (int z = 50; z < 100; ++z)
@@ -746,13 +747,14 @@ TEST(projector_coverage, exterior_line_integrals_match_a_numerical_integral) {
 // ---- Physical units (issue 8, calibration): envelope and damage noise do not depend on the pixel size. ----
 
 TEST(units, ctf_envelope_is_a_b_factor_in_inverse_angstrom) {
-  ImagingParams p; // envelope_B_A2 = 2000
+  ImagingParams p;
+  p.envelope_B_A2 = 2000; // CTS parity
   for (double k : {0.0, 0.01, 0.03, 0.05}) {
     const double want = std::exp(-2000 * k * k / 4);
     EXPECT_NEAR(ctf_from(p, 3.0).envelope(k), want, 1e-12) << k;
     EXPECT_NEAR(ctf_from(p, 10.0).envelope(k), want, 1e-12) << k; // same physics at every pixel size
   }
-  // At 10 A per pixel the default is the former 0.9-of-Nyquist envelope, exp(-(k / (0.9 k_N))^2), within 0.01.
+  // At 10 A per pixel 2000 A^2 is CTS's 0.9-of-Nyquist envelope, exp(-(k / (0.9 k_N))^2), within 0.01.
   for (double f : {0.25, 0.5, 0.75, 1.0}) {
     const double k = f * 0.05, old = std::exp(-(k / (0.9 * 0.05)) * (k / (0.9 * 0.05)));
     EXPECT_NEAR(ctf_from(p, 10.0).envelope(k), old, 0.01) << f;
@@ -912,4 +914,24 @@ TEST(granular_ice, ice_alone_shows_thon_rings_where_the_ctf_puts_them) {
   const double without = thon_correlation(simulate_series(flat.potential, p, 60, 1, 1, ice_V), ctf);
   EXPECT_GT(with, 0.5);
   EXPECT_LT(std::abs(without), 0.3);
+}
+
+TEST(granular_ice, default_parameters_show_thon_rings_at_3_A) {
+  // Issue 8: a 0-degree micrograph of ice alone at 3 A, imaged with the default [imaging] settings (5 um, 100
+  // e/A^2 on the one image, damage, the default envelope), follows CTF^2 from the first zero to 0.9 Nyquist.
+  // 256 x 256 x 100 voxels (300 A of ice), so that the rings near Nyquist at 5 um are resolved.
+  ImagingParams p;
+  p.tilt.angles_deg = {0};
+  p.tilt.order = TiltOrder::list;
+  Scene sc;
+  sc.box_A = {768, 768, 300};
+  sc.seed = 3;
+  sc.ice_texture = IceTexture::granular;
+  const SpecimenVolumes ice = rasterize(sc, {}, 3.0, PotentialMode::form_factor);
+  const double ice_V = ice_potential_V(PotentialMode::form_factor);
+  const double with_default = thon_correlation(simulate_series(ice.potential, p, 300, 1, 1, ice_V), ctf_from(p, 3.0));
+  EXPECT_GT(with_default, 0.5);
+  p.envelope_B_A2 = 2000; // CTS parity (its envelope at 10 A per pixel) fades the rings at 3 A
+  const double with_cts = thon_correlation(simulate_series(ice.potential, p, 300, 1, 1, ice_V), ctf_from(p, 3.0));
+  EXPECT_LT(with_cts, with_default - 0.2) << with_default;
 }
