@@ -6,6 +6,7 @@
 #include "model/features.hpp"
 #include "model/rasterize.hpp"
 #include "reconstruct/wbp.hpp"
+#include "simulate/ctf.hpp"
 #include "simulate/pipeline.hpp"
 
 #include <algorithm>
@@ -76,6 +77,12 @@ double job_memory_bytes(const JobConfig& config) {
   // Granular ice: rasterizing holds 13 bytes per voxel plus the texture and its FFT buffer (4 + 4).
   const double rasterize = voxels * (m.ice && m.ice_texture == IceTexture::granular ? 21 : 13);
   return std::max(volumes + series + (bandlimit ? voxels * 4 : 0), rasterize) + 50e6;
+}
+
+int job_ctf_slabs(const JobConfig& config) {
+  const double pA = config.model.pixel_size_A;
+  const int nz = grid_shape(config.model.box_A, pA)[2];
+  return std::clamp(ctf_slab_count(config.imaging, nz * pA, pA), 1, nz);
 }
 
 void check_job_memory(const JobConfig& config, double available_bytes) {

@@ -1,5 +1,7 @@
 #include "job/settings.hpp"
 
+#include "job/job.hpp"
+
 #include <algorithm>
 #include <array>
 #include <limits>
@@ -54,8 +56,8 @@ constexpr Field<Owner<M>> number(std::string_view key, std::string_view unit, do
 
 template <auto M>
 constexpr Field<Owner<M>> integer(std::string_view key, std::string_view unit, double lo, double hi,
-                                  std::string_view doc) {
-  return make<M>({key, SettingKind::integer, unit, lo, hi, {}, doc, false, -1});
+                                  std::string_view doc, Record r = {}, std::string_view zero_name = {}) {
+  return make<M>({key, SettingKind::integer, unit, lo, hi, {}, doc, r.recorded, r.column, zero_name});
 }
 
 template <auto M> constexpr Field<Owner<M>> boolean(std::string_view key, std::string_view doc) {
@@ -94,7 +96,10 @@ constexpr auto kImaging = std::to_array<Field<ImagingParams>>({
     number<&I::astigmatism_angle_deg>("astigmatism_angle_deg", "deg", -360, 360,
                                       "azimuth of the major (more underfocused) axis from image x"),
     boolean<&I::defocus_gradient>("defocus_gradient", "defocus varies across each tilted image"),
-    integer<&I::ctf_slabs>("ctf_slabs", "", 1, 1000, "> 1: depth-dependent defocus, CTF per z slab"),
+    integer<&I::ctf_slabs>("ctf_slabs", "", 1, 1000,
+                           "CTF per z slab (depth-dependent defocus); auto: ceil(path along the beam at the steepest "
+                           "tilt / depth of field 2 p^2 / lambda)",
+                           recorded, "auto"),
     choice<&I::detector_mtf>("detector_mtf", kDetectorMtfNames, "detector MTF: none, or sinc(pi f / 2)"),
     choice<&I::noise_order>("noise_order", kNoiseOrderNames,
                             "physical (CTF, then counting) or cts (counting, then CTF)"),
@@ -187,6 +192,8 @@ const std::vector<Setting>& settings() {
     add_section<ReconParams>(out, "reconstruction", kReconstruction,
                              [](const JobConfig& c) -> const ReconParams& { return c.reconstruction; });
     add_section<PriorParams>(out, "prior", kPrior, [](const JobConfig& c) -> const PriorParams& { return c.prior; });
+    for (Setting& s : out)
+      if (s.path == "imaging.ctf_slabs") s.effective = [](const JobConfig& c) { return double(job_ctf_slabs(c)); };
     return out;
   }();
   return all;
@@ -215,7 +222,7 @@ const std::vector<std::string>& corpus_columns() {
 std::optional<double> known_setting(const JobConfig& c, const std::string& path) {
   const Setting* s = find_setting(path);
   if (!s || !s->info->recorded) return std::nullopt;
-  return s->value(c);
+  return s->effective ? s->effective(c) : s->value(c);
 }
 
 } // namespace tomosweep

@@ -39,7 +39,9 @@ struct ImagingParams {
   double astigmatism_um = 0;        ///< defocus difference between major and minor axes (CTFFIND du - dv)
   double astigmatism_angle_deg = 0; ///< azimuth of the major (more underfocused) axis from image x
   bool defocus_gradient = true;     ///< defocus varies across each tilted image (per column)
-  int ctf_slabs = 1;                ///< > 1: depth-dependent defocus, CTF applied per z slab of the specimen
+  /// Depth-dependent defocus: the CTF is applied per z slab of the specimen; 0 = auto (ctf_slab_count: as many
+  /// slabs as the depth of field at the pixel size asks for), 1 = one CTF per image.
+  int ctf_slabs = 0;
   DetectorMtf detector_mtf = DetectorMtf::none;  ///< none | sinc (counting detector)
   NoiseOrder noise_order = NoiseOrder::physical; ///< physical (CTF, then counting) | cts (counting, then CTF)
   bool damage = true;                            ///< radiation damage in acquisition order

@@ -196,7 +196,8 @@ TiltSeries simulate_series(const Volume<float>& potential_V, const ImagingParams
 
   // With one slab the projection stack becomes the output: each tilt reads its own image before writing its
   // counts there.
-  SlabProjections slabs = project_slabs(potential_V, out.views, p.ctf_slabs, det, static_cast<float>(ice_V), exterior);
+  const int slab_count = ctf_slab_count(p, potential_V.nz * pA, pA);
+  SlabProjections slabs = project_slabs(potential_V, out.views, slab_count, det, static_cast<float>(ice_V), exterior);
   const bool one_slab = slabs.stacks.size() == 1;
   if (one_slab) {
     out.images = std::move(slabs.stacks[0]);

@@ -573,6 +573,44 @@ TEST(pipeline, slab_ctf_puts_the_top_of_the_specimen_at_higher_defocus) {
   EXPECT_LT(corr(slabs.images, wrong.images), 0.95);
 }
 
+TEST(pipeline, auto_ctf_slabs_keep_each_slab_within_the_depth_of_field) {
+  ImagingParams p; // ctf_slabs = "auto", -60..60
+  const double lambda = electron_wavelength_A(300);
+  EXPECT_NEAR(depth_of_field_A(4, 300), 32 / lambda, 1e-9);
+  // A 500 A box: its path along the beam at 60 degrees is 1000 A; one slab at 10 and 4 A, more below.
+  EXPECT_EQ(ctf_slab_count(p, 500, 10), 1);
+  EXPECT_EQ(ctf_slab_count(p, 500, 4), 1);
+  EXPECT_EQ(ctf_slab_count(p, 500, 3), 2);
+  for (double pixel : {1.0, 2.0, 2.5, 3.0, 5.0}) {
+    const int n = ctf_slab_count(p, 500, pixel);
+    const double path = 500 / std::cos(60 * kDegToRad), dof = depth_of_field_A(pixel, 300);
+    EXPECT_LE(path / n, dof) << pixel;         // each slab's path within the depth of field
+    EXPECT_GT(path / (n - 1 + 1e-12), dof) << pixel; // and no more slabs than that needs
+  }
+  p.tilt.angles_deg = {0};
+  p.tilt.order = TiltOrder::list;
+  EXPECT_EQ(ctf_slab_count(p, 500, 2), 2); // 500 A / 406 A at 0 degrees alone
+  p.ctf_slabs = 7;
+  EXPECT_EQ(ctf_slab_count(p, 500, 10), 7); // an integer is used as written
+  p.ctf_slabs = 0;
+  p.noise_order = NoiseOrder::cts;
+  EXPECT_EQ(ctf_slab_count(p, 500, 2), 1); // its CTF acts after counting: slabs would change nothing
+}
+
+TEST(pipeline, auto_ctf_slabs_image_as_the_resolved_count) {
+  // 150 A at 1 A per pixel, one 0-degree image: the depth of field is 102 A, so "auto" is 2 slabs.
+  ImagingParams p = quiet_params();
+  p.dose_e_per_A2 = 1e6;
+  p.envelope_B_A2 = 0;
+  const Volume<float> v = random_volume(32, 32, 150, 9, 1.0);
+  ASSERT_EQ(ctf_slab_count(p, 150, 1.0), 2);
+  const TiltSeries automatic = simulate_series(v, p, 150, 1, 1);
+  p.ctf_slabs = 2;
+  EXPECT_EQ(simulate_series(v, p, 150, 1, 1).images.data, automatic.images.data);
+  p.ctf_slabs = 1;
+  EXPECT_NE(simulate_series(v, p, 150, 1, 1).images.data, automatic.images.data);
+}
+
 // ---- [imaging], tilt and [reconstruction] tables (io/config_imaging) ----
 
 namespace {
