@@ -24,6 +24,7 @@ struct TiltRecord {
   double magnification = 1;            ///< relative magnification residual (1 = nominal)
   double defocus_jitter_um = 0;        ///< defocus residual, included in defocus_um
   double axis_offset_deg = 0;          ///< tilt-axis azimuth offset of the series (same for every tilt)
+  double motion_x_A = 0, motion_y_A = 0; ///< straight-line drift during the exposure, image x and y (Angstrom)
   double flat_e_per_pixel = 0;         ///< expected counts of an empty pixel (1 for ideal series; 0 = unknown)
 };
 

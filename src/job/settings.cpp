@@ -130,6 +130,8 @@ constexpr auto kTilt = std::to_array<Field<TiltParams>>({
     number<&T::defocus_jitter_um>("defocus_jitter_um", "um", 0, 10, "sd of the per-tilt defocus residual"),
     number<&T::axis_offset_deg>("axis_offset_deg", "deg", 0, 45,
                                 "sd of the tilt-axis azimuth offset, one draw per series"),
+    number<&T::motion_sd_A>("motion_sd_A", "A", 0, 1e4,
+                            "sd of the per-tilt straight-line drift during the exposure (motion blur), each of x and y"),
 });
 
 constexpr auto kReconstruction = std::to_array<Field<ReconParams>>({
