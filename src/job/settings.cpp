@@ -82,8 +82,8 @@ constexpr auto kImaging = std::to_array<Field<ImagingParams>>({
     number<&I::voltage_kV>("voltage_kV", "kV", 10, 3000, "acceleration voltage", column(3)),
     number<&I::cs_mm>("cs_mm", "mm", 0, 20, "spherical aberration", recorded),
     number<&I::amplitude_contrast>("amplitude_contrast", "", 0, 1, "amplitude contrast fraction", recorded),
-    number<&I::envelope_B_A2>("envelope_B_A2", "A^2", 0, 1e6, "CTF envelope B-factor: exp(-B k^2 / 4), 0 for none (CTS parity: 2000)",
-                              recorded),
+    number<&I::envelope_B_A2>("envelope_B_A2", "A^2", 0, 1e6,
+                              "CTF envelope B-factor: exp(-B k^2 / 4), 0 for none (CTS parity: 2000)", recorded),
     number<&I::defocus_um>("defocus_um", "um", -50, 100, "defocus at the specimen's mid-plane, positive = underfocus",
                            column(1)),
     number<&I::phase_shift_deg>("phase_shift_deg", "deg", -360, 360, "phase plate shift", column(4)),
@@ -130,8 +130,9 @@ constexpr auto kTilt = std::to_array<Field<TiltParams>>({
     number<&T::defocus_jitter_um>("defocus_jitter_um", "um", 0, 10, "sd of the per-tilt defocus residual"),
     number<&T::axis_offset_deg>("axis_offset_deg", "deg", 0, 45,
                                 "sd of the tilt-axis azimuth offset, one draw per series"),
-    number<&T::motion_sd_A>("motion_sd_A", "A", 0, 1e4,
-                            "sd of the per-tilt straight-line drift during the exposure (motion blur), each of x and y"),
+    number<&T::motion_sd_A>(
+        "motion_sd_A", "A",
+        0, 1e4, "sd of the per-tilt straight-line drift during the exposure (motion blur), each of x and y"),
 });
 
 constexpr auto kReconstruction = std::to_array<Field<ReconParams>>({
@@ -145,6 +146,9 @@ constexpr auto kReconstruction = std::to_array<Field<ReconParams>>({
     choice<&R::ctf_correction>("ctf_correction", kCtfCorrectionNames,
                                "CTF correction per defocus strip before back projection: none, phaseflip or wiener"),
     number<&R::wiener_snr>("wiener_snr", "", 1e-6, 1e12, "wiener: signal-to-noise ratio in -CTF / (CTF^2 + 1 / snr)"),
+    boolean<&R::exposure_filter>("exposure_filter",
+                                 "weight each tilt per frequency by its radiation damage exp(-N / 2 N_e(k)), "
+                                 "normalised to mean 1 over the tilts (not imaging.tilt.dose_weighting)"),
 });
 
 using Pr = PriorParams;

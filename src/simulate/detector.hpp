@@ -1,6 +1,7 @@
 // Dose, detector and radiation damage laws (formulas in docs/imaging.md).
 #pragma once
 
+#include "core/exposure.hpp" // critical_exposure_e_per_A2, damage_attenuation
 #include "core/rng.hpp"
 #include "core/volume.hpp"
 
@@ -11,13 +12,6 @@ double transmission(double ice_thickness_A, double tilt_rad, double imfp_A, doub
 
 /// Expected counts of an empty pixel: dose (e/A^2) * pixel area * transmission * DQE.
 double flat_counts(double dose_e_per_A2, double pixel_A, double transmission, double dqe);
-
-/// Critical exposure N_e(k) (e/A^2) at frequency k (1/A): 0.245 k^-1.665 + 2.81 at 300 kV (Grant & Grigorieff
-/// 2015), scaled by 0.8 at 200 kV (linear in voltage between, clamped to [0.8, 1]).
-double critical_exposure_e_per_A2(double k_per_A, double voltage_kV);
-
-/// Amplitude left by radiation damage after exposure N: exp(-N / (2 N_e(k))).
-double damage_attenuation(double k_per_A, double exposure_e_per_A2, double voltage_kV);
 
 /// Per-pixel standard deviation (rad) of the white damage phase noise of density `rad_A_per_e_A2` (rad A per
 /// e/A^2) at `exposure` (e/A^2) on pixels of pixel_A: density x exposure / pixel_A. Its variance times the pixel

@@ -27,9 +27,9 @@ struct ImagingParams {
   /// CTF envelope exp(-B k^2 / 4), A^2 (0: none): a field-emission gun's coherence envelope. CTS parity: 2000
   /// (0.9 of Nyquist at 10 A per pixel).
   double envelope_B_A2 = 150;
-  double defocus_um = 5.0;     ///< positive = underfocus
-  double phase_shift_deg = 0;  ///< phase plate
-  double dose_e_per_A2 = 100;  ///< total over the series
+  double defocus_um = 5.0;    ///< positive = underfocus
+  double phase_shift_deg = 0; ///< phase plate
+  double dose_e_per_A2 = 100; ///< total over the series
   double dqe = 0.84;
   double imfp_A = 3800; ///< inelastic mean free path of vitreous ice
   double scatter_factor = 1.0;

@@ -214,6 +214,7 @@ TiltSeries simulate_series(const Volume<float>& potential_V, const ImagingParams
   const int nx = det[0], ny = det[1];
   const double sigma = out.sigma_e_rad_per_V_A = interaction_constant_rad_per_V_A(p.voltage_kV);
   out.ctf = ctf_from(p, pA);
+  out.voltage_kV = p.voltage_kV;
   const int nt = static_cast<int>(out.tilts.size());
   if (static_cast<std::uint64_t>(nt) > kEvenHalf) fail("tilt series of ", nt, " tilts exceeds ", kEvenHalf);
 
@@ -261,6 +262,7 @@ TiltSeries half_series(const TiltSeries& series, int which) {
   }
   h.axis_azimuth_deg = series.axis_azimuth_deg;
   h.sigma_e_rad_per_V_A = series.sigma_e_rad_per_V_A;
+  h.voltage_kV = series.voltage_kV;
   h.ctf = series.ctf;
   return h;
 }

@@ -146,7 +146,8 @@ std::string range_text(const SettingInfo& s) {
   case SettingKind::number:
     return "[" + fmt(s.lo) + ", " + fmt(s.hi) + "]";
   case SettingKind::integer:
-    return "[" + fmt(s.lo) + ", " + fmt(s.hi) + "]" + (s.zero_name.empty() ? "" : " or \"" + std::string(s.zero_name) + "\"");
+    return "[" + fmt(s.lo) + ", " + fmt(s.hi) + "]" +
+           (s.zero_name.empty() ? "" : " or \"" + std::string(s.zero_name) + "\"");
   case SettingKind::boolean:
     return "true, false";
   case SettingKind::choice:
@@ -238,9 +239,9 @@ TEST(settings, ctf_slabs_takes_auto_or_an_integer) {
   EXPECT_TRUE(problems.empty());
   read_with("imaging.ctf_slabs", std::string("many"), problems);
   read_with("imaging.ctf_slabs", int64_t{0}, problems);
-  EXPECT_EQ(problems.lines,
-            (std::vector<std::string>{"job.toml: imaging.ctf_slabs: expected an integer in [1, 1000] or 'auto', got 'many'",
-                                      "job.toml: imaging.ctf_slabs: expected an integer in [1, 1000], got 0"}));
+  EXPECT_EQ(problems.lines, (std::vector<std::string>{
+                                "job.toml: imaging.ctf_slabs: expected an integer in [1, 1000] or 'auto', got 'many'",
+                                "job.toml: imaging.ctf_slabs: expected an integer in [1, 1000], got 0"}));
 }
 
 TEST(settings, out_of_range_names_the_range) {
@@ -275,18 +276,18 @@ TEST(settings, recorded_settings_and_corpus_columns) {
   std::vector<std::string> recorded;
   for (const Setting& s : settings())
     if (known_setting(JobConfig{}, s.path)) recorded.push_back(s.path);
-  EXPECT_EQ(recorded, (std::vector<std::string>{
-                          "model.pixel_size_A", "imaging.voltage_kV", "imaging.cs_mm", "imaging.amplitude_contrast",
-                          "imaging.envelope_B_A2", "imaging.defocus_um", "imaging.phase_shift_deg",
-                          "imaging.dose_e_per_A2", "imaging.dqe", "imaging.imfp_A", "imaging.ctf_slabs",
-                          "imaging.tilt.min_deg",
-                          "imaging.tilt.max_deg", "imaging.tilt.step_deg", "imaging.tilt.axis_azimuth_deg",
-                          "imaging.tilt.angle_error_deg", "reconstruction.cutoff", "reconstruction.falloff"}));
+  EXPECT_EQ(recorded,
+            (std::vector<std::string>{
+                "model.pixel_size_A", "imaging.voltage_kV", "imaging.cs_mm", "imaging.amplitude_contrast",
+                "imaging.envelope_B_A2", "imaging.defocus_um", "imaging.phase_shift_deg", "imaging.dose_e_per_A2",
+                "imaging.dqe", "imaging.imfp_A", "imaging.ctf_slabs", "imaging.tilt.min_deg", "imaging.tilt.max_deg",
+                "imaging.tilt.step_deg", "imaging.tilt.axis_azimuth_deg", "imaging.tilt.angle_error_deg",
+                "reconstruction.cutoff", "reconstruction.falloff"}));
   EXPECT_EQ(corpus_columns(), (std::vector<std::string>{
                                   "model.pixel_size_A", "imaging.defocus_um", "imaging.dose_e_per_A2",
                                   "imaging.voltage_kV", "imaging.phase_shift_deg", "imaging.tilt.min_deg",
                                   "imaging.tilt.max_deg", "imaging.tilt.step_deg", "imaging.tilt.axis_azimuth_deg"}));
-  EXPECT_EQ(find_setting("imaging.ctf_slabs")->value(JobConfig{}), 0); // "auto" as written
+  EXPECT_EQ(find_setting("imaging.ctf_slabs")->value(JobConfig{}), 0);                     // "auto" as written
   EXPECT_EQ(*known_setting(JobConfig{}, "imaging.ctf_slabs"), job_ctf_slabs(JobConfig{})); // as the job uses it
   EXPECT_FALSE(known_setting(JobConfig{}, "prior.tilt.min_deg"));
   EXPECT_EQ(*known_setting(JobConfig{}, "imaging.tilt.step_deg"), 2);

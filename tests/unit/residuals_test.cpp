@@ -300,7 +300,8 @@ TEST(residuals, motion_blurs_the_image_by_the_uniform_motion_kernel) {
     for (float x : got.data) m += x;
     m /= double(got.data.size());
     double var = 0;
-    for (std::size_t i = 0; i < want.size(); ++i) d += std::pow(got.data[i] - want[i], 2), var += std::pow(got.data[i] - m, 2);
+    for (std::size_t i = 0; i < want.size(); ++i)
+      d += std::pow(got.data[i] - want[i], 2), var += std::pow(got.data[i] - m, 2);
     return std::sqrt(d / var); // relative to the image's contrast
   };
   const double right = rms_diff(filtered(dx, dy)), across = rms_diff(filtered(-dy, dx));

@@ -584,7 +584,7 @@ TEST(pipeline, auto_ctf_slabs_keep_each_slab_within_the_depth_of_field) {
   for (double pixel : {1.0, 2.0, 2.5, 3.0, 5.0}) {
     const int n = ctf_slab_count(p, 500, pixel);
     const double path = 500 / std::cos(60 * kDegToRad), dof = depth_of_field_A(pixel, 300);
-    EXPECT_LE(path / n, dof) << pixel;         // each slab's path within the depth of field
+    EXPECT_LE(path / n, dof) << pixel;               // each slab's path within the depth of field
     EXPECT_GT(path / (n - 1 + 1e-12), dof) << pixel; // and no more slabs than that needs
   }
   p.tilt.angles_deg = {0};

@@ -11,8 +11,8 @@ double read_zero_name(TableReader& t, const SettingInfo& s, double current) {
   const std::string v = t.string(s.key, "");
   if (v == s.zero_name) return 0;
   t.problem(s.key, "expected an integer in [" + std::to_string(static_cast<long long>(s.lo)) + ", " +
-                       std::to_string(static_cast<long long>(s.hi)) + "] or '" + std::string(s.zero_name) +
-                       "', got '" + v + "'");
+                       std::to_string(static_cast<long long>(s.hi)) + "] or '" + std::string(s.zero_name) + "', got '" +
+                       v + "'");
   return current;
 }
 

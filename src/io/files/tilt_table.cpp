@@ -7,7 +7,7 @@ namespace tomosweep {
 TiltRow tilt_row(const TiltRecord& t) {
   return {t.angle_deg,         t.actual_angle_deg, t.acquisition_index, t.dose_e_per_A2, t.cumulative_dose_e_per_A2,
           t.defocus_um,        t.shift_x_A,        t.shift_y_A,         t.rotation_deg,  t.magnification,
-          t.defocus_jitter_um, t.axis_offset_deg,  t.motion_x_A,         t.motion_y_A};
+          t.defocus_jitter_um, t.axis_offset_deg,  t.motion_x_A,        t.motion_y_A};
 }
 
 TiltRecord tilt_record(const TiltRow& r) {
