@@ -107,6 +107,9 @@ constexpr auto kImaging = std::to_array<Field<ImagingParams>>({
     number<&I::damage_noise_rad_A_per_e_A2>("damage_noise_rad_A_per_e_A2", "rad A per e/A^2", 0, 10,
                                             "damage phase noise density: per pixel, this x exposure / pixel_A"),
     boolean<&I::half_series>("half_series", "also odd/even half-dose series and tomograms"),
+    integer<&I::acquisition_binning>("acquisition_binning", "", 1, 16,
+                                     "image at pixel_size_A / N (potential rasterized there for imaging only), then "
+                                     "Fourier-bin each image to pixel_size_A"),
 });
 
 constexpr auto kTilt = std::to_array<Field<TiltParams>>({

@@ -23,6 +23,12 @@ void add_damage_noise(Image& phase_rad, double rad_A_per_e_A2, double exposure_e
 /// Counting detector MTF sinc(pi f/2) per axis, f = frequency in units of Nyquist (|f| <= 1).
 double sinc_mtf(double fx_nyquist, double fy_nyquist);
 
+/// Fourier binning by n: the image (nx and ny multiples of n) cropped in Fourier space to the band of the pixel
+/// n x pixel_A (nothing above its Nyquist folds back), sampled at the centre of each n x n block of pixels, in
+/// counts per output pixel (the sum over the block, for a band-limited image). Coarse Nyquist terms are the mean
+/// of the two fine terms they stand for.
+Image fourier_bin(const Image& fine, int n);
+
 /// Replace each pixel of an expected-count image by a Poisson draw from rng (row by row).
 void poisson_counts(Image& expected, Rng& rng);
 

@@ -49,6 +49,9 @@ struct ImagingParams {
   /// damage_noise_rad_A_per_e_A2 x exposure / pixel_A per pixel, so its power per unit area is pixel-independent.
   double damage_noise_rad_A_per_e_A2 = 2e-3;
   bool half_series = false; ///< also produce odd/even half-dose series (independent counts)
+  /// Acquisition at a finer pixel: the series is imaged on a potential at pixel / N and each image Fourier-binned
+  /// (fourier_bin) to the output pixel; 1 = imaged at the output pixel.
+  int acquisition_binning = 1;
 };
 
 } // namespace tomosweep

@@ -182,6 +182,34 @@ private:
   Image phase_, contrast_, counts_;
 };
 
+// The detector of a series imaged at 1 / bin of its output pixel: bin times the detector (detector_shape) of the
+// output grid, so that each output pixel is a block of bin x bin fine pixels.
+std::array<int, 2> binned_detector(const Grid& fine, const std::vector<TiltView>& views, int bin) {
+  if (bin < 1) fail("acquisition binning ", bin, " must be at least 1");
+  if (bin == 1) return detector_shape(fine, views);
+  if (fine.nx % bin || fine.ny % bin || fine.nz % bin)
+    fail("acquisition binning ", bin, " needs a potential of a multiple of ", bin, " voxels, got ", fine.nx, " x ",
+         fine.ny, " x ", fine.nz);
+  const std::array<int, 2> d =
+      detector_shape(Grid{fine.nx / bin, fine.ny / bin, fine.nz / bin, fine.voxel_A * bin}, views);
+  return {d[0] * bin, d[1] * bin};
+}
+
+// Fourier binning of a series imaged at 1 / bin of its output pixel: every image (and half) to the output pixel,
+// counts per output pixel; the CTF is the output pixel's.
+void bin_series(TiltSeries& s, const ImagingParams& p, int bin) {
+  auto bin_stack = [bin](const Volume<float>& fine) {
+    Volume<float> out(fine.nx / bin, fine.ny / bin, fine.nz, fine.voxel_A * bin);
+    for (int i = 0; i < fine.nz; ++i) set_stack_image(out, i, fourier_bin(stack_image(fine, i), bin));
+    return out;
+  };
+  s.images = bin_stack(s.images);
+  for (auto& h : s.halves)
+    if (!h.data.empty()) h = bin_stack(h);
+  for (TiltRecord& r : s.tilts) r.flat_e_per_pixel *= double(bin) * bin;
+  s.ctf = ctf_from(p, s.images.voxel_A);
+}
+
 } // namespace
 
 TiltSeries simulate_ideal_series(const Volume<float>& potential_V, const ImagingParams& p, const TiltParams& tilts,
@@ -209,8 +237,9 @@ TiltSeries simulate_series(const Volume<float>& potential_V, const ImagingParams
   if (p.ideal) return simulate_ideal_series(potential_V, p, p.tilt, ice_V, exterior);
   check_params(p, potential_V);
   const double pA = potential_V.voxel_A;
+  const int bin = p.acquisition_binning;
   TiltSeries out = plan_series(p.tilt, p.dose_e_per_A2, p.defocus_um, seed, job_id);
-  const std::array<int, 2> det = detector_shape(potential_V.grid(), out.views);
+  const std::array<int, 2> det = binned_detector(potential_V.grid(), out.views, bin);
   const int nx = det[0], ny = det[1];
   const double sigma = out.sigma_e_rad_per_V_A = interaction_constant_rad_per_V_A(p.voltage_kV);
   out.ctf = ctf_from(p, pA);
@@ -220,7 +249,7 @@ TiltSeries simulate_series(const Volume<float>& potential_V, const ImagingParams
 
   // With one slab the projection stack becomes the output: each tilt reads its own image before writing its
   // counts there.
-  const int slab_count = ctf_slab_count(p, potential_V.nz * pA, pA);
+  const int slab_count = ctf_slab_count(p, potential_V.nz * pA, pA * bin); // the output pixel's depth of field
   SlabProjections slabs = project_slabs(potential_V, out.views, slab_count, det, static_cast<float>(ice_V), exterior);
   const bool one_slab = slabs.stacks.size() == 1;
   if (one_slab) {
@@ -245,6 +274,7 @@ TiltSeries simulate_series(const Volume<float>& potential_V, const ImagingParams
         flat_counts(r.dose_e_per_A2, pA, transmission(ice_thickness_A, v.tilt_rad, p.imfp_A, p.scatter_factor), p.dqe);
     imager.count(flat, v, id, i, out.images, out.halves);
   }
+  if (bin > 1) bin_series(out, p, bin);
   return out;
 }
 

@@ -611,6 +611,93 @@ TEST(pipeline, auto_ctf_slabs_image_as_the_resolved_count) {
   EXPECT_NE(simulate_series(v, p, 150, 1, 1).images.data, automatic.images.data);
 }
 
+// ---- Acquisition at a finer pixel, Fourier-binned to the output pixel ----
+
+namespace {
+// A cosine image of nx x ny at pixel_A with cycles (fx, fy) per image along x and y, about the image centre.
+Image cosine_image(int nx, int ny, double pixel_A, double fx, double fy) {
+  Image img(nx, ny, pixel_A);
+  for (int y = 0; y < ny; ++y)
+    for (int x = 0; x < nx; ++x)
+      img(x, y) = static_cast<float>(
+          10 + std::cos(2 * kPi * (fx * (x - 0.5 * (nx - 1)) / nx + fy * (y - 0.5 * (ny - 1)) / ny)));
+  return img;
+}
+
+// Centroid (column, row) of the squared contrast (I / flat - 1)^2 of image t: it moves with the image.
+std::pair<double, double> contrast_centroid(const TiltSeries& s, int t) {
+  Volume<float> c(s.images.nx, s.images.ny, 1, s.images.voxel_A);
+  for (int y = 0; y < c.ny; ++y)
+    for (int x = 0; x < c.nx; ++x)
+      c(x, y, 0) = static_cast<float>(std::pow(s.images(x, y, t) / s.tilts[t].flat_e_per_pixel - 1, 2));
+  return test_util::centroid(c, 0);
+}
+} // namespace
+
+TEST(binning, nothing_above_the_output_nyquist_folds_back) {
+  // 48 x 40 output pixels (Nyquist: 24 and 20 cycles per image) from n times as many fine pixels at 1 A.
+  for (int n : {2, 3}) {
+    const int nx = 48 * n, ny = 40 * n;
+    // Above the output Nyquist (and below the fine one): gone, only the mean (n^2 times, counts per pixel) stays.
+    const Image high = fourier_bin(cosine_image(nx, ny, 1.0, 31, 7), n);
+    EXPECT_EQ(high.nx, 48);
+    EXPECT_EQ(high.ny, 40);
+    EXPECT_EQ(high.pixel_A, n);
+    for (float v : high.data) EXPECT_NEAR(v, 10.0 * n * n, 1e-3 * n * n);
+    // A plain sum over each block would fold it back to |31 - 48| = 17 cycles with amplitude ~ n^2 sinc.
+    // Below the output Nyquist: kept, sampled at the centre of each block (the same cosine about the centre).
+    const Image low = fourier_bin(cosine_image(nx, ny, 1.0, 9, -5), n);
+    const Image want = cosine_image(48, 40, double(n), 9, -5);
+    for (std::size_t i = 0; i < low.data.size(); ++i) EXPECT_NEAR(low.data[i], n * n * want.data[i], 1e-3 * n * n);
+  }
+  EXPECT_EQ(fourier_bin(cosine_image(10, 8, 1.0, 3, 1), 1).data, cosine_image(10, 8, 1.0, 3, 1).data);
+}
+
+TEST(binning, a_binned_series_is_the_series_at_the_output_pixel) {
+  // Smooth blobs at 1 A, imaged at 1 A and binned by 2, against the block-mean potential imaged at 2 A: the same
+  // detector, the same counts per pixel, and the same image where both are band limited (no shift of the centre).
+  Volume<float> fine(64, 48, 16, 1.0);
+  for (auto [cx, cy, cz] : {std::array<double, 3>{20, 14, 7}, {41, 30, 9}, {33, 22, 5}})
+    for (int z = 0; z < 16; ++z)
+      for (int y = 0; y < 48; ++y)
+        for (int x = 0; x < 64; ++x)
+          fine(x, y, z) += static_cast<float>(
+              20 * std::exp(-((x - cx) * (x - cx) + (y - cy) * (y - cy) + (z - cz) * (z - cz)) / 18.0));
+  Volume<float> coarse(32, 24, 8, 2.0);
+  for (int z = 0; z < 16; ++z)
+    for (int y = 0; y < 48; ++y)
+      for (int x = 0; x < 64; ++x) coarse(x / 2, y / 2, z / 2) += fine(x, y, z) / 8;
+  ImagingParams p = quiet_params();
+  p.tilt.angles_deg = {-30, 0, 30};
+  p.dose_e_per_A2 = 1e9;
+  p.defocus_um = 0.5;
+  p.envelope_B_A2 = 400; // the CTF stays well below both Nyquists
+  const TiltSeries direct = simulate_series(coarse, p, 100, 1, 1);
+  p.acquisition_binning = 2;
+  const TiltSeries binned = simulate_series(fine, p, 100, 1, 1);
+  ASSERT_EQ(binned.images.nx, direct.images.nx);
+  ASSERT_EQ(binned.images.ny, direct.images.ny);
+  EXPECT_EQ(binned.images.voxel_A, 2);
+  for (int t = 0; t < 3; ++t) {
+    EXPECT_NEAR(binned.tilts[t].flat_e_per_pixel, direct.tilts[t].flat_e_per_pixel,
+                1e-6 * direct.tilts[t].flat_e_per_pixel);
+    const auto [ub, vb] = contrast_centroid(binned, t);
+    const auto [ud, vd] = contrast_centroid(direct, t);
+    EXPECT_NEAR(ub, ud, 0.05) << t; // aligned to a twentieth of a pixel
+    EXPECT_NEAR(vb, vd, 0.05) << t;
+  }
+  double ab = 0, aa = 0, bb = 0;
+  const double f = direct.tilts[1].flat_e_per_pixel;
+  for (std::size_t i = 0; i < direct.images.data.size(); ++i) {
+    const double a = binned.images.data[i] / f - 1, b = direct.images.data[i] / f - 1;
+    ab += a * b, aa += a * a, bb += b * b;
+  }
+  EXPECT_GT(ab / std::sqrt(aa * bb), 0.95);
+  Volume<float> odd(63, 48, 16, 1.0);
+  EXPECT_EQ(error_of<Error>([&] { simulate_series(odd, p, 100, 1, 1); }),
+            "acquisition binning 2 needs a potential of a multiple of 2 voxels, got 63 x 48 x 16");
+}
+
 // ---- [imaging], tilt and [reconstruction] tables (io/config_imaging) ----
 
 namespace {
