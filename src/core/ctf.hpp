@@ -25,7 +25,7 @@ struct Ctf {
   double phase_shift_rad = 0;
   double astigmatism_A = 0; ///< defocus difference, major minus minor axis
   double astigmatism_angle_rad = 0;
-  double envelope_B_A2 = 2000; ///< B-factor of the envelope, A^2; <= 0 disables it
+  double envelope_B_A2 = 150; ///< B-factor of the envelope, A^2; <= 0 disables it
   double pixel_A = 1;
 
   /// Phase aberration (rad) at frequency (kx, ky) in 1/A and mean defocus defocus_A.

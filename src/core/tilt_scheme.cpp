@@ -173,6 +173,11 @@ TiltSeries plan_series(const TiltParams& t, double total_dose_e_per_A2, double d
     s.views.push_back(v);
     s.nominal_views.push_back({r.angle_deg * kDegToRad, azimuth_rad, defocus_A});
   }
+  // Drawn after the others, so that a series without motion keeps every other residual.
+  for (TiltRecord& r : s.tilts) {
+    r.motion_x_A = draw(t.motion_sd_A);
+    r.motion_y_A = draw(t.motion_sd_A);
+  }
   return s;
 }
 

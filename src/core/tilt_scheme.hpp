@@ -45,6 +45,7 @@ struct TiltParams {
   double magnification_sd = 0;  ///< per-tilt relative magnification (m = 1 + sd N(0,1))
   double defocus_jitter_um = 0; ///< per-tilt defocus (um)
   double axis_offset_deg = 0;   ///< tilt-axis azimuth offset, one per series (deg)
+  double motion_sd_A = 0;       ///< per-tilt straight-line drift during the exposure, each of x and y (Angstrom)
 };
 
 /// Number of tilts of a scheme: the explicit list's length, or floor((max - min) / step + 1e-6) + 1 (a step
@@ -70,8 +71,9 @@ std::vector<TiltRecord> plan_tilts(const TiltParams& t, double total_dose_e_per_
 /// (nominal_views). Every view has defocus_um (positive = underfocus) in Angstrom at the tilt axis; every
 /// record keeps defocus_um as metadata for the files. The actual views also carry the acquisition residuals
 /// (Rng stream Purpose::residual of the job: first the axis offset, then per tilt in ascending angle
-/// order shift x, shift y, rotation, magnification, defocus), each recorded in its TiltRecord; the nominal
-/// views have none.
+/// order shift x, shift y, rotation, magnification, defocus; then per tilt the drift x, y), each recorded in its
+/// TiltRecord; the nominal views have none. The drift (beam-induced motion) is the image's, not the view's: the
+/// imaging pipeline blurs by it.
 TiltSeries plan_series(const TiltParams& t, double total_dose_e_per_A2, double defocus_um, std::uint64_t seed,
                        std::uint64_t job_id);
 

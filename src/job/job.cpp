@@ -6,6 +6,7 @@
 #include "model/features.hpp"
 #include "model/rasterize.hpp"
 #include "reconstruct/wbp.hpp"
+#include "simulate/ctf.hpp"
 #include "simulate/pipeline.hpp"
 
 #include <algorithm>
@@ -69,13 +70,33 @@ double job_memory_bytes(const JobConfig& config) {
   // needs about as much again for a moment, before the series exist. The noisy series (on its detector) is
   // held twice (kept and filtered), the ideal series once; the bandlimit prior's FFT buffer is a volume.
   const double volumes = voxels * 17;
-  const double series = (detector_pixels(grid, config.imaging.tilt) * 4 * 2 * tilts +
+  // With n > 1 CTF slabs the n projection stacks and the output are held at once.
+  const int slabs = job_ctf_slabs(config);
+  const double noisy_stacks = slabs > 1 ? slabs + 1 : 2;
+  const double series = (detector_pixels(grid, config.imaging.tilt) * 4 * noisy_stacks * tilts +
                          (ideal > 0 ? detector_pixels(grid, config.prior.tilt) * 4 * ideal : 0)) *
                         (config.imaging.half_series ? 2 : 1);
   const bool bandlimit = config.prior.enabled && config.prior.method == PriorMethod::bandlimit;
   // Granular ice: rasterizing holds 13 bytes per voxel plus the texture and its FFT buffer (4 + 4).
-  const double rasterize = voxels * (m.ice && m.ice_texture == IceTexture::granular ? 21 : 13);
+  const double per_voxel = m.ice && m.ice_texture == IceTexture::granular ? 21 : 13;
+  double rasterize = voxels * per_voxel;
+  // Acquisition binning b: the fine rasterization (b^3 voxels each) while the coarse volumes (9 bytes per voxel)
+  // wait; then the fine potential and the fine series (b^2 pixels each, once) beside the coarse volumes.
+  const int b = config.imaging.ideal ? 1 : config.imaging.acquisition_binning;
+  if (b > 1) {
+    const double b2 = double(b) * b, b3 = b2 * b;
+    rasterize = std::max(rasterize, voxels * (9 + b3 * per_voxel));
+    const double fine_series = detector_pixels(grid, config.imaging.tilt) * b2 * 4 * tilts;
+    const double fine_stacks = (slabs > 1 ? slabs + 1 : 1) + (config.imaging.half_series ? 2 : 0);
+    rasterize = std::max(rasterize, volumes + voxels * b3 * 4 + fine_series * fine_stacks);
+  }
   return std::max(volumes + series + (bandlimit ? voxels * 4 : 0), rasterize) + 50e6;
+}
+
+int job_ctf_slabs(const JobConfig& config) {
+  const double pA = config.model.pixel_size_A;
+  const int nz = grid_shape(config.model.box_A, pA)[2];
+  return std::clamp(ctf_slab_count(config.imaging, nz * pA, pA), 1, nz);
 }
 
 void check_job_memory(const JobConfig& config, double available_bytes) {
@@ -95,6 +116,30 @@ std::vector<ExteriorLayer> exterior_layers(const Scene& scene, PotentialMode mod
   if (!scene.carbon.present) return {};
   const CarbonFilm& c = scene.carbon;
   return {{c.z_A, c.thickness_A, carbon_potential_V(mode) - medium_V, c.hole_x_A, c.hole_y_A, c.hole_radius_A}};
+}
+
+/// The potential (volts) of the scene at pixel / bin on bin times the grid `coarse` (the same box): what a
+/// series acquired at a finer pixel images (imaging.acquisition_binning). Atlas and instances are not kept.
+Volume<float> fine_potential(const Scene& scene, const StructureSet& structures, const Grid& coarse, int bin,
+                             PotentialMode mode) {
+  Scene fine = scene;
+  fine.box_A = {coarse.nx * coarse.voxel_A, coarse.ny * coarse.voxel_A, coarse.nz * coarse.voxel_A};
+  SpecimenVolumes v = rasterize(fine, structures, coarse.voxel_A / bin, mode);
+  if (v.potential.nx != coarse.nx * bin || v.potential.ny != coarse.ny * bin || v.potential.nz != coarse.nz * bin)
+    fail("acquisition binning ", bin, " rasterized ", v.potential.nx, " x ", v.potential.ny, " x ", v.potential.nz,
+         " voxels for a grid of ", coarse.nx, " x ", coarse.ny, " x ", coarse.nz);
+  return std::move(v.potential);
+}
+
+/// Mean of each bin^3 block of `fine` (volts, mean over each voxel of the coarse grid).
+Volume<float> block_mean(const Volume<float>& fine, int bin) {
+  Volume<float> out(fine.nx / bin, fine.ny / bin, fine.nz / bin, fine.voxel_A * bin);
+  for (int z = 0; z < fine.nz; ++z)
+    for (int y = 0; y < fine.ny; ++y)
+      for (int x = 0; x < fine.nx; ++x) out(x / bin, y / bin, z / bin) += fine(x, y, z);
+  const float scale = 1.0f / static_cast<float>(bin * bin * bin);
+  for (float& v : out.data) v *= scale;
+  return out;
 }
 
 /// The prior of config.prior.method (and the ideal series when it or the output "prior_series" needs one).
@@ -149,14 +194,24 @@ JobResult run_job(const JobConfig& config, const StructureSet& structures, const
   stages.start("rasterize");
   SpecimenVolumes specimen = rasterize(scene, structures, config.model.pixel_size_A, config.model.potential);
   const Grid grid = specimen.potential.grid();
+  // Acquisition at a finer pixel: the series images the potential rasterized at pixel / bin, and the prior and the
+  // model are its block means, so that they show what was imaged.
+  const int bin = config.imaging.ideal ? 1 : config.imaging.acquisition_binning;
+  Volume<float> fine;
+  if (bin > 1) {
+    stages.start("rasterize fine");
+    fine = fine_potential(scene, structures, grid, bin, config.model.potential);
+    specimen.potential = block_mean(fine, bin);
+  }
 
   // The box sits in a laterally infinite ice slab (images and the prior show the potential against ice), and
   // a carbon film continues beyond it.
   const double ice_V = scene.ice ? ice_potential_V(config.model.potential) : 0.0;
   const std::vector<ExteriorLayer> exterior = exterior_layers(scene, config.model.potential, ice_V);
   stages.start("tilt series");
-  r.series = simulate_series(specimen.potential, config.imaging, specimen.ice_thickness_A, config.run.seed, job_id,
-                             ice_V, exterior);
+  r.series = simulate_series(bin > 1 ? fine : specimen.potential, config.imaging, specimen.ice_thickness_A,
+                             config.run.seed, job_id, ice_V, exterior);
+  fine = Volume<float>();
 
   stages.start("tomogram");
   r.tomogram = reconstruct_tomogram(r.series, grid, config.reconstruction);

@@ -47,6 +47,10 @@ using StageCallback = std::function<void(const std::string& stage)>;
 /// the bandlimit prior, 0.76 GB with the wbp prior).
 double job_memory_bytes(const JobConfig& config);
 
+/// The number of CTF slabs the job's tilt series uses: imaging.ctf_slabs, "auto" resolved (ctf_slab_count) for
+/// the box's thickness at the model's pixel size, at most the box's voxels along z.
+int job_ctf_slabs(const JobConfig& config);
+
 /// Throw a one-line error if a job needs more memory than `available_bytes` (the caller's machine).
 void check_job_memory(const JobConfig& config, double available_bytes);
 

@@ -1,5 +1,7 @@
 #include "job/settings.hpp"
 
+#include "job/job.hpp"
+
 #include <algorithm>
 #include <array>
 #include <limits>
@@ -54,8 +56,8 @@ constexpr Field<Owner<M>> number(std::string_view key, std::string_view unit, do
 
 template <auto M>
 constexpr Field<Owner<M>> integer(std::string_view key, std::string_view unit, double lo, double hi,
-                                  std::string_view doc) {
-  return make<M>({key, SettingKind::integer, unit, lo, hi, {}, doc, false, -1});
+                                  std::string_view doc, Record r = {}, std::string_view zero_name = {}) {
+  return make<M>({key, SettingKind::integer, unit, lo, hi, {}, doc, r.recorded, r.column, zero_name});
 }
 
 template <auto M> constexpr Field<Owner<M>> boolean(std::string_view key, std::string_view doc) {
@@ -80,8 +82,8 @@ constexpr auto kImaging = std::to_array<Field<ImagingParams>>({
     number<&I::voltage_kV>("voltage_kV", "kV", 10, 3000, "acceleration voltage", column(3)),
     number<&I::cs_mm>("cs_mm", "mm", 0, 20, "spherical aberration", recorded),
     number<&I::amplitude_contrast>("amplitude_contrast", "", 0, 1, "amplitude contrast fraction", recorded),
-    number<&I::envelope_B_A2>("envelope_B_A2", "A^2", 0, 1e6, "CTF envelope B-factor: exp(-B k^2 / 4), 0 for none",
-                              recorded),
+    number<&I::envelope_B_A2>("envelope_B_A2", "A^2", 0, 1e6,
+                              "CTF envelope B-factor: exp(-B k^2 / 4), 0 for none (CTS parity: 2000)", recorded),
     number<&I::defocus_um>("defocus_um", "um", -50, 100, "defocus at the specimen's mid-plane, positive = underfocus",
                            column(1)),
     number<&I::phase_shift_deg>("phase_shift_deg", "deg", -360, 360, "phase plate shift", column(4)),
@@ -94,7 +96,10 @@ constexpr auto kImaging = std::to_array<Field<ImagingParams>>({
     number<&I::astigmatism_angle_deg>("astigmatism_angle_deg", "deg", -360, 360,
                                       "azimuth of the major (more underfocused) axis from image x"),
     boolean<&I::defocus_gradient>("defocus_gradient", "defocus varies across each tilted image"),
-    integer<&I::ctf_slabs>("ctf_slabs", "", 1, 1000, "> 1: depth-dependent defocus, CTF per z slab"),
+    integer<&I::ctf_slabs>("ctf_slabs", "", 1, 1000,
+                           "CTF per z slab (depth-dependent defocus); auto: ceil(path along the beam at the steepest "
+                           "tilt / depth of field 2 p^2 / lambda)",
+                           recorded, "auto"),
     choice<&I::detector_mtf>("detector_mtf", kDetectorMtfNames, "detector MTF: none, or sinc(pi f / 2)"),
     choice<&I::noise_order>("noise_order", kNoiseOrderNames,
                             "physical (CTF, then counting) or cts (counting, then CTF)"),
@@ -102,6 +107,9 @@ constexpr auto kImaging = std::to_array<Field<ImagingParams>>({
     number<&I::damage_noise_rad_A_per_e_A2>("damage_noise_rad_A_per_e_A2", "rad A per e/A^2", 0, 10,
                                             "damage phase noise density: per pixel, this x exposure / pixel_A"),
     boolean<&I::half_series>("half_series", "also odd/even half-dose series and tomograms"),
+    integer<&I::acquisition_binning>("acquisition_binning", "", 1, 16,
+                                     "image at pixel_size_A / N (potential rasterized there for imaging only), then "
+                                     "Fourier-bin each image to pixel_size_A"),
 });
 
 constexpr auto kTilt = std::to_array<Field<TiltParams>>({
@@ -125,6 +133,9 @@ constexpr auto kTilt = std::to_array<Field<TiltParams>>({
     number<&T::defocus_jitter_um>("defocus_jitter_um", "um", 0, 10, "sd of the per-tilt defocus residual"),
     number<&T::axis_offset_deg>("axis_offset_deg", "deg", 0, 45,
                                 "sd of the tilt-axis azimuth offset, one draw per series"),
+    number<&T::motion_sd_A>(
+        "motion_sd_A", "A",
+        0, 1e4, "sd of the per-tilt straight-line drift during the exposure (motion blur), each of x and y"),
 });
 
 constexpr auto kReconstruction = std::to_array<Field<ReconParams>>({
@@ -138,6 +149,9 @@ constexpr auto kReconstruction = std::to_array<Field<ReconParams>>({
     choice<&R::ctf_correction>("ctf_correction", kCtfCorrectionNames,
                                "CTF correction per defocus strip before back projection: none, phaseflip or wiener"),
     number<&R::wiener_snr>("wiener_snr", "", 1e-6, 1e12, "wiener: signal-to-noise ratio in -CTF / (CTF^2 + 1 / snr)"),
+    boolean<&R::exposure_filter>("exposure_filter",
+                                 "weight each tilt per frequency by its radiation damage exp(-N / 2 N_e(k)), "
+                                 "normalised to mean 1 over the tilts (not imaging.tilt.dose_weighting)"),
 });
 
 using Pr = PriorParams;
@@ -187,6 +201,8 @@ const std::vector<Setting>& settings() {
     add_section<ReconParams>(out, "reconstruction", kReconstruction,
                              [](const JobConfig& c) -> const ReconParams& { return c.reconstruction; });
     add_section<PriorParams>(out, "prior", kPrior, [](const JobConfig& c) -> const PriorParams& { return c.prior; });
+    for (Setting& s : out)
+      if (s.path == "imaging.ctf_slabs") s.effective = [](const JobConfig& c) { return double(job_ctf_slabs(c)); };
     return out;
   }();
   return all;
@@ -215,7 +231,7 @@ const std::vector<std::string>& corpus_columns() {
 std::optional<double> known_setting(const JobConfig& c, const std::string& path) {
   const Setting* s = find_setting(path);
   if (!s || !s->info->recorded) return std::nullopt;
-  return s->value(c);
+  return s->effective ? s->effective(c) : s->value(c);
 }
 
 } // namespace tomosweep

@@ -31,6 +31,8 @@ struct SettingInfo {
   /// unwritten (known_setting(); expand's values, extra corpus columns). Numbers only.
   bool recorded = false;
   int corpus_column = -1; ///< recorded, with a column in every job table: its position; -1: none
+  /// Integers only: the name that may be written for 0 (e.g. "auto", resolved when the job runs), or "".
+  std::string_view zero_name = {};
 };
 
 /// A setting that is a member of a params struct P.
@@ -59,6 +61,8 @@ struct Setting {
   std::string path; ///< e.g. "imaging.tilt.min_deg"
   const SettingInfo* info;
   std::function<double(const JobConfig&)> value;
+  /// The value a job uses where it differs from the one written (an "auto" resolved), or empty.
+  std::function<double(const JobConfig&)> effective = {};
 };
 
 /// Every scalar setting of the table with its path: model, imaging, imaging.tilt, reconstruction, prior
@@ -71,8 +75,8 @@ const Setting* find_setting(std::string_view path);
 /// Paths of the corpus job table's setting columns, in column order.
 const std::vector<std::string>& corpus_columns();
 
-/// Value of a recorded numeric setting path read from a config (e.g. "imaging.defocus_um"); nullopt if
-/// the path is not one of those tomosweep records in every corpus.
+/// Value of a recorded numeric setting path read from a config (e.g. "imaging.defocus_um"), as the job uses it
+/// ("auto" resolved); nullopt if the path is not one of those tomosweep records in every corpus.
 std::optional<double> known_setting(const JobConfig& config, const std::string& path);
 
 } // namespace tomosweep

@@ -26,6 +26,9 @@ struct ReconParams {
   CtfCorrection ctf_correction = CtfCorrection::none; ///< none | phaseflip | wiener
   bool true_geometry = false; ///< reconstruct with the views as acquired (residuals), not the nominal
   double wiener_snr = 1.0;    ///< Wiener filter's signal-to-noise ratio: weight -CTF / (CTF^2 + 1 / wiener_snr)
+  /// Exposure filtering: weight each tilt per frequency by its damage exp(-N / (2 N_e(k))), normalised over the
+  /// series (reconstruct/exposure_filter.hpp). Not TiltParams::dose_weighting, which shares the dose out.
+  bool exposure_filter = false;
 };
 
 } // namespace tomosweep

@@ -4,6 +4,7 @@
 #include "core/fft.hpp"
 #include "core/projector.hpp"
 #include "reconstruct/ctf_correction.hpp"
+#include "reconstruct/exposure_filter.hpp"
 #include "reconstruct/sirt.hpp"
 
 #include <algorithm>
@@ -129,8 +130,11 @@ Volume<float> reconstruct_tomogram(TiltSeries&& series, const Grid& grid, const 
   const std::vector<TiltView> views =
       p.true_geometry && series.views.size() == series.tilts.size() ? series.views : std::move(series.nominal_views);
   const std::optional<Ctf> ctf = series.ctf;
+  const std::vector<TiltRecord> tilts = series.tilts;
+  const double voltage_kV = series.voltage_kV;
   Volume<float> lines = to_line_integrals(std::move(series));
   if (ctf) correct_ctf(lines, views, *ctf, p); // an ideal series has no CTF to correct
+  if (p.exposure_filter) filter_exposure(lines, tilts, voltage_kV);
   if (p.method == ReconMethod::sirt) return sirt(lines, views, grid, p);
   return wbp_in_place(lines, views, grid, p);
 }

@@ -2,6 +2,9 @@
 
 #include "core/conventions.hpp"
 
+#include "core/tilt_scheme.hpp"
+
+#include <algorithm>
 #include <cmath>
 
 namespace tomosweep {
@@ -21,6 +24,19 @@ double interaction_constant_rad_per_V_A(double voltage_kV) {
   const double e = voltage_kV * 1e3;
   return 2 * kPi / (electron_wavelength_A(voltage_kV) * e) * (kElectronRestEnergy_eV + e) /
          (2 * kElectronRestEnergy_eV + e);
+}
+
+double depth_of_field_A(double pixel_A, double voltage_kV) {
+  return 2 * pixel_A * pixel_A / electron_wavelength_A(voltage_kV);
+}
+
+int ctf_slab_count(const ImagingParams& p, double thickness_A, double pixel_A) {
+  if (p.ctf_slabs > 0) return p.ctf_slabs;
+  if (p.noise_order == NoiseOrder::cts) return 1; // its CTF acts after counting, at the mid-plane's defocus
+  double steepest_rad = 0;
+  for (double a : tilt_angles_deg(p.tilt)) steepest_rad = std::max(steepest_rad, std::abs(a) * kDegToRad);
+  const double path_A = thickness_A / std::cos(steepest_rad);
+  return std::max(1, static_cast<int>(std::ceil(path_A / depth_of_field_A(pixel_A, p.voltage_kV) - 1e-9)));
 }
 
 Ctf ctf_from(const ImagingParams& p, double pixel_A) {

@@ -16,6 +16,15 @@ double electron_wavelength_A(double voltage_kV);
 /// Interaction constant sigma_e (rad per V*A): phase = sigma_e * projected potential.
 double interaction_constant_rad_per_V_A(double voltage_kV);
 
+/// Depth of field (A) at pixel pixel_A: 2 pixel_A^2 / lambda, the defocus change that moves the CTF's phase at
+/// Nyquist by pi / 2.
+double depth_of_field_A(double pixel_A, double voltage_kV);
+
+/// Number of CTF slabs of a specimen of thickness_A imaged at pixel_A: p.ctf_slabs if set (> 0), else (auto)
+/// ceil(thickness_A / (cos(t_max) depth_of_field_A)), at least 1 (1 in CTS noise order), where thickness_A / cos(t_max)
+/// is the path along the beam through the slab at the steepest nominal tilt of p.tilt.
+int ctf_slab_count(const ImagingParams& p, double thickness_A, double pixel_A);
+
 /// The CTF constants of imaging settings p at pixel pixel_A.
 Ctf ctf_from(const ImagingParams& p, double pixel_A);
 

@@ -24,10 +24,12 @@ struct ImagingParams {
   double voltage_kV = 300;
   double cs_mm = 2.7;
   double amplitude_contrast = 0.07;
-  double envelope_B_A2 = 2000; ///< CTF envelope exp(-B k^2 / 4), A^2 (0: none); 0.9 of Nyquist at 10 A/pixel
-  double defocus_um = 5.0;     ///< positive = underfocus
-  double phase_shift_deg = 0;  ///< phase plate
-  double dose_e_per_A2 = 100;  ///< total over the series
+  /// CTF envelope exp(-B k^2 / 4), A^2 (0: none): a field-emission gun's coherence envelope. CTS parity: 2000
+  /// (0.9 of Nyquist at 10 A per pixel).
+  double envelope_B_A2 = 150;
+  double defocus_um = 5.0;    ///< positive = underfocus
+  double phase_shift_deg = 0; ///< phase plate
+  double dose_e_per_A2 = 100; ///< total over the series
   double dqe = 0.84;
   double imfp_A = 3800; ///< inelastic mean free path of vitreous ice
   double scatter_factor = 1.0;
@@ -37,7 +39,9 @@ struct ImagingParams {
   double astigmatism_um = 0;        ///< defocus difference between major and minor axes (CTFFIND du - dv)
   double astigmatism_angle_deg = 0; ///< azimuth of the major (more underfocused) axis from image x
   bool defocus_gradient = true;     ///< defocus varies across each tilted image (per column)
-  int ctf_slabs = 1;                ///< > 1: depth-dependent defocus, CTF applied per z slab of the specimen
+  /// Depth-dependent defocus: the CTF is applied per z slab of the specimen; 0 = auto (ctf_slab_count: as many
+  /// slabs as the depth of field at the pixel size asks for), 1 = one CTF per image.
+  int ctf_slabs = 0;
   DetectorMtf detector_mtf = DetectorMtf::none;  ///< none | sinc (counting detector)
   NoiseOrder noise_order = NoiseOrder::physical; ///< physical (CTF, then counting) | cts (counting, then CTF)
   bool damage = true;                            ///< radiation damage in acquisition order
@@ -45,6 +49,9 @@ struct ImagingParams {
   /// damage_noise_rad_A_per_e_A2 x exposure / pixel_A per pixel, so its power per unit area is pixel-independent.
   double damage_noise_rad_A_per_e_A2 = 2e-3;
   bool half_series = false; ///< also produce odd/even half-dose series (independent counts)
+  /// Acquisition at a finer pixel: the series is imaged on a potential at pixel / N and each image Fourier-binned
+  /// (fourier_bin) to the output pixel; 1 = imaged at the output pixel.
+  int acquisition_binning = 1;
 };
 
 } // namespace tomosweep

@@ -1,5 +1,6 @@
 #include "simulate/pipeline.hpp"
 
+#include "core/conventions.hpp"
 #include "core/fft.hpp"
 #include "core/projector.hpp"
 #include "core/rng.hpp"
@@ -24,14 +25,31 @@ Image filtered_contrast(Spectrum2 s, double factor, const std::vector<float>& ex
   return fft_inverse(s, pixel_A);
 }
 
+// Blur of a straight-line drift d (A) during the exposure, centred on the image's mean position: the
+// uniform-motion kernel, sinc(pi k.d) in Fourier (k in 1/A), multiplied into the half-plane filter f (nx x ny at
+// pixel_A; empty = all ones).
+void multiply_motion_blur(std::vector<float>& f, int nx, int ny, double pixel_A, double dx_A, double dy_A) {
+  if (dx_A == 0 && dy_A == 0) return;
+  const int nkx = nx / 2 + 1;
+  if (f.empty()) f.assign(static_cast<std::size_t>(nkx) * ny, 1.0f);
+  for (int ky = 0; ky < ny; ++ky)
+    for (int kx = 0; kx < nkx; ++kx) {
+      const double a = kPi * (kx * dx_A / nx + fft_freq(ky, ny) * dy_A / ny) / pixel_A;
+      f[static_cast<std::size_t>(ky) * nkx + kx] *= static_cast<float>(a == 0 ? 1.0 : std::sin(a) / a);
+    }
+}
+
 // Real half-plane filters that multiply the signal before counting: radiation damage at exposure N
-// (exp(-N / (2 N_e(k))), per-frequency constants precomputed once) and the detector MTF.
+// (exp(-N / (2 N_e(k))), per-frequency constants precomputed once), the detector MTF, and the tilt's motion blur.
 struct SignalFilter {
   std::vector<float> half_inv_ne; // 1 / (2 N_e(k)), or empty without damage
   std::vector<float> mtf;         // or empty
+  int nx = 0, ny = 0;
+  double pixel_A = 1;
 
   SignalFilter() = default;
-  SignalFilter(int nx, int ny, double pixel_A, const ImagingParams& p, bool with_mtf) {
+  SignalFilter(int nx_, int ny_, double pixel_A_, const ImagingParams& p, bool with_mtf)
+      : nx(nx_), ny(ny_), pixel_A(pixel_A_) {
     if (!p.damage && !with_mtf) return;
     const int nkx = nx / 2 + 1;
     const std::size_t n = static_cast<std::size_t>(nkx) * ny;
@@ -47,13 +65,16 @@ struct SignalFilter {
         if (with_mtf) mtf[i] = static_cast<float>(sinc_mtf(2 * fx, 2 * fy));
       }
   }
-  /// The filter at exposure N (e/A^2); empty when it would be all ones.
-  std::vector<float> at(double exposure) const {
+  /// The filter at exposure N (e/A^2) and drift (dx_A, dy_A); empty when it would be all ones.
+  std::vector<float> at(double exposure, double dx_A = 0, double dy_A = 0) const {
     const bool damage = !half_inv_ne.empty() && exposure > 0;
-    if (!damage) return mtf;
-    std::vector<float> f(half_inv_ne.size());
-    for (std::size_t i = 0; i < f.size(); ++i)
-      f[i] = static_cast<float>(std::exp(-exposure * half_inv_ne[i])) * (mtf.empty() ? 1.0f : mtf[i]);
+    std::vector<float> f = mtf;
+    if (damage) {
+      f.resize(half_inv_ne.size());
+      for (std::size_t i = 0; i < f.size(); ++i)
+        f[i] = static_cast<float>(std::exp(-exposure * half_inv_ne[i])) * (mtf.empty() ? 1.0f : mtf[i]);
+    }
+    multiply_motion_blur(f, nx, ny, pixel_A, dx_A, dy_A);
     return f;
   }
 };
@@ -102,10 +123,11 @@ public:
   }
 
   /// Contrast of one tilt from its projection in every slab: 2 CTF (x) phase, or -2 phase in CTS order (its
-  /// CTF comes after counting); damage at `exposure` (e/A^2) included. Random stream `id`.
+  /// CTF comes after counting); damage at `exposure` (e/A^2) and the motion blur of record r included. Random
+  /// stream `id`.
   void contrast(const std::vector<const float*>& slab_images, const std::vector<double>& slab_z_A, const TiltView& v,
-                double exposure, std::uint64_t id) {
-    const std::vector<float> filter = signal_.at(exposure);
+                const TiltRecord& r, double exposure, std::uint64_t id) {
+    const std::vector<float> filter = signal_.at(exposure, r.motion_x_A, r.motion_y_A);
     std::fill(contrast_.data.begin(), contrast_.data.end(), 0.0f);
     for (std::size_t s = 0; s < slab_images.size(); ++s) {
       const float* src = slab_images[s];
@@ -160,6 +182,34 @@ private:
   Image phase_, contrast_, counts_;
 };
 
+// The detector of a series imaged at 1 / bin of its output pixel: bin times the detector (detector_shape) of the
+// output grid, so that each output pixel is a block of bin x bin fine pixels.
+std::array<int, 2> binned_detector(const Grid& fine, const std::vector<TiltView>& views, int bin) {
+  if (bin < 1) fail("acquisition binning ", bin, " must be at least 1");
+  if (bin == 1) return detector_shape(fine, views);
+  if (fine.nx % bin || fine.ny % bin || fine.nz % bin)
+    fail("acquisition binning ", bin, " needs a potential of a multiple of ", bin, " voxels, got ", fine.nx, " x ",
+         fine.ny, " x ", fine.nz);
+  const std::array<int, 2> d =
+      detector_shape(Grid{fine.nx / bin, fine.ny / bin, fine.nz / bin, fine.voxel_A * bin}, views);
+  return {d[0] * bin, d[1] * bin};
+}
+
+// Fourier binning of a series imaged at 1 / bin of its output pixel: every image (and half) to the output pixel,
+// counts per output pixel; the CTF is the output pixel's.
+void bin_series(TiltSeries& s, const ImagingParams& p, int bin) {
+  auto bin_stack = [bin](const Volume<float>& fine) {
+    Volume<float> out(fine.nx / bin, fine.ny / bin, fine.nz, fine.voxel_A * bin);
+    for (int i = 0; i < fine.nz; ++i) set_stack_image(out, i, fourier_bin(stack_image(fine, i), bin));
+    return out;
+  };
+  s.images = bin_stack(s.images);
+  for (auto& h : s.halves)
+    if (!h.data.empty()) h = bin_stack(h);
+  for (TiltRecord& r : s.tilts) r.flat_e_per_pixel *= double(bin) * bin;
+  s.ctf = ctf_from(p, s.images.voxel_A);
+}
+
 } // namespace
 
 TiltSeries simulate_ideal_series(const Volume<float>& potential_V, const ImagingParams& p, const TiltParams& tilts,
@@ -167,6 +217,7 @@ TiltSeries simulate_ideal_series(const Volume<float>& potential_V, const Imaging
   TiltParams t = tilts;
   t.angle_error_deg = 0;
   t.shift_sd_A = t.rotation_sd_deg = t.magnification_sd = t.defocus_jitter_um = t.axis_offset_deg = 0;
+  t.motion_sd_A = 0;
   t.dose_weighting = DoseWeighting::even;
   TiltSeries out = plan_series(t, 0, 0, 0, 0);
   out.sigma_e_rad_per_V_A = interaction_constant_rad_per_V_A(p.voltage_kV);
@@ -186,17 +237,20 @@ TiltSeries simulate_series(const Volume<float>& potential_V, const ImagingParams
   if (p.ideal) return simulate_ideal_series(potential_V, p, p.tilt, ice_V, exterior);
   check_params(p, potential_V);
   const double pA = potential_V.voxel_A;
+  const int bin = p.acquisition_binning;
   TiltSeries out = plan_series(p.tilt, p.dose_e_per_A2, p.defocus_um, seed, job_id);
-  const std::array<int, 2> det = detector_shape(potential_V.grid(), out.views);
+  const std::array<int, 2> det = binned_detector(potential_V.grid(), out.views, bin);
   const int nx = det[0], ny = det[1];
   const double sigma = out.sigma_e_rad_per_V_A = interaction_constant_rad_per_V_A(p.voltage_kV);
   out.ctf = ctf_from(p, pA);
+  out.voltage_kV = p.voltage_kV;
   const int nt = static_cast<int>(out.tilts.size());
   if (static_cast<std::uint64_t>(nt) > kEvenHalf) fail("tilt series of ", nt, " tilts exceeds ", kEvenHalf);
 
   // With one slab the projection stack becomes the output: each tilt reads its own image before writing its
   // counts there.
-  SlabProjections slabs = project_slabs(potential_V, out.views, p.ctf_slabs, det, static_cast<float>(ice_V), exterior);
+  const int slab_count = ctf_slab_count(p, potential_V.nz * pA, pA * bin); // the output pixel's depth of field
+  SlabProjections slabs = project_slabs(potential_V, out.views, slab_count, det, static_cast<float>(ice_V), exterior);
   const bool one_slab = slabs.stacks.size() == 1;
   if (one_slab) {
     out.images = std::move(slabs.stacks[0]);
@@ -215,11 +269,12 @@ TiltSeries simulate_series(const Volume<float>& potential_V, const ImagingParams
     const std::uint64_t id = job_id * kTiltsPerJob + static_cast<std::uint64_t>(i);
     for (std::size_t s = 0; s < slab_images.size(); ++s)
       slab_images[s] = one_slab ? out.images.slice(i) : slabs.stacks[s].slice(i);
-    imager.contrast(slab_images, slabs.z_A, v, r.cumulative_dose_e_per_A2 + 0.5 * r.dose_e_per_A2, id);
+    imager.contrast(slab_images, slabs.z_A, v, r, r.cumulative_dose_e_per_A2 + 0.5 * r.dose_e_per_A2, id);
     const double flat = r.flat_e_per_pixel =
         flat_counts(r.dose_e_per_A2, pA, transmission(ice_thickness_A, v.tilt_rad, p.imfp_A, p.scatter_factor), p.dqe);
     imager.count(flat, v, id, i, out.images, out.halves);
   }
+  if (bin > 1) bin_series(out, p, bin);
   return out;
 }
 
@@ -237,6 +292,7 @@ TiltSeries half_series(const TiltSeries& series, int which) {
   }
   h.axis_azimuth_deg = series.axis_azimuth_deg;
   h.sigma_e_rad_per_V_A = series.sigma_e_rad_per_V_A;
+  h.voltage_kV = series.voltage_kV;
   h.ctf = series.ctf;
   return h;
 }

@@ -2,6 +2,7 @@
 #include "expect_error.hpp"
 #include "io/config/config_file.hpp"
 #include "io/config/toml_reader.hpp"
+#include "job/job.hpp"
 #include "job/settings.hpp"
 
 #include <gtest/gtest.h>
@@ -132,6 +133,9 @@ std::string value_text(const SettingInfo& s, double v) {
     return v != 0 ? "true" : "false";
   case SettingKind::choice:
     return "\"" + std::string(s.names[static_cast<std::size_t>(v)]) + "\"";
+  case SettingKind::integer:
+    if (v == 0 && !s.zero_name.empty()) return "\"" + std::string(s.zero_name) + "\"";
+    return fmt(v);
   default:
     return fmt(v);
   }
@@ -140,8 +144,10 @@ std::string value_text(const SettingInfo& s, double v) {
 std::string range_text(const SettingInfo& s) {
   switch (s.kind) {
   case SettingKind::number:
-  case SettingKind::integer:
     return "[" + fmt(s.lo) + ", " + fmt(s.hi) + "]";
+  case SettingKind::integer:
+    return "[" + fmt(s.lo) + ", " + fmt(s.hi) + "]" +
+           (s.zero_name.empty() ? "" : " or \"" + std::string(s.zero_name) + "\"");
   case SettingKind::boolean:
     return "true, false";
   case SettingKind::choice:
@@ -226,6 +232,18 @@ TEST(settings, every_setting_reads_through_the_table) {
   }
 }
 
+TEST(settings, ctf_slabs_takes_auto_or_an_integer) {
+  Problems problems;
+  EXPECT_EQ(read_with("imaging.ctf_slabs", std::string("auto"), problems).imaging.ctf_slabs, 0);
+  EXPECT_EQ(read_with("imaging.ctf_slabs", int64_t{3}, problems).imaging.ctf_slabs, 3);
+  EXPECT_TRUE(problems.empty());
+  read_with("imaging.ctf_slabs", std::string("many"), problems);
+  read_with("imaging.ctf_slabs", int64_t{0}, problems);
+  EXPECT_EQ(problems.lines, (std::vector<std::string>{
+                                "job.toml: imaging.ctf_slabs: expected an integer in [1, 1000] or 'auto', got 'many'",
+                                "job.toml: imaging.ctf_slabs: expected an integer in [1, 1000], got 0"}));
+}
+
 TEST(settings, out_of_range_names_the_range) {
   Problems problems;
   read_with("imaging.defocus_um", 101.0, problems);
@@ -258,17 +276,19 @@ TEST(settings, recorded_settings_and_corpus_columns) {
   std::vector<std::string> recorded;
   for (const Setting& s : settings())
     if (known_setting(JobConfig{}, s.path)) recorded.push_back(s.path);
-  EXPECT_EQ(recorded, (std::vector<std::string>{
-                          "model.pixel_size_A", "imaging.voltage_kV", "imaging.cs_mm", "imaging.amplitude_contrast",
-                          "imaging.envelope_B_A2", "imaging.defocus_um", "imaging.phase_shift_deg",
-                          "imaging.dose_e_per_A2", "imaging.dqe", "imaging.imfp_A", "imaging.tilt.min_deg",
-                          "imaging.tilt.max_deg", "imaging.tilt.step_deg", "imaging.tilt.axis_azimuth_deg",
-                          "imaging.tilt.angle_error_deg", "reconstruction.cutoff", "reconstruction.falloff"}));
+  EXPECT_EQ(recorded,
+            (std::vector<std::string>{
+                "model.pixel_size_A", "imaging.voltage_kV", "imaging.cs_mm", "imaging.amplitude_contrast",
+                "imaging.envelope_B_A2", "imaging.defocus_um", "imaging.phase_shift_deg", "imaging.dose_e_per_A2",
+                "imaging.dqe", "imaging.imfp_A", "imaging.ctf_slabs", "imaging.tilt.min_deg", "imaging.tilt.max_deg",
+                "imaging.tilt.step_deg", "imaging.tilt.axis_azimuth_deg", "imaging.tilt.angle_error_deg",
+                "reconstruction.cutoff", "reconstruction.falloff"}));
   EXPECT_EQ(corpus_columns(), (std::vector<std::string>{
                                   "model.pixel_size_A", "imaging.defocus_um", "imaging.dose_e_per_A2",
                                   "imaging.voltage_kV", "imaging.phase_shift_deg", "imaging.tilt.min_deg",
                                   "imaging.tilt.max_deg", "imaging.tilt.step_deg", "imaging.tilt.axis_azimuth_deg"}));
-  EXPECT_FALSE(known_setting(JobConfig{}, "imaging.ctf_slabs"));
+  EXPECT_EQ(find_setting("imaging.ctf_slabs")->value(JobConfig{}), 0);                     // "auto" as written
+  EXPECT_EQ(*known_setting(JobConfig{}, "imaging.ctf_slabs"), job_ctf_slabs(JobConfig{})); // as the job uses it
   EXPECT_FALSE(known_setting(JobConfig{}, "prior.tilt.min_deg"));
   EXPECT_EQ(*known_setting(JobConfig{}, "imaging.tilt.step_deg"), 2);
 }
@@ -311,8 +331,8 @@ TEST(config, settings_renamed_to_physical_units_name_the_new_setting) {
   EXPECT_TRUE(problems.empty());
   EXPECT_DOUBLE_EQ(c.imaging.envelope_B_A2, 500);
   EXPECT_DOUBLE_EQ(c.imaging.damage_noise_rad_A_per_e_A2, 0.01);
-  // Defaults: the envelope of 0.9 Nyquist and the damage noise of 2e-4 rad per pixel at 10 A per pixel.
-  EXPECT_DOUBLE_EQ(JobConfig{}.imaging.envelope_B_A2, 2000);
+  // Defaults: a field-emission gun's envelope, and the damage noise of 2e-4 rad per pixel at 10 A per pixel.
+  EXPECT_DOUBLE_EQ(JobConfig{}.imaging.envelope_B_A2, 150);
   EXPECT_DOUBLE_EQ(JobConfig{}.imaging.damage_noise_rad_A_per_e_A2, 2e-3);
   EXPECT_EQ(JobConfig{}.model.potential, PotentialMode::form_factor);
 }

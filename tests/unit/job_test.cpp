@@ -229,8 +229,38 @@ TEST(job, too_large_a_box_is_refused_with_the_sizes) {
   JobConfig c = small_config();
   c.model.box_A = {100000, 100000, 2000};
   c.model.pixel_size_A = 2;
+  c.imaging.ctf_slabs = 1; // "auto" would hold 10 slab projections of this 2000 A box
   EXPECT_EQ(error_of([&] { check_job_memory(c, 24e9); }),
             "a job of 50000 x 50000 x 1000 voxels needs about 52760.1 GB of memory and 24 GB are "
             "available (raise model.pixel_size_A or shrink model.box_A)");
   EXPECT_NO_THROW(check_job_memory(small_config(), 24e9));
+}
+
+TEST(job, acquisition_binning_images_a_finer_potential_on_the_same_grid) {
+  JobConfig c = small_config();
+  const JobResult one = run_job(c, structures_for(c), 0, 0);
+  c.imaging.acquisition_binning = 2;
+  const JobResult two = run_job(c, structures_for(c), 0, 0);
+  // Atlas, prior and tomogram stay on the model grid; the series comes out on the same detector and pixel.
+  EXPECT_EQ(two.atlas.data, one.atlas.data);
+  EXPECT_TRUE(two.tomogram.same_shape(one.tomogram));
+  EXPECT_TRUE(two.prior.same_shape(one.prior));
+  EXPECT_EQ(two.series.images.nx, one.series.images.nx);
+  EXPECT_EQ(two.series.images.ny, one.series.images.ny);
+  EXPECT_EQ(two.series.images.voxel_A, 10);
+  EXPECT_EQ(two.series.ctf->pixel_A, 10);
+  // Counts per output pixel: the flat of a binned pixel is that of a 10 A pixel.
+  EXPECT_NEAR(two.series.tilts[3].flat_e_per_pixel, one.series.tilts[3].flat_e_per_pixel,
+              1e-9 * one.series.tilts[3].flat_e_per_pixel);
+  // The model is the block mean of the finer potential: same mean as the 10 A rasterization, not the same voxels.
+  double m1 = 0, m2 = 0;
+  for (std::size_t i = 0; i < one.potential.data.size(); ++i) m1 += one.potential.data[i], m2 += two.potential.data[i];
+  EXPECT_NEAR(m2 / m1, 1, 0.01);
+  EXPECT_NE(two.potential.data, one.potential.data);
+  // The memory estimate holds the rasterization of 8 times the voxels (21 bytes each with granular ice).
+  c.model.box_A = {4000, 4000, 400};
+  const double fine_rasterization = 8 * 400.0 * 400 * 40 * 21;
+  EXPECT_GT(job_memory_bytes(c), fine_rasterization);
+  c.imaging.acquisition_binning = 1;
+  EXPECT_LT(job_memory_bytes(c), fine_rasterization / 4);
 }

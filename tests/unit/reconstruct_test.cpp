@@ -1,9 +1,12 @@
 // Reconstruction: radial weights, WBP scale, handedness, azimuth, ideal series, SIRT.
 #include "core/conventions.hpp"
+#include "core/exposure.hpp"
 #include "core/fft.hpp"
 #include "core/projector.hpp"
 #include "core/rng.hpp"
+#include "core/tilt_scheme.hpp"
 #include "reconstruct/ctf_correction.hpp"
+#include "reconstruct/exposure_filter.hpp"
 #include "reconstruct/sirt.hpp"
 #include "reconstruct/wbp.hpp"
 #include "simulate/ctf.hpp"
@@ -539,4 +542,57 @@ TEST(ctf_correction, corrected_tomograms_correlate_better_with_the_prior) {
   EXPECT_LT(none, 0.5);
   EXPECT_GT(flip, none + 0.3);
   EXPECT_GT(wiener, none + 0.3);
+}
+
+// ---- Exposure filtering (reconstruct/exposure_filter.hpp) ----
+
+TEST(exposure_filter, weights_favour_early_tilts_at_high_k_and_average_to_one) {
+  // Exposures of the first, a middle and the last tilt acquired (e/A^2).
+  const std::vector<double> n{1, 50, 99};
+  for (double k : {0.0, 0.02, 0.1, 0.25}) {
+    const std::vector<double> w = exposure_weights(n, k, 300);
+    EXPECT_NEAR((w[0] + w[1] + w[2]) / 3, 1, 1e-12) << k; // normalised over the series
+    if (k == 0)
+      EXPECT_EQ(w, (std::vector<double>{1, 1, 1}));
+    else
+      EXPECT_TRUE(w[0] > w[1] && w[1] > w[2]) << k; // less damage, more weight
+    // Each weight is the tilt's damage attenuation relative to the series' mean attenuation.
+    const double mean =
+        (damage_attenuation(k, 1, 300) + damage_attenuation(k, 50, 300) + damage_attenuation(k, 99, 300)) / 3;
+    EXPECT_NEAR(w[2], damage_attenuation(k, 99, 300) / mean, 1e-12) << k;
+  }
+  EXPECT_GT(exposure_weights(n, 0.25, 300)[0], exposure_weights(n, 0.1, 300)[0]); // more so at higher k
+  EXPECT_EQ(exposure_weights({0, 0}, 0.2, 300), (std::vector<double>{1, 1}));     // no dose, no weighting
+  const TiltSeries s = plan_series(TiltParams{.min_deg = -6, .max_deg = 6, .step_deg = 3}, 50, 2, 1, 1);
+  const std::vector<double> e = tilt_exposures(s.tilts);
+  EXPECT_EQ(e[2], 5);  // 0 degrees, acquired first: half its own 10 e/A^2
+  EXPECT_EQ(e[0], 45); // -6 degrees, acquired last
+}
+
+TEST(exposure_filter, a_damaged_series_reconstructs_closer_to_the_truth) {
+  // A white specimen (all frequencies), dose-symmetric -60..60 by 3 at the default 100 e/A^2 with damage (blur; no
+  // damage noise): beyond 0.2 cycles/voxel the late tilts carry little signal and their shot noise; weighting
+  // them down brings the phase-flipped tomogram closer to the prior (the WBP of the ideal series).
+  Volume<float> v(48, 48, 16, 4.0);
+  Rng rng(7, Purpose::test, 3);
+  for (float& x : v.data) x = static_cast<float>(rng.uniform(-20, 20));
+  ImagingParams p;
+  p.tilt = TiltParams{.min_deg = -60, .max_deg = 60, .step_deg = 3};
+  p.defocus_um = 2;
+  p.damage_noise_rad_A_per_e_A2 = 0;
+  auto high = [](Volume<float> t) {
+    filter_volume(t, [](double k) { return k > 0.2 ? 1.0 : 0.0; });
+    return t;
+  };
+  const TiltSeries s = simulate_series(v, p, 200, 1, 1);
+  const Volume<float> prior = high(reconstruct_tomogram(simulate_ideal_series(v, p, p.tilt), v.grid(), ReconParams{}));
+  ReconParams r;
+  r.ctf_correction = CtfCorrection::phaseflip;
+  const double plain = correlation(high(reconstruct_tomogram(s, v.grid(), r)), prior);
+  r.exposure_filter = true;
+  const double filtered = correlation(high(reconstruct_tomogram(s, v.grid(), r)), prior);
+  EXPECT_GT(filtered, plain + 0.015) << plain; // measured 0.346 -> 0.374
+  // An ideal series has no dose: the filter changes nothing.
+  const TiltSeries ideal = simulate_ideal_series(v, p, p.tilt);
+  EXPECT_EQ(reconstruct_tomogram(ideal, v.grid(), r).data, reconstruct_tomogram(ideal, v.grid(), ReconParams{}).data);
 }

@@ -6,6 +6,7 @@
 #include "core/tilt_scheme.hpp"
 #include "io/files/tilt_table.hpp"
 #include "reconstruct/wbp.hpp"
+#include "simulate/pipeline.hpp"
 
 #include "image_test_util.hpp"
 #include <gtest/gtest.h>
@@ -30,6 +31,7 @@ TiltParams residual_scheme() {
   t.magnification_sd = 0.01;
   t.defocus_jitter_um = 0.2;
   t.axis_offset_deg = 1.5;
+  t.motion_sd_A = 4;
   return t;
 }
 
@@ -61,6 +63,8 @@ TEST(residuals, zero_deviations_give_todays_series_exactly) {
     EXPECT_EQ(r.magnification, 1);
     EXPECT_EQ(r.defocus_jitter_um, 0);
     EXPECT_EQ(r.axis_offset_deg, 0);
+    EXPECT_EQ(r.motion_x_A, 0);
+    EXPECT_EQ(r.motion_y_A, 0);
     EXPECT_FALSE(std::signbit(r.shift_x_A) || std::signbit(r.shift_y_A) || std::signbit(r.rotation_deg) ||
                  std::signbit(r.defocus_jitter_um) || std::signbit(r.axis_offset_deg)); // +0: tables print "0"
   }
@@ -189,10 +193,14 @@ TEST(residuals, tilt_table_stores_every_residual) {
   EXPECT_EQ(back.magnification, s.tilts[3].magnification);
   EXPECT_EQ(back.defocus_jitter_um, s.tilts[3].defocus_jitter_um);
   EXPECT_EQ(back.axis_offset_deg, s.tilts[3].axis_offset_deg);
+  EXPECT_EQ(back.motion_x_A, s.tilts[3].motion_x_A);
+  EXPECT_EQ(back.motion_y_A, s.tilts[3].motion_y_A);
+  EXPECT_NE(back.motion_y_A, 0);
   const std::string tsv = tilt_table_tsv(s.tilts);
   EXPECT_EQ(tsv.substr(0, tsv.find('\n')),
             "# index\tangle_deg\tactual_angle_deg\tacquisition_index\tdose_e_per_A2\tcumulative_dose_e_per_A2"
-            "\tdefocus_um\tshift_x_A\tshift_y_A\trotation_deg\tmagnification\tdefocus_jitter_um\taxis_offset_deg");
+            "\tdefocus_um\tshift_x_A\tshift_y_A\trotation_deg\tmagnification\tdefocus_jitter_um\taxis_offset_deg"
+            "\tmotion_x_A\tmotion_y_A");
 }
 
 namespace {
@@ -237,4 +245,67 @@ TEST(residuals, true_geometry_reconstructs_the_residual_series_better) {
   EXPECT_LT(e_truth, 0.5 * e_nominal) << e_truth << " vs " << e_nominal;
   // Without residuals the option changes nothing: the actual views are the nominal ones.
   EXPECT_EQ(reconstruct_tomogram(clean, phantom.grid(), p).data, reference.data);
+}
+
+// ---- Beam-induced motion: a straight-line drift during each exposure blurs the image (simulate/pipeline) ----
+
+TEST(residuals, motion_is_drawn_after_the_other_residuals_and_recorded) {
+  TiltParams t = residual_scheme(), still = residual_scheme();
+  still.motion_sd_A = 0;
+  const TiltSeries a = plan_series(t, 100, 3, 7, 2), b = plan_series(still, 100, 3, 7, 2);
+  double m2 = 0;
+  for (std::size_t i = 0; i < a.tilts.size(); ++i) {
+    const TiltRecord &r = a.tilts[i], &q = b.tilts[i];
+    // Drawn last: every other residual, and the views, are those of the series without motion.
+    EXPECT_EQ(r.shift_x_A, q.shift_x_A);
+    EXPECT_EQ(r.defocus_jitter_um, q.defocus_jitter_um);
+    EXPECT_EQ(a.views[i].rotation_rad, b.views[i].rotation_rad);
+    EXPECT_EQ(q.motion_x_A, 0);
+    m2 += r.motion_x_A * r.motion_x_A + r.motion_y_A * r.motion_y_A;
+  }
+  EXPECT_NEAR(std::sqrt(m2 / (2.0 * a.tilts.size())), 4, 0.8);
+  EXPECT_EQ(plan_series(t, 100, 3, 7, 2).tilts[5].motion_y_A, a.tilts[5].motion_y_A); // seeded
+}
+
+TEST(residuals, motion_blurs_the_image_by_the_uniform_motion_kernel) {
+  // One 0-degree image of a random specimen, practically noise-free (1e9 e/A^2), without damage or envelope:
+  // the image with drift d equals the still image filtered by sinc(pi k.d), and not by another drift.
+  Volume<float> v(48, 40, 8, 2.0);
+  Rng rng(3, Purpose::test, 8);
+  for (float& x : v.data) x = static_cast<float>(rng.uniform(-1, 1));
+  ImagingParams p;
+  p.damage = false;
+  p.envelope_B_A2 = 0;
+  p.dose_e_per_A2 = 1e9;
+  p.tilt.angles_deg = {0};
+  p.tilt.order = TiltOrder::list;
+  const TiltSeries still = simulate_series(v, p, 100, 1, 1);
+  p.tilt.motion_sd_A = 6;
+  const TiltSeries moved = simulate_series(v, p, 100, 1, 1);
+  const double dx = moved.tilts[0].motion_x_A, dy = moved.tilts[0].motion_y_A;
+  ASSERT_GT(std::hypot(dx, dy), 3); // a drift of more than a pixel and a half
+  auto filtered = [&](double ax, double ay) {
+    Spectrum2 s = fft_forward(stack_image(still.images, 0));
+    const int nx = s.nx, ny = s.ny, nkx = nx / 2 + 1;
+    for (int ky = 0; ky < ny; ++ky)
+      for (int kx = 0; kx < nkx; ++kx) {
+        const double a = kPi * (kx * ax / nx + fft_freq(ky, ny) * ay / ny) / 2.0;
+        s.data[static_cast<std::size_t>(ky) * nkx + kx] *= static_cast<float>(a == 0 ? 1 : std::sin(a) / a);
+      }
+    return fft_inverse(s, 2.0).data;
+  };
+  auto rms_diff = [&](const std::vector<float>& want) {
+    const Image got = stack_image(moved.images, 0);
+    double d = 0, m = 0;
+    for (float x : got.data) m += x;
+    m /= double(got.data.size());
+    double var = 0;
+    for (std::size_t i = 0; i < want.size(); ++i)
+      d += std::pow(got.data[i] - want[i], 2), var += std::pow(got.data[i] - m, 2);
+    return std::sqrt(d / var); // relative to the image's contrast
+  };
+  const double right = rms_diff(filtered(dx, dy)), across = rms_diff(filtered(-dy, dx));
+  EXPECT_LT(right, 0.02) << across;
+  EXPECT_GT(across, 10 * right);
+  EXPECT_NEAR(image_sum(moved.images, 0), image_sum(still.images, 0), 1e-5 * image_sum(still.images, 0)); // dose kept
 }

@@ -289,7 +289,7 @@ TEST(ctf, zeros_match_closed_form) {
 TEST(ctf, envelope_phase_plate_and_sign) {
   ImagingParams p;
   const Ctf c = ctf_from(p, 2.0);
-  EXPECT_NEAR(c.envelope(0.05), std::exp(-2000 * 0.05 * 0.05 / 4), 1e-12); // exp(-B k^2 / 4), B = 2000 A^2
+  EXPECT_NEAR(c.envelope(0.05), std::exp(-150 * 0.05 * 0.05 / 4), 1e-12); // exp(-B k^2 / 4), B = 150 A^2
   EXPECT_NEAR(c.envelope(0), 1, 1e-12);
   EXPECT_NEAR(c.value(0, 0, 5e4), -0.07, 1e-12); // amplitude contrast: protein dark
   EXPECT_LT(c.value(0.005, 0, 5e4), 0);          // underfocus: negative first lobe
@@ -547,6 +547,7 @@ TEST(pipeline, slab_ctf_puts_the_top_of_the_specimen_at_higher_defocus) {
   ImagingParams p = quiet_params();
   p.dose_e_per_A2 = 1e7;
   p.defocus_um = 1;
+  p.envelope_B_A2 = 0; // the depth shows far out: the phase of D +- 25 A differs by 0.8 rad at Nyquist
   Volume<float> v(64, 64, 100, 1.0);
   Rng rng(4, Purpose::test, 4);
   for (int z = 50; z < 100; ++z)
@@ -570,6 +571,131 @@ TEST(pipeline, slab_ctf_puts_the_top_of_the_specimen_at_higher_defocus) {
   };
   EXPECT_GT(corr(slabs.images, right.images), 0.99);
   EXPECT_LT(corr(slabs.images, wrong.images), 0.95);
+}
+
+TEST(pipeline, auto_ctf_slabs_keep_each_slab_within_the_depth_of_field) {
+  ImagingParams p; // ctf_slabs = "auto", -60..60
+  const double lambda = electron_wavelength_A(300);
+  EXPECT_NEAR(depth_of_field_A(4, 300), 32 / lambda, 1e-9);
+  // A 500 A box: its path along the beam at 60 degrees is 1000 A; one slab at 10 and 4 A, more below.
+  EXPECT_EQ(ctf_slab_count(p, 500, 10), 1);
+  EXPECT_EQ(ctf_slab_count(p, 500, 4), 1);
+  EXPECT_EQ(ctf_slab_count(p, 500, 3), 2);
+  for (double pixel : {1.0, 2.0, 2.5, 3.0, 5.0}) {
+    const int n = ctf_slab_count(p, 500, pixel);
+    const double path = 500 / std::cos(60 * kDegToRad), dof = depth_of_field_A(pixel, 300);
+    EXPECT_LE(path / n, dof) << pixel;               // each slab's path within the depth of field
+    EXPECT_GT(path / (n - 1 + 1e-12), dof) << pixel; // and no more slabs than that needs
+  }
+  p.tilt.angles_deg = {0};
+  p.tilt.order = TiltOrder::list;
+  EXPECT_EQ(ctf_slab_count(p, 500, 2), 2); // 500 A / 406 A at 0 degrees alone
+  p.ctf_slabs = 7;
+  EXPECT_EQ(ctf_slab_count(p, 500, 10), 7); // an integer is used as written
+  p.ctf_slabs = 0;
+  p.noise_order = NoiseOrder::cts;
+  EXPECT_EQ(ctf_slab_count(p, 500, 2), 1); // its CTF acts after counting: slabs would change nothing
+}
+
+TEST(pipeline, auto_ctf_slabs_image_as_the_resolved_count) {
+  // 150 A at 1 A per pixel, one 0-degree image: the depth of field is 102 A, so "auto" is 2 slabs.
+  ImagingParams p = quiet_params();
+  p.dose_e_per_A2 = 1e6;
+  p.envelope_B_A2 = 0;
+  const Volume<float> v = random_volume(32, 32, 150, 9, 1.0);
+  ASSERT_EQ(ctf_slab_count(p, 150, 1.0), 2);
+  const TiltSeries automatic = simulate_series(v, p, 150, 1, 1);
+  p.ctf_slabs = 2;
+  EXPECT_EQ(simulate_series(v, p, 150, 1, 1).images.data, automatic.images.data);
+  p.ctf_slabs = 1;
+  EXPECT_NE(simulate_series(v, p, 150, 1, 1).images.data, automatic.images.data);
+}
+
+// ---- Acquisition at a finer pixel, Fourier-binned to the output pixel ----
+
+namespace {
+// A cosine image of nx x ny at pixel_A with cycles (fx, fy) per image along x and y, about the image centre.
+Image cosine_image(int nx, int ny, double pixel_A, double fx, double fy) {
+  Image img(nx, ny, pixel_A);
+  for (int y = 0; y < ny; ++y)
+    for (int x = 0; x < nx; ++x)
+      img(x, y) = static_cast<float>(
+          10 + std::cos(2 * kPi * (fx * (x - 0.5 * (nx - 1)) / nx + fy * (y - 0.5 * (ny - 1)) / ny)));
+  return img;
+}
+
+// Centroid (column, row) of the squared contrast (I / flat - 1)^2 of image t: it moves with the image.
+std::pair<double, double> contrast_centroid(const TiltSeries& s, int t) {
+  Volume<float> c(s.images.nx, s.images.ny, 1, s.images.voxel_A);
+  for (int y = 0; y < c.ny; ++y)
+    for (int x = 0; x < c.nx; ++x)
+      c(x, y, 0) = static_cast<float>(std::pow(s.images(x, y, t) / s.tilts[t].flat_e_per_pixel - 1, 2));
+  return test_util::centroid(c, 0);
+}
+} // namespace
+
+TEST(binning, nothing_above_the_output_nyquist_folds_back) {
+  // 48 x 40 output pixels (Nyquist: 24 and 20 cycles per image) from n times as many fine pixels at 1 A.
+  for (int n : {2, 3}) {
+    const int nx = 48 * n, ny = 40 * n;
+    // Above the output Nyquist (and below the fine one): gone, only the mean (n^2 times, counts per pixel) stays.
+    const Image high = fourier_bin(cosine_image(nx, ny, 1.0, 31, 7), n);
+    EXPECT_EQ(high.nx, 48);
+    EXPECT_EQ(high.ny, 40);
+    EXPECT_EQ(high.pixel_A, n);
+    for (float v : high.data) EXPECT_NEAR(v, 10.0 * n * n, 1e-3 * n * n);
+    // A plain sum over each block would fold it back to |31 - 48| = 17 cycles with amplitude ~ n^2 sinc.
+    // Below the output Nyquist: kept, sampled at the centre of each block (the same cosine about the centre).
+    const Image low = fourier_bin(cosine_image(nx, ny, 1.0, 9, -5), n);
+    const Image want = cosine_image(48, 40, double(n), 9, -5);
+    for (std::size_t i = 0; i < low.data.size(); ++i) EXPECT_NEAR(low.data[i], n * n * want.data[i], 1e-3 * n * n);
+  }
+  EXPECT_EQ(fourier_bin(cosine_image(10, 8, 1.0, 3, 1), 1).data, cosine_image(10, 8, 1.0, 3, 1).data);
+}
+
+TEST(binning, a_binned_series_is_the_series_at_the_output_pixel) {
+  // Smooth blobs at 1 A, imaged at 1 A and binned by 2, against the block-mean potential imaged at 2 A: the same
+  // detector, the same counts per pixel, and the same image where both are band limited (no shift of the centre).
+  Volume<float> fine(64, 48, 16, 1.0);
+  for (auto [cx, cy, cz] : {std::array<double, 3>{20, 14, 7}, {41, 30, 9}, {33, 22, 5}})
+    for (int z = 0; z < 16; ++z)
+      for (int y = 0; y < 48; ++y)
+        for (int x = 0; x < 64; ++x)
+          fine(x, y, z) += static_cast<float>(
+              20 * std::exp(-((x - cx) * (x - cx) + (y - cy) * (y - cy) + (z - cz) * (z - cz)) / 18.0));
+  Volume<float> coarse(32, 24, 8, 2.0);
+  for (int z = 0; z < 16; ++z)
+    for (int y = 0; y < 48; ++y)
+      for (int x = 0; x < 64; ++x) coarse(x / 2, y / 2, z / 2) += fine(x, y, z) / 8;
+  ImagingParams p = quiet_params();
+  p.tilt.angles_deg = {-30, 0, 30};
+  p.dose_e_per_A2 = 1e9;
+  p.defocus_um = 0.5;
+  p.envelope_B_A2 = 400; // the CTF stays well below both Nyquists
+  const TiltSeries direct = simulate_series(coarse, p, 100, 1, 1);
+  p.acquisition_binning = 2;
+  const TiltSeries binned = simulate_series(fine, p, 100, 1, 1);
+  ASSERT_EQ(binned.images.nx, direct.images.nx);
+  ASSERT_EQ(binned.images.ny, direct.images.ny);
+  EXPECT_EQ(binned.images.voxel_A, 2);
+  for (int t = 0; t < 3; ++t) {
+    EXPECT_NEAR(binned.tilts[t].flat_e_per_pixel, direct.tilts[t].flat_e_per_pixel,
+                1e-6 * direct.tilts[t].flat_e_per_pixel);
+    const auto [ub, vb] = contrast_centroid(binned, t);
+    const auto [ud, vd] = contrast_centroid(direct, t);
+    EXPECT_NEAR(ub, ud, 0.05) << t; // aligned to a twentieth of a pixel
+    EXPECT_NEAR(vb, vd, 0.05) << t;
+  }
+  double ab = 0, aa = 0, bb = 0;
+  const double f = direct.tilts[1].flat_e_per_pixel;
+  for (std::size_t i = 0; i < direct.images.data.size(); ++i) {
+    const double a = binned.images.data[i] / f - 1, b = direct.images.data[i] / f - 1;
+    ab += a * b, aa += a * a, bb += b * b;
+  }
+  EXPECT_GT(ab / std::sqrt(aa * bb), 0.95);
+  Volume<float> odd(63, 48, 16, 1.0);
+  EXPECT_EQ(error_of<Error>([&] { simulate_series(odd, p, 100, 1, 1); }),
+            "acquisition binning 2 needs a potential of a multiple of 2 voxels, got 63 x 48 x 16");
 }
 
 // ---- [imaging], tilt and [reconstruction] tables (io/config_imaging) ----
@@ -746,13 +872,14 @@ TEST(projector_coverage, exterior_line_integrals_match_a_numerical_integral) {
 // ---- Physical units (issue 8, calibration): envelope and damage noise do not depend on the pixel size. ----
 
 TEST(units, ctf_envelope_is_a_b_factor_in_inverse_angstrom) {
-  ImagingParams p; // envelope_B_A2 = 2000
+  ImagingParams p;
+  p.envelope_B_A2 = 2000; // CTS parity
   for (double k : {0.0, 0.01, 0.03, 0.05}) {
     const double want = std::exp(-2000 * k * k / 4);
     EXPECT_NEAR(ctf_from(p, 3.0).envelope(k), want, 1e-12) << k;
     EXPECT_NEAR(ctf_from(p, 10.0).envelope(k), want, 1e-12) << k; // same physics at every pixel size
   }
-  // At 10 A per pixel the default is the former 0.9-of-Nyquist envelope, exp(-(k / (0.9 k_N))^2), within 0.01.
+  // At 10 A per pixel 2000 A^2 is CTS's 0.9-of-Nyquist envelope, exp(-(k / (0.9 k_N))^2), within 0.01.
   for (double f : {0.25, 0.5, 0.75, 1.0}) {
     const double k = f * 0.05, old = std::exp(-(k / (0.9 * 0.05)) * (k / (0.9 * 0.05)));
     EXPECT_NEAR(ctf_from(p, 10.0).envelope(k), old, 0.01) << f;
@@ -912,4 +1039,24 @@ TEST(granular_ice, ice_alone_shows_thon_rings_where_the_ctf_puts_them) {
   const double without = thon_correlation(simulate_series(flat.potential, p, 60, 1, 1, ice_V), ctf);
   EXPECT_GT(with, 0.5);
   EXPECT_LT(std::abs(without), 0.3);
+}
+
+TEST(granular_ice, default_parameters_show_thon_rings_at_3_A) {
+  // Issue 8: a 0-degree micrograph of ice alone at 3 A, imaged with the default [imaging] settings (5 um, 100
+  // e/A^2 on the one image, damage, the default envelope), follows CTF^2 from the first zero to 0.9 Nyquist.
+  // 256 x 256 x 100 voxels (300 A of ice), so that the rings near Nyquist at 5 um are resolved.
+  ImagingParams p;
+  p.tilt.angles_deg = {0};
+  p.tilt.order = TiltOrder::list;
+  Scene sc;
+  sc.box_A = {768, 768, 300};
+  sc.seed = 3;
+  sc.ice_texture = IceTexture::granular;
+  const SpecimenVolumes ice = rasterize(sc, {}, 3.0, PotentialMode::form_factor);
+  const double ice_V = ice_potential_V(PotentialMode::form_factor);
+  const double with_default = thon_correlation(simulate_series(ice.potential, p, 300, 1, 1, ice_V), ctf_from(p, 3.0));
+  EXPECT_GT(with_default, 0.5);
+  p.envelope_B_A2 = 2000; // CTS parity (its envelope at 10 A per pixel) fades the rings at 3 A
+  const double with_cts = thon_correlation(simulate_series(ice.potential, p, 300, 1, 1, ice_V), ctf_from(p, 3.0));
+  EXPECT_LT(with_cts, with_default - 0.2) << with_default;
 }

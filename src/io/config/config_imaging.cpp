@@ -40,7 +40,7 @@ TiltParams read_tilt(TableReader& t, const TiltParams& defaults) {
     t.problem("doses_e_per_A2", "per-tilt doses need dose_weighting = \"list\"");
   }
   if (p.order == TiltOrder::list && p.angles_deg.empty()) t.problem("order", "order \"list\" needs angles_deg");
-  read_fields(t, tilt_fields(), p, "shift_sd_A", "axis_offset_deg"); // acquisition residuals
+  read_fields(t, tilt_fields(), p, "shift_sd_A", "motion_sd_A"); // acquisition residuals
   t.finish();
   return p;
 }

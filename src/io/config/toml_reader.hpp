@@ -41,6 +41,11 @@ public:
     const toml::node* n = table_->get(key);
     return n && n->is_array();
   }
+  /// Whether `key` holds a string (for integer settings that also take a name, e.g. "auto").
+  bool holds_string(std::string_view key) const {
+    const toml::node* n = table_->get(key);
+    return n && n->is_string();
+  }
   Problems& problems() const { return *problems_; }
 
   // Scalars: return the value if present and well typed, else the default (recording a type problem).

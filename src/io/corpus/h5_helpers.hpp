@@ -219,6 +219,8 @@ inline Id tilt_type(const std::string& path) {
   H5Tinsert(t, "magnification", HOFFSET(TiltRow, magnification), H5T_NATIVE_DOUBLE);
   H5Tinsert(t, "defocus_jitter_um", HOFFSET(TiltRow, defocus_jitter_um), H5T_NATIVE_DOUBLE);
   H5Tinsert(t, "axis_offset_deg", HOFFSET(TiltRow, axis_offset_deg), H5T_NATIVE_DOUBLE);
+  H5Tinsert(t, "motion_x_A", HOFFSET(TiltRow, motion_x_A), H5T_NATIVE_DOUBLE);
+  H5Tinsert(t, "motion_y_A", HOFFSET(TiltRow, motion_y_A), H5T_NATIVE_DOUBLE);
   return t;
 }
 

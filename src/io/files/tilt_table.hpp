@@ -17,6 +17,7 @@ struct TiltRow {
   std::int32_t acquisition_index;
   double dose_e_per_A2, cumulative_dose_e_per_A2, defocus_um;
   double shift_x_A, shift_y_A, rotation_deg, magnification, defocus_jitter_um, axis_offset_deg; ///< residuals
+  double motion_x_A, motion_y_A; ///< drift during the exposure (residual)
 };
 
 /// The stored columns of a tilt, and a tilt read back from them (the fields not stored stay at their
