@@ -55,7 +55,7 @@ replicates = 2
 test_replicates = [1]
 outputs = ["tomogram", "prior", "atlas", "instances", "particles", "tilt_series"]
 [model]
-box_A = [300, 260, 120]
+box_A = [700, 260, 130]   # 70 x 26 x 13 voxels: two chunks along x, odd sizes for the pyramid
 pixel_size_A = 10.0
 [[model.layer]]
 particles = [
@@ -144,9 +144,12 @@ for j in jobs:
     nz, ny, nx = (s // 2 for s in tomo.shape)
     want = tomo[:2 * nz, :2 * ny, :2 * nx].reshape(nz, 2, ny, 2, nx, 2).mean(axis=(1, 3, 5))
     check(np.allclose(lvl1, want, atol=1e-4 * np.abs(tomo).max()), f"job {j}: level 1 is the 2x2x2 mean")
+    check(z["0"].chunks == (64, 64, 64) and z["2"].shape == (nz // 2, ny // 2, nx // 2), "chunks and level 2")
+    check(ms["datasets"][2]["coordinateTransformations"][1]["translation"] == [15, 15, 15], "level 2 translation")
     check(np.array_equal(zarr.open(f"{vs}/prior.zarr", mode="r")["0"][:], prior), f"job {j}: prior.zarr")
     seg = zarr.open(f"{run_dir}/Segmentations/10.000_tomosweep_0_atlas-multilabel.zarr", mode="r")
     check(np.array_equal(seg["0"][:], atlas) and seg["0"].dtype == np.uint8, f"job {j}: atlas segmentation")
+    check(np.array_equal(seg["1"][:], atlas[::2, ::2, ::2][:nz, :ny, :nx]), f"job {j}: labels subsampled, not mixed")
     parts = g["particles"][()]
     n = np.array(tomo.shape[::-1])  # x, y, z
     for label, name in classes.items():
