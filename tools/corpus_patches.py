@@ -6,11 +6,18 @@ line up: e.g. tomogram -> prior for denoising, tomogram -> atlas for segmentatio
     from corpus_patches import CorpusPatches
     patches = CorpusPatches("corpus.h5", size=64, arrays=("tomogram", "atlas"), split="train", seed=0)
     batch = patches.sample()            # {"tomogram": (64, 64, 64) float32, "atlas": (64, 64, 64) uint8, "job": id}
-    dataset = patches.torch_dataset()   # torch.utils.data.IterableDataset of dicts of tensors
+    dataset = patches.torch_dataset(per_epoch=1000)   # torch.utils.data.IterableDataset of dicts of tensors
+    loader = torch.utils.data.DataLoader(dataset, batch_size=8, num_workers=2)
+
+With DataLoader workers, each worker opens the corpus itself (an HDF5 handle is never shared across a fork) and
+draws from its own stream, seeded by (seed, torch's seed of that worker): workers never repeat each other's
+patches, each epoch draws new ones, and torch.manual_seed(n) with the same seed and worker count gives the same
+batches.
 
 Command line (a summary of what would be sampled):  corpus_patches.py CORPUS.h5 [--size N] [--split train]
 """
 import argparse
+import os
 import sys
 
 import h5py
@@ -26,8 +33,8 @@ class CorpusPatches:
     split ("train", "test" or None for all), reproducible for a given seed."""
 
     def __init__(self, path, size=64, arrays=("tomogram", "prior", "atlas"), split="train", seed=0):
-        self.path, self.size, self.arrays = path, int(size), tuple(arrays)
-        self.file = h5py.File(path, "r")
+        self.path, self.size, self.arrays, self.split, self.seed = path, int(size), tuple(arrays), split, seed
+        self._file, self._pid = None, None
         table = self.file["job_table"][()]
         names = table.dtype.names
         self.jobs = []
@@ -43,6 +50,18 @@ class CorpusPatches:
             raise ValueError(f"{path}: no ok job of split {split!r} has all of {', '.join(self.arrays)}")
         self.rng = np.random.default_rng(seed)
 
+    @property
+    def file(self):
+        """The corpus, opened once per process (a forked DataLoader worker opens its own handle)."""
+        if self._file is None or self._pid != os.getpid():
+            self._file, self._pid = h5py.File(self.path, "r"), os.getpid()
+        return self._file
+
+    def __getstate__(self):  # spawned workers get a copy without the open file
+        state = dict(self.__dict__)
+        state["_file"] = state["_pid"] = None
+        return state
+
     def __len__(self):
         return len(self.jobs)
 
@@ -57,18 +76,35 @@ class CorpusPatches:
         out["corner_zyx"] = tuple(corner)
         return out
 
-    def torch_dataset(self):
+    def torch_dataset(self, per_epoch=None):
+        """A torch IterableDataset of dicts: one tensor per array, plus "job" and "corner_zyx" (int64) and "worker"
+        (the DataLoader worker that drew it, 0 without workers). Endless, or `per_epoch` patches per epoch in all
+        (split evenly over the workers)."""
         import torch  # Debian: python3-torch
 
         patches = self
 
         class Patches(torch.utils.data.IterableDataset):
             def __iter__(self):
-                while True:
-                    p = patches.sample()
-                    yield {a: torch.from_numpy(np.ascontiguousarray(p[a])) for a in patches.arrays}
+                info = torch.utils.data.get_worker_info()
+                worker, workers = (info.id, info.num_workers) if info else (0, 1)
+                src = patches if info is None else info.dataset.patches
+                if info is not None:  # torch's worker seed: differs per worker and per epoch
+                    src.rng = np.random.default_rng([src.seed, info.seed])
+                count = None if per_epoch is None else per_epoch // workers + (worker < per_epoch % workers)
+                n = 0
+                while count is None or n < count:
+                    p = src.sample()
+                    out = {a: torch.from_numpy(np.ascontiguousarray(p[a])) for a in src.arrays}
+                    out["job"] = torch.tensor(p["job"])
+                    out["corner_zyx"] = torch.tensor(p["corner_zyx"])
+                    out["worker"] = torch.tensor(worker)
+                    yield out
+                    n += 1
 
-        return Patches()
+        dataset = Patches()
+        dataset.patches = patches
+        return dataset
 
 
 def main():

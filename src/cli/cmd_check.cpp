@@ -21,6 +21,7 @@ int cmd_check(int argc, char** argv) {
   const Sweep sweep = load_sweep(sweep_path); // every job's settings, all problems at once
   const StructureSet structures = load_structures(sweep_sources(sweep), sweep_folder(sweep_path));
   validate_jobs(sweep, first_replicates(sweep), structures);
+  const std::size_t packed = check_counts(sweep, structures); // particle counts: pack the scenes that have them
 
   double worst_MB = 0;
   std::size_t worst_job = 0;
@@ -35,6 +36,7 @@ int cmd_check(int argc, char** argv) {
   std::printf("  jobs          %zu (%zu conditions x %d replicates, mode %s)\n", sweep.jobs.size(), sweep.conditions,
               sweep.replicates, sweep.mode.c_str());
   std::printf("  structures    %zu loaded\n", structures.size());
+  if (packed) std::printf("  counts        reached in %zu packed scene%s\n", packed, packed == 1 ? "" : "s");
   const ModelParams& m = sweep.jobs[worst_job].config.model;
   std::printf("  largest job   %llu: %.0f x %.0f x %.0f voxels at %.2f A, about %.0f MB of memory\n",
               static_cast<unsigned long long>(worst_job), std::round(m.box_A[0] / m.pixel_size_A),

@@ -23,8 +23,9 @@ commands:
   check SWEEP.toml                                        validate every job, estimate memory per job
   simulate SWEEP.toml [--job N] --out DIR                 run one job, write MRC files (no corpus)
   structure FILE [--pixel-size A]                         how a PDB/mmCIF file is read
-  inspect corpus.h5                                       summary of a corpus
-  export corpus.h5 --job N [--to DIR]                     one job of a corpus as MRC + .tlt + STAR/JSON
+  inspect corpus.h5 [--json]                              summary of a corpus (per condition)
+  export corpus.h5 --job N|all [--to DIR] [--format F]    jobs as MRC + .tlt + STAR/JSON (F = mrc), a copick
+                                                          project (copick) or a RELION-5 set (relion)
 
 Start with:  tomosweep simulate sweeps/quickstart.toml --out one      (one job as MRC files)
              mpirun -n 2 tomosweep run sweeps/quickstart.toml -o quickstart.h5   (a sweep into a corpus)

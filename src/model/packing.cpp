@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <set>
 
 namespace tomosweep {
@@ -125,20 +126,22 @@ public:
     for (const ClassInfo& c : sc.classes) labels_[c.name] = c.label;
   }
 
-  void fill(const Layer& layer) {
+  void fill(const Layer& layer, std::size_t layer_index) {
     const double box_vol = p_.box_A[0] * p_.box_A[1] * p_.box_A[2];
-    double total_w = 0;
-    for (const ParticleSpec& s : layer.particles) total_w += s.weight;
     volume_ = 0;
+    place_counted(layer, layer_index);
+    double total_w = 0;
+    for (const ParticleSpec& s : layer.particles)
+      if (s.count_min < 0) total_w += s.weight;
     for (long long attempt = 0; attempt < layer.max_attempts && volume_ < layer.max_density * box_vol; ++attempt) {
       if (total_w <= 0) break;
       double u = rng_.uniform() * total_w;
-      const ParticleSpec* spec = &layer.particles.back();
-      for (const ParticleSpec& s : layer.particles)
-        if ((u -= s.weight) < 0) {
-          spec = &s;
-          break;
-        }
+      const ParticleSpec* spec = nullptr;
+      for (const ParticleSpec& s : layer.particles) {
+        if (s.count_min >= 0) continue;
+        spec = &s;
+        if ((u -= s.weight) < 0) break;
+      }
       budget_ = layer.max_density * box_vol - volume_;
       place(*spec);
     }
@@ -210,6 +213,28 @@ private:
         pp.direction = direction;
         scene_.particles.push_back(pp);
       }
+    }
+  }
+
+  /// Entries with a count, in file order: the count drawn per scene, each unit tried up to the layer's
+  /// max_attempts times in all; fewer placed is an error naming the entry. Their volume counts toward the layer's
+  /// density; filaments grow without the density budget.
+  void place_counted(const Layer& layer, std::size_t layer_index) {
+    for (std::size_t i = 0; i < layer.particles.size(); ++i) {
+      const ParticleSpec& s = layer.particles[i];
+      if (s.count_min < 0) continue;
+      const long long want = s.count_min + (long long)rng_.below(std::uint64_t(s.count_max - s.count_min + 1));
+      long long placed = 0, attempts = 0;
+      budget_ = std::numeric_limits<double>::infinity();
+      for (; placed < want && attempts < layer.max_attempts; ++attempts) {
+        const std::size_t before = scene_.particles.size();
+        place(s);
+        placed += scene_.particles.size() > before;
+      }
+      if (placed < want)
+        fail("model.layer[", layer_index, "].particles[", i, "] (", s.source, "): count ", want, " asked, ", placed,
+             " placed in ", attempts, " attempts (the scene is full: lower the count, shrink the other layers or "
+             "raise max_attempts)");
     }
   }
 
@@ -347,7 +372,7 @@ private:
 
 void pack_layers(const ModelParams& p, const StructureSet& structures, CollisionGrid& grid, Rng& rng, Scene& scene) {
   Packer packer(p, structures, grid, rng, scene);
-  for (const Layer& layer : p.layers) packer.fill(layer);
+  for (std::size_t l = 0; l < p.layers.size(); ++l) packer.fill(p.layers[l], l);
 }
 
 } // namespace tomosweep

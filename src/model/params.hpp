@@ -51,7 +51,11 @@ struct ParticleSpec {
   std::string class_name;          ///< atlas class (defaults to the source's stem)
   std::vector<ClassSplit> classes; ///< split the structure into classes (overrides class_name)
   std::string scheme = "single";   ///< single | cluster | bundle | filament | assembly | membrane
-  double weight = 1.0;             ///< relative frequency within the layer
+  double weight = 1.0;             ///< relative frequency within the layer (entries without a count)
+  /// Exact number of units per scene, drawn uniformly in [count_min, count_max] (-1: none; the entry then fills
+  /// the layer by weight up to max_density). A unit is what one placement adds: a single particle (with its
+  /// split classes and assembly members), a cluster (seed and satellites), a filament, a bundle, a membrane protein.
+  int count_min = -1, count_max = -1;
   std::string region = "any";      ///< any | inside | outside (of vesicles)
   // cluster: satellites of the same structure (or satellite_source) around a seed particle
   int cluster_min = 2, cluster_max = 6; ///< satellites per cluster

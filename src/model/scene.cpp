@@ -103,6 +103,32 @@ FilamentParams filament_preset(const std::string& name) {
   return f;
 }
 
+namespace {
+
+/// The least protein volume of one unit of an entry (A^3): one structure, or a filament of min_length_A (a bundle
+/// of bundle_min of them).
+double unit_volume_A3(const ParticleSpec& s, const StructureSet& structures) {
+  const double v = structure_mass_Da(structures.at(s.source)) * 1.66054 / 1.35;
+  if (s.scheme != "filament" && s.scheme != "bundle" && !(s.scheme == "assembly" && s.primary_scheme == "filament"))
+    return v;
+  const double steps = std::max(1.0, std::ceil(s.filament.min_length_A / s.filament.rise_A));
+  return v * steps * std::max(1, s.filament.protofilaments) * (s.scheme == "bundle" ? s.bundle_min : 1);
+}
+
+/// Counted entries whose least protein volume exceeds the box cannot be placed: say so before any job runs.
+void check_counted_volume(const ModelParams& p, const Layer& layer, const std::string& lk,
+                          const StructureSet& structures) {
+  const double box = p.box_A[0] * p.box_A[1] * p.box_A[2];
+  double need = 0;
+  for (const ParticleSpec& s : layer.particles)
+    if (s.count_min > 0) need += s.count_min * unit_volume_A3(s, structures);
+  if (need > box)
+    fail(lk, ": the counted particles need at least ", std::lround(need / 1e6), " nm^3 of protein, more than the box (",
+         std::lround(box / 1e6), " nm^3)");
+}
+
+} // namespace
+
 void validate_model(const ModelParams& p, const StructureSet& structures) {
   for (int a = 0; a < 3; ++a)
     if (!(p.box_A[a] > 0)) fail("model.box_A: expected positive lengths, got ", p.box_A[a]);
@@ -142,7 +168,10 @@ void validate_model(const ModelParams& p, const StructureSet& structures) {
       for (const AssemblyMember& m : s.members) check_source(m.source, key + ".members", false);
       for (const ClassSplit& c : s.classes)
         select_atoms(structures.at(s.source), c.selection, key + ".classes." + c.class_name);
+      if (s.count_min >= 0 && s.count_max < s.count_min)
+        fail(key, ".count: expected 0 <= min <= max, got [", s.count_min, ", ", s.count_max, "]");
     }
+    check_counted_volume(p, layer, lk, structures);
   }
   scene_classes(p);
 }

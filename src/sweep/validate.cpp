@@ -5,6 +5,8 @@
 #include "job/job.hpp"
 #include "model/scene.hpp"
 
+#include <set>
+
 namespace tomosweep {
 
 std::vector<std::size_t> first_replicates(const Sweep& sweep) {
@@ -25,6 +27,26 @@ void validate_jobs(const Sweep& sweep, const std::vector<std::size_t>& jobs, con
       fail(sweep.file, ": job ", j.job_id, " (condition ", j.condition, "): ", e.what());
     }
   }
+}
+
+std::size_t check_counts(const Sweep& sweep, const StructureSet& structures) {
+  bool model_swept = false;
+  for (const std::string& a : sweep.axes) model_swept = model_swept || a.rfind("model.", 0) == 0;
+  std::set<int> packed_replicates;
+  std::size_t packed = 0;
+  for (const SweepJob& j : sweep.jobs) {
+    bool counted = false;
+    for (const Layer& l : j.config.model.layers)
+      for (const ParticleSpec& s : l.particles) counted = counted || s.count_min >= 0;
+    if (!counted || (!model_swept && !packed_replicates.insert(j.replicate).second)) continue;
+    try {
+      build_scene(j.config.model, structures, j.config.run.seed, j.replicate);
+    } catch (const Error& e) {
+      fail(sweep.file, ": job ", j.job_id, " (condition ", j.condition, ", replicate ", j.replicate, "): ", e.what());
+    }
+    ++packed;
+  }
+  return packed;
 }
 
 } // namespace tomosweep

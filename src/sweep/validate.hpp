@@ -19,4 +19,9 @@ std::vector<std::size_t> first_replicates(const Sweep& sweep);
 /// "FILE: job N (condition C): MESSAGE".
 void validate_jobs(const Sweep& sweep, const std::vector<std::size_t>& jobs, const StructureSet& structures);
 
+/// Pack the scene of every job whose model has particle entries with a `count` (once per replicate, or once per
+/// job when a model.* setting is swept) and throw "FILE: job N (condition C, replicate R): ..." for the first
+/// count not reached. Returns the number of scenes packed (0 without counts). `tomosweep check` runs it.
+std::size_t check_counts(const Sweep& sweep, const StructureSet& structures);
+
 } // namespace tomosweep

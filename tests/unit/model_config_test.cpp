@@ -417,3 +417,37 @@ TEST(schemes, single_particles_take_the_preferred_orientation) {
   }
   EXPECT_GT(widest, 8);
 }
+
+TEST(config_model, count_entries) {
+  toml::table root = parse_toml(R"([model]
+[[model.layer]]
+particles = [{ source = "synthetic:ribosome", count = 12 }, { source = "synthetic:cofilin", count = [3, 5] },
+  { source = "synthetic:tric", weight = 2 }]
+)",
+                                "job.toml");
+  Problems problems;
+  TableReader top(root, "job.toml", "", problems);
+  auto mt = top.table("model");
+  const ModelParams p = read_model(*mt);
+  ASSERT_TRUE(problems.empty()) << problems.lines[0];
+  const auto& q = p.layers[0].particles;
+  EXPECT_EQ(q[0].count_min, 12);
+  EXPECT_EQ(q[0].count_max, 12);
+  EXPECT_EQ(q[1].count_min, 3);
+  EXPECT_EQ(q[1].count_max, 5);
+  EXPECT_EQ(q[2].count_min, -1); // no count: fills by weight up to max_density
+  const std::string head = "[model]\n[[model.layer]]\n";
+  auto lines = config_problems(head + "particles = [{ source = \"a.cif\", count = 2.5 }, { source = \"b.cif\", "
+                                      "count = [4, 1] }, { source = \"c.cif\", count = 3, weight = 2 }]\n");
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0], "job.toml:3:42: model.layer[0].particles[0].count: expected a whole number of units in "
+                      "[0, 10000000] or [min, max]");
+  EXPECT_EQ(lines[1], "job.toml:3:77: model.layer[0].particles[1].count: expected a number or [min, max] with "
+                      "min <= max");
+  EXPECT_EQ(lines[2], "job.toml:3:127: model.layer[0].particles[2].weight: applies to entries without a count (an "
+                      "entry with a count is placed exactly, whatever the weights)");
+  lines = config_problems(head + "max_density = 0.2\nparticles = [{ source = \"a.cif\", count = 2 }]\n");
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0], "job.toml:3:15: model.layer[0].max_density: every particle entry of this layer has a count: "
+                      "max_density would fill nothing");
+}

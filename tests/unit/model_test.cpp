@@ -532,3 +532,64 @@ TEST(ice_texture, rasterized_ice_carries_the_texture_times_the_free_fraction) {
     }
   EXPECT_GT(top / 100, 0.1); // volts: the texture is there
 }
+
+namespace {
+/// Units (groups) per class label of a scene.
+std::map<int, std::set<std::uint32_t>> groups_per_label(const Scene& s) {
+  std::map<int, std::set<std::uint32_t>> out;
+  for (const PlacedParticle& p : s.particles) out[p.label].insert(p.group);
+  return out;
+}
+} // namespace
+
+TEST(packing, counts_are_exact_per_entry_and_deterministic) {
+  ModelParams p;
+  p.box_A = {1500, 1500, 400};
+  ParticleSpec big = spec("synthetic:globular?mass_kDa=300", "big");
+  big.count_min = big.count_max = 9;
+  ParticleSpec cl = spec("synthetic:cofilin", "clustered");
+  cl.scheme = "cluster";
+  cl.count_min = 2, cl.count_max = 4;
+  ParticleSpec fil = spec("synthetic:actin-subunit", "actin");
+  fil.scheme = "filament";
+  fil.filament = filament_preset("actin");
+  fil.filament.min_length_A = 300, fil.filament.max_length_A = 600;
+  fil.count_min = fil.count_max = 3;
+  ParticleSpec fill = spec("synthetic:globular?mass_kDa=100", "filler");
+  p.layers = {layer(0.02, 4000, {big, cl, fil, fill})};
+  const StructureSet st = structures_for(p);
+  std::set<std::size_t> cluster_counts;
+  for (int replicate = 0; replicate < 4; ++replicate) {
+    const Scene s = build_scene(p, st, 11, replicate);
+    auto g = groups_per_label(s);
+    EXPECT_EQ(g[1].size(), 9u);                        // singles: one group per particle
+    EXPECT_GE(g[2].size(), 2u);                        // clusters: units are clusters (seed + satellites)
+    EXPECT_LE(g[2].size(), 4u);
+    cluster_counts.insert(g[2].size());
+    EXPECT_EQ(g[3].size(), 3u);                        // filaments: units are filaments, not subunits
+    EXPECT_GT(std::count_if(s.particles.begin(), s.particles.end(), [](auto& q) { return q.label == 3; }), 3);
+    EXPECT_GT(g[4].size(), 0u);                        // the entry without a count still fills by density
+    const Scene again = build_scene(p, st, 11, replicate);
+    ASSERT_EQ(again.particles.size(), s.particles.size());
+    for (std::size_t i = 0; i < s.particles.size(); ++i)
+      EXPECT_EQ(again.particles[i].position_A, s.particles[i].position_A);
+  }
+  EXPECT_GT(cluster_counts.size(), 1u); // [2, 4] is drawn per scene
+}
+
+TEST(packing, count_not_reached_is_one_line_error) {
+  ModelParams p;
+  p.box_A = {400, 400, 150};
+  ParticleSpec a = spec("synthetic:globular?mass_kDa=60", "small");
+  a.count_min = a.count_max = 200;
+  p.layers = {layer(0.4, 3000, {a})};
+  const StructureSet st = structures_for(p);
+  const std::string e = error_of([&] { build_scene(p, st, 3, 0); });
+  EXPECT_EQ(e.find('\n'), std::string::npos);
+  EXPECT_EQ(e.rfind("model.layer[0].particles[0] (synthetic:globular?mass_kDa=60): count 200 asked, ", 0), 0u) << e;
+  EXPECT_NE(e.find(" placed in 3000 attempts"), std::string::npos) << e;
+  a.count_min = a.count_max = 700; // more protein than the box holds: refused before packing
+  p.layers = {layer(0.4, 3000, {a})};
+  EXPECT_EQ(error_of([&] { validate_model(p, st); }),
+            "model.layer[0]: the counted particles need at least 52 nm^3 of protein, more than the box (24 nm^3)");
+}

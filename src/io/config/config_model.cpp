@@ -86,6 +86,17 @@ ParticleSpec read_particle(TableReader& t) {
   }
   s.scheme = t.choice("scheme", "single", {"single", "cluster", "bundle", "filament", "assembly", "membrane"});
   s.weight = t.number_in("weight", 1.0, 0, 1e9);
+  if (t.has("count")) {
+    const std::size_t before = t.problems().lines.size();
+    const auto c = range(t, "count", {-1, -1});
+    if (t.problems().lines.size() != before) {
+      // range() said what is wrong
+    } else if (c.first < 0 || c.second > 1e7 || c.first != std::floor(c.first) || c.second != std::floor(c.second))
+      t.problem("count", "expected a whole number of units in [0, 10000000] or [min, max]");
+    else
+      s.count_min = int(c.first), s.count_max = int(c.second);
+    if (t.has("weight")) t.problem("weight", "applies to entries without a count (an entry with a count is placed exactly, whatever the weights)");
+  }
   s.region = t.choice("region", "any", {"any", "inside", "outside"});
   const auto sat = range(t, "satellites", {2, 6});
   s.cluster_min = int(sat.first), s.cluster_max = int(sat.second);
@@ -173,6 +184,10 @@ ModelParams read_model(TableReader& t) {
       layer.particles.push_back(std::move(s));
     }
     if (layer.particles.empty()) l.problem("particles", "a layer needs at least one particle");
+    bool all_counted = !layer.particles.empty();
+    for (const ParticleSpec& s : layer.particles) all_counted = all_counted && s.count_min >= 0;
+    if (all_counted && l.has("max_density"))
+      l.problem("max_density", "every particle entry of this layer has a count: max_density would fill nothing");
     l.finish();
     p.layers.push_back(std::move(layer));
   }

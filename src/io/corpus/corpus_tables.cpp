@@ -2,6 +2,7 @@
 #include "io/corpus/corpus.hpp"
 
 #include "core/system.hpp"
+#include "io/corpus/corpus_overview.hpp"
 #include "io/corpus/h5_helpers.hpp"
 #include "job/settings.hpp"
 
@@ -149,13 +150,15 @@ std::vector<TiltRecord> read_tilts(hid_t g, const char* name, const std::string&
   return out;
 }
 
+} // namespace
+
 struct ClassRow {
   std::int32_t label;
   char* name;
   char* source;
 };
 
-std::vector<ClassInfo> read_classes(hid_t f, const std::string& path) {
+std::vector<ClassInfo> h5::read_classes(hid_t f, const std::string& path) {
   std::vector<ClassInfo> out;
   if (H5Lexists(f, "classes", H5P_DEFAULT) <= 0) return out;
   Id d = h5::dataset(H5Dopen2(f, "classes", H5P_DEFAULT), path, "open /classes");
@@ -173,7 +176,6 @@ std::vector<ClassInfo> read_classes(hid_t f, const std::string& path) {
   return out;
 }
 
-} // namespace
 
 void finish_corpus(const std::string& tmp_path, const std::string& final_path, const CorpusIndex& index,
                    const std::vector<StageInfo>& jobs) {
@@ -255,7 +257,7 @@ CorpusJob read_corpus_job(const std::string& path, std::uint64_t job_id) {
   r.prior_series.tilts = read_tilts(g, "prior_tilts", path);
   if (H5Aexists(g, "tilt_axis_azimuth_deg") > 0)
     r.series.axis_azimuth_deg = h5::read_attr_double(g, "tilt_axis_azimuth_deg", path);
-  r.classes = read_classes(f, path);
+  r.classes = h5::read_classes(f, path);
   if (H5Lexists(g, "particles", H5P_DEFAULT) > 0) {
     Id d = h5::dataset(H5Dopen2(g, "particles", H5P_DEFAULT), path, "open a table");
     Id s = h5::space(H5Dget_space(d), path, "read a dataspace");
@@ -280,83 +282,18 @@ CorpusJob read_corpus_job(const std::string& path, std::uint64_t job_id) {
   return out;
 }
 
-namespace {
-h5::Id open_corpus(const std::string& path) {
+h5::Id h5::open_corpus(const std::string& path) {
   h5::Id f = h5::file(h5::open_quietly(path, H5F_ACC_RDONLY), path, "open the corpus");
   if (H5Aexists(f, "format") <= 0 || h5::read_attr_string(f, "format", path) != kCorpusFormat)
     fail_io(path, ": not a tomosweep corpus (no format attribute '", kCorpusFormat, "')");
   return f;
 }
-} // namespace
 
 std::string corpus_sweep_text(const std::string& path) {
-  h5::Id f = open_corpus(path);
+  h5::Id f = h5::open_corpus(path);
   return h5::read_attr_string(f, "sweep_text", path);
 }
 
-std::string corpus_summary(const std::string& path) {
-  Id f = open_corpus(path);
-  std::ostringstream os;
-  long long version = 0;
-  {
-    Id a = h5::attr(H5Aopen(f, "format_version", H5P_DEFAULT), path, "read format_version");
-    H5Aread(a, H5T_NATIVE_LLONG, &version);
-  }
-  os << path << ": " << kCorpusFormat << " version " << version << ", written by tomosweep "
-     << h5::read_attr_string(f, "tool_version", path) << "\n";
-  os << "run: " << h5::read_attr_string(f, "name", path) << ", sweep " << h5::read_attr_string(f, "sweep_file", path)
-     << " (mode " << h5::read_attr_string(f, "sweep_mode", path) << ")\n";
-  struct Row {
-    std::uint64_t job_id;
-    char* status;
-    char* error;
-  };
-  Id d = h5::dataset(H5Dopen2(f, "job_table", H5P_DEFAULT), path, "open /job_table");
-  Id s = h5::space(H5Dget_space(d), path, "read a dataspace");
-  Id str = h5::vlstr(path);
-  Id t = h5::type(H5Tcreate(H5T_COMPOUND, sizeof(Row)), path, "create a compound type");
-  H5Tinsert(t, "job_id", HOFFSET(Row, job_id), H5T_NATIVE_UINT64);
-  H5Tinsert(t, "status", HOFFSET(Row, status), str);
-  H5Tinsert(t, "error", HOFFSET(Row, error), str);
-  std::vector<Row> rows(static_cast<std::size_t>(H5Sget_simple_extent_npoints(s)));
-  if (!rows.empty())
-    h5::check_status(H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows.data()), path, "read /job_table");
-  std::map<std::string, int> counts;
-  std::string failures;
-  std::uint64_t first_ok = 0;
-  bool any_ok = false;
-  for (const Row& r : rows) {
-    const std::string st = r.status ? r.status : "";
-    ++counts[st];
-    if (st == "ok" && !any_ok) {
-      any_ok = true;
-      first_ok = r.job_id;
-    }
-    if (st == "failed") failures += "  job " + std::to_string(r.job_id) + ": " + (r.error ? r.error : "") + "\n";
-  }
-  if (!rows.empty()) H5Dvlen_reclaim(t, s, H5P_DEFAULT, rows.data());
-  os << "jobs: " << rows.size();
-  for (const auto& [k, n] : counts) os << ", " << n << ' ' << k;
-  os << "\n";
-  os << "classes:";
-  for (const ClassInfo& c : read_classes(f, path)) os << ' ' << c.label << '=' << c.name;
-  os << "\n";
-  if (any_ok) {
-    Id g = h5::group(H5Gopen2(f, ("/jobs/" + std::to_string(first_ok)).c_str(), H5P_DEFAULT), path, "open a job");
-    os << "arrays of job " << first_ok << ":";
-    for (const char* n : {"tomogram", "prior", "atlas", "instances", "model", "tilt_series", "prior_series",
-                          "tomogram_odd", "tomogram_even"}) {
-      if (H5Lexists(g, n, H5P_DEFAULT) <= 0) continue;
-      Id dd = h5::dataset(H5Dopen2(g, n, H5P_DEFAULT), path, "open a dataset");
-      Id ss = h5::space(H5Dget_space(dd), path, "read a dataspace");
-      hsize_t dims[3] = {0, 0, 0};
-      H5Sget_simple_extent_dims(ss, dims, nullptr);
-      os << ' ' << n << '[' << dims[0] << 'x' << dims[1] << 'x' << dims[2] << ']';
-    }
-    os << "\n";
-  }
-  if (!failures.empty()) os << "failed jobs:\n" << failures;
-  return os.str();
-}
+std::string corpus_summary(const std::string& path) { return corpus_overview_text(read_corpus_overview(path)); }
 
 } // namespace tomosweep

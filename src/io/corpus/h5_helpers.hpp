@@ -193,6 +193,11 @@ inline double read_attr_double(hid_t obj, const char* name, const std::string& p
   return v;
 }
 
+/// A corpus opened read-only, its format attribute checked (IoError "PATH: not a tomosweep corpus ...").
+Id open_corpus(const std::string& path);
+/// /classes of an open corpus or stage file (empty when there is none).
+std::vector<ClassInfo> read_classes(hid_t f, const std::string& path);
+
 /// Tilt table row (io/files/tilt_table.hpp) and particle row as stored (compound types built by
 /// tilt_type()/particle_type()).
 using TiltRow = tomosweep::TiltRow;

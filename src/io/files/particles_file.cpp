@@ -62,6 +62,10 @@ Vec3 voxel_position(const PlacedParticle& p, const ParticleTableInfo& info) {
 
 } // namespace
 
+std::string format_number(const char* printf_format, double v) { return fmt(printf_format, v); }
+std::string json_quote(const std::string& s) { return json_string(s); }
+std::string star_quote(const std::string& s) { return star_word(s); }
+
 std::string particles_star(const std::vector<PlacedParticle>& particles, const std::vector<ClassInfo>& classes,
                            const ParticleTableInfo& info) {
   check(particles, classes, info);

@@ -54,6 +54,12 @@ std::vector<std::string> write_copick_picks(const std::string& dir, const std::v
                                             const std::string& user_id = "tomosweep",
                                             const std::string& session_id = "0");
 
+/// Text helpers shared by the table writers: printf of one number without "-0.000", a JSON string literal, and a
+/// STAR word (quoted when it holds blanks or quotes, "" when empty).
+std::string format_number(const char* printf_format, double v);
+std::string json_quote(const std::string& s);
+std::string star_quote(const std::string& s);
+
 /// Write particles_star(...) / particles_json(...) atomically to `path`.
 void write_particles_star(const std::string& path, const std::vector<PlacedParticle>& particles,
                           const std::vector<ClassInfo>& classes, const ParticleTableInfo& info);
