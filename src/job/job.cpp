@@ -1,5 +1,7 @@
 #include "job/job.hpp"
 
+#include "job/specimen_terms.hpp"
+
 #include "core/projector.hpp"
 #include "core/tilt_scheme.hpp"
 #include "model/atoms.hpp"
@@ -99,11 +101,11 @@ std::vector<ExteriorLayer> exterior_layers(const Scene& scene, PotentialMode mod
 
 /// The prior of config.prior.method (and the ideal series when it or the output "prior_series" needs one).
 void make_prior(const JobConfig& config, const Volume<float>& potential, double ice_V,
-                const std::vector<ExteriorLayer>& exterior, Stages& stages, JobResult& r) {
+                const std::vector<ExteriorLayer>& exterior, const SpecimenTerms& terms, Stages& stages, JobResult& r) {
   const Grid grid = potential.grid();
   if (ideal_series_needed(config)) {
     stages.start("prior series");
-    TiltSeries ideal = simulate_ideal_series(potential, config.imaging, config.prior.tilt, ice_V, exterior);
+    TiltSeries ideal = simulate_ideal_series(potential, config.imaging, config.prior.tilt, ice_V, exterior, terms);
     if (config.prior.method == PriorMethod::wbp) {
       if (wants(config, "prior_series")) {
         r.prior_series = ideal;
@@ -154,9 +156,11 @@ JobResult run_job(const JobConfig& config, const StructureSet& structures, const
   // a carbon film continues beyond it.
   const double ice_V = scene.ice ? ice_potential_V(config.model.potential) : 0.0;
   const std::vector<ExteriorLayer> exterior = exterior_layers(scene, config.model.potential, ice_V);
+  JobSpecimenTerms terms; // ice surfaces, amplitude term of gold and carbon (all off by default)
+  job_specimen_terms(scene, config, ice_V, terms);
   stages.start("tilt series");
   r.series = simulate_series(specimen.potential, config.imaging, specimen.ice_thickness_A, config.run.seed, job_id,
-                             ice_V, exterior);
+                             ice_V, exterior, terms.terms);
 
   stages.start("tomogram");
   r.tomogram = reconstruct_tomogram(r.series, grid, config.reconstruction);
@@ -167,7 +171,7 @@ JobResult run_job(const JobConfig& config, const StructureSet& structures, const
     r.tomogram_even = reconstruct_tomogram(half_series(r.series, 1), grid, config.reconstruction);
   }
 
-  if (config.prior.enabled) make_prior(config, specimen.potential, ice_V, exterior, stages, r);
+  if (config.prior.enabled) make_prior(config, specimen.potential, ice_V, exterior, terms.terms, stages, r);
   stages.stop();
 
   r.potential = std::move(specimen.potential);

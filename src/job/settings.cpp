@@ -102,6 +102,10 @@ constexpr auto kImaging = std::to_array<Field<ImagingParams>>({
     number<&I::damage_noise_rad_A_per_e_A2>("damage_noise_rad_A_per_e_A2", "rad A per e/A^2", 0, 10,
                                             "damage phase noise density: per pixel, this x exposure / pixel_A"),
     boolean<&I::half_series>("half_series", "also odd/even half-dose series and tomograms"),
+    number<&I::gold_absorption_mfp_A>("gold_absorption_mfp_A", "A", 0, 1e9,
+                                      "gold beads: mean free path of the amplitude term, exp(-path / mfp); 0 = off"),
+    number<&I::carbon_absorption_mfp_A>("carbon_absorption_mfp_A", "A", 0, 1e9,
+                                        "carbon film: mean free path of the amplitude term; 0 = off"),
 });
 
 constexpr auto kTilt = std::to_array<Field<TiltParams>>({

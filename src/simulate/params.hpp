@@ -45,6 +45,10 @@ struct ImagingParams {
   /// damage_noise_rad_A_per_e_A2 x exposure / pixel_A per pixel, so its power per unit area is pixel-independent.
   double damage_noise_rad_A_per_e_A2 = 2e-3;
   bool half_series = false; ///< also produce odd/even half-dose series (independent counts)
+  /// Amplitude term of strong scatterers (simulate/absorption.hpp): the mean free path (A) for electrons lost to
+  /// the objective aperture in gold and in carbon, intensity exp(-path / mfp); 0 = none (off).
+  double gold_absorption_mfp_A = 0;
+  double carbon_absorption_mfp_A = 0;
 };
 
 } // namespace tomosweep
