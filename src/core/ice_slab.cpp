@@ -133,6 +133,9 @@ void add_ice_exterior(Volume<float>& stack, const std::vector<TiltView>& views, 
     fail("ice exterior of ", stack.nz, " images with ", views.size(), " views");
   const double pix = grid.voxel_A, hx = 0.5 * grid.nx * pix, hy = 0.5 * grid.ny * pix, hz = 0.5 * grid.nz * pix;
   const Span zs{z_lo_A, z_hi_A}, zbox = meet(zs, {-hz, hz});
+  const IceSlab& slab = ice.slab();
+  const double s = slab.slope;
+  const bool planes = z_lo_A < -hz && (s != 0 || slab.half_thickness_A != hz); // once per ray: in the lowest part
   for (int k = 0; k < stack.nz; ++k) {
     const ViewRays rays(views[k]);
     for (int j = 0; j < stack.ny; ++j) {
@@ -144,7 +147,11 @@ void add_ice_exterior(Volume<float>& stack, const std::vector<TiltView>& views, 
         const Span in = meet(zs, {z[0], z[1]});
         const Span box = meet(zbox, meet(within(r.x0, r.dx, hx), within(r.y0, r.dy, hy)));
         // Grouped so that a flat slab filling the box (I = Z) adds exactly 0.
-        const double excess = (in.length() - zbox.length()) - (meet(in, box).length() - box.length());
+        double excess = (in.length() - zbox.length()) - (meet(in, box).length() - box.length());
+        if (planes) { // the mean slab's phase, linear in u: a beam deflection, no contrast
+          const double a = slab.half_thickness_A + s * r.x0;
+          excess -= (a / (1 - s * r.dx) + a / (1 + s * r.dx)) - 2 * hz;
+        }
         row[i] += static_cast<float>(ice_V * r.inv_cos * excess);
       }
     }

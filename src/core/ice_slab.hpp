@@ -44,6 +44,7 @@ public:
   /// up to four fixed-point steps z <- s(x0 + z dx, y0 + z dy) (until a step moves less than 0.001 A; a
   /// contraction while the surface slope times tan(tilt) is below 1). Empty (hi <= lo) where the surfaces cross.
   std::array<double, 2> ice_interval(const DetectorRay& r) const;
+  const IceSlab& slab() const { return slab_; }
 
 private:
   double lookup(const std::vector<float>& t, const SurfaceModes& m, double x, double y) const;
@@ -64,6 +65,11 @@ void ice_path_lengths(const IceSlabLookup& ice, const TiltView& view, int nu, in
 /// relative to the uniform slab that fills the box's z range: ice_V / cos(t) (|I| - |I in box| - |Z| +
 /// |Z in box|), I the ray's ice interval, Z the box's z range, both clipped to z_lo_A <= z < z_hi_A. Inside the
 /// box the potential holds the ice (vacuum beyond the surfaces). A flat slab that fills the box adds 0.
+/// The mean slab (the two planes without the random part: thickness and wedge) gives every view a phase
+/// linear in u (a prism: a beam deflection, no contrast, whose ramp would only wrap around in the CTF's and
+/// the WBP filter's FFTs); its line integral relative to Z, ice_V / cos(t) (|I_planes| - |Z|), is subtracted
+/// in the part that reaches below the box (z_lo_A < box bottom), so that projection + exterior is
+/// ice_V / cos(t) (|I| - |I_planes|).
 void add_ice_exterior(Volume<float>& stack, const std::vector<TiltView>& views, const Grid& grid,
                       const IceSlabLookup& ice, double ice_V, double z_lo_A = -1e300, double z_hi_A = 1e300);
 
