@@ -75,9 +75,17 @@ double job_memory_bytes(const JobConfig& config) {
                          (ideal > 0 ? detector_pixels(grid, config.prior.tilt) * 4 * ideal : 0)) *
                         (config.imaging.half_series ? 2 : 1);
   const bool bandlimit = config.prior.enabled && config.prior.method == PriorMethod::bandlimit;
-  // Granular ice: rasterizing holds 13 bytes per voxel plus the texture and its FFT buffer (4 + 4).
-  const double rasterize = voxels * (m.ice && m.ice_texture == IceTexture::granular ? 21 : 13);
-  return std::max(volumes + series + (bandlimit ? voxels * 4 : 0), rasterize) + 50e6;
+  // Amplitude term of gold: its volume fraction and its projected path per tilt; ice surfaces: two lookup
+  // tables of at most 2^22 floats (job/specimen_terms.hpp).
+  const double extras = (config.imaging.gold_absorption_mfp_A > 0 && m.beads.count > 0
+                             ? voxels * 4 + detector_pixels(grid, config.imaging.tilt) * 4 * tilts
+                             : 0) +
+                        (m.ice_surface.enabled() ? 2 * 4194304.0 * 4 : 0);
+  // Granular ice: rasterizing holds 13 bytes per voxel plus the texture and its FFT buffer (4 + 4); ice surfaces
+  // add the ice fraction of each voxel (4).
+  const double rasterize =
+      voxels * ((m.ice && m.ice_texture == IceTexture::granular ? 21 : 13) + (m.ice_surface.enabled() ? 4 : 0));
+  return std::max(volumes + series + extras + (bandlimit ? voxels * 4 : 0), rasterize) + 50e6;
 }
 
 void check_job_memory(const JobConfig& config, double available_bytes) {
