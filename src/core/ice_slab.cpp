@@ -128,7 +128,8 @@ Span within(double c0, double d, double half) {
 } // namespace
 
 void add_ice_exterior(Volume<float>& stack, const std::vector<TiltView>& views, const Grid& grid,
-                      const IceSlabLookup& ice, double ice_V, double z_lo_A, double z_hi_A) {
+                      const IceSlabLookup& ice, double ice_V, double z_lo_A, double z_hi_A, Volume<float>* paths) {
+  if (paths) *paths = Volume<float>(stack.nx, stack.ny, stack.nz, stack.voxel_A);
   if (stack.nz != static_cast<int>(views.size()))
     fail("ice exterior of ", stack.nz, " images with ", views.size(), " views");
   const double pix = grid.voxel_A, hx = 0.5 * grid.nx * pix, hy = 0.5 * grid.ny * pix, hz = 0.5 * grid.nz * pix;
@@ -144,6 +145,8 @@ void add_ice_exterior(Volume<float>& stack, const std::vector<TiltView>& views, 
       for (int i = 0; i < stack.nx; ++i) {
         const DetectorRay r = rays.at(voxel_centre_A(i, stack.nx, pix), v);
         const auto z = ice.ice_interval(r);
+        if (paths)
+          paths->slice(k)[std::size_t(j) * stack.nx + i] = static_cast<float>(std::max(0.0, z[1] - z[0]) * r.inv_cos);
         const Span in = meet(zs, {z[0], z[1]});
         const Span box = meet(zbox, meet(within(r.x0, r.dx, hx), within(r.y0, r.dy, hy)));
         // Grouped so that a flat slab filling the box (I = Z) adds exactly 0.

@@ -70,7 +70,10 @@ void ice_path_lengths(const IceSlabLookup& ice, const TiltView& view, int nu, in
 /// the WBP filter's FFTs); its line integral relative to Z, ice_V / cos(t) (|I_planes| - |Z|), is subtracted
 /// in the part that reaches below the box (z_lo_A < box bottom), so that projection + exterior is
 /// ice_V / cos(t) (|I| - |I_planes|).
+/// `paths` (or nullptr): a stack like `stack` that receives each pixel's ice path, as ice_path_lengths() gives
+/// it, from the same crossings.
 void add_ice_exterior(Volume<float>& stack, const std::vector<TiltView>& views, const Grid& grid,
-                      const IceSlabLookup& ice, double ice_V, double z_lo_A = -1e300, double z_hi_A = 1e300);
+                      const IceSlabLookup& ice, double ice_V, double z_lo_A = -1e300, double z_hi_A = 1e300,
+                      Volume<float>* paths = nullptr);
 
 } // namespace tomosweep

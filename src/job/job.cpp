@@ -75,12 +75,13 @@ double job_memory_bytes(const JobConfig& config) {
                          (ideal > 0 ? detector_pixels(grid, config.prior.tilt) * 4 * ideal : 0)) *
                         (config.imaging.half_series ? 2 : 1);
   const bool bandlimit = config.prior.enabled && config.prior.method == PriorMethod::bandlimit;
-  // Amplitude term of gold: its volume fraction and its projected path per tilt; ice surfaces: two lookup
-  // tables of at most 2^22 floats (job/specimen_terms.hpp).
-  const double extras = (config.imaging.gold_absorption_mfp_A > 0 && m.beads.count > 0
-                             ? voxels * 4 + detector_pixels(grid, config.imaging.tilt) * 4 * tilts
-                             : 0) +
-                        (m.ice_surface.enabled() ? 2 * 4194304.0 * 4 : 0);
+  // Amplitude term of gold: its volume fraction and its projected path per tilt; ice surfaces: each pixel's ice
+  // path per tilt and two lookup tables of at most 2^22 floats (job/specimen_terms.hpp).
+  const double extras =
+      (config.imaging.gold_absorption_mfp_A > 0 && m.beads.count > 0
+           ? voxels * 4 + detector_pixels(grid, config.imaging.tilt) * 4 * tilts
+           : 0) +
+      (m.ice_surface.enabled() ? detector_pixels(grid, config.imaging.tilt) * 4 * tilts + 2 * 4194304.0 * 4 : 0);
   // Granular ice: rasterizing holds 13 bytes per voxel plus the texture and its FFT buffer (4 + 4); ice surfaces
   // add the ice fraction of each voxel (4).
   const double rasterize =

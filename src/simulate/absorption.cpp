@@ -69,9 +69,10 @@ double layer_path_A(const DetectorRay& r, const ExteriorLayer& l) {
   return (hi - lo - inside_hole) * r.inv_cos;
 }
 
-AmplitudeTerms::AmplitudeTerms(const ImagingParams& p, const SpecimenTerms& terms, const IceSlabLookup* ice, int nu,
-                               int nv, double pixel_A, double ice_thickness_A)
-    : p_(p), t_(terms), nu_(nu), nv_(nv), pixel_A_(pixel_A), thickness_A_(ice_thickness_A), ice_(ice) {
+AmplitudeTerms::AmplitudeTerms(const ImagingParams& p, const SpecimenTerms& terms, int nu, int nv, double pixel_A,
+                               double ice_thickness_A)
+    : p_(p), t_(terms), nu_(nu), nv_(nv), pixel_A_(pixel_A), thickness_A_(ice_thickness_A) {
+  ice_ = terms.ice_slab != nullptr && !p.ideal;
   gold_ = terms.gold != nullptr && p.gold_absorption_mfp_A > 0 && !p.ideal;
   gold_wave_ = gold_ && p.noise_order == NoiseOrder::physical;
   carbon_ = !terms.carbon.empty() && p.carbon_absorption_mfp_A > 0 && !p.ideal;
@@ -80,17 +81,16 @@ AmplitudeTerms::AmplitudeTerms(const ImagingParams& p, const SpecimenTerms& term
     grid_ = ctf_grid(ctf_, nu, nv);
   }
   if (any()) factor_.resize(static_cast<std::size_t>(nu) * nv);
-  if (ice_) path_.resize(factor_.size());
 }
 
-const float* AmplitudeTerms::at(const TiltView& v, const float* gold_path_A, double sigma_rad_per_V_A) {
+const float* AmplitudeTerms::at(const TiltView& v, const float* ice_path_A, const float* gold_path_A,
+                                double sigma_rad_per_V_A) {
   if (!any()) return nullptr;
   std::fill(factor_.begin(), factor_.end(), 1.0f);
-  if (ice_) { // Beer-Lambert over the pixel's own ice path, relative to the nominal flat (t / cos)
-    ice_path_lengths(*ice_, v, nu_, nv_, pixel_A_, path_.data());
+  if (ice_ && ice_path_A) { // Beer-Lambert over the pixel's own ice path, relative to the nominal flat (t / cos)
     const double nominal = thickness_A_ / std::cos(v.tilt_rad), k = p_.scatter_factor / p_.imfp_A;
     for (std::size_t j = 0; j < factor_.size(); ++j)
-      factor_[j] *= static_cast<float>(std::exp(-k * (path_[j] - nominal)));
+      factor_[j] *= static_cast<float>(std::exp(-k * (ice_path_A[j] - nominal)));
   }
   if (carbon_) {
     const ViewRays rays(v);

@@ -39,27 +39,25 @@ double layer_path_A(const DetectorRay& r, const ExteriorLayer& l);
 /// intensity (physical order) or exp(-gold path / gold mfp) (cts order). Built once per series.
 class AmplitudeTerms {
 public:
-  /// `ice`: the lookup of terms.ice_slab (or nullptr without one).
-  AmplitudeTerms(const ImagingParams& p, const SpecimenTerms& terms, const IceSlabLookup* ice, int nu, int nv,
-                 double pixel_A, double ice_thickness_A);
+  AmplitudeTerms(const ImagingParams& p, const SpecimenTerms& terms, int nu, int nv, double pixel_A,
+                 double ice_thickness_A);
   /// Whether gold goes through strong_object_intensity (its phase then leaves the linear term).
   bool gold_wave() const { return gold_wave_; }
   bool gold() const { return gold_; }
-  bool any() const { return ice_ != nullptr || gold_ || carbon_; }
-  /// The factors of tilt i (view v), given gold's projected path (A) for that tilt (or nullptr); nullptr when
-  /// none apply. Valid until the next call.
-  const float* at(const TiltView& v, const float* gold_path_A, double sigma_rad_per_V_A);
+  bool any() const { return ice_ || gold_ || carbon_; }
+  /// The factors of tilt i (view v), given each pixel's ice path (A; add_ice_exterior) and gold's projected path
+  /// (A) for that tilt (each nullptr when absent); nullptr when none apply. Valid until the next call.
+  const float* at(const TiltView& v, const float* ice_path_A, const float* gold_path_A, double sigma_rad_per_V_A);
 
 private:
   const ImagingParams& p_;
   const SpecimenTerms& t_;
   int nu_, nv_;
   double pixel_A_, thickness_A_;
-  const IceSlabLookup* ice_;
-  bool gold_ = false, gold_wave_ = false, carbon_ = false;
+  bool ice_ = false, gold_ = false, gold_wave_ = false, carbon_ = false;
   Ctf ctf_;
   CtfGrid grid_;
-  std::vector<float> factor_, path_;
+  std::vector<float> factor_;
 };
 
 } // namespace tomosweep

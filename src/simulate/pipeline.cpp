@@ -81,6 +81,7 @@ struct SlabExtras {
   float gold_excess_V = 0;
   bool subtract_gold = false;
   Volume<float>* gold_path_A = nullptr;
+  Volume<float>* ice_path_A = nullptr; ///< each pixel's ice path, from the first slab's crossings
 };
 
 SlabProjections project_slabs(const Volume<float>& potential_V, const std::vector<TiltView>& views, int ctf_slabs,
@@ -96,7 +97,8 @@ SlabProjections project_slabs(const Volume<float>& potential_V, const std::vecto
     add_exterior(out.stacks[s], views, potential_V.grid(), exterior, (z0 - 0.5 * nz) * pA, (z1 - 0.5 * nz) * pA);
     if (extra.ice) // the top and bottom slabs also hold the ice beyond the box's z faces
       add_ice_exterior(out.stacks[s], views, potential_V.grid(), *extra.ice, ice_V,
-                       s == 0 ? -1e300 : (z0 - 0.5 * nz) * pA, s == slabs - 1 ? 1e300 : (z1 - 0.5 * nz) * pA);
+                       s == 0 ? -1e300 : (z0 - 0.5 * nz) * pA, s == slabs - 1 ? 1e300 : (z1 - 0.5 * nz) * pA,
+                       s == 0 ? extra.ice_path_A : nullptr);
     if (extra.gold) {
       const Volume<float> g = project(*extra.gold, views, detector[0], detector[1], z0, z1);
       if (extra.subtract_gold)
@@ -231,10 +233,14 @@ TiltSeries simulate_series(const Volume<float>& potential_V, const ImagingParams
   // counts there.
   std::optional<IceSlabLookup> ice;
   if (terms.ice_slab) ice.emplace(ice_lookup(*terms.ice_slab, potential_V.grid(), out.views, nx, ny));
-  AmplitudeTerms amplitude(p, terms, ice ? &*ice : nullptr, nx, ny, pA, ice_thickness_A);
-  Volume<float> gold_path_A;
-  const SlabExtras extra{ice ? &*ice : nullptr, amplitude.gold() ? terms.gold : nullptr,
-                         static_cast<float>(terms.gold_excess_V), amplitude.gold_wave(), &gold_path_A};
+  AmplitudeTerms amplitude(p, terms, nx, ny, pA, ice_thickness_A);
+  Volume<float> gold_path_A, ice_path_A;
+  const SlabExtras extra{ice ? &*ice : nullptr,
+                         amplitude.gold() ? terms.gold : nullptr,
+                         static_cast<float>(terms.gold_excess_V),
+                         amplitude.gold_wave(),
+                         &gold_path_A,
+                         &ice_path_A};
   SlabProjections slabs =
       project_slabs(potential_V, out.views, p.ctf_slabs, det, static_cast<float>(ice_V), exterior, extra);
   const bool one_slab = slabs.stacks.size() == 1;
@@ -258,7 +264,8 @@ TiltSeries simulate_series(const Volume<float>& potential_V, const ImagingParams
     imager.contrast(slab_images, slabs.z_A, v, r.cumulative_dose_e_per_A2 + 0.5 * r.dose_e_per_A2, id);
     const double flat = r.flat_e_per_pixel =
         flat_counts(r.dose_e_per_A2, pA, transmission(ice_thickness_A, v.tilt_rad, p.imfp_A, p.scatter_factor), p.dqe);
-    const float* factor = amplitude.at(v, gold_path_A.data.empty() ? nullptr : gold_path_A.slice(i), sigma);
+    const float* factor = amplitude.at(v, ice_path_A.data.empty() ? nullptr : ice_path_A.slice(i),
+                                       gold_path_A.data.empty() ? nullptr : gold_path_A.slice(i), sigma);
     imager.count(flat, v, id, i, out.images, out.halves, factor);
   }
   return out;
