@@ -192,12 +192,21 @@ void mark_vacuum(const Scene& scene, CollisionGrid& grid) {
     const int j = std::clamp(int(std::lround((q.y - y0) / c)), 0, ny - 1);
     return double(t[std::size_t(j) * nx + i]);
   };
-  grid.mark_where(
-      [&](Vec3 q) {
-        return q.z > s.half_thickness_A + s.slope * q.x + at(top, q) ||
-               q.z < -s.half_thickness_A - s.slope * q.x + at(bottom, q);
-      },
-      false, {-0.5 * box[0], -0.5 * box[1], -0.5 * box[2]}, {0.5 * box[0], 0.5 * box[1], 0.5 * box[2]});
+  // Only the bands that the surfaces reach: below the highest point of the bottom, above the lowest of the top.
+  double bottom_max = -1e300, top_min = 1e300;
+  for (int j = 0; j < ny; ++j)
+    for (int i = 0; i < nx; ++i) {
+      const double w = s.slope * (x0 + i * c), tb = top[std::size_t(j) * nx + i], bb = bottom[std::size_t(j) * nx + i];
+      top_min = std::min(top_min, s.half_thickness_A + w + tb),
+      bottom_max = std::max(bottom_max, -s.half_thickness_A - w + bb);
+    }
+  auto vacuum = [&](Vec3 q) {
+    return q.z > s.half_thickness_A + s.slope * q.x + at(top, q) ||
+           q.z < -s.half_thickness_A - s.slope * q.x + at(bottom, q);
+  };
+  const Vec3 lo{-0.5 * box[0], -0.5 * box[1], -0.5 * box[2]}, hi{0.5 * box[0], 0.5 * box[1], 0.5 * box[2]};
+  grid.mark_where(vacuum, false, lo, {hi.x, hi.y, std::min(hi.z, bottom_max + c)});
+  grid.mark_where(vacuum, false, {lo.x, lo.y, std::max(lo.z, top_min - c)}, hi);
 }
 
 void place_features(const ModelParams& p, Rng& rng, CollisionGrid& grid, Scene& scene) {

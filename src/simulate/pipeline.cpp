@@ -82,7 +82,19 @@ struct SlabExtras {
   bool subtract_gold = false;
   Volume<float>* gold_path_A = nullptr;
   Volume<float>* ice_path_A = nullptr; ///< each pixel's ice path, from the first slab's crossings
+  std::array<int, 2> gold_z{0, 0};     ///< the slices [z0, z1) of `gold` that hold gold
 };
+
+// The slices [z0, z1) of v that hold a nonzero value ({0, 0} if none).
+std::array<int, 2> nonzero_slices(const Volume<float>& v) {
+  int z0 = v.nz, z1 = 0;
+  for (int z = 0; z < v.nz; ++z) {
+    const float* s = v.slice(z);
+    if (std::any_of(s, s + static_cast<std::size_t>(v.nx) * v.ny, [](float x) { return x != 0; }))
+      z0 = std::min(z0, z), z1 = z + 1;
+  }
+  return z0 < z1 ? std::array<int, 2>{z0, z1} : std::array<int, 2>{0, 0};
+}
 
 SlabProjections project_slabs(const Volume<float>& potential_V, const std::vector<TiltView>& views, int ctf_slabs,
                               std::array<int, 2> detector, float ice_V, const std::vector<ExteriorLayer>& exterior,
@@ -99,8 +111,9 @@ SlabProjections project_slabs(const Volume<float>& potential_V, const std::vecto
       add_ice_exterior(out.stacks[s], views, potential_V.grid(), *extra.ice, ice_V,
                        s == 0 ? -1e300 : (z0 - 0.5 * nz) * pA, s == slabs - 1 ? 1e300 : (z1 - 0.5 * nz) * pA,
                        s == 0 ? extra.ice_path_A : nullptr);
-    if (extra.gold) {
-      const Volume<float> g = project(*extra.gold, views, detector[0], detector[1], z0, z1);
+    if (extra.gold) { // only the slices that hold gold
+      const int g0 = std::max(z0, extra.gold_z[0]), g1 = std::max(g0, std::min(z1, extra.gold_z[1]));
+      const Volume<float> g = project(*extra.gold, views, detector[0], detector[1], g0, g1);
       if (extra.subtract_gold)
         for (std::size_t j = 0; j < g.data.size(); ++j) out.stacks[s].data[j] -= extra.gold_excess_V * g.data[j];
       if (s == 0)
@@ -240,7 +253,8 @@ TiltSeries simulate_series(const Volume<float>& potential_V, const ImagingParams
                          static_cast<float>(terms.gold_excess_V),
                          amplitude.gold_wave(),
                          &gold_path_A,
-                         &ice_path_A};
+                         &ice_path_A,
+                         amplitude.gold() ? nonzero_slices(*terms.gold) : std::array<int, 2>{0, 0}};
   SlabProjections slabs =
       project_slabs(potential_V, out.views, p.ctf_slabs, det, static_cast<float>(ice_V), exterior, extra);
   const bool one_slab = slabs.stacks.size() == 1;
