@@ -373,18 +373,9 @@ Interval in_disc(double x0, double y0, double dx, double dy, double r) {
   return {(-b - q) / a, (-b + q) / a};
 }
 
-// A view's ray through detector point (u, v): u0(z) = u / cos t + z tan t, (x, y) = (u0 ca - v sa, u0 sa + v ca).
-struct Ray {
-  double inv_c, t, ca, sa;
-  explicit Ray(const TiltView& w)
-      : inv_c(1 / std::cos(w.tilt_rad)), t(std::tan(w.tilt_rad)), ca(std::cos(w.azimuth_rad)),
-        sa(std::sin(w.azimuth_rad)) {}
-};
-
-// Length in z of the ray (u, v) through layer `l` (clipped to `zs`) outside the box (half sizes hx, hy) and
-// the hole.
-double exterior_length(const Ray& r, double u, double v, const ExteriorLayer& l, double hx, double hy, Interval zs) {
-  const double x0 = u * r.inv_c * r.ca - v * r.sa, y0 = u * r.inv_c * r.sa + v * r.ca, dx = r.t * r.ca, dy = r.t * r.sa;
+// Length in z of ray r through layer `l` (clipped to `zs`) outside the box (half sizes hx, hy) and the hole.
+double exterior_length(const DetectorRay& r, const ExteriorLayer& l, double hx, double hy, Interval zs) {
+  const double x0 = r.x0, y0 = r.y0, dx = r.dx, dy = r.dy;
   const Interval slab = meet(zs, {l.z_A - 0.5 * l.thickness_A, l.z_A + 0.5 * l.thickness_A});
   const Interval box = meet(slab, meet(within(x0, dx, hx), within(y0, dy, hy)));
   const Interval hole =
@@ -394,6 +385,21 @@ double exterior_length(const Ray& r, double u, double v, const ExteriorLayer& l,
 
 } // namespace
 
+ViewRays::ViewRays(const TiltView& w)
+    : warped_(w.warped()), inv_c_(1 / std::cos(w.tilt_rad)), t_(std::tan(w.tilt_rad)), ca_(std::cos(w.azimuth_rad)),
+      sa_(std::sin(w.azimuth_rad)), wc_(std::cos(w.rotation_rad)), ws_(std::sin(w.rotation_rad)),
+      inv_m_(1 / w.magnification), su_(w.shift_u_A), sv_(w.shift_v_A) {}
+
+// u0(z) = u / cos t + z tan t, (x, y) = (u0 ca - v sa, u0 sa + v ca), for the source point (u, v) of the pixel.
+DetectorRay ViewRays::at(double u_A, double v_A) const {
+  double u = u_A, v = v_A;
+  if (warped_) { // Warp::source
+    const double du = u_A - su_, dv = v_A - sv_;
+    u = (wc_ * du + ws_ * dv) * inv_m_, v = (-ws_ * du + wc_ * dv) * inv_m_;
+  }
+  return {u * inv_c_ * ca_ - v * sa_, u * inv_c_ * sa_ + v * ca_, t_ * ca_, t_ * sa_, inv_c_};
+}
+
 void add_exterior(Volume<float>& stack, const std::vector<TiltView>& views, const Grid& grid,
                   const std::vector<ExteriorLayer>& layers, double z_lo_A, double z_hi_A) {
   if (stack.nz != static_cast<int>(views.size()))
@@ -401,17 +407,13 @@ void add_exterior(Volume<float>& stack, const std::vector<TiltView>& views, cons
   const double pix = grid.voxel_A, hx = 0.5 * grid.nx * pix, hy = 0.5 * grid.ny * pix;
   for (const ExteriorLayer& l : layers)
     for (int k = 0; k < stack.nz; ++k) {
-      const Ray ray(views[k]);
-      const Warp warp(views[k]);
-      const double per_z = l.excess_V * ray.inv_c; // line integral per A of depth
+      const ViewRays rays(views[k]);
+      const double per_z = l.excess_V * (1 / std::cos(views[k].tilt_rad)); // line integral per A of depth
       for (int j = 0; j < stack.ny; ++j) {
         float* row = stack.slice(k) + static_cast<std::size_t>(j) * stack.nx;
         const double v = voxel_centre_A(j, stack.ny, pix);
         for (int i = 0; i < stack.nx; ++i) {
-          // The ray of this detector pixel is that of its source point before the view's residuals.
-          const auto q = views[k].warped() ? warp.source(voxel_centre_A(i, stack.nx, pix), v)
-                                           : std::array<double, 2>{voxel_centre_A(i, stack.nx, pix), v};
-          const double len = exterior_length(ray, q[0], q[1], l, hx, hy, {z_lo_A, z_hi_A});
+          const double len = exterior_length(rays.at(voxel_centre_A(i, stack.nx, pix), v), l, hx, hy, {z_lo_A, z_hi_A});
           row[i] += static_cast<float>(per_z * len);
         }
       }

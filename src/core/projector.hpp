@@ -38,6 +38,24 @@ struct ExteriorLayer {
   double hole_x_A = 0, hole_y_A = 0, hole_radius_A = 0;
 };
 
+/// The ray of a detector point (u, v) of a view (Angstrom from the image centre): at height z it passes the
+/// lateral point (x0 + z dx, y0 + z dy); its length per unit of z is inv_cos = 1 / cos(tilt). A view's
+/// acquisition residuals are undone first (the ray of the point's source before the warp).
+struct DetectorRay {
+  double x0, y0, dx, dy, inv_cos;
+};
+/// The rays of one view, with its trigonometry computed once.
+class ViewRays {
+public:
+  explicit ViewRays(const TiltView& view);
+  DetectorRay at(double u_A, double v_A) const;
+
+private:
+  bool warped_;
+  double inv_c_, t_, ca_, sa_;
+  double wc_, ws_, inv_m_, su_, sv_;
+};
+
 /// Add to every image of `stack` (views as in project(), images centred on the box of `grid`) the line
 /// integrals (V*A) of each layer over the part of its ray outside the box's lateral faces and inside
 /// z_lo_A <= z < z_hi_A (exact: the ray's intervals in the slab, the box and the hole), so that a layer that

@@ -1,5 +1,7 @@
 #include "job/job.hpp"
 
+#include "job/specimen_terms.hpp"
+
 #include "core/projector.hpp"
 #include "core/tilt_scheme.hpp"
 #include "model/atoms.hpp"
@@ -77,20 +79,29 @@ double job_memory_bytes(const JobConfig& config) {
                          (ideal > 0 ? detector_pixels(grid, config.prior.tilt) * 4 * ideal : 0)) *
                         (config.imaging.half_series ? 2 : 1);
   const bool bandlimit = config.prior.enabled && config.prior.method == PriorMethod::bandlimit;
-  // Granular ice: rasterizing holds 13 bytes per voxel plus the texture and its FFT buffer (4 + 4).
-  const double per_voxel = m.ice && m.ice_texture == IceTexture::granular ? 21 : 13;
+  // Acquisition binning b images b^3 voxels per voxel on b^2 pixels per pixel (below).
+  const int b = config.imaging.ideal ? 1 : config.imaging.acquisition_binning;
+  const double b2 = double(b) * b, b3 = b2 * b;
+  // Amplitude term of gold: its volume fraction and its projected path per tilt; ice surfaces: each pixel's ice
+  // path per tilt and two lookup tables of at most 2^22 floats (job/specimen_terms.hpp); at the imaged pixel.
+  const double imaged_pixels = detector_pixels(grid, config.imaging.tilt) * b2;
+  const double extras =
+      (config.imaging.gold_absorption_mfp_A > 0 && m.beads.count > 0 ? voxels * b3 * 4 + imaged_pixels * 4 * tilts
+                                                                     : 0) +
+      (m.ice_surface.enabled() ? imaged_pixels * 4 * tilts + 2 * 4194304.0 * 4 : 0);
+  // Granular ice: rasterizing holds 13 bytes per voxel plus the texture and its FFT buffer (4 + 4); ice surfaces
+  // add the ice fraction of each voxel (4).
+  const double per_voxel = (m.ice && m.ice_texture == IceTexture::granular ? 21 : 13) + (m.ice_surface.enabled() ? 4 : 0);
   double rasterize = voxels * per_voxel;
   // Acquisition binning b: the fine rasterization (b^3 voxels each) while the coarse volumes (9 bytes per voxel)
   // wait; then the fine potential and the fine series (b^2 pixels each, once) beside the coarse volumes.
-  const int b = config.imaging.ideal ? 1 : config.imaging.acquisition_binning;
   if (b > 1) {
-    const double b2 = double(b) * b, b3 = b2 * b;
     rasterize = std::max(rasterize, voxels * (9 + b3 * per_voxel));
-    const double fine_series = detector_pixels(grid, config.imaging.tilt) * b2 * 4 * tilts;
+    const double fine_series = imaged_pixels * 4 * tilts;
     const double fine_stacks = (slabs > 1 ? slabs + 1 : 1) + (config.imaging.half_series ? 2 : 0);
-    rasterize = std::max(rasterize, volumes + voxels * b3 * 4 + fine_series * fine_stacks);
+    rasterize = std::max(rasterize, volumes + voxels * b3 * 4 + fine_series * fine_stacks + extras);
   }
-  return std::max(volumes + series + (bandlimit ? voxels * 4 : 0), rasterize) + 50e6;
+  return std::max(volumes + series + extras + (bandlimit ? voxels * 4 : 0), rasterize) + 50e6;
 }
 
 int job_ctf_slabs(const JobConfig& config) {
@@ -144,11 +155,11 @@ Volume<float> block_mean(const Volume<float>& fine, int bin) {
 
 /// The prior of config.prior.method (and the ideal series when it or the output "prior_series" needs one).
 void make_prior(const JobConfig& config, const Volume<float>& potential, double ice_V,
-                const std::vector<ExteriorLayer>& exterior, Stages& stages, JobResult& r) {
+                const std::vector<ExteriorLayer>& exterior, const SpecimenTerms& terms, Stages& stages, JobResult& r) {
   const Grid grid = potential.grid();
   if (ideal_series_needed(config)) {
     stages.start("prior series");
-    TiltSeries ideal = simulate_ideal_series(potential, config.imaging, config.prior.tilt, ice_V, exterior);
+    TiltSeries ideal = simulate_ideal_series(potential, config.imaging, config.prior.tilt, ice_V, exterior, terms);
     if (config.prior.method == PriorMethod::wbp) {
       if (wants(config, "prior_series")) {
         r.prior_series = ideal;
@@ -208,9 +219,11 @@ JobResult run_job(const JobConfig& config, const StructureSet& structures, const
   // a carbon film continues beyond it.
   const double ice_V = scene.ice ? ice_potential_V(config.model.potential) : 0.0;
   const std::vector<ExteriorLayer> exterior = exterior_layers(scene, config.model.potential, ice_V);
+  JobSpecimenTerms terms; // ice surfaces, amplitude term of gold and carbon (all off by default)
+  job_specimen_terms(scene, config, ice_V, terms, bin);
   stages.start("tilt series");
   r.series = simulate_series(bin > 1 ? fine : specimen.potential, config.imaging, specimen.ice_thickness_A,
-                             config.run.seed, job_id, ice_V, exterior);
+                             config.run.seed, job_id, ice_V, exterior, terms.terms);
   fine = Volume<float>();
 
   stages.start("tomogram");
@@ -222,7 +235,7 @@ JobResult run_job(const JobConfig& config, const StructureSet& structures, const
     r.tomogram_even = reconstruct_tomogram(half_series(r.series, 1), grid, config.reconstruction);
   }
 
-  if (config.prior.enabled) make_prior(config, specimen.potential, ice_V, exterior, stages, r);
+  if (config.prior.enabled) make_prior(config, specimen.potential, ice_V, exterior, terms.terms, stages, r);
   stages.stop();
 
   r.potential = std::move(specimen.potential);

@@ -110,6 +110,10 @@ constexpr auto kImaging = std::to_array<Field<ImagingParams>>({
     integer<&I::acquisition_binning>("acquisition_binning", "", 1, 16,
                                      "image at pixel_size_A / N (potential rasterized there for imaging only), then "
                                      "Fourier-bin each image to pixel_size_A"),
+    number<&I::gold_absorption_mfp_A>("gold_absorption_mfp_A", "A", 0, 1e9,
+                                      "gold beads: mean free path of the amplitude term, exp(-path / mfp); 0 = off"),
+    number<&I::carbon_absorption_mfp_A>("carbon_absorption_mfp_A", "A", 0, 1e9,
+                                        "carbon film: mean free path of the amplitude term; 0 = off"),
 });
 
 constexpr auto kTilt = std::to_array<Field<TiltParams>>({

@@ -108,6 +108,26 @@ struct BeadParams {
   double radius_A = 50.0;
 };
 
+/// Ice surfaces (docs/model.md, "Ice surfaces"): each surface a random height field of rms roughness_A and
+/// Gaussian lateral correlation correlation_A, the thickness a wedge across x. Defaults: the flat slab that
+/// fills the box (off).
+struct IceSurfaceParams {
+  double thickness_A = 0;       ///< mean ice thickness at x = 0, Angstrom (0: the box z)
+  double roughness_A = 0;       ///< rms height of each surface, Angstrom
+  double correlation_A = 1000;  ///< lateral correlation length, Angstrom: covariance exp(-r^2 / (2 corr^2))
+  double gradient_A_per_um = 0; ///< thickness change per micrometre of x (A/um), half on each surface
+  int modes = 64;               ///< random Fourier modes per surface
+  bool enabled() const { return thickness_A > 0 || roughness_A > 0 || gradient_A_per_um != 0; }
+};
+
+/// Contamination on the ice surfaces (docs/model.md): spherical blobs centred on the top and bottom surfaces.
+enum class ContaminationMaterial { ice, hydrocarbon };
+struct ContaminationParams {
+  double density_per_um2 = 0;                   ///< mean blobs per square micrometre of each surface
+  double radius_min_A = 50, radius_max_A = 200; ///< radius range (uniform)
+  ContaminationMaterial material = ContaminationMaterial::ice;
+};
+
 struct ModelParams {
   std::array<double, 3> box_A{4000, 4000, 500};         ///< specimen box, Angstrom (x, y, z)
   double pixel_size_A = 10.0;                           ///< voxel size of the rasterized volumes
@@ -119,6 +139,8 @@ struct ModelParams {
   CarbonParams carbon;
   VesicleParams vesicles;
   BeadParams beads;
+  IceSurfaceParams ice_surface;
+  ContaminationParams contamination;
   std::vector<Layer> layers;
 };
 

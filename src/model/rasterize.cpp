@@ -3,6 +3,7 @@
 #include "core/conventions.hpp"
 #include "model/atoms.hpp"
 #include "model/ice.hpp"
+#include "model/ice_surface.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -236,15 +237,42 @@ void add_features(const Scene& scene, PotentialMode mode, ParticleSplatter& g, V
                   return std::pair{f / kSamples, volts / kSamples};
                 });
   }
-  const double vg = gold_potential_V(mode);
-  for (const Bead& b : scene.beads) {
-    const double ext = b.radius_A + pix;
-    add_feature(g, atlas, scene.gold_label, b.centre_A - Vec3{ext, ext, ext}, b.centre_A + Vec3{ext, ext, ext},
-                [&](Vec3 p) {
-                  const double f = std::clamp(0.5 - ((p - b.centre_A).length() - b.radius_A) / pix, 0.0, 1.0);
-                  return std::pair{f, f * vg};
-                });
-  }
+  auto spheres = [&](const std::vector<Bead>& beads, int label, double volts) {
+    for (const Bead& b : beads) {
+      const double ext = b.radius_A + pix;
+      add_feature(g, atlas, label, b.centre_A - Vec3{ext, ext, ext}, b.centre_A + Vec3{ext, ext, ext}, [&](Vec3 p) {
+        const double f = std::clamp(0.5 - ((p - b.centre_A).length() - b.radius_A) / pix, 0.0, 1.0);
+        return std::pair{f, f * volts};
+      });
+    }
+  };
+  spheres(scene.beads, scene.gold_label, gold_potential_V(mode));
+  spheres(scene.contamination, scene.contamination_label,
+          contamination_potential_V(scene.contamination_material, mode));
+}
+
+/// With model.ice_surface: the fraction of each voxel's z extent between the two surfaces at its column
+/// centre, per voxel ([z][y][x]); empty without.
+std::vector<float> ice_fraction(const Scene& scene, const Grid& g) {
+  if (!scene.ice_surface) return {};
+  const IceSlab& s = scene.ice_slab;
+  const double pix = g.voxel_A, x0 = voxel_centre_A(0, g.nx, pix), y0 = voxel_centre_A(0, g.ny, pix);
+  const std::vector<float> top = s.top.on_grid(x0, y0, pix, g.nx, g.ny),
+                           bottom = s.bottom.on_grid(x0, y0, pix, g.nx, g.ny);
+  const std::size_t plane = std::size_t(g.nx) * g.ny;
+  std::vector<float> f(plane * g.nz);
+  for (int y = 0; y < g.ny; ++y)
+    for (int x = 0; x < g.nx; ++x) {
+      const std::size_t c = std::size_t(y) * g.nx + x;
+      const double wedge = s.slope * voxel_centre_A(x, g.nx, pix);
+      const double hi = s.half_thickness_A + wedge + top[c], lo = -s.half_thickness_A - wedge + bottom[c];
+      for (int z = 0; z < g.nz; ++z) {
+        const double zc = voxel_centre_A(z, g.nz, pix);
+        f[z * plane + c] =
+            float(std::clamp((std::min(hi, zc + 0.5 * pix) - std::max(lo, zc - 0.5 * pix)) / pix, 0.0, 1.0));
+      }
+    }
+  return f;
 }
 
 /// Ice (with its granular texture, if any) in the free fraction of every voxel; a voxel keeps its dominating
@@ -258,8 +286,10 @@ void add_ice_and_labels(const Scene& scene, PotentialMode mode, ParticleSplatter
   const bool granular = scene.ice && scene.ice_texture == IceTexture::granular;
   const Volume<float> texture =
       granular ? ice_texture(g.potential.grid(), ice_v, scene.seed, scene.replicate) : Volume<float>{};
+  const std::vector<float> in_ice = ice_fraction(scene, g.potential.grid()); // vacuum beyond the surfaces
   for (std::size_t i = 0; i < g.potential.size(); ++i) {
-    const double free = std::max(0.0, 1.0 - g.occupancy.data[i] / kOccupancyScale);
+    double free = std::max(0.0, 1.0 - g.occupancy.data[i] / kOccupancyScale);
+    if (!in_ice.empty()) free *= in_ice[i];
     const double ice_level = ice_v * free;
     if (scene.ice) g.potential.data[i] += float(ice_level + (granular ? texture.data[i] * free : 0.0));
     std::uint32_t& owner = g.owner.data[i];
@@ -278,7 +308,7 @@ SpecimenVolumes rasterize(const Scene& scene, const StructureSet& structures, do
   ParticleSplatter g(grid);
   SpecimenVolumes out;
   out.atlas = Volume<std::uint8_t>(grid);
-  out.ice_thickness_A = scene.box_A[2];
+  out.ice_thickness_A = scene.ice_surface ? 2 * scene.ice_slab.half_thickness_A : scene.box_A[2];
   splat_particles(scene, structures, mode, g);
   add_features(scene, mode, g, out.atlas);
   add_ice_and_labels(scene, mode, g, out.atlas);
@@ -297,6 +327,32 @@ Volume<float> rasterize_class(const Scene& scene, const StructureSet& structures
   for (const PlacedParticle& pp : scene.particles)
     if (pp.label == label) only.particles.push_back(pp);
   return rasterize(only, structures, pixel_size_A, mode).potential;
+}
+
+} // namespace tomosweep
+
+namespace tomosweep {
+
+Volume<float> gold_fraction(const Scene& scene, double pixel_size_A) {
+  const auto n = grid_shape(scene.box_A, pixel_size_A);
+  const double pix = pixel_size_A;
+  Volume<float> f(Grid{n[0], n[1], n[2], pix});
+  for (const Bead& b : scene.beads) { // add_features' profile over add_feature's index box
+    const double ext = b.radius_A + pix;
+    int lo[3], hi[3];
+    const double c[3] = {b.centre_A.x, b.centre_A.y, b.centre_A.z};
+    for (int a = 0; a < 3; ++a) {
+      lo[a] = std::max(0, int(std::floor(voxel_index(c[a] - ext, n[a], pix))));
+      hi[a] = std::min(n[a] - 1, int(std::ceil(voxel_index(c[a] + ext, n[a], pix))));
+    }
+    for (int z = lo[2]; z <= hi[2]; ++z)
+      for (int y = lo[1]; y <= hi[1]; ++y)
+        for (int x = lo[0]; x <= hi[0]; ++x) {
+          const Vec3 p{voxel_centre_A(x, n[0], pix), voxel_centre_A(y, n[1], pix), voxel_centre_A(z, n[2], pix)};
+          f(x, y, z) += float(std::clamp(0.5 - ((p - b.centre_A).length() - b.radius_A) / pix, 0.0, 1.0));
+        }
+  }
+  return f;
 }
 
 } // namespace tomosweep

@@ -14,7 +14,7 @@ struct SpecimenVolumes {
   Volume<float> potential;         ///< electrostatic potential, volts, mean over each voxel (ice included)
   Volume<std::uint8_t> atlas;      ///< class label per voxel (Scene::classes), 0 = background
   Volume<std::uint32_t> instances; ///< PlacedParticle::instance dominating the voxel, 0 = none
-  double ice_thickness_A = 0;      ///< thickness of the ice slab (the box z)
+  double ice_thickness_A = 0;      ///< mean thickness of the ice slab (the box z, or model.ice_surface.thickness_A)
 };
 
 /// Rasterize a scene on a grid of round(box / pixel_size_A) voxels centred on the box (core/conventions.hpp).
@@ -28,6 +28,10 @@ struct SpecimenVolumes {
 /// all particles and exceeds the local ice level (ice potential x the free fraction); features label the
 /// voxels they fill at least half.
 SpecimenVolumes rasterize(const Scene& scene, const StructureSet& structures, double pixel_size_A, PotentialMode mode);
+
+/// Volume fraction (0..1) of the gold beads in each voxel, as rasterize() fills them (the same profile), on the
+/// same grid: what the imaging's amplitude term for gold projects (simulate/absorption.hpp).
+Volume<float> gold_fraction(const Scene& scene, double pixel_size_A);
 
 /// Per-class volume: the potential (volts, no ice, no features) of the particles with class `label` only,
 /// on the same grid as rasterize().

@@ -4,6 +4,7 @@
 #include "core/errors.hpp"
 #include "core/rng.hpp"
 #include "model/atoms.hpp"
+#include "model/ice_surface.hpp"
 #include "model/packing.hpp"
 
 #include <algorithm>
@@ -66,6 +67,7 @@ std::vector<ClassInfo> scene_classes(const ModelParams& p) {
   if (p.vesicles.count_max > 0) add("membrane", "feature:vesicles", "model.vesicles");
   if (p.carbon.enabled) add("carbon", "feature:carbon", "model.carbon");
   if (p.beads.count > 0) add("gold", "feature:beads", "model.beads");
+  if (p.contamination.density_per_um2 > 0) add("contamination", "feature:contamination", "model.contamination");
   if (out.size() > 255) fail("model: ", out.size(), " classes, but the uint8 atlas holds at most 255");
   return out;
 }
@@ -178,6 +180,64 @@ void validate_model(const ModelParams& p, const StructureSet& structures) {
 
 namespace {
 
+/// Whether a sphere (centre c, radius r) lies between the ice surfaces above and below its centre (always true
+/// without model.ice_surface: the walls keep it in the box).
+bool inside_ice(const Scene& scene, Vec3 c, double r) {
+  if (!scene.ice_surface) return true;
+  return c.z - r >= scene.ice_slab.bottom_A(c.x, c.y) && c.z + r <= scene.ice_slab.top_A(c.x, c.y);
+}
+
+/// Contamination blobs: Poisson(density x area) per surface (top, then bottom), centres uniform in x and y and on
+/// the surface, radii uniform; marked solid so particles keep clear of them.
+void place_contamination(const ModelParams& p, Rng& rng, CollisionGrid& grid, Scene& scene) {
+  const ContaminationParams& c = p.contamination;
+  if (!(c.density_per_um2 > 0)) return;
+  scene.contamination_material = c.material;
+  const double area_um2 = p.box_A[0] * p.box_A[1] / 1e8;
+  for (int surface = 0; surface < 2; ++surface) {
+    const std::uint64_t n = rng.poisson(c.density_per_um2 * area_um2);
+    for (std::uint64_t k = 0; k < n; ++k) {
+      const double x = rng.uniform(-0.5, 0.5) * p.box_A[0], y = rng.uniform(-0.5, 0.5) * p.box_A[1];
+      const double r = rng.uniform(c.radius_min_A, c.radius_max_A);
+      const double z = surface == 0 ? scene.ice_slab.top_A(x, y) : scene.ice_slab.bottom_A(x, y);
+      const Bead b{{x, y, z}, r};
+      scene.contamination.push_back(b);
+      const Vec3 ext{r + 10, r + 10, r + 10};
+      grid.mark_where([&](Vec3 q) { return (q - b.centre_A).length() < r + 9; }, false, b.centre_A - ext,
+                      b.centre_A + ext);
+    }
+  }
+}
+
+/// Mark the collision cells outside the ice (beyond either surface) solid, so particles stay in the ice.
+void mark_vacuum(const Scene& scene, CollisionGrid& grid) {
+  const auto& box = scene.box_A;
+  const double c = kCollisionCell_A, x0 = 0.5 * c - 0.5 * box[0], y0 = 0.5 * c - 0.5 * box[1];
+  const int nx = std::max(1, int(std::ceil(box[0] / c))), ny = std::max(1, int(std::ceil(box[1] / c)));
+  const IceSlab& s = scene.ice_slab;
+  const std::vector<float> top = s.top.on_grid(x0, y0, c, nx, ny), bottom = s.bottom.on_grid(x0, y0, c, nx, ny);
+  auto at = [&](const std::vector<float>& t, Vec3 q) {
+    const int i = std::clamp(int(std::lround((q.x - x0) / c)), 0, nx - 1);
+    const int j = std::clamp(int(std::lround((q.y - y0) / c)), 0, ny - 1);
+    return double(t[std::size_t(j) * nx + i]);
+  };
+  // Only the bands that the surfaces reach: below the highest point of the bottom, above the lowest of the top.
+  double bottom_max = -1e300, top_min = 1e300;
+  for (int j = 0; j < ny; ++j)
+    for (int i = 0; i < nx; ++i) {
+      const double w = s.slope * (x0 + i * c), tb = top[std::size_t(j) * nx + i], bb = bottom[std::size_t(j) * nx + i];
+      top_min = std::min(top_min, s.half_thickness_A + w + tb),
+      bottom_max = std::max(bottom_max, -s.half_thickness_A - w + bb);
+    }
+  auto vacuum = [&](Vec3 q) {
+    return q.z > s.half_thickness_A + s.slope * q.x + at(top, q) ||
+           q.z < -s.half_thickness_A - s.slope * q.x + at(bottom, q);
+  };
+  const Vec3 lo{-0.5 * box[0], -0.5 * box[1], -0.5 * box[2]}, hi{0.5 * box[0], 0.5 * box[1], 0.5 * box[2]};
+  grid.mark_where(vacuum, false, lo, {hi.x, hi.y, std::min(hi.z, bottom_max + c)});
+  grid.mark_where(vacuum, false, {lo.x, lo.y, std::max(lo.z, top_min - c)}, hi);
+}
+
 void place_features(const ModelParams& p, Rng& rng, CollisionGrid& grid, Scene& scene) {
   const auto& box = p.box_A;
   const Vec3 lo{-0.5 * box[0], -0.5 * box[1], -0.5 * box[2]}, hi{0.5 * box[0], 0.5 * box[1], 0.5 * box[2]};
@@ -206,7 +266,7 @@ void place_features(const ModelParams& p, Rng& rng, CollisionGrid& grid, Scene& 
       v.amp[a] = 0.15 * (1 - vp.sphericity) * rng.uniform(-1, 1);
     }
     const double outer = v.max_radius() + 0.5 * v.bilayer_A;
-    if (!grid.inside_walls(v.centre_A, outer)) continue;
+    if (!grid.inside_walls(v.centre_A, outer) || !inside_ice(scene, v.centre_A, outer)) continue;
     bool clash =
         scene.carbon.present && std::abs(v.centre_A.z - scene.carbon.z_A) < outer + 0.5 * scene.carbon.thickness_A;
     for (const Vesicle& o : scene.vesicles)
@@ -220,7 +280,7 @@ void place_features(const ModelParams& p, Rng& rng, CollisionGrid& grid, Scene& 
   }
   for (int k = 0, tries = 0; k < p.beads.count && tries < 1000 * p.beads.count; ++tries) {
     Bead b{{rng.uniform(lo.x, hi.x), rng.uniform(lo.y, hi.y), rng.uniform(lo.z, hi.z)}, p.beads.radius_A};
-    if (!grid.inside_walls(b.centre_A, b.radius_A)) continue;
+    if (!grid.inside_walls(b.centre_A, b.radius_A) || !inside_ice(scene, b.centre_A, b.radius_A)) continue;
     bool clash = false;
     for (const Vesicle& v : scene.vesicles)
       clash = clash || std::abs(v.signed_distance(b.centre_A)) < b.radius_A + v.bilayer_A;
@@ -256,10 +316,15 @@ Scene build_scene(const ModelParams& p, const StructureSet& structures, std::uin
     if (c.name == "membrane" && c.source == "feature:vesicles") scene.membrane_label = c.label;
     if (c.name == "carbon" && c.source == "feature:carbon") scene.carbon_label = c.label;
     if (c.name == "gold" && c.source == "feature:beads") scene.gold_label = c.label;
+    if (c.name == "contamination" && c.source == "feature:contamination") scene.contamination_label = c.label;
   }
+  scene.ice_surface = p.ice_surface.enabled();
+  scene.ice_slab = make_ice_slab(p.ice_surface, p.box_A, seed, replicate);
   CollisionGrid grid(p.box_A, parse_walls(p.walls));
   Rng feature_rng(seed, Purpose::features, std::uint64_t(replicate));
   place_features(p, feature_rng, grid, scene);
+  place_contamination(p, feature_rng, grid, scene);
+  if (scene.ice_surface) mark_vacuum(scene, grid);
   Rng rng(seed, Purpose::scene, std::uint64_t(replicate));
   pack_layers(p, structures, grid, rng, scene);
   scene.occupied_fraction = grid.occupied_fraction();

@@ -2,6 +2,7 @@
 // the structures and (master seed, replicate) only, never from the pixel size, imaging or rank.
 #pragma once
 
+#include "core/ice_slab.hpp"
 #include "model/features.hpp"
 #include "model/params.hpp"
 #include "model/particles.hpp"
@@ -28,7 +29,11 @@ struct Scene {
   CarbonFilm carbon;
   std::vector<Vesicle> vesicles;
   std::vector<Bead> beads;
-  int membrane_label = 0, carbon_label = 0, gold_label = 0; ///< 0 if the feature is absent
+  std::vector<Bead> contamination; ///< blobs centred on the ice surfaces (model.contamination)
+  ContaminationMaterial contamination_material = ContaminationMaterial::ice;
+  int membrane_label = 0, carbon_label = 0, gold_label = 0, contamination_label = 0; ///< 0 if absent
+  bool ice_surface = false; ///< model.ice_surface in use: ice between ice_slab's surfaces, vacuum beyond
+  IceSlab ice_slab;         ///< the slab's surfaces (flat, filling the box's z range, without ice_surface)
   bool ice = true;
   IceTexture ice_texture = IceTexture::none; ///< granular: a random field keyed by (seed, replicate)
   std::uint64_t seed = 0;                    ///< master seed and replicate the scene was built from
@@ -37,7 +42,8 @@ struct Scene {
 };
 
 /// The atlas classes of a model: particle classes in order of first appearance in the layers (splits in
-/// their order, then assembly members), then "membrane", "carbon", "gold" for the features present.
+/// their order, then assembly members), then "membrane", "carbon", "gold", "contamination" for the features
+/// present.
 /// Throws naming the key if a class name is used for two different sources.
 std::vector<ClassInfo> scene_classes(const ModelParams& p);
 

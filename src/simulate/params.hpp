@@ -52,6 +52,10 @@ struct ImagingParams {
   /// Acquisition at a finer pixel: the series is imaged on a potential at pixel / N and each image Fourier-binned
   /// (fourier_bin) to the output pixel; 1 = imaged at the output pixel.
   int acquisition_binning = 1;
+  /// Amplitude term of strong scatterers (simulate/absorption.hpp): the mean free path (A) for electrons lost to
+  /// the objective aperture in gold and in carbon, intensity exp(-path / mfp); 0 = none (off).
+  double gold_absorption_mfp_A = 0;
+  double carbon_absorption_mfp_A = 0;
 };
 
 } // namespace tomosweep

@@ -5,12 +5,14 @@
 #include "core/projector.hpp"
 #include "core/rng.hpp"
 #include "core/tilt_scheme.hpp"
+#include "simulate/absorption.hpp"
 #include "simulate/ctf.hpp"
 #include "simulate/detector.hpp"
 
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <optional>
 
 namespace tomosweep {
 namespace {
@@ -91,8 +93,33 @@ struct SlabProjections {
   std::vector<double> z_A;
 };
 
+// What the specimen terms change in the projections (simulate/absorption.hpp): the ice beyond the box (with rough
+// or wedged surfaces), and gold, whose phase leaves the linear term when it is imaged as a strong object
+// (its projected path is returned in `gold_path_A`).
+struct SlabExtras {
+  const IceSlabLookup* ice = nullptr;
+  const Volume<float>* gold = nullptr;
+  float gold_excess_V = 0;
+  bool subtract_gold = false;
+  Volume<float>* gold_path_A = nullptr;
+  Volume<float>* ice_path_A = nullptr; ///< each pixel's ice path, from the first slab's crossings
+  std::array<int, 2> gold_z{0, 0};     ///< the slices [z0, z1) of `gold` that hold gold
+};
+
+// The slices [z0, z1) of v that hold a nonzero value ({0, 0} if none).
+std::array<int, 2> nonzero_slices(const Volume<float>& v) {
+  int z0 = v.nz, z1 = 0;
+  for (int z = 0; z < v.nz; ++z) {
+    const float* s = v.slice(z);
+    if (std::any_of(s, s + static_cast<std::size_t>(v.nx) * v.ny, [](float x) { return x != 0; }))
+      z0 = std::min(z0, z), z1 = z + 1;
+  }
+  return z0 < z1 ? std::array<int, 2>{z0, z1} : std::array<int, 2>{0, 0};
+}
+
 SlabProjections project_slabs(const Volume<float>& potential_V, const std::vector<TiltView>& views, int ctf_slabs,
-                              std::array<int, 2> detector, float ice_V, const std::vector<ExteriorLayer>& exterior) {
+                              std::array<int, 2> detector, float ice_V, const std::vector<ExteriorLayer>& exterior,
+                              const SlabExtras& extra = {}) {
   const int nz = potential_V.nz;
   const double pA = potential_V.voxel_A;
   const int slabs = std::clamp(ctf_slabs, 1, nz);
@@ -101,6 +128,20 @@ SlabProjections project_slabs(const Volume<float>& potential_V, const std::vecto
     const int z0 = s * nz / slabs, z1 = (s + 1) * nz / slabs;
     out.stacks[s] = project(potential_V, views, detector[0], detector[1], z0, z1, ice_V);
     add_exterior(out.stacks[s], views, potential_V.grid(), exterior, (z0 - 0.5 * nz) * pA, (z1 - 0.5 * nz) * pA);
+    if (extra.ice) // the top and bottom slabs also hold the ice beyond the box's z faces
+      add_ice_exterior(out.stacks[s], views, potential_V.grid(), *extra.ice, ice_V,
+                       s == 0 ? -1e300 : (z0 - 0.5 * nz) * pA, s == slabs - 1 ? 1e300 : (z1 - 0.5 * nz) * pA,
+                       s == 0 ? extra.ice_path_A : nullptr);
+    if (extra.gold) { // only the slices that hold gold
+      const int g0 = std::max(z0, extra.gold_z[0]), g1 = std::max(g0, std::min(z1, extra.gold_z[1]));
+      const Volume<float> g = project(*extra.gold, views, detector[0], detector[1], g0, g1);
+      if (extra.subtract_gold)
+        for (std::size_t j = 0; j < g.data.size(); ++j) out.stacks[s].data[j] -= extra.gold_excess_V * g.data[j];
+      if (s == 0)
+        *extra.gold_path_A = g;
+      else
+        for (std::size_t j = 0; j < g.data.size(); ++j) extra.gold_path_A->data[j] += g.data[j];
+    }
     out.z_A[s] = (0.5 * (z0 + z1 - 1) - 0.5 * (nz - 1)) * potential_V.voxel_A;
   }
   return out;
@@ -146,14 +187,18 @@ public:
 
   /// Counting: Poisson(flat (1 + contrast)) into image i of `images`, as one image or as the sum of two
   /// independent halves (also put into image i of `halves`). Random streams id and id + kEvenHalf.
+  /// `factor`: per-pixel factors on the expected counts (simulate/absorption.hpp), or nullptr.
   void count(double flat, const TiltView& v, std::uint64_t id, int i, Volume<float>& images,
-             std::array<Volume<float>, 2>& halves) {
+             std::array<Volume<float>, 2>& halves, const float* factor = nullptr) {
     const int parts = p_.half_series ? 2 : 1;
     float* total = images.slice(i);
     for (int h = 0; h < parts; ++h) {
       const double f = flat / parts;
       for (std::size_t j = 0; j < counts_.data.size(); ++j)
         counts_.data[j] = static_cast<float>(f * (1.0 + contrast_.data[j]));
+      if (factor)
+        for (std::size_t j = 0; j < counts_.data.size(); ++j)
+          counts_.data[j] = static_cast<float>(f * factor[j] * (1.0 + contrast_.data[j]));
       Rng rng(seed_, Purpose::detector, id + (h == 1 ? kEvenHalf : 0));
       poisson_counts(counts_, rng);
       if (cts_order_) {
@@ -213,7 +258,7 @@ void bin_series(TiltSeries& s, const ImagingParams& p, int bin) {
 } // namespace
 
 TiltSeries simulate_ideal_series(const Volume<float>& potential_V, const ImagingParams& p, const TiltParams& tilts,
-                                 double ice_V, const std::vector<ExteriorLayer>& exterior) {
+                                 double ice_V, const std::vector<ExteriorLayer>& exterior, const SpecimenTerms& terms) {
   TiltParams t = tilts;
   t.angle_error_deg = 0;
   t.shift_sd_A = t.rotation_sd_deg = t.magnification_sd = t.defocus_jitter_um = t.axis_offset_deg = 0;
@@ -225,6 +270,9 @@ TiltSeries simulate_ideal_series(const Volume<float>& potential_V, const Imaging
   out.images = project(potential_V, out.nominal_views, det[0], det[1], 0, -1, static_cast<float>(ice_V));
   const double hz = 0.5 * potential_V.nz * potential_V.voxel_A;
   add_exterior(out.images, out.nominal_views, potential_V.grid(), exterior, -hz, hz);
+  if (terms.ice_slab)
+    add_ice_exterior(out.images, out.nominal_views, potential_V.grid(),
+                     ice_lookup(*terms.ice_slab, potential_V.grid(), out.nominal_views, det[0], det[1]), ice_V);
   const float s2 = static_cast<float>(2 * out.sigma_e_rad_per_V_A);
   for (TiltRecord& r : out.tilts) r.flat_e_per_pixel = 1;
   for (float& x : out.images.data) x = 1 - s2 * x;
@@ -233,8 +281,8 @@ TiltSeries simulate_ideal_series(const Volume<float>& potential_V, const Imaging
 
 TiltSeries simulate_series(const Volume<float>& potential_V, const ImagingParams& p, double ice_thickness_A,
                            std::uint64_t seed, std::uint64_t job_id, double ice_V,
-                           const std::vector<ExteriorLayer>& exterior) {
-  if (p.ideal) return simulate_ideal_series(potential_V, p, p.tilt, ice_V, exterior);
+                           const std::vector<ExteriorLayer>& exterior, const SpecimenTerms& terms) {
+  if (p.ideal) return simulate_ideal_series(potential_V, p, p.tilt, ice_V, exterior, terms);
   check_params(p, potential_V);
   const double pA = potential_V.voxel_A;
   const int bin = p.acquisition_binning;
@@ -250,7 +298,19 @@ TiltSeries simulate_series(const Volume<float>& potential_V, const ImagingParams
   // With one slab the projection stack becomes the output: each tilt reads its own image before writing its
   // counts there.
   const int slab_count = ctf_slab_count(p, potential_V.nz * pA, pA * bin); // the output pixel's depth of field
-  SlabProjections slabs = project_slabs(potential_V, out.views, slab_count, det, static_cast<float>(ice_V), exterior);
+  std::optional<IceSlabLookup> ice;
+  if (terms.ice_slab) ice.emplace(ice_lookup(*terms.ice_slab, potential_V.grid(), out.views, nx, ny));
+  AmplitudeTerms amplitude(p, terms, nx, ny, pA, ice_thickness_A);
+  Volume<float> gold_path_A, ice_path_A;
+  const SlabExtras extra{ice ? &*ice : nullptr,
+                         amplitude.gold() ? terms.gold : nullptr,
+                         static_cast<float>(terms.gold_excess_V),
+                         amplitude.gold_wave(),
+                         &gold_path_A,
+                         &ice_path_A,
+                         amplitude.gold() ? nonzero_slices(*terms.gold) : std::array<int, 2>{0, 0}};
+  SlabProjections slabs =
+      project_slabs(potential_V, out.views, slab_count, det, static_cast<float>(ice_V), exterior, extra);
   const bool one_slab = slabs.stacks.size() == 1;
   if (one_slab) {
     out.images = std::move(slabs.stacks[0]);
@@ -272,7 +332,9 @@ TiltSeries simulate_series(const Volume<float>& potential_V, const ImagingParams
     imager.contrast(slab_images, slabs.z_A, v, r, r.cumulative_dose_e_per_A2 + 0.5 * r.dose_e_per_A2, id);
     const double flat = r.flat_e_per_pixel =
         flat_counts(r.dose_e_per_A2, pA, transmission(ice_thickness_A, v.tilt_rad, p.imfp_A, p.scatter_factor), p.dqe);
-    imager.count(flat, v, id, i, out.images, out.halves);
+    const float* factor = amplitude.at(v, ice_path_A.data.empty() ? nullptr : ice_path_A.slice(i),
+                                       gold_path_A.data.empty() ? nullptr : gold_path_A.slice(i), sigma);
+    imager.count(flat, v, id, i, out.images, out.halves, factor);
   }
   if (bin > 1) bin_series(out, p, bin);
   return out;

@@ -5,6 +5,7 @@
 #include "core/projector.hpp"
 #include "core/tilt_series.hpp"
 #include "core/volume.hpp"
+#include "simulate/absorption.hpp"
 #include "simulate/params.hpp"
 
 #include <cstdint>
@@ -19,16 +20,21 @@ namespace tomosweep {
 /// (add_exterior); the ice enters through the transmission. Images are detector_shape(grid, views)
 /// (core/projector.hpp) at the same pixel size, ascending angle order.
 /// Counts of tilt i use Rng(seed, Purpose::detector, job_id * 4096 + i) (+ 2048 for the even half).
+/// `terms` (simulate/absorption.hpp, default none): ice between rough or wedged surfaces (the phase of the ice
+/// beyond the box, each pixel's own ice path in the transmission; `flat_e_per_pixel` stays that of
+/// ice_thickness_A) and the amplitude term of gold and carbon; without them the series is unchanged.
 TiltSeries simulate_series(const Volume<float>& potential_V, const ImagingParams& p, double ice_thickness_A,
                            std::uint64_t seed, std::uint64_t job_id, double ice_V = 0,
-                           const std::vector<ExteriorLayer>& exterior = {});
+                           const std::vector<ExteriorLayer>& exterior = {}, const SpecimenTerms& terms = {});
 
 /// Ideal series for the prior: perfect phase contrast I = 1 - 2 sigma_e P, P the projection of the potential
 /// minus ice_V and the exterior layers (as in simulate_series); no CTF, noise, damage, transmission or
 /// detector; nominal angles of `tilts` (no errors or acquisition residuals); flat_e_per_pixel = 1; images
 /// detector_shape(grid, nominal views).
+/// With terms.ice_slab the ice beyond the box is added as in simulate_series (nothing else of `terms` applies).
 TiltSeries simulate_ideal_series(const Volume<float>& potential_V, const ImagingParams& p, const TiltParams& tilts,
-                                 double ice_V = 0, const std::vector<ExteriorLayer>& exterior = {});
+                                 double ice_V = 0, const std::vector<ExteriorLayer>& exterior = {},
+                                 const SpecimenTerms& terms = {});
 
 /// Half `which` (0 = odd, 1 = even) of a series simulated with half_series, as a series of its own.
 TiltSeries half_series(const TiltSeries& series, int which);

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 using namespace tomosweep;
@@ -263,4 +264,29 @@ TEST(job, acquisition_binning_images_a_finer_potential_on_the_same_grid) {
   EXPECT_GT(job_memory_bytes(c), fine_rasterization);
   c.imaging.acquisition_binning = 1;
   EXPECT_LT(job_memory_bytes(c), fine_rasterization / 4);
+}
+
+TEST(job, acquisition_binning_images_gold_absorption_on_the_fine_grid) {
+  // A gold bead with its amplitude term, imaged at 10 A and at 5 A binned to 10 A: the bead's darkest pixel over
+  // the background is about the same (the gold fraction is on the grid the series is imaged from).
+  JobConfig c = small_config();
+  c.model.layers.clear();
+  c.model.beads.count = 1;
+  c.model.beads.radius_A = 60;
+  c.imaging.gold_absorption_mfp_A = 100;
+  c.imaging.dose_e_per_A2 = 1e5;
+  c.imaging.defocus_um = 0.5;
+  c.imaging.tilt = {};
+  c.imaging.tilt.min_deg = c.imaging.tilt.max_deg = 0;
+  c.prior.enabled = false;
+  auto darkest_over_median = [&](int bin) {
+    c.imaging.acquisition_binning = bin;
+    const JobResult r = run_job(c, structures_for(c), 0, 0);
+    std::vector<float> px = r.series.images.data;
+    std::sort(px.begin(), px.end());
+    return px.front() / px[px.size() / 2];
+  };
+  const double one = darkest_over_median(1), two = darkest_over_median(2);
+  EXPECT_LT(one, 0.6); // exp(-120 / 100) = 0.30 at the centre, blurred by the pixel
+  EXPECT_NEAR(two, one, 0.15);
 }

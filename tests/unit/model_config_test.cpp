@@ -86,6 +86,53 @@ TEST(config_model, errors_name_file_line_and_key) {
   EXPECT_EQ(lines[1], "job.toml:3:13: model.potential: expected one of 'fast', 'form-factor', got 'exact'");
 }
 
+TEST(config_model, ice_surface_and_contamination_tables) {
+  toml::table root = parse_toml(R"([model]
+box_A = [2000, 2000, 500]
+beads = { count = 1 }
+[model.ice_surface]
+thickness_A = 400
+roughness_A = 15
+correlation_A = 800
+gradient_A_per_um = -30
+[model.contamination]
+density_per_um2 = 2.5
+radius_A = [80, 150]
+material = "hydrocarbon"
+)",
+                                "job.toml");
+  Problems problems;
+  TableReader top(root, "job.toml", "", problems);
+  auto mt = top.table("model");
+  const ModelParams p = read_model(*mt);
+  EXPECT_TRUE(problems.empty()) << (problems.empty() ? "" : problems.lines[0]);
+  EXPECT_EQ(p.ice_surface.thickness_A, 400);
+  EXPECT_EQ(p.ice_surface.roughness_A, 15);
+  EXPECT_EQ(p.ice_surface.correlation_A, 800);
+  EXPECT_EQ(p.ice_surface.gradient_A_per_um, -30);
+  EXPECT_EQ(p.ice_surface.modes, 64);
+  EXPECT_TRUE(p.ice_surface.enabled());
+  EXPECT_EQ(p.contamination.density_per_um2, 2.5);
+  EXPECT_EQ(p.contamination.radius_min_A, 80);
+  EXPECT_EQ(p.contamination.radius_max_A, 150);
+  EXPECT_EQ(p.contamination.material, ContaminationMaterial::hydrocarbon);
+  const auto classes = scene_classes(p);
+  ASSERT_EQ(classes.size(), 2u);
+  EXPECT_EQ(classes[0].name, "gold");
+  EXPECT_EQ(classes[1].name, "contamination");
+  // Defaults: both off.
+  EXPECT_FALSE(ModelParams{}.ice_surface.enabled());
+  EXPECT_EQ(ModelParams{}.contamination.density_per_um2, 0);
+  auto lines = config_problems("[model.ice_surface]\nroughnes_A = 3\ncorrelation_A = 0\n[model.contamination]\n"
+                               "radius_A = [90, 10]\nmaterial = \"soot\"\ndensity_per_um2 = \"many\"\n");
+  ASSERT_EQ(lines.size(), 5u);
+  EXPECT_EQ(lines[0], "job.toml:3:17: model.ice_surface.correlation_A: expected a number in [1, 1e+07], got 0");
+  EXPECT_EQ(lines[1], "job.toml:2:1: unknown key 'model.ice_surface.roughnes_A'");
+  EXPECT_EQ(lines[2], "job.toml:7:19: model.contamination.density_per_um2: expected a number, got a string");
+  EXPECT_EQ(lines[3], "job.toml:5:12: model.contamination.radius_A: expected a number or [min, max] with min <= max");
+  EXPECT_EQ(lines[4], "job.toml:6:12: model.contamination.material: expected one of 'ice', 'hydrocarbon', got 'soot'");
+}
+
 TEST(schemes, filament_has_preset_twist_and_rise) {
   ModelParams p;
   p.box_A = {3000, 3000, 400};

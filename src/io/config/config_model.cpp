@@ -164,6 +164,26 @@ ModelParams read_model(TableReader& t) {
     p.beads.radius_A = b->number_in("radius_A", p.beads.radius_A, 1, 1e4);
     b->finish();
   }
+  if (auto s = t.table("ice_surface")) {
+    IceSurfaceParams& i = p.ice_surface;
+    i.thickness_A = s->number_in("thickness_A", i.thickness_A, 0, 1e6);
+    i.roughness_A = s->number_in("roughness_A", i.roughness_A, 0, 1e5);
+    i.correlation_A = s->number_in("correlation_A", i.correlation_A, 1, 1e7);
+    i.gradient_A_per_um = s->number_in("gradient_A_per_um", i.gradient_A_per_um, -1e5, 1e5);
+    i.modes = int(s->integer_in("modes", i.modes, 1, 4096));
+    s->finish();
+  }
+  if (auto c = t.table("contamination")) {
+    ContaminationParams& k = p.contamination;
+    k.density_per_um2 = c->number_in("density_per_um2", k.density_per_um2, 0, 1e4);
+    const auto radius = range(*c, "radius_A", {k.radius_min_A, k.radius_max_A});
+    k.radius_min_A = radius.first, k.radius_max_A = radius.second;
+    if (radius.first <= 0) c->problem("radius_A", "expected positive radii");
+    k.material = c->choice("material", "ice", {"ice", "hydrocarbon"}) == "hydrocarbon"
+                     ? ContaminationMaterial::hydrocarbon
+                     : ContaminationMaterial::ice;
+    c->finish();
+  }
   std::map<std::string, std::string> class_source; // a class name names one source
   auto check_class = [&](TableReader& r, const std::string& key, const std::string& name, const std::string& source) {
     auto [it, added] = class_source.emplace(name, source);
