@@ -66,7 +66,7 @@ particles = [
 dose_e_per_A2 = 60
 astigmatism_um = 0.4
 astigmatism_angle_deg = 30
-tilt = { min_deg = -30, max_deg = 30, step_deg = 15, shift_sd_A = 20, rotation_sd_deg = 0.5 }
+tilt = { min_deg = -30, max_deg = 30, step_deg = 15, shift_sd_A = 20, rotation_sd_deg = 0.5, motion_sd_A = 10 }
 [prior]
 tilt = { min_deg = -60, max_deg = 60, step_deg = 10 }
 [sweep]
@@ -232,7 +232,10 @@ for j, t in zip(jobs, tomos):
         check(abs(float(row["_rlnTomoXShiftAngst"]) - r["shift_x_A"]) < 1e-3 and
               abs(float(row["_rlnTomoYShiftAngst"]) - r["shift_y_A"]) < 1e-3, "shift residuals")
         check(abs(float(row["_rlnTomoZRot"]) - (r["axis_offset_deg"] + r["rotation_deg"])) < 1e-4, "in-plane rotation")
+        check(abs(float(row["_tomosweepMotionXAngst"]) - r["motion_x_A"]) < 1e-3 and
+              abs(float(row["_tomosweepMotionYAngst"]) - r["motion_y_A"]) < 1e-3, "motion residuals")
     check(any(abs(r["shift_x_A"]) > 1 for r in rec), "the sweep has shift residuals to export")
+    check(any(abs(r["motion_x_A"]) > 1 for r in rec), "the sweep has motion residuals to export")
     mine = [p for p in prows if p["_rlnTomoName"] == f"job-{j}"]
     parts = g["particles"][()]
     check(len(mine) == len(parts), f"job {j}: {len(mine)} STAR particles, {len(parts)} in the corpus")

@@ -178,7 +178,7 @@ std::string tilt_series_star(const std::string& name, const TiltSeries& s, const
   for (const char* l : {"_rlnTomoNominalStageTiltAngle", "_rlnTomoNominalTiltAxisAngle", "_rlnMicrographPreExposure",
                         "_rlnDefocusU", "_rlnDefocusV", "_rlnDefocusAngle", "_rlnTomoXTilt", "_rlnTomoYTilt",
                         "_rlnTomoZRot", "_rlnTomoXShiftAngst", "_rlnTomoYShiftAngst", "_tomosweepMagnification",
-                        "_tomosweepDose"})
+                        "_tomosweepDose", "_tomosweepMotionXAngst", "_tomosweepMotionYAngst"})
     labels.push_back(l);
   for (std::size_t i = 0; i < labels.size(); ++i) o += labels[i] + " #" + std::to_string(i + 1) + "\n";
   const double astig_A = im.astigmatism_um * 1e4;
@@ -190,7 +190,8 @@ std::string tilt_series_star(const std::string& name, const TiltSeries& s, const
          num("%.2f", t.defocus_um * 1e4 - 0.5 * astig_A) + " " + num("%.3f", im.astigmatism_angle_deg) + " 0 " +
          num("%.4f", t.actual_angle_deg) + " " +
          num("%.4f", s.axis_azimuth_deg + t.axis_offset_deg + t.rotation_deg) + " " + num("%.3f", t.shift_x_A) + " " +
-         num("%.3f", t.shift_y_A) + " " + num("%.6f", t.magnification) + " " + num("%.4f", t.dose_e_per_A2) + "\n";
+         num("%.3f", t.shift_y_A) + " " + num("%.6f", t.magnification) + " " + num("%.4f", t.dose_e_per_A2) + " " +
+         num("%.3f", t.motion_x_A) + " " + num("%.3f", t.motion_y_A) + "\n";
   }
   return o;
 }
