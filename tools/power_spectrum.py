@@ -14,6 +14,7 @@ zeros drawn are those at the tilt axis.
 """
 import argparse
 import math
+import os
 import sys
 
 import numpy as np
@@ -117,7 +118,8 @@ def main(argv):
         ax0.add_patch(plt.Circle((0, 0), z, fill=False, color="tab:red", lw=0.6, alpha=0.7))
     ax0.set_xlabel("kx (1/A)")
     ax0.set_ylabel("ky (1/A)")
-    ax0.set_title(f"{a.series} [{index}]: log power, predicted zeros (red)", fontsize=9)
+    name = os.path.basename(a.series)  # never a folder of the machine it ran on
+    ax0.set_title(f"{name} [{index}]: log power, predicted zeros (red)", fontsize=9)
     ax1.semilogy(k[keep], radial[keep], color="k", lw=0.8)
     for z in zeros:
         ax1.axvline(z, color="tab:red", lw=0.6, alpha=0.7)
