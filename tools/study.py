@@ -574,6 +574,17 @@ def _save(fig, fig_dir, name):
     return "figures/" + name
 
 
+def test_fractions(corpus, c):
+    """Per selected class, its fraction of the voxels of condition c's test jobs (segment only)."""
+    if not corpus.classes:
+        return []
+    counts = np.zeros(len(corpus.classes) + 1)
+    for job in corpus.jobs[c]["test"]:
+        _, target = corpus.load(job, "segment")
+        counts += np.bincount(target.ravel(), minlength=len(counts))
+    return list(counts[1:] / counts.sum())
+
+
 def write_report(out, corpus, task, rows, figures, prov):
     e = html.escape
     conds = corpus.conditions
@@ -590,13 +601,18 @@ def write_report(out, corpus, task, rows, figures, prov):
         "condition's test split (docs/study.md).</p>",
         "<h2>Conditions</h2><table><tr><th>condition</th>"
         + "".join(f"<th class='l'>{e(ax)}</th>" for ax in corpus.axes)
-        + "<th>train jobs</th><th>test jobs</th></tr>",
+        + "<th>train jobs</th><th>test jobs</th>"
+        + "".join(f"<th>{e(n)} fraction</th>" for n, _ in corpus.classes) + "</tr>",
     ]
     for c in conds:
         parts.append(f"<tr><td>{c}</td>" + "".join(f"<td>{e(_fmt(corpus.values[c].get(ax, '')))}</td>" for ax in corpus.axes)
                      + f"<td>{e(' '.join(map(str, corpus.jobs[c]['train'])))}</td>"
-                     + f"<td>{e(' '.join(map(str, corpus.jobs[c]['test'])))}</td></tr>")
-    parts.append("</table><h2>Scores</h2>")
+                     + f"<td>{e(' '.join(map(str, corpus.jobs[c]['test'])))}</td>"
+                     + "".join(f"<td>{v:.4f}</td>" for v in test_fractions(corpus, c)) + "</tr>")
+    parts.append("</table>")
+    if task == "segment":
+        parts.append("<p>A class's fraction of the test voxels is the Dice of a guess at that rate: chance.</p>")
+    parts.append("<h2>Scores</h2>")
     for cls, metric in series_names(corpus, task):
         m = matrix(corpus, rows, cls, metric)
         parts.append(f"<h3>{e(metric)}{'' if cls == 'all' else ' ' + e(cls)}</h3><table><tr><th>train \\ test</th>"
