@@ -490,12 +490,13 @@ def make_figures(out, corpus, task, rows, examples):
                 a = grid[r][col]
                 order = sorted(conds, key=lambda c: corpus.values[c][ax])
                 xs = [corpus.values[c][ax] for c in order]
-                for cls, mt in names:
+                for k, (cls, mt) in enumerate(names):
                     if mt != metric:
                         continue
                     m = matrix(corpus, rows, cls, mt)
                     ys = [m[conds.index(c), conds.index(c)] for c in order]
-                    a.plot(xs, ys, "o-" if cls != "mean" else "s--", label=cls, lw=2 if cls == "mean" else 1)
+                    a.plot(xs, ys, "o-" if cls != "mean" else "s--", label=cls, lw=2 if cls == "mean" else 1,
+                           color="k" if cls == "mean" else class_colour(plt, corpus, cls, k))
                 a.set_xlabel(ax)
                 a.set_ylabel(metric)
                 if metric in ("dice", "ssim"):
@@ -550,6 +551,11 @@ def make_figures(out, corpus, task, rows, examples):
             from matplotlib.colors import ListedColormap
 
             cmap = ListedColormap([(0, 0, 0)] + [plt.get_cmap("tab10")(i % 10) for i in range(max(n_cl, 1))])
+            if r == 0:
+                from matplotlib.patches import Patch
+
+                grid[r][2].legend(handles=[Patch(color=cmap(i + 1), label=n) for i, (n, _) in enumerate(corpus.classes)],
+                                  loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=7, frameon=False)
             grid[r][1].imshow(e["truth"], cmap=cmap, vmin=-0.5, vmax=max(n_cl, 1) + 0.5, interpolation="nearest")
             grid[r][2].imshow(e["prediction"], cmap=cmap, vmin=-0.5, vmax=max(n_cl, 1) + 0.5, interpolation="nearest")
         else:
@@ -567,6 +573,12 @@ def make_figures(out, corpus, task, rows, examples):
                     _save(fig, fig_dir, "examples.png")))
     plt.close(fig)
     return figures
+
+
+def class_colour(plt, corpus, cls, k):
+    """The colour of a class in every figure: tab10 by its position in the class list."""
+    names = [n for n, _ in corpus.classes]
+    return plt.get_cmap("tab10")((names.index(cls) if cls in names else k) % 10)
 
 
 def _save(fig, fig_dir, name):
