@@ -15,5 +15,5 @@ if [ "${SANITIZE:-1}" != 0 ]; then
   # OpenMPI's own allocations are reported as leaks by LeakSanitizer; leaks are not what this pass checks.
   export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   BUILD_DIR=build-asan BUILD_TYPE=RelWithDebInfo tools/build.sh -DTOMOSWEEP_SANITIZE=ON -DTOMOSWEEP_BENCHMARKS=OFF
-  ctest --test-dir build-asan --output-on-failure -j "$jobs" --timeout 1200 -LE slow
+  ctest --test-dir build-asan --output-on-failure -j "$jobs" --timeout 1200 -LE "slow|study"
 fi
