@@ -29,7 +29,7 @@ std::string one_line(std::string s) {
 
 std::string structure_name(const std::string& path) {
   std::string name = std::filesystem::path(path).filename().string();
-  if (name.size() > 3 && name.ends_with(".gz")) name.resize(name.size() - 3);
+  if (name.size() > 3 && name.compare(name.size() - 3, 3, ".gz") == 0) name.resize(name.size() - 3);
   const auto dot = name.rfind('.');
   if (dot != std::string::npos && dot > 0) name.resize(dot);
   return name;
