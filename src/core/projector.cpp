@@ -130,12 +130,12 @@ template <bool kForward>
 #ifndef TOMOSWEEP_KERNEL_CLONES
 #define TOMOSWEEP_KERNEL_CLONES [[gnu::target_clones("avx2", "default")]]
 #endif
-TOMOSWEEP_KERNEL_CLONES void forward_kernel(float* vol, float* img, const std::vector<Line>& lines,
-                                                              int nx, int nz, int nu, int z0, int z1, float scale) {
+TOMOSWEEP_KERNEL_CLONES void forward_kernel(float* vol, float* img, const std::vector<Line>& lines, int nx, int nz,
+                                            int nu, int z0, int z1, float scale) {
   block_kernel<true>(vol, img, lines, nx, nz, nu, z0, z1, scale);
 }
-TOMOSWEEP_KERNEL_CLONES void backward_kernel(float* vol, float* img, const std::vector<Line>& lines,
-                                                               int nx, int nz, int nu, float scale) {
+TOMOSWEEP_KERNEL_CLONES void backward_kernel(float* vol, float* img, const std::vector<Line>& lines, int nx, int nz,
+                                             int nu, float scale) {
   block_kernel<false>(vol, img, lines, nx, nz, nu, 0, nz, scale);
 }
 
