@@ -28,8 +28,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     double total = 0;
     for (const SweepJob& j : sweep.jobs) total += job_memory_bytes(j.config);
     if (total < 0) std::abort(); // keep the estimate from being optimised away
-  } catch (const Error&) {
+  } catch (const Error& e) {
     // the expected rejection of bad input (one line per problem for a ConfigError)
+    if (std::getenv("FUZZ_PRINT_ERRORS")) std::fprintf(stderr, "error: %s\n", e.what());
   }
   return 0;
 }

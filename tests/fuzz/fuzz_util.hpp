@@ -46,9 +46,10 @@ inline std::string write_input(const std::string& name, const std::uint8_t* data
 }
 
 /// A reader's error must be one line (tomosweep prints it as "tomosweep: error: ..."): a message with a
-/// line break or without text is a finding.
+/// line break or without text is a finding. FUZZ_PRINT_ERRORS=1 prints each message (to triage an input).
 inline void check_one_line(const tomosweep::Error& e) {
   const std::string m = e.what();
+  if (std::getenv("FUZZ_PRINT_ERRORS")) std::fprintf(stderr, "error: %s\n", m.c_str());
   if (m.empty() || m.find('\n') != std::string::npos) {
     std::fprintf(stderr, "finding: error message is not one line: [%s]\n", m.c_str());
     std::abort();
