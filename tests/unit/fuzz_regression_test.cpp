@@ -1,0 +1,32 @@
+// Inputs the fuzz targets (tests/fuzz, tools/fuzz.sh) found to crash, hang or misbehave, kept under
+// tests/fuzz/regressions/TARGET/: each goes through the entry point of its target and must give one clean
+// error line. CI does not fuzz; these tests keep the fixes.
+#include "core/errors.hpp"
+#include "expect_error.hpp"
+#include "io/structures/structure_file.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+using namespace tomosweep;
+using test_util::error_of;
+
+namespace {
+
+std::string input(const std::string& name) {
+  return std::string(TOMOSWEEP_SOURCE_DIR) + "/tests/fuzz/regressions/" + name;
+}
+
+} // namespace
+
+// An assembly whose generators copy no atom (no BIOMT operators, or none for a chain of the file): gemmi's
+// neighbour grid over an empty model converted NaN to int.
+TEST(fuzz_regression, structure_assembly_without_atoms) {
+  for (const char* name : {"structure/assembly-without-operators.pdb", "structure/assembly-broken-apply.pdb"}) {
+    const std::string path = input(name);
+    EXPECT_EQ(read_structure(path).atoms.size() > 0, true) << name;
+    EXPECT_EQ(error_of<IoError>([&] { read_structure(path, StructureReadOptions{"1"}); }),
+              path + ": assembly '1' has no atoms (its operators apply to no chain of the file)");
+  }
+}
