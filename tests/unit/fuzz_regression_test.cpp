@@ -3,6 +3,7 @@
 // error line. CI does not fuzz; these tests keep the fixes.
 #include "core/errors.hpp"
 #include "expect_error.hpp"
+#include "io/files/mrc.hpp"
 #include "io/structures/structure_file.hpp"
 
 #include <gtest/gtest.h>
@@ -29,4 +30,13 @@ TEST(fuzz_regression, structure_assembly_without_atoms) {
     EXPECT_EQ(error_of<IoError>([&] { read_structure(path, StructureReadOptions{"1"}); }),
               path + ": assembly '1' has no atoms (its operators apply to no chain of the file)");
   }
+}
+
+// A header whose nx * ny * nz * bytes per voxel overflows 64 bits (2^21 cubed, mode 6) passed the size check
+// as 0 bytes of data and then asked for a vector beyond max_size() (std::length_error). Found by review while
+// fuzzing; the file is 1024 bytes.
+TEST(fuzz_regression, mrc_size_overflow) {
+  const std::string path = input("mrc/size-overflow.mrc");
+  EXPECT_EQ(error_of<IoError>([&] { read_mrc(path); }),
+            path + ": corrupt mrc header (size 2097152 x 2097152 x 2097152)");
 }
