@@ -5,6 +5,7 @@
 #include "expect_error.hpp"
 #include "io/files/mrc.hpp"
 #include "io/structures/structure_file.hpp"
+#include "sweep/sweep.hpp"
 
 #include <gtest/gtest.h>
 
@@ -39,4 +40,15 @@ TEST(fuzz_regression, mrc_size_overflow) {
   const std::string path = input("mrc/size-overflow.mrc");
   EXPECT_EQ(error_of<IoError>([&] { read_mrc(path); }),
             path + ": corrupt mrc header (size 2097152 x 2097152 x 2097152)");
+}
+
+// 100 conditions x 100000 replicates were within the former limit of 10 million jobs, and took more than 2 GB
+// before anything was checked (found by review while fuzzing: the sweep target runs out of memory on it); random
+// draws had no upper limit at all and were generated before the job count was checked.
+TEST(fuzz_regression, sweep_job_limit) {
+  const std::string big = input("sweep/ten-million-jobs.toml");
+  EXPECT_EQ(error_of<ConfigError>([&] { load_sweep(big); }), big + ": sweep has more than 100000 jobs");
+  const std::string draws = input("sweep/random-draws.toml");
+  EXPECT_EQ(error_of<ConfigError>([&] { load_sweep(draws); }),
+            draws + ":5:9: sweep.draws: expected an integer in [1, 100000]");
 }
