@@ -125,7 +125,11 @@ template <class T> Volume<T> read_volume(hid_t g, const char* name, const std::s
   Id d = h5::dataset(H5Dopen2(g, name, H5P_DEFAULT), path, "open a dataset");
   Id s = h5::space(H5Dget_space(d), path, "read a dataspace");
   hsize_t dims[3] = {0, 0, 0};
+  if (H5Sget_simple_extent_ndims(s) != 3) fail_io(path, ": ", name, " is not 3-dimensional");
   H5Sget_simple_extent_dims(s, dims, nullptr);
+  for (hsize_t n : dims)
+    if (n > static_cast<hsize_t>(std::numeric_limits<int>::max()))
+      fail_io(path, ": ", name, " has a corrupt size (", dims[0], " x ", dims[1], " x ", dims[2], ")");
   v = Volume<T>(static_cast<int>(dims[2]), static_cast<int>(dims[1]), static_cast<int>(dims[0]),
                 h5::read_attr_double(d, "voxel_A", path));
   ArrayType at = std::is_same_v<T, float>          ? ArrayType::f32
@@ -295,8 +299,8 @@ std::string corpus_summary(const std::string& path) {
   std::ostringstream os;
   long long version = 0;
   {
-    Id a = h5::attr(H5Aopen(f, "format_version", H5P_DEFAULT), path, "read format_version");
-    H5Aread(a, H5T_NATIVE_LLONG, &version);
+    Id a = h5::open_single_attr(f, "format_version", path);
+    h5::check_status(H5Aread(a, H5T_NATIVE_LLONG, &version), path, "read attribute format_version");
   }
   os << path << ": " << kCorpusFormat << " version " << version << ", written by tomosweep "
      << h5::read_attr_string(f, "tool_version", path) << "\n";
@@ -346,6 +350,7 @@ std::string corpus_summary(const std::string& path) {
       Id dd = h5::dataset(H5Dopen2(g, n, H5P_DEFAULT), path, "open a dataset");
       Id ss = h5::space(H5Dget_space(dd), path, "read a dataspace");
       hsize_t dims[3] = {0, 0, 0};
+      if (H5Sget_simple_extent_ndims(ss) != 3) fail_io(path, ": ", n, " of job ", first_ok, " is not 3-dimensional");
       H5Sget_simple_extent_dims(ss, dims, nullptr);
       os << ' ' << n << '[' << dims[0] << 'x' << dims[1] << 'x' << dims[2] << ']';
     }

@@ -126,8 +126,17 @@ inline void attr_i64(hid_t obj, const char* name, long long v, const std::string
   attr_scalar(obj, name, H5T_STD_I64LE, H5T_NATIVE_LLONG, v, path);
 }
 
-inline std::string read_attr_string(hid_t obj, const char* name, const std::string& path) {
+/// Open attribute `name` of `obj` for reading one value: HDF5 reads every element of an attribute, so one
+/// with more than one (a damaged or foreign file) would overrun the caller's single value.
+inline Id open_single_attr(hid_t obj, const char* name, const std::string& path) {
   Id a = attr(H5Aopen(obj, name, H5P_DEFAULT), path, (std::string("read attribute ") + name).c_str());
+  Id s = space(H5Aget_space(a), path, "read an attribute's dataspace");
+  if (H5Sget_simple_extent_npoints(s) != 1) fail_io(path, ": attribute ", name, " is not a single value");
+  return a;
+}
+
+inline std::string read_attr_string(hid_t obj, const char* name, const std::string& path) {
+  Id a = open_single_attr(obj, name, path);
   Id ft = type(H5Aget_type(a), path, "read an attribute type");
   if (H5Tis_variable_str(ft) > 0) {
     Id t = vlstr(path);
@@ -143,7 +152,7 @@ inline std::string read_attr_string(hid_t obj, const char* name, const std::stri
 }
 
 inline double read_attr_double(hid_t obj, const char* name, const std::string& path) {
-  Id a = attr(H5Aopen(obj, name, H5P_DEFAULT), path, (std::string("read attribute ") + name).c_str());
+  Id a = open_single_attr(obj, name, path);
   double v = 0;
   check_status(H5Aread(a, H5T_NATIVE_DOUBLE, &v), path, "read an attribute");
   return v;
