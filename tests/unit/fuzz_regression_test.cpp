@@ -62,4 +62,7 @@ TEST(fuzz_regression, corpus_attribute_and_array_shapes) {
   EXPECT_EQ(error_of<IoError>([&] { corpus_summary(attr); }), attr + ": attribute format is not a single value");
   const std::string four = input("corpus/tomogram-4d.hdf5");
   EXPECT_EQ(error_of<IoError>([&] { read_corpus_job(four, 0); }), four + ": tomogram is not 3-dimensional");
+  // A string attribute is read into a buffer of the size the file claims for it: only strings, at most 64 KB.
+  const std::string number = input("corpus/format-integer.hdf5");
+  EXPECT_EQ(error_of<IoError>([&] { corpus_summary(number); }), number + ": attribute format is not a string");
 }

@@ -138,6 +138,9 @@ inline Id open_single_attr(hid_t obj, const char* name, const std::string& path)
 inline std::string read_attr_string(hid_t obj, const char* name, const std::string& path) {
   Id a = open_single_attr(obj, name, path);
   Id ft = type(H5Aget_type(a), path, "read an attribute type");
+  // An attribute lives in an object header of at most 64 KB: a longer fixed-length string is damage.
+  if (H5Tget_class(ft) != H5T_STRING || H5Tget_size(ft) > 65536)
+    fail_io(path, ": attribute ", name, " is not a string");
   if (H5Tis_variable_str(ft) > 0) {
     Id t = vlstr(path);
     char* p = nullptr;
