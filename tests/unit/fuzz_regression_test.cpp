@@ -66,3 +66,11 @@ TEST(fuzz_regression, corpus_attribute_and_array_shapes) {
   const std::string number = input("corpus/format-integer.hdf5");
   EXPECT_EQ(error_of<IoError>([&] { corpus_summary(number); }), number + ": attribute format is not a string");
 }
+
+// fuzz_corpus: a damaged /job_table dataspace claimed 42880953483266 rows, and corpus_summary allocated them
+// (ASan: allocation-size-too-big). Every table and array read is now checked against the bytes stored.
+TEST(fuzz_regression, corpus_table_rows_are_stored) {
+  const std::string path = input("corpus/job-table-rows.hdf5");
+  EXPECT_EQ(error_of<IoError>([&] { corpus_summary(path); }),
+            path + ": job_table is damaged (42880953483266 elements, 336 bytes stored)");
+}

@@ -135,6 +135,18 @@ inline Id open_single_attr(hid_t obj, const char* name, const std::string& path)
   return a;
 }
 
+/// The number of elements of dataset `d` (dataspace `s`), once the file is seen to hold them: the bytes they
+/// take must be stored, at most compressed by deflate's largest ratio (1032:1). A damaged dataspace would
+/// otherwise make the reader allocate whatever it claims.
+inline std::size_t stored_elements(hid_t d, hid_t s, const std::string& path, const char* name) {
+  const hssize_t n = H5Sget_simple_extent_npoints(s);
+  Id t = type(H5Dget_type(d), path, "read a datatype");
+  const double bytes = static_cast<double>(n) * static_cast<double>(H5Tget_size(t));
+  if (n < 0 || bytes > 1100.0 * static_cast<double>(H5Dget_storage_size(d)) + 1e6)
+    fail_io(path, ": ", name, " is damaged (", n, " elements, ", H5Dget_storage_size(d), " bytes stored)");
+  return static_cast<std::size_t>(n);
+}
+
 inline std::string read_attr_string(hid_t obj, const char* name, const std::string& path) {
   Id a = open_single_attr(obj, name, path);
   Id ft = type(H5Aget_type(a), path, "read an attribute type");
