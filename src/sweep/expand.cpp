@@ -15,7 +15,9 @@
 namespace tomosweep {
 namespace {
 
-constexpr std::size_t kMaxJobs = 10'000'000;
+// Every job holds its own JobConfig and every condition is a parse of the file: 100000 jobs take about 150 MB
+// and a second; the former 10 million took more memory than a rank has before any check could refuse them.
+constexpr std::size_t kMaxJobs = 100'000;
 
 /// One axis as written: where its node is inside [sweep], and its values.
 struct Axis {
@@ -153,9 +155,10 @@ struct SweepReader {
           mode = *v;
       } else if (k == "draws" || k == "seed") {
         auto v = node.value_exact<int64_t>();
-        if (!v || *v < (k == "draws" ? 1 : 0))
+        if (!v || *v < (k == "draws" ? 1 : 0) || (k == "draws" && *v > static_cast<int64_t>(kMaxJobs)))
           problem(node, "sweep." + std::string(k.str()),
-                  k == "draws" ? "expected an integer >= 1" : "expected an integer >= 0");
+                  k == "draws" ? "expected an integer in [1, " + std::to_string(kMaxJobs) + "]"
+                               : std::string("expected an integer >= 0"));
         else if (k == "draws")
           draws = *v;
         else
@@ -176,7 +179,7 @@ struct SweepReader {
     }
     const toml::node* mode_node = sweep.get("mode");
     const toml::node& at = mode_node ? *mode_node : static_cast<const toml::node&>(sweep);
-    if (mode == "random" && draws == 0) problem(at, "sweep.draws", "mode = \"random\" needs draws = N");
+    if (mode == "random" && !sweep.contains("draws")) problem(at, "sweep.draws", "mode = \"random\" needs draws = N");
     if (mode != "random" && sweep.contains("draws"))
       problem(*sweep.get("draws"), "sweep.draws", "draws is only for mode = \"random\"");
     if (mode == "zip")

@@ -244,6 +244,31 @@ TEST(structure, biological_assembly_from_remark_350) {
             "dimer.pdb?copies=2: unknown structure option 'copies=2' (known: assembly=ID)");
 }
 
+// gemmi builds an assembly on a neighbour grid over all copies: what it cannot build is an error first.
+TEST(structure, assembly_limits) {
+  auto biomt = [](int n, double dx) {
+    char b[512];
+    std::snprintf(b, sizeof b,
+                  "REMARK 350   BIOMT1 %3d  1.000000  0.000000  0.000000 %14.5f\n"
+                  "REMARK 350   BIOMT2 %3d  0.000000  1.000000  0.000000 %14.5f\n"
+                  "REMARK 350   BIOMT3 %3d  0.000000  0.000000  1.000000 %14.5f\n",
+                  n, dx, n, dx, n, dx);
+    return std::string(b);
+  };
+  const std::string head = "REMARK 350 BIOMOLECULE: 1\nREMARK 350 APPLY THE FOLLOWING TO CHAINS: A\n";
+  const std::string atom = pdb_line("ATOM", 1, " CA ", 0, "ALA", 'A', 1, 1, 2, 3, 1, "C") + "END\n";
+  fs::create_directories(tmp("asm"));
+  write_text(tmp("asm/far.pdb"), head + biomt(1, 0) + biomt(2, 5000) + atom);
+  EXPECT_EQ(error_of([] { read_structure(tmp("asm/far.pdb"), StructureReadOptions{"1"}); }),
+            tmp("asm/far.pdb") +
+                ": assembly '1' spans 5000 x 5000 x 5000 A, more than tomosweep builds (the volume of a "
+                "1200 A cube)");
+  write_text(tmp("asm/other-chain.pdb"),
+             "REMARK 350 BIOMOLECULE: 1\nREMARK 350 APPLY THE FOLLOWING TO CHAINS: B\n" + biomt(1, 0) + atom);
+  EXPECT_EQ(error_of([] { read_structure(tmp("asm/other-chain.pdb"), StructureReadOptions{"1"}); }),
+            tmp("asm/other-chain.pdb") + ": assembly '1' has no atoms (its operators apply to no chain of the file)");
+}
+
 // ---------------------------------------------------------------- fetch
 
 namespace {

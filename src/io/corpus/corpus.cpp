@@ -162,7 +162,8 @@ StageInfo read_stage_info(const std::string& path) {
   info.path = path;
   Id f = h5::file(h5::open_quietly(path, H5F_ACC_RDONLY), path, "open the stage file");
   {
-    Id a = h5::attr(H5Aopen(f, "job_id", H5P_DEFAULT), path, "read attribute job_id (not a stage file)");
+    if (H5Aexists(f, "job_id") <= 0) fail_io(path, ": hdf5: cannot read attribute job_id (not a stage file)");
+    Id a = h5::open_single_attr(f, "job_id", path);
     long long id = 0;
     h5::check_status(H5Aread(a, H5T_NATIVE_LLONG, &id), path, "read attribute job_id");
     info.job_id = static_cast<std::uint64_t>(id);

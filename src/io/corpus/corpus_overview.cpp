@@ -14,7 +14,7 @@ namespace {
 using h5::Id;
 
 long long read_attr_i64(hid_t obj, const char* name, const std::string& path) {
-  Id a = h5::attr(H5Aopen(obj, name, H5P_DEFAULT), path, (std::string("read attribute ") + name).c_str());
+  Id a = h5::open_single_attr(obj, name, path);
   long long v = 0;
   h5::check_status(H5Aread(a, H5T_NATIVE_LLONG, &v), path, "read an attribute");
   return v;
@@ -23,7 +23,13 @@ long long read_attr_i64(hid_t obj, const char* name, const std::string& path) {
 std::vector<std::string> read_attr_strings(hid_t obj, const char* name, const std::string& path) {
   Id a = h5::attr(H5Aopen(obj, name, H5P_DEFAULT), path, (std::string("read attribute ") + name).c_str());
   Id s = h5::space(H5Aget_space(a), path, "read a dataspace");
-  std::vector<char*> p(static_cast<std::size_t>(H5Sget_simple_extent_npoints(s)));
+  Id ft = h5::type(H5Aget_type(a), path, "read an attribute type");
+  if (H5Tget_class(ft) != H5T_STRING || H5Tis_variable_str(ft) <= 0)
+    fail_io(path, ": attribute ", name, " is not a list of strings");
+  // An attribute lives in an object header of at most 64 KB: more pointers than that is damage.
+  const hssize_t count = H5Sget_simple_extent_npoints(s);
+  if (count < 0 || count > 65536) fail_io(path, ": attribute ", name, " is damaged (", count, " values)");
+  std::vector<char*> p(static_cast<std::size_t>(count));
   std::vector<std::string> out;
   if (p.empty()) return out;
   Id t = h5::vlstr(path);
@@ -73,7 +79,7 @@ void read_jobs(hid_t f, CorpusOverview& o) {
   Id d = h5::dataset(H5Dopen2(f, "job_table", H5P_DEFAULT), path, "open /job_table");
   Id s = h5::space(H5Dget_space(d), path, "read a dataspace");
   Id ft = h5::type(H5Dget_type(d), path, "read a datatype");
-  const std::size_t n = static_cast<std::size_t>(H5Sget_simple_extent_npoints(s));
+  const std::size_t n = h5::stored_elements(d, s, path, "job_table");
   const auto ids = read_column<std::uint64_t>(d, H5T_NATIVE_UINT64, "job_id", n, path);
   const auto cond = read_column<std::uint64_t>(d, H5T_NATIVE_UINT64, "condition", n, path);
   const auto rep = read_column<std::int64_t>(d, H5T_NATIVE_INT64, "replicate", n, path);
@@ -111,6 +117,7 @@ void read_arrays(hid_t f, CorpusOverview& o) {
     Id dd = h5::dataset(H5Dopen2(g, n, H5P_DEFAULT), o.path, "open a dataset");
     Id ss = h5::space(H5Dget_space(dd), o.path, "read a dataspace");
     hsize_t dims[3] = {0, 0, 0};
+    if (H5Sget_simple_extent_ndims(ss) != 3) fail_io(o.path, ": ", n, " of job ", o.first_ok, " is not 3-dimensional");
     H5Sget_simple_extent_dims(ss, dims, nullptr);
     o.arrays.push_back({n, {dims[0], dims[1], dims[2]}});
   }

@@ -127,7 +127,12 @@ template <class T> Volume<T> read_volume(hid_t g, const char* name, const std::s
   Id d = h5::dataset(H5Dopen2(g, name, H5P_DEFAULT), path, "open a dataset");
   Id s = h5::space(H5Dget_space(d), path, "read a dataspace");
   hsize_t dims[3] = {0, 0, 0};
+  if (H5Sget_simple_extent_ndims(s) != 3) fail_io(path, ": ", name, " is not 3-dimensional");
   H5Sget_simple_extent_dims(s, dims, nullptr);
+  for (hsize_t n : dims)
+    if (n > static_cast<hsize_t>(std::numeric_limits<int>::max()))
+      fail_io(path, ": ", name, " has a corrupt size (", dims[0], " x ", dims[1], " x ", dims[2], ")");
+  h5::stored_elements(d, s, path, name);
   v = Volume<T>(static_cast<int>(dims[2]), static_cast<int>(dims[1]), static_cast<int>(dims[0]),
                 h5::read_attr_double(d, "voxel_A", path));
   ArrayType at = std::is_same_v<T, float>          ? ArrayType::f32
@@ -143,7 +148,7 @@ std::vector<TiltRecord> read_tilts(hid_t g, const char* name, const std::string&
   if (H5Lexists(g, name, H5P_DEFAULT) <= 0) return out;
   Id d = h5::dataset(H5Dopen2(g, name, H5P_DEFAULT), path, "open a table");
   Id s = h5::space(H5Dget_space(d), path, "read a dataspace");
-  std::vector<h5::TiltRow> rows(static_cast<std::size_t>(H5Sget_simple_extent_npoints(s)));
+  std::vector<h5::TiltRow> rows(h5::stored_elements(d, s, path, name));
   Id t = h5::tilt_type(path);
   if (!rows.empty()) h5::check_status(H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows.data()), path, "read a table");
   for (const h5::TiltRow& r : rows) out.push_back(tilt_record(r));
@@ -168,7 +173,7 @@ std::vector<ClassInfo> h5::read_classes(hid_t f, const std::string& path) {
   H5Tinsert(t, "label", HOFFSET(ClassRow, label), H5T_NATIVE_INT32);
   H5Tinsert(t, "name", HOFFSET(ClassRow, name), str);
   H5Tinsert(t, "source", HOFFSET(ClassRow, source), str);
-  std::vector<ClassRow> rows(static_cast<std::size_t>(H5Sget_simple_extent_npoints(s)));
+  std::vector<ClassRow> rows(h5::stored_elements(d, s, path, "classes"));
   if (rows.empty()) return out;
   h5::check_status(H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows.data()), path, "read /classes");
   for (const ClassRow& r : rows) out.push_back({r.label, r.name ? r.name : "", r.source ? r.source : ""});
@@ -261,7 +266,7 @@ CorpusJob read_corpus_job(const std::string& path, std::uint64_t job_id) {
   if (H5Lexists(g, "particles", H5P_DEFAULT) > 0) {
     Id d = h5::dataset(H5Dopen2(g, "particles", H5P_DEFAULT), path, "open a table");
     Id s = h5::space(H5Dget_space(d), path, "read a dataspace");
-    std::vector<h5::ParticleRow> rows(static_cast<std::size_t>(H5Sget_simple_extent_npoints(s)));
+    std::vector<h5::ParticleRow> rows(h5::stored_elements(d, s, path, "particles"));
     Id t = h5::particle_type(path);
     if (!rows.empty())
       h5::check_status(H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows.data()), path, "read a table");

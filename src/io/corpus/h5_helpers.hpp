@@ -170,9 +170,33 @@ inline void attr_i64(hid_t obj, const char* name, long long v, const std::string
   attr_scalar(obj, name, H5T_STD_I64LE, H5T_NATIVE_LLONG, v, path);
 }
 
-inline std::string read_attr_string(hid_t obj, const char* name, const std::string& path) {
+/// Open attribute `name` of `obj` for reading one value: HDF5 reads every element of an attribute, so one
+/// with more than one (a damaged or foreign file) would overrun the caller's single value.
+inline Id open_single_attr(hid_t obj, const char* name, const std::string& path) {
   Id a = attr(H5Aopen(obj, name, H5P_DEFAULT), path, (std::string("read attribute ") + name).c_str());
+  Id s = space(H5Aget_space(a), path, "read an attribute's dataspace");
+  if (H5Sget_simple_extent_npoints(s) != 1) fail_io(path, ": attribute ", name, " is not a single value");
+  return a;
+}
+
+/// The number of elements of dataset `d` (dataspace `s`), once the file is seen to hold them: the bytes they
+/// take must be stored, at most compressed by deflate's largest ratio (1032:1). A damaged dataspace would
+/// otherwise make the reader allocate whatever it claims.
+inline std::size_t stored_elements(hid_t d, hid_t s, const std::string& path, const char* name) {
+  const hssize_t n = H5Sget_simple_extent_npoints(s);
+  Id t = type(H5Dget_type(d), path, "read a datatype");
+  const double bytes = static_cast<double>(n) * static_cast<double>(H5Tget_size(t));
+  if (n < 0 || bytes > 1100.0 * static_cast<double>(H5Dget_storage_size(d)) + 1e6)
+    fail_io(path, ": ", name, " is damaged (", n, " elements, ", H5Dget_storage_size(d), " bytes stored)");
+  return static_cast<std::size_t>(n);
+}
+
+inline std::string read_attr_string(hid_t obj, const char* name, const std::string& path) {
+  Id a = open_single_attr(obj, name, path);
   Id ft = type(H5Aget_type(a), path, "read an attribute type");
+  // An attribute lives in an object header of at most 64 KB: a longer fixed-length string is damage.
+  if (H5Tget_class(ft) != H5T_STRING || H5Tget_size(ft) > 65536)
+    fail_io(path, ": attribute ", name, " is not a string");
   if (H5Tis_variable_str(ft) > 0) {
     Id t = vlstr(path);
     char* p = nullptr;
@@ -187,7 +211,7 @@ inline std::string read_attr_string(hid_t obj, const char* name, const std::stri
 }
 
 inline double read_attr_double(hid_t obj, const char* name, const std::string& path) {
-  Id a = attr(H5Aopen(obj, name, H5P_DEFAULT), path, (std::string("read attribute ") + name).c_str());
+  Id a = open_single_attr(obj, name, path);
   double v = 0;
   check_status(H5Aread(a, H5T_NATIVE_DOUBLE, &v), path, "read an attribute");
   return v;

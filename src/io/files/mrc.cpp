@@ -212,8 +212,11 @@ MrcHeader parse_header(const std::string& path, const std::string& h, std::uint6
   if (!(m.map_crs[0] == 1 && m.map_crs[1] == 2 && m.map_crs[2] == 3) && !(m.map_crs == std::array{0, 0, 0}))
     fail_io(path, ": unsupported mrc axis order ", m.map_crs[0], " ", m.map_crs[1], " ", m.map_crs[2],
             " (tomosweep reads 1 2 3)");
-  const std::uint64_t need =
-      kHeaderBytes + static_cast<std::uint64_t>(m.nsymbt) + static_cast<std::uint64_t>(m.nx) * m.ny * m.nz * bpv;
+  // Three dimensions below 2^31 can overflow 64 bits: such a header is corrupt, whatever the file's size.
+  const std::uint64_t slice_bytes = static_cast<std::uint64_t>(m.nx) * static_cast<std::uint64_t>(m.ny) * bpv;
+  if (slice_bytes > (std::numeric_limits<std::uint64_t>::max() - kHeaderBytes - (1ull << 31)) / m.nz)
+    fail_io(path, ": corrupt mrc header (size ", m.nx, " x ", m.ny, " x ", m.nz, ")");
+  const std::uint64_t need = kHeaderBytes + static_cast<std::uint64_t>(m.nsymbt) + slice_bytes * m.nz;
   if (file_size < need) fail_io(path, ": truncated mrc file (", file_size, " bytes, header says ", need, ")");
   return m;
 }

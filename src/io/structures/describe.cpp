@@ -31,7 +31,7 @@ std::string describe_structure(const AtomicStructure& s, double pixel_A) {
     out += line;
   };
   add("%s\n", s.source.c_str());
-  if (s.synthetic) add("  synthetic     yes (made by tomosweep, not an experimental model)\n");
+  if (s.synthetic) out += "  synthetic     yes (made by tomosweep, not an experimental model)\n";
   add("  atoms         %zu (plus %.0f implicit hydrogens)\n", s.atoms.size(), implicit_h);
   add("  mass          %.1f kDa\n", mass_Da / 1000);
   out += "  elements     ";

@@ -29,7 +29,7 @@ std::string one_line(std::string s) {
 
 std::string structure_name(const std::string& path) {
   std::string name = std::filesystem::path(path).filename().string();
-  if (name.size() > 3 && name.ends_with(".gz")) name.resize(name.size() - 3);
+  if (name.size() > 3 && name.compare(name.size() - 3, 3, ".gz") == 0) name.resize(name.size() - 3);
   const auto dot = name.rfind('.');
   if (dot != std::string::npos && dot > 0) name.resize(dot);
   return name;
@@ -160,6 +160,67 @@ std::string file_text(const std::string& path) {
   return out;
 }
 
+// gemmi builds an assembly by copying the first model once per operator and then indexes the copies on a
+// grid of 4 A cells over their bounding box (merge_atoms_in_expanded_model). Non-finite coordinates or
+// operators are undefined behaviour there, and a huge copy count or extent would exhaust memory: both are
+// checked first, from the model's bounding box and the operators.
+constexpr double kMaxAssemblyAtoms = 5e6;
+constexpr double kMaxAssemblyCells = 301.0 * 301 * 301; // gemmi's grid over a 1200 A cube, about 650 MB
+
+bool finite(const gemmi::Vec3& v) { return std::isfinite(v.x) && std::isfinite(v.y) && std::isfinite(v.z); }
+
+/// The bounding box and count of the atoms an assembly generator copies (as gemmi's make_assembly selects them).
+double generator_atoms(const std::string& path, const gemmi::Model& model, const gemmi::Assembly::Gen& gen,
+                       gemmi::Box<gemmi::Position>& box) {
+  double atoms = 0;
+  const bool all_chains = !gen.chains.empty() && gen.chains[0] == "(all)";
+  for (const gemmi::Chain& ch : model.chains) {
+    const bool whole_chain = all_chains || gemmi::in_vector(ch.name, gen.chains);
+    for (const gemmi::Residue& res : ch.residues) {
+      if (!whole_chain && !gemmi::in_vector(res.subchain, gen.subchains)) continue;
+      for (const gemmi::Atom& a : res.atoms) {
+        if (!finite(a.pos))
+          fail_io(path, ": atom '", a.name, "' in residue ", res.name, " ", res.seqid.str(), " has no coordinates");
+        box.extend(a.pos);
+        ++atoms;
+      }
+    }
+  }
+  return atoms;
+}
+
+void check_assembly(const std::string& path, gemmi::Structure& st, const std::string& name) {
+  const gemmi::Assembly* assembly = st.find_assembly(name);
+  if (!assembly || st.models.empty()) return; // gemmi names the assemblies there are
+  gemmi::Box<gemmi::Position> box;
+  double atoms = 0;
+  for (const gemmi::Assembly::Gen& gen : assembly->generators) {
+    gemmi::Box<gemmi::Position> gen_box;
+    const double n = generator_atoms(path, st.models[0], gen, gen_box);
+    for (const gemmi::Assembly::Operator& op : gen.operators) {
+      const gemmi::Mat33& m = op.transform.mat;
+      if (!finite(op.transform.vec) || !finite(m.row_copy(0)) || !finite(m.row_copy(1)) || !finite(m.row_copy(2)))
+        fail_io(path, ": assembly '", name, "': operator '", op.name, "' is not finite");
+      if (n == 0) continue;
+      atoms += n;
+      for (int corner = 0; corner < 8; ++corner) {
+        const gemmi::Position c(corner & 1 ? gen_box.maximum.x : gen_box.minimum.x,
+                                corner & 2 ? gen_box.maximum.y : gen_box.minimum.y,
+                                corner & 4 ? gen_box.maximum.z : gen_box.minimum.z);
+        box.extend(gemmi::Position(op.transform.apply(c)));
+      }
+    }
+  }
+  if (atoms == 0) fail_io(path, ": assembly '", name, "' has no atoms (its operators apply to no chain of the file)");
+  if (atoms > kMaxAssemblyAtoms)
+    fail_io(path, ": assembly '", name, "' has ", atoms, " atoms, more than the ", kMaxAssemblyAtoms,
+            " tomosweep builds");
+  const gemmi::Position size = box.get_size();
+  if (!((size.x / 4 + 1) * (size.y / 4 + 1) * (size.z / 4 + 1) <= kMaxAssemblyCells))
+    fail_io(path, ": assembly '", name, "' spans ", std::round(size.x), " x ", std::round(size.y), " x ",
+            std::round(size.z), " A, more than tomosweep builds (the volume of a 1200 A cube)");
+}
+
 void check_readable(const std::string& path) {
   struct stat sb {};
   if (::stat(path.c_str(), &sb) != 0) fail_io(errno_message(path));
@@ -193,6 +254,7 @@ AtomicStructure read_structure(const std::string& path, const StructureReadOptio
   info.models = static_cast<int>(st.models.size());
   if (!options.assembly.empty()) {
     if (st.models.size() > 1) st.models.erase(st.models.begin() + 1, st.models.end()); // first model only
+    check_assembly(path, st, options.assembly);
     try {
       gemmi::transform_to_assembly(st, options.assembly, gemmi::HowToNameCopiedChain::AddNumber, nullptr);
     } catch (const std::exception& e) {
