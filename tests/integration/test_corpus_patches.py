@@ -8,17 +8,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import h5py  # noqa: E402
 import numpy as np  # noqa: E402
 from corpus_patches import CorpusPatches  # noqa: E402
-
-errors = []
-checks = 0
-
-
-def check(cond, what):
-    global checks
-    checks += 1
-    if not cond:
-        errors.append(what)
-
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import check, finish  # noqa: E402
 
 path = sys.argv[1]
 f = h5py.File(path, "r")
@@ -51,7 +42,4 @@ try:
 except ValueError as e:
     check("no ok job of split 'train' has all of tomogram, model" in str(e), f"message: {e}")
 
-for e in errors:
-    print("FAIL", e)
-print(f"{checks - len(errors)} passed, {len(errors)} failed")
-sys.exit(1 if errors else 0)
+finish()

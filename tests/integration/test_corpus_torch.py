@@ -10,22 +10,14 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import h5py  # noqa: E402
 import numpy as np  # noqa: E402
 from corpus_patches import CorpusPatches  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import check, finish  # noqa: E402
 
 try:
     import torch
 except ImportError:
     print("python3-torch is missing: skipped (tools/install-deps.sh installs it)")
     sys.exit(77)
-
-errors, checks = [], 0
-
-
-def check(cond, what):
-    global checks
-    checks += 1
-    if not cond:
-        errors.append(what)
-
 
 path = sys.argv[1]
 f = h5py.File(path, "r")
@@ -65,7 +57,4 @@ for split in ("train", "test"):
     check(any(not torch.equal(a["corner_zyx"], b["corner_zyx"]) for a, b in zip(got, other)),
           "another torch seed (or epoch), other patches")
 
-for e in errors[:20]:
-    print("FAIL", e)
-print(f"{checks - len(errors)} passed, {len(errors)} failed")
-sys.exit(1 if errors else 0)
+finish()

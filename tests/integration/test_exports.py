@@ -19,6 +19,8 @@ import sys
 import h5py
 import mrcfile
 import numpy as np
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import check, finish  # noqa: E402
 
 try:
     import zarr
@@ -30,16 +32,6 @@ exe, work = os.path.abspath(sys.argv[1]), sys.argv[2]
 shutil.rmtree(work, ignore_errors=True)
 os.makedirs(work)
 os.chdir(work)
-errors, checks = [], 0
-
-
-def check(cond, what):
-    global checks
-    checks += 1
-    if not cond:
-        errors.append(what)
-
-
 def run(*args, ok=True):
     p = subprocess.run([exe, *args], capture_output=True, text=True)
     if ok and p.returncode != 0:
@@ -262,7 +254,4 @@ bad = run("export", "c.h5", "--job", "x1", ok=False)
 check(bad.returncode != 0 and bad.stderr == "tomosweep: error: --job must be a job id >= 0 or 'all', got 'x1'\n",
       bad.stderr)
 
-for e in errors[:20]:
-    print("FAIL", e)
-print(f"{checks - len(errors)} passed, {len(errors)} failed")
-sys.exit(1 if errors else 0)
+finish()

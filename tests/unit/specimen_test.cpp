@@ -15,6 +15,8 @@
 #include "simulate/ctf.hpp"
 #include "simulate/pipeline.hpp"
 
+#include "image_test_util.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -46,22 +48,7 @@ IceSurfaceParams rough(double roughness_A, double correlation_A, double gradient
   return s;
 }
 
-// Issue 8's flatness figure (as in reconstruct_test.cpp): std of the outer 10% of x over that of the middle 40%,
-// middle half of z.
-double edge_centre_ratio(const Volume<float>& v) {
-  const int band = (v.nx + 9) / 10, c0 = 3 * v.nx / 10, c1 = 7 * v.nx / 10;
-  double s[2][3] = {};
-  for (int z = v.nz / 4; z < 3 * v.nz / 4; ++z)
-    for (int y = 0; y < v.ny; ++y)
-      for (int x = 0; x < v.nx; ++x) {
-        const int k = x < band || x >= v.nx - band ? 0 : (x >= c0 && x < c1 ? 1 : -1);
-        if (k < 0) continue;
-        const double a = v(x, y, z);
-        s[k][0] += 1, s[k][1] += a, s[k][2] += a * a;
-      }
-  auto sd = [](const double* m) { return std::sqrt(std::max(0.0, m[2] / m[0] - (m[1] / m[0]) * (m[1] / m[0]))); };
-  return sd(s[0]) / sd(s[1]);
-}
+using test_util::edge_centre_ratio;
 
 } // namespace
 
