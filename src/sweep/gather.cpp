@@ -105,6 +105,17 @@ std::vector<StageInfo> list_stages(const MpiSession& mpi, const Sweep& sweep, co
 
 } // namespace
 
+void remove_work(const std::string& work) {
+  std::error_code ec;
+  for (const auto& [id, path] : staged_jobs(work)) {
+    fs::remove(path, ec);
+    fault_point("work-removal");
+  }
+  fs::remove(work + "/sweep.toml", ec);
+  fs::remove(work + "/lock", ec); // held until this process ends; a new run makes its own
+  fs::remove(work, ec);           // only if empty
+}
+
 std::map<std::uint64_t, std::string> staged_jobs(const std::string& work) {
   std::map<std::uint64_t, std::string> out;
   std::error_code ec;
@@ -255,16 +266,7 @@ std::size_t gather_corpus(const MpiSession& mpi, const Sweep& sweep, const std::
   }
   std::size_t failed = 0;
   for (const StageInfo& s : infos) failed += s.ok ? 0 : 1;
-  if (!keep_work) {
-    std::error_code ec;
-    for (const StageInfo& s : infos) {
-      fs::remove(s.path, ec);
-      fault_point("work-removal");
-    }
-    fs::remove(work + "/sweep.toml", ec);
-    fs::remove(work + "/lock", ec); // held until this process ends; a new run makes its own
-    fs::remove(work, ec); // only if empty
-  }
+  if (!keep_work) remove_work(work);
   return failed;
 }
 

@@ -23,6 +23,10 @@ namespace tomosweep {
 /// ignored).
 std::map<std::uint64_t, std::string> staged_jobs(const std::string& work);
 
+/// Remove a work folder once its corpus is complete: the stage files, the sweep marker, the lock, the folder
+/// (only if nothing else is left in it).
+void remove_work(const std::string& work);
+
 /// Stage infos as text for broadcasting, and back.
 std::string encode_stage_infos(const std::vector<StageInfo>& infos);
 std::vector<StageInfo> decode_stage_infos(const std::string& text);

@@ -70,10 +70,7 @@ void check_output_folder(const std::string& output) {
 void remove_finished_work(const std::string& work, const Sweep& sweep, bool keep) {
   if (keep || !fs::exists(work + "/sweep.toml") || read_file_bytes(work + "/sweep.toml") != sweep.text) return;
   const FolderLock lock(work);
-  std::error_code ec;
-  for (const auto& [id, path] : staged_jobs(work)) fs::remove(path, ec);
-  for (const char* name : {"/sweep.toml", "/lock"}) fs::remove(work + name, ec);
-  fs::remove(work, ec); // only if empty
+  remove_work(work);
 }
 
 /// Rank 0's setup: output and work dir checks, under the work folder's lock.

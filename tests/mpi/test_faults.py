@@ -190,6 +190,17 @@ def lock_and_complete_cases(c, out):
         return c.fail(name, f"{r.returncode} {r.stderr.strip()}")
     if c.identical(name, corpus):
         print(f"ok   {name}")
+    name = "--resume of another sweep on a complete corpus"
+    other = os.path.join(folder, "other.toml")
+    with open(c.sweep) as src, open(other, "w") as dst:
+        dst.write(src.read().replace("seed = 11", "seed = 12"))
+    r = subprocess.run([c.fake, other, corpus, "--resume"], capture_output=True, text=True, timeout=60)
+    want = (f"tomosweep: error: {corpus}: corpus exists and was made from another sweep than {other} "
+            "(use --force to overwrite it)")
+    if r.returncode == 0 or want not in r.stderr.splitlines():
+        c.fail(name, f"expected '{want}': {r.stderr.strip()}")
+    else:
+        print(f"ok   {name}")
 
 
 def mount_tmpfs(path, size_kb, readonly=False):

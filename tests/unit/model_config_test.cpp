@@ -11,10 +11,21 @@ std::vector<std::string> config_problems(const std::string& text) {
   if (auto m = top.table("model")) read_model(*m);
   return problems.lines;
 }
+
+/// The [model] table of a job file's text, which must read without a problem.
+ModelParams model_of(const std::string& text) {
+  toml::table root = parse_toml(text, "job.toml");
+  Problems problems;
+  TableReader top(root, "job.toml", "", problems);
+  auto model = top.table("model");
+  ModelParams p = read_model(*model);
+  EXPECT_TRUE(problems.empty()) << (problems.empty() ? "" : problems.lines[0]);
+  return p;
+}
 } // namespace
 
 TEST(config_model, reads_layers_features_and_presets) {
-  toml::table root = parse_toml(R"([model]
+  ModelParams p = model_of(R"([model]
 box_A = [2000, 2000, 400]
 walls = "-z"
 vesicles = { count = [1, 3], radius_A = [200, 300] }
@@ -32,13 +43,7 @@ classes = [{ name = "actin", selection = "chain A" }, { name = "cofilin", select
 source = "synthetic:ribosome"
 satellites = 3
 scheme = "cluster"
-)",
-                                "job.toml");
-  Problems problems;
-  TableReader top(root, "job.toml", "", problems);
-  auto mt = top.table("model");
-  ModelParams p = read_model(*mt);
-  EXPECT_TRUE(problems.empty()) << (problems.empty() ? "" : problems.lines[0]);
+)");
   EXPECT_EQ(p.box_A[2], 400);
   EXPECT_EQ(p.walls, "-z");
   EXPECT_EQ(p.vesicles.count_min, 1);
@@ -87,7 +92,7 @@ TEST(config_model, errors_name_file_line_and_key) {
 }
 
 TEST(config_model, ice_surface_and_contamination_tables) {
-  toml::table root = parse_toml(R"([model]
+  const ModelParams p = model_of(R"([model]
 box_A = [2000, 2000, 500]
 beads = { count = 1 }
 [model.ice_surface]
@@ -99,13 +104,7 @@ gradient_A_per_um = -30
 density_per_um2 = 2.5
 radius_A = [80, 150]
 material = "hydrocarbon"
-)",
-                                "job.toml");
-  Problems problems;
-  TableReader top(root, "job.toml", "", problems);
-  auto mt = top.table("model");
-  const ModelParams p = read_model(*mt);
-  EXPECT_TRUE(problems.empty()) << (problems.empty() ? "" : problems.lines[0]);
+)");
   EXPECT_EQ(p.ice_surface.thickness_A, 400);
   EXPECT_EQ(p.ice_surface.roughness_A, 15);
   EXPECT_EQ(p.ice_surface.correlation_A, 800);
@@ -332,17 +331,11 @@ TEST(config_model, example_sweeps_parse_and_build) {
 }
 
 TEST(config_model, direction_and_orientation_entries) {
-  toml::table root = parse_toml(R"([model]
+  const ModelParams p = model_of(R"([model]
 [[model.layer]]
 particles = [{ source = "synthetic:actin-subunit", scheme = "bundle", direction = [0, 2, 0], direction_spread_deg = 10 },
   { source = "synthetic:ribosome", orientation = { axis = [3, 0, 4], spread_deg = 20 } }]
-)",
-                                "job.toml");
-  Problems problems;
-  TableReader top(root, "job.toml", "", problems);
-  auto mt = top.table("model");
-  const ModelParams p = read_model(*mt);
-  ASSERT_TRUE(problems.empty()) << problems.lines[0];
+)");
   const ParticleSpec &b = p.layers[0].particles[0], &r = p.layers[0].particles[1];
   EXPECT_EQ(b.direction, (std::array<double, 3>{0, 1, 0})); // normalised
   EXPECT_EQ(b.direction_spread_deg, 10);
@@ -466,17 +459,11 @@ TEST(schemes, single_particles_take_the_preferred_orientation) {
 }
 
 TEST(config_model, count_entries) {
-  toml::table root = parse_toml(R"([model]
+  const ModelParams p = model_of(R"([model]
 [[model.layer]]
 particles = [{ source = "synthetic:ribosome", count = 12 }, { source = "synthetic:cofilin", count = [3, 5] },
   { source = "synthetic:tric", weight = 2 }]
-)",
-                                "job.toml");
-  Problems problems;
-  TableReader top(root, "job.toml", "", problems);
-  auto mt = top.table("model");
-  const ModelParams p = read_model(*mt);
-  ASSERT_TRUE(problems.empty()) << problems.lines[0];
+)");
   const auto& q = p.layers[0].particles;
   EXPECT_EQ(q[0].count_min, 12);
   EXPECT_EQ(q[0].count_max, 12);
