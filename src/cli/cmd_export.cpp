@@ -1,6 +1,7 @@
 // tomosweep export: jobs of a corpus as MRC files (as simulate writes them), a copick project or a RELION-5
 // tomography set.
 #include "cli/commands.hpp"
+#include "cli/isolate.hpp"
 #include "cli/options.hpp"
 #include "core/errors.hpp"
 #include "io/corpus/corpus.hpp"
@@ -41,27 +42,8 @@ std::vector<std::uint64_t> chosen_jobs(const ExportArgs& a, const CorpusOverview
 
 std::string run_name(std::uint64_t id) { return "job-" + std::to_string(id); }
 
-} // namespace
-
-int cmd_export(int argc, char** argv) {
-  po::options_description named("options");
-  ExportArgs a;
-  named.add_options()("corpus", po::value(&a.corpus)->required(), "corpus (HDF5)")(
-      "job", po::value(&a.job)->required(), "job id, or 'all' (every ok job)")(
-      "to", po::value(&a.to), "output folder (default job-N, or export-FORMAT for --job all)")(
-      "format", po::value(&a.format), "mrc (default): MRC + .tlt + STAR/JSON per job; copick: a copick project; "
-                                      "relion: a RELION-5 tomography set")(
-      "user", po::value(&a.user), "copick user id of the picks and segmentations (default tomosweep)")(
-      "session", po::value(&a.session), "copick session id (default 0)");
-  po::positional_options_description pos;
-  pos.add("corpus", 1);
-  po::variables_map vm;
-  if (!parse_options(argc, argv, "export corpus.h5 --job N|all [--to DIR] [--format mrc|copick|relion]", named, pos,
-                     vm))
-    return 0;
-  if (a.format != "mrc" && a.format != "copick" && a.format != "relion")
-    fail("--format must be mrc, copick or relion, got '", a.format, "'");
-  if (!std::filesystem::exists(a.corpus)) fail_io(a.corpus, ": no such file");
+/// The export itself, in a child process (run_isolated): a damaged corpus can crash libhdf5.
+int export_jobs(ExportArgs a) {
   const CorpusOverview o = read_corpus_overview(a.corpus);
   const std::vector<std::uint64_t> ids = chosen_jobs(a, o);
   if (a.to.empty()) a.to = a.job == "all" ? "export-" + a.format : run_name(ids[0]);
@@ -110,6 +92,30 @@ int cmd_export(int argc, char** argv) {
   std::fprintf(stderr, "tomosweep: exported %zu job%s to %s (%s)\n", ids.size(), ids.size() == 1 ? "" : "s",
                a.to.c_str(), a.format.c_str());
   return 0;
+}
+
+} // namespace
+
+int cmd_export(int argc, char** argv) {
+  po::options_description named("options");
+  ExportArgs a;
+  named.add_options()("corpus", po::value(&a.corpus)->required(), "corpus (HDF5)")(
+      "job", po::value(&a.job)->required(), "job id, or 'all' (every ok job)")(
+      "to", po::value(&a.to), "output folder (default job-N, or export-FORMAT for --job all)")(
+      "format", po::value(&a.format), "mrc (default): MRC + .tlt + STAR/JSON per job; copick: a copick project; "
+                                      "relion: a RELION-5 tomography set")(
+      "user", po::value(&a.user), "copick user id of the picks and segmentations (default tomosweep)")(
+      "session", po::value(&a.session), "copick session id (default 0)");
+  po::positional_options_description pos;
+  pos.add("corpus", 1);
+  po::variables_map vm;
+  if (!parse_options(argc, argv, "export corpus.h5 --job N|all [--to DIR] [--format mrc|copick|relion]", named, pos,
+                     vm))
+    return 0;
+  if (a.format != "mrc" && a.format != "copick" && a.format != "relion")
+    fail("--format must be mrc, copick or relion, got '", a.format, "'");
+  if (!std::filesystem::exists(a.corpus)) fail_io(a.corpus, ": no such file");
+  return run_isolated(a.corpus, [&] { return export_jobs(a); });
 }
 
 } // namespace tomosweep::cli

@@ -1,5 +1,6 @@
 // tomosweep inspect: a corpus's summary, as text or JSON.
 #include "cli/commands.hpp"
+#include "cli/isolate.hpp"
 #include "cli/options.hpp"
 #include "core/errors.hpp"
 #include "io/corpus/corpus_overview.hpp"
@@ -19,9 +20,12 @@ int cmd_inspect(int argc, char** argv) {
   po::variables_map vm;
   if (!parse_options(argc, argv, "inspect corpus.h5 [--json]", named, pos, vm)) return 0;
   if (!std::filesystem::exists(corpus)) fail_io(corpus, ": no such file");
-  const CorpusOverview o = read_corpus_overview(corpus);
-  std::cout << (vm.count("json") ? corpus_overview_json(o) : corpus_overview_text(o));
-  return 0;
+  const bool json = vm.count("json") > 0;
+  return run_isolated(corpus, [&] {
+    const CorpusOverview o = read_corpus_overview(corpus);
+    std::cout << (json ? corpus_overview_json(o) : corpus_overview_text(o));
+    return 0;
+  });
 }
 
 } // namespace tomosweep::cli

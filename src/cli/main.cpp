@@ -1,13 +1,11 @@
 // tomosweep: parse the subcommand, call it, catch once.
 #include "cli/commands.hpp"
-#include "core/errors.hpp"
+#include "cli/isolate.hpp"
 
 #include <malloc.h>
 
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
-#include <exception>
 #include <string>
 
 namespace {
@@ -46,13 +44,6 @@ constexpr Command kCommands[] = {
     {"export", tomosweep::cli::cmd_export},
 };
 
-/// Rank of this process under an MPI launcher, from its environment (0 when run alone).
-int launcher_rank() {
-  for (const char* var : {"OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"})
-    if (const char* v = std::getenv(var)) return std::atoi(v);
-  return 0;
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
@@ -70,20 +61,7 @@ int main(int argc, char** argv) {
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   for (const Command& c : kCommands) {
     if (std::strcmp(argv[1], c.name) != 0) continue;
-    try {
-      return c.fn(argc - 1, argv + 1);
-    } catch (const tomosweep::ReportedError&) {
-      // printed where it was thrown
-    } catch (const tomosweep::ConfigError& e) {
-      // Every rank reads the same file and finds the same problems: let rank 0 alone report them.
-      if (launcher_rank() == 0) tomosweep::print_error(e.what());
-    } catch (const std::bad_alloc&) {
-      std::fprintf(stderr, "tomosweep: error: out of memory (reduce the box, raise the pixel size, or run fewer "
-                           "ranks per node)\n");
-    } catch (const std::exception& e) {
-      tomosweep::print_error(e.what());
-    }
-    return 1;
+    return tomosweep::cli::report_errors([&] { return c.fn(argc - 1, argv + 1); });
   }
   std::fprintf(stderr, "tomosweep: error: unknown command '%s' (try tomosweep --help)\n", argv[1]);
   return 2;
