@@ -1,5 +1,7 @@
 #include "sweep/mpi_session.hpp"
 
+#include "core/errors.hpp"
+
 #include <boost/mpi/collectives.hpp>
 #include <boost/mpi/communicator.hpp>
 #include <boost/mpi/environment.hpp>
@@ -18,6 +20,10 @@ struct MpiSession::Impl {
 MpiSession::MpiSession() : impl_(std::make_unique<Impl>()) {
   if (!boost::mpi::environment::initialized())
     impl_->env.emplace(boost::mpi::threading::serialized, /*abort_on_exception=*/false);
+  // Rank 0's coordinator thread and its job thread both call MPI, one at a time (docs/reliability.md).
+  if (boost::mpi::environment::thread_level() < boost::mpi::threading::serialized)
+    throw Error("this MPI library does not offer MPI_THREAD_SERIALIZED, which tomosweep's coordinator thread "
+                "needs (Open MPI and MPICH built with thread support do)");
   impl_->world = boost::mpi::communicator();
   rank_ = impl_->world.rank();
   size_ = impl_->world.size();
