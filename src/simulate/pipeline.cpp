@@ -349,6 +349,11 @@ TiltSeries half_series(const TiltSeries& series, int which) {
   h.views = series.views;
   h.nominal_views = series.nominal_views;
   for (TiltRecord& r : h.tilts) {
+    // Each half counts every other electron of the whole exposure, so its counts carry half the tilt's dose,
+    // while the specimen's damage at mid-exposure is still that of the whole tilt: cumulative + dose / 2. The
+    // exposure filter reads mid-exposure as cumulative + half the recorded dose, so a quarter of the tilt's dose
+    // moves into the cumulative dose.
+    r.cumulative_dose_e_per_A2 += 0.25 * r.dose_e_per_A2;
     r.dose_e_per_A2 *= 0.5;
     r.flat_e_per_pixel *= 0.5;
   }

@@ -555,6 +555,20 @@ TEST(exposure_filter, weights_favour_early_tilts_at_high_k_and_average_to_one) {
   EXPECT_EQ(e[0], 45); // -6 degrees, acquired last
 }
 
+TEST(exposure_filter, half_series_see_the_damage_of_the_whole_series) {
+  // A half series counts half the electrons of each tilt, but its specimen received every electron: the exposure
+  // the filter weights each half's tilt by is the whole series' (cumulative + half the tilt's whole dose).
+  ImagingParams p;
+  p.half_series = true;
+  p.tilt = TiltParams{.min_deg = -6, .max_deg = 6, .step_deg = 3};
+  const TiltSeries s = simulate_series(blob_phantom(8, 4, 3.0), p, 50, 1, 1);
+  const std::vector<double> whole = tilt_exposures(s.tilts);
+  EXPECT_EQ(tilt_exposures(half_series(s, 0).tilts), whole);
+  EXPECT_EQ(tilt_exposures(half_series(s, 1).tilts), whole);
+  EXPECT_EQ(whole[2], 10); // 0 degrees, first: half of its 20 e/A^2 (100 e/A^2 over 5 tilts)
+  EXPECT_EQ(half_series(s, 0).tilts[2].dose_e_per_A2, 10); // the half's counts: half the tilt's dose
+}
+
 TEST(exposure_filter, a_damaged_series_reconstructs_closer_to_the_truth) {
   // A white specimen (all frequencies), dose-symmetric -60..60 by 3 at the default 100 e/A^2 with damage (blur; no
   // damage noise): beyond 0.2 cycles/voxel the late tilts carry little signal and their shot noise; weighting
