@@ -182,7 +182,9 @@ std::string settings_doc() {
                                 : "")
        << " | " << i.doc << " |\n";
   }
-  os << "\n`[prior.tilt]` (the tilt scheme of the prior) takes the keys of `[imaging.tilt]` with other defaults:";
+  os << "\n`[prior.tilt]` (the tilt scheme of the prior's ideal series) takes the keys of `[imaging.tilt]` but\n"
+        "`angle_error_deg`, the acquisition residuals, `motion_sd_A`, `dose_weighting` and `doses_e_per_A2` (refused:\n"
+        "an ideal series has none of them), with other defaults:";
   const TiltParams prior = PriorParams{}.tilt, imaging;
   std::string sep = " ";
   for (const Field<TiltParams>& f : tilt_fields())
@@ -271,6 +273,21 @@ TEST(settings, prior_tilt_reads_over_its_own_defaults) {
   EXPECT_EQ(c.imaging.tilt.order, TiltOrder::dose_symmetric);
 }
 
+TEST(settings, prior_tilt_refuses_what_an_ideal_series_ignores) {
+  for (const char* key : {"angle_error_deg", "shift_sd_A", "motion_sd_A", "axis_offset_deg"}) {
+    Problems problems;
+    read_with(std::string("prior.tilt.") + key, 1.0, problems);
+    ASSERT_EQ(problems.lines.size(), 1u) << key;
+    EXPECT_EQ(problems.lines[0], std::string("job.toml: prior.tilt.") + key +
+                               ": the prior's tilt series is ideal (no angle errors, acquisition residuals, motion or "
+                               "dose): set it in [imaging.tilt]");
+  }
+  Problems problems;
+  read_with("prior.tilt.dose_weighting", std::string("cos"), problems);
+  ASSERT_EQ(problems.lines.size(), 1u);
+  EXPECT_NE(problems.lines[0].find("prior.tilt.dose_weighting: the prior's tilt series is ideal"), std::string::npos);
+}
+
 TEST(settings, recorded_settings_and_corpus_columns) {
   // These lists are part of the corpus format and of expand's output: change them only on purpose.
   std::vector<std::string> recorded;
@@ -303,7 +320,7 @@ TEST(settings, enum_names_print_back) {
 }
 
 TEST(settings, docs_list_every_setting) {
-  const std::filesystem::path doc = std::filesystem::path(__FILE__).parent_path() / "../../docs/settings.md";
+  const std::filesystem::path doc = std::filesystem::path(TOMOSWEEP_SOURCE_DIR) / "docs/settings.md";
   const std::string want = settings_doc();
   if (std::getenv("TOMOSWEEP_WRITE_SETTINGS_DOC")) {
     std::ofstream(doc, std::ios::binary) << want;

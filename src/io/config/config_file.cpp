@@ -36,7 +36,16 @@ RunParams read_run(TableReader& t) {
 PriorParams read_prior(TableReader& t) {
   PriorParams p;
   read_fields(t, prior_fields(), p);
-  if (auto tilt = t.table("tilt")) p.tilt = read_tilt(*tilt, p.tilt);
+  if (auto tilt = t.table("tilt")) {
+    p.tilt = read_tilt(*tilt, p.tilt);
+    // The prior's series is ideal (simulate_ideal_series): no angle errors, residuals, motion or dose. A key that
+    // would be ignored is refused instead.
+    for (const char* key : {"angle_error_deg", "shift_sd_A", "rotation_sd_deg", "magnification_sd",
+                             "defocus_jitter_um", "axis_offset_deg", "motion_sd_A", "dose_weighting", "doses_e_per_A2"})
+      if (tilt->has(key))
+        tilt->problem(key, "the prior's tilt series is ideal (no angle errors, acquisition residuals, motion or "
+                           "dose): set it in [imaging.tilt]");
+  }
   t.finish();
   return p;
 }
