@@ -74,7 +74,17 @@ cleanup() {
   exit "$rc"
 }
 trap cleanup EXIT
-trap 'exit 1' INT TERM
+trap 'say "error: interrupted"; exit 1' INT TERM
+# A watchdog ends the test (cleanup included) before ctest's timeout would kill it without one.
+(
+  trap 'kill "$nap" 2> /dev/null; exit 0' TERM
+  sleep "${TOMOSWEEP_SLURM_TIMEOUT:-240}" &
+  nap=$!
+  wait "$nap"
+  say "error: timed out after ${TOMOSWEEP_SLURM_TIMEOUT:-240} s"
+  kill -TERM $$
+) &
+pids+=($!)
 
 # --- munge: its own key and socket
 mungekey -c -k "$tmp/munge.key" 2> /dev/null || dd if=/dev/urandom of="$tmp/munge.key" bs=1024 count=1 status=none
@@ -99,7 +109,7 @@ host=$(hostname -s)
 mkdir -p "$tmp/state" "$tmp/spool"
 cat > "$tmp/slurm.conf" << EOF
 ClusterName=tomosweep-test
-SlurmctldHost=$host
+SlurmctldHost=$host(127.0.0.1)
 SlurmUser=root
 SlurmctldPort=$ctld_port
 SlurmdPort=$slurmd_port
@@ -126,7 +136,7 @@ ReturnToService=2
 KillWait=2
 MinJobAge=600
 # 1 GB: less than the old script's --mem-per-cpu=4G x 2 tasks, as on the small node of issue 11
-NodeName=$host CPUs=$(nproc) RealMemory=1024 State=UNKNOWN
+NodeName=$host NodeAddr=127.0.0.1 CPUs=$(nproc) RealMemory=1024 State=UNKNOWN
 PartitionName=test Nodes=$host Default=YES MaxTime=INFINITE State=UP
 EOF
 export SLURM_CONF=$tmp/slurm.conf
@@ -140,6 +150,7 @@ for ((i = 0; i < 300; i++)); do
 done
 [ "$(sinfo -h -o %T 2> /dev/null)" = idle ] || { failed_logs; skip "slurmctld/slurmd did not start (sinfo: $(sinfo -h 2>&1))"; }
 say "Slurm up in $((SECONDS - start_time)) s: $(sinfo -h -o '%P %D %c %T')"
+srun --mpi=list 2>&1 | grep -qw pmix || fail "srun offers no pmix plugin (slurm-wlm-basic-plugins, libpmix2)"
 if [ -n "${TOMOSWEEP_SLURM_RUN:-}" ]; then  # by hand: a command on this Slurm instead of the tests
   (cd "$out" && bash -c "$TOMOSWEEP_SLURM_RUN")
   exit
