@@ -48,7 +48,7 @@ chmod 755 "$tmp"  # munged wants every folder above its socket searchable by all
 pids=()
 failed_logs() {
   for f in "$tmp"/munged.log "$tmp"/slurmctld.log "$tmp"/slurmd.log; do
-    [ -s "$f" ] && { echo "--- $f (last lines)"; tail -n 15 "$f"; }
+    if [ -s "$f" ]; then echo "--- $f (last lines)"; tail -n 15 "$f"; fi
   done >&2
 }
 cleanup() {
