@@ -4,8 +4,9 @@
 #   - srun --mpi=pmix (the script's default) and LAUNCHER=mpirun with FORCE=1 over a file in the corpus's place;
 #   - an array job, one sweep per task (%a in SWEEP and OUTPUT);
 #   - a run on a node whose configured memory (1 GB) is below tasks x 4 GB: the script asks for no memory;
-#   - a resubmission while the first run still runs: refused by tomosweep's work-folder lock, in one line;
-#   - a run cancelled with scancel once jobs are staged, finished by a resubmission chained to it with
+#   - a resubmission while the first run still runs (suspended with scontrol suspend, so that it still runs however
+#     fast this machine is): refused by tomosweep's work-folder lock, in one line, naming a pid of the first job;
+#   - that run resumed, then cancelled with scancel, and finished by a resubmission chained to it with
 #     --dependency=afterany and --export=ALL,RESUME=1;
 #   - every corpus identical to the first (tests/mpi/compare_corpora.py); dash -n of slurm.sh and pbs.sh (no bash
 #     arrays: an empty "${a[@]}" fails under set -u in bash before 4.4).
@@ -250,7 +251,8 @@ for a in 0 1; do
 done
 say "array: ok ($((SECONDS - start_time)) s)"
 
-# 4. one rank holds the work folder; a resubmission meanwhile is refused by the lock
+# 4. one rank holds the work folder, suspended (scontrol suspend: it holds it however fast this machine is); a
+#    resubmission meanwhile is refused by the lock
 first=$(submit first -n 1 "$slurm_sh" sweep.toml cancelled.h5)
 for ((i = 0; i < 1200; i++)); do
   [ "$(staged "$out/cancelled.h5.work")" -ge 1 ] && break
@@ -258,10 +260,12 @@ for ((i = 0; i < 1200; i++)); do
   sleep 0.1
 done
 [ "$(staged "$out/cancelled.h5.work")" -ge 1 ] || fail "first: no job staged after 120 s"
+scontrol suspend "$first"
+wait_state "$first" SUSPENDED
 id=$(submit concurrent -n 1 --export=ALL,RESUME=1 "$slurm_sh" sweep.toml cancelled.h5)
 s=$(wait_done "$id")
 [ "$s" = FAILED ] || fail "concurrent: job $id $s, should have been refused: $(cat "$out/concurrent.log")"
-[ "$(state "$first")" = RUNNING ] || fail "first: $(state "$first") before the concurrent run was refused (too fast)"
+[ "$(state "$first")" = SUSPENDED ] || fail "first: $(state "$first") while the concurrent run was refused"
 errors=$(grep -c '^tomosweep: error:' "$out/concurrent.log" || true)
 grep -Eq "^tomosweep: error: cancelled\.h5\.work: work folder in use by another run \(pid [0-9]+\); wait for it to end or use another --work folder$" \
   "$out/concurrent.log" && [ "$errors" = 1 ] || fail "concurrent: not the lock's one-line refusal: $(cat "$out/concurrent.log")"
@@ -270,9 +274,13 @@ scontrol listpids "$first" | awk 'NR > 1 { print $1 }' | grep -qx "$holder" \
   || fail "concurrent: pid $holder is not a process of the first job: $(scontrol listpids "$first")"
 say "concurrent: refused: $(grep '^tomosweep: error:' "$out/concurrent.log")"
 
-# 5. scancel of the running sweep, a resubmission chained to it with afterany and RESUME=1
+# 5. a resubmission chained with afterany and RESUME=1, then scancel of the sweep, running again
 again=$(submit resumed -n 2 --dependency=afterany:"$first" --export=ALL,RESUME=1 "$slurm_sh" sweep.toml cancelled.h5)
 [ "$(state "$again")" = PENDING ] || fail "resumed: $(state "$again") before the first job ended"
+scontrol resume "$first"
+wait_state "$first" RUNNING
+sleep 1
+[ "$(state "$first")" = RUNNING ] || fail "first: $(state "$first") before scancel (too fast)"
 scancel "$first"
 s=$(wait_done "$first")
 n=$(staged "$out/cancelled.h5.work")
