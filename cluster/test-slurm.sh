@@ -256,7 +256,8 @@ say "array: ok ($((SECONDS - start_time)) s)"
 first=$(submit first -n 1 "$slurm_sh" sweep.toml cancelled.h5)
 for ((i = 0; i < 1200; i++)); do
   [ "$(staged "$out/cancelled.h5.work")" -ge 1 ] && break
-  [ "$(state "$first")" = RUNNING ] || [ "$(state "$first")" = PENDING ] || fail "first: $(state "$first")"
+  s=$(state "$first")
+  case $s in "" | PENDING | CONFIGURING | RUNNING) ;; *) fail "first: '$s' before a job was staged: $(cat "$out/first.log")" ;; esac
   sleep 0.1
 done
 [ "$(staged "$out/cancelled.h5.work")" -ge 1 ] || fail "first: no job staged after 120 s"
@@ -279,7 +280,7 @@ again=$(submit resumed -n 2 --dependency=afterany:"$first" --export=ALL,RESUME=1
 [ "$(state "$again")" = PENDING ] || fail "resumed: $(state "$again") before the first job ended"
 scontrol resume "$first"
 wait_state "$first" RUNNING
-sleep 1
+sleep 0.5
 [ "$(state "$first")" = RUNNING ] || fail "first: $(state "$first") before scancel (too fast)"
 scancel "$first"
 s=$(wait_done "$first")
