@@ -14,6 +14,7 @@
 #include "sweep/validate.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -53,17 +54,20 @@ void drop_damaged_stages(std::map<std::uint64_t, std::string>& staged) {
 }
 
 /// The corpus will be writable where it goes: its folder exists (made if missing) and takes a new file. Checked
-/// before any job, so that a wrong -o never costs a run.
+/// before any job, so that a wrong -o never costs a run. Runs before the work folder's lock is taken, so an existing
+/// OUTPUT.tmp (another run's gather in flight, or a killed one's) is only opened, never truncated or removed.
 void check_output_folder(const std::string& output) {
   const fs::path folder = fs::path(output).parent_path();
   std::error_code ec;
   if (!folder.empty()) fs::create_directories(folder, ec);
   if (ec) fail_io(folder.string(), ": cannot create the corpus folder: ", ec.message());
   const std::string probe = output + ".tmp";
-  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  const bool existed = fd < 0 && errno == EEXIST;
+  if (existed) fd = ::open(probe.c_str(), O_WRONLY | O_CLOEXEC);
   if (fd < 0) fail_io(output, ": cannot write the corpus there: ", errno_message(probe));
   ::close(fd);
-  ::unlink(probe.c_str());
+  if (!existed) ::unlink(probe.c_str());
 }
 
 /// The work folder of a run whose corpus is complete (killed after its final rename): removed unless kept.

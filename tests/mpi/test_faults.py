@@ -8,7 +8,8 @@ final corpus is identical to an uninterrupted run's (REFERENCE.h5, made with --f
   at the gather's start, after the corpus arrays, before and after the final rename, while the work folder
   is removed;
 - a truncated and a corrupt stage file, which --resume runs again;
-- a second run on a work folder in use (refused: the lock);
+- a second run on a work folder in use (refused: the lock), also while the first gathers (its OUTPUT.tmp is
+  left alone);
 - --resume on a complete corpus (exit 0);
 - a full disk while jobs are staged and during the gather: a size-limited tmpfs when this runs as root, and
   always through tests/mpi/enospc_shim.c (LD_PRELOAD: writes to the chosen files fail with ENOSPC);
@@ -184,6 +185,7 @@ def lock_and_complete_cases(c, out):
         print(f"ok   {name}")
     if first.wait(timeout=120) != 0:
         return c.fail(name, "the first run failed")
+    gather_in_flight_case(c, out)
     name = "--resume on a complete corpus"
     r = c.run(corpus, "--resume")
     if r.returncode != 0 or "is complete" not in r.stderr:
@@ -199,6 +201,33 @@ def lock_and_complete_cases(c, out):
             "(use --force to overwrite it)")
     if r.returncode == 0 or want not in r.stderr.splitlines():
         c.fail(name, f"expected '{want}': {r.stderr.strip()}")
+    else:
+        print(f"ok   {name}")
+
+
+def gather_in_flight_case(c, out):
+    """A run refused by the lock leaves OUTPUT.tmp alone: the output check comes before the lock, and it once
+    truncated and removed the OUTPUT.tmp of the run holding the folder while that run was gathering."""
+    name = "a second run while the first gathers"
+    folder = os.path.join(out, "lock-gather")
+    fresh(folder)
+    corpus = os.path.join(folder, "c.h5")
+    os.makedirs(corpus + ".work")
+    with open(corpus + ".tmp", "wb") as tmp:
+        tmp.write(b"the first run's corpus, half written")
+    with open(os.path.join(corpus + ".work", "lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        lock.write(f"{os.getpid()}\n")
+        lock.flush()
+        r = c.run(corpus, "--resume", ranks=1)
+    kept = None
+    if os.path.exists(corpus + ".tmp"):
+        with open(corpus + ".tmp", "rb") as tmp:
+            kept = tmp.read()
+    if r.returncode == 0 or f"work folder in use by another run (pid {os.getpid()})" not in r.stderr:
+        c.fail(name, f"not refused: {r.returncode} {r.stderr.strip()}")
+    elif kept != b"the first run's corpus, half written":
+        c.fail(name, f"the refused run changed OUTPUT.tmp: {kept!r}")
     else:
         print(f"ok   {name}")
 
