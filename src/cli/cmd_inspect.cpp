@@ -10,6 +10,9 @@
 
 namespace tomosweep::cli {
 
+/// CPU time inspect may spend reading a corpus's metadata (a 100 000-job table takes well under a second).
+constexpr int kInspectCpuSeconds = 60;
+
 int cmd_inspect(int argc, char** argv) {
   po::options_description named("options");
   std::string corpus;
@@ -25,7 +28,7 @@ int cmd_inspect(int argc, char** argv) {
     const CorpusOverview o = read_corpus_overview(corpus);
     std::cout << (json ? corpus_overview_json(o) : corpus_overview_text(o));
     return 0;
-  });
+  }, kInspectCpuSeconds);
 }
 
 } // namespace tomosweep::cli
