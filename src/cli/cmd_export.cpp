@@ -42,8 +42,21 @@ std::vector<std::uint64_t> chosen_jobs(const ExportArgs& a, const CorpusOverview
 
 std::string run_name(std::uint64_t id) { return "job-" + std::to_string(id); }
 
+/// CPU time (s) reading a corpus's metadata may take: well under a second even for 100 000 jobs.
+constexpr double kMetadataCpuSeconds = 60;
+
+/// CPU time (s) exporting one job may take: the metadata's, and 1 s per 10 MB of its arrays (about 16 bytes per
+/// voxel in all), at least 10 times what reading, converting and writing them takes.
+double job_cpu_seconds(const CorpusOverview& o, std::uint64_t id) {
+  for (const CorpusJobRow& j : o.jobs)
+    if (j.job_id == id)
+      return kMetadataCpuSeconds + double(j.size_xyz[0]) * double(j.size_xyz[1]) * double(j.size_xyz[2]) * 16 / 1e7;
+  return kMetadataCpuSeconds;
+}
+
 /// The export itself, in a child process (run_isolated): a damaged corpus can crash libhdf5.
 int export_jobs(ExportArgs a) {
+  allow_cpu_seconds(kMetadataCpuSeconds);
   const CorpusOverview o = read_corpus_overview(a.corpus);
   const std::vector<std::uint64_t> ids = chosen_jobs(a, o);
   if (a.to.empty()) a.to = a.job == "all" ? "export-" + a.format : run_name(ids[0]);
@@ -60,6 +73,7 @@ int export_jobs(ExportArgs a) {
   std::optional<CopickExport> copick;
   std::optional<RelionExport> relion;
   for (std::uint64_t id : ids) {
+    allow_cpu_seconds(job_cpu_seconds(o, id));
     const CorpusJob cj = read_corpus_job(a.corpus, id);
     if (cj.status != "ok") fail(a.corpus, ": job ", id, " ", cj.status, ": ", cj.error);
     if (a.format == "mrc") {

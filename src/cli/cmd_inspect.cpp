@@ -25,10 +25,11 @@ int cmd_inspect(int argc, char** argv) {
   if (!std::filesystem::exists(corpus)) fail_io(corpus, ": no such file");
   const bool json = vm.count("json") > 0;
   return run_isolated(corpus, [&] {
+    allow_cpu_seconds(kInspectCpuSeconds);
     const CorpusOverview o = read_corpus_overview(corpus);
     std::cout << (json ? corpus_overview_json(o) : corpus_overview_text(o));
     return 0;
-  }, kInspectCpuSeconds);
+  });
 }
 
 } // namespace tomosweep::cli

@@ -13,9 +13,13 @@ int report_errors(const std::function<int()>& body);
 /// Run `body` (under report_errors) in a forked child process and return its exit code. libhdf5 1.10 can
 /// crash on a damaged file inside its own parsing (docs/reliability.md); when the child dies of a signal,
 /// the parent prints one line naming `file` and the signal, and returns 1. Output written before the crash
-/// (stdout, files) stays; the child's stderr is passed on when it ends normally. With `cpu_limit_s` > 0 the
-/// child may use that much CPU time (damaged files can make libhdf5 loop forever); reading a corpus's
-/// metadata takes a fraction of a second. Only for commands that run alone: never under MPI.
-int run_isolated(const std::string& file, const std::function<int()>& body, int cpu_limit_s = 0);
+/// (stdout, files) stays; the child's stderr is passed on when it ends normally. Only for commands that run
+/// alone: never under MPI.
+int run_isolated(const std::string& file, const std::function<int()>& body);
+
+/// Inside run_isolated's body: the child may use `seconds` more CPU time from now on (RLIMIT_CPU), after which
+/// the parent reports a loop on damaged metadata. Damaged files can make libhdf5 loop forever; a stalled file
+/// system uses no CPU time and is waited for.
+void allow_cpu_seconds(double seconds);
 
 } // namespace tomosweep::cli
