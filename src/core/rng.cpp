@@ -1,5 +1,6 @@
 #include "core/rng.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace tomosweep {
@@ -23,12 +24,70 @@ Rng::Rng(std::uint64_t seed, Purpose purpose, std::uint64_t id)
       counter_{0, static_cast<std::uint32_t>(purpose), static_cast<std::uint32_t>(id),
                static_cast<std::uint32_t>(id >> 32)} {}
 
-std::uint32_t Rng::next_u32() {
-  if (used_ == 4) {
-    block_ = philox4x32(counter_, key_);
-    if (++counter_[0] == 0) counter_[1] += 0x10000; // past 2^32 blocks: move into the purpose word's high half
-    used_ = 0;
+namespace {
+
+// Philox4x32-10 of n <= 8 counters at once (structure of arrays): the lanes are independent, so the compiler
+// interleaves or vectorises them, where one block alone is a chain of ten dependent multiplications.
+template <int N>
+[[gnu::always_inline]] inline void philox_lanes(std::uint32_t (&c)[4][N], std::array<std::uint32_t, 2> k) {
+  constexpr std::uint32_t kM0 = 0xD2511F53, kM1 = 0xCD9E8D57, kW0 = 0x9E3779B9, kW1 = 0xBB67AE85;
+  for (int round = 0; round < 10; ++round) {
+    for (int l = 0; l < N; ++l) {
+      const std::uint64_t p0 = static_cast<std::uint64_t>(kM0) * c[0][l];
+      const std::uint64_t p1 = static_cast<std::uint64_t>(kM1) * c[2][l];
+      const std::uint32_t c1 = c[1][l], c3 = c[3][l];
+      c[0][l] = static_cast<std::uint32_t>(p1 >> 32) ^ c1 ^ k[0];
+      c[1][l] = static_cast<std::uint32_t>(p1);
+      c[2][l] = static_cast<std::uint32_t>(p0 >> 32) ^ c3 ^ k[1];
+      c[3][l] = static_cast<std::uint32_t>(p0);
+    }
+    k[0] += kW0;
+    k[1] += kW1;
   }
+}
+
+#if defined(__SANITIZE_THREAD__)
+#define TOMOSWEEP_RNG_CLONES
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TOMOSWEEP_RNG_CLONES
+#endif
+#endif
+#ifndef TOMOSWEEP_RNG_CLONES
+#define TOMOSWEEP_RNG_CLONES [[gnu::target_clones("avx2", "default")]]
+#endif
+// Integer arithmetic only: every clone gives the same words.
+TOMOSWEEP_RNG_CLONES void philox_batch8(std::uint32_t (&c)[4][8], std::array<std::uint32_t, 2> k) {
+  philox_lanes<8>(c, k);
+}
+
+} // namespace
+
+// The stream is philox4x32(counter) for counter[0] = 0, 1, 2, ...; short streams (most draw a few numbers)
+// compute one block at a time, long ones kBatch blocks at once.
+void Rng::refill() {
+  if (batch_ == 1) {
+    const std::array<std::uint32_t, 4> b = philox4x32(counter_, key_);
+    std::copy(b.begin(), b.end(), block_.begin());
+    if (++counter_[0] == 0) counter_[1] += 0x10000; // past 2^32 blocks: move into the purpose word's high half
+    words_ = 4;
+    batch_ = 2; // the next refill is a long stream's
+  } else {
+    std::uint32_t c[4][kBatch];
+    for (int l = 0; l < kBatch; ++l) {
+      for (int w = 0; w < 4; ++w) c[w][l] = counter_[w];
+      if (++counter_[0] == 0) counter_[1] += 0x10000;
+    }
+    philox_batch8(c, key_);
+    for (int l = 0; l < kBatch; ++l)
+      for (int w = 0; w < 4; ++w) block_[4 * l + w] = c[w][l];
+    words_ = 4 * kBatch;
+  }
+  used_ = 0;
+}
+
+std::uint32_t Rng::next_u32() {
+  if (used_ == words_) refill();
   return block_[used_++];
 }
 
@@ -72,16 +131,23 @@ std::uint64_t Rng::poisson(double lambda) {
     return k;
   }
   // PTRS: transformed rejection with squeeze (Hormann, Insurance: Math. and Econ. 12, 1993).
-  const double slam = std::sqrt(lambda), loglam = std::log(lambda);
+  // log(lambda) and log(1/alpha) are needed only past the squeeze (about 1 draw in 4): computed once, then.
+  const double slam = std::sqrt(lambda);
   const double b = 0.931 + 2.53 * slam, a = -0.059 + 0.02483 * b;
-  const double invalpha = 1.1239 + 1.1328 / (b - 3.4), vr = 0.9277 - 3.6224 / (b - 2);
+  const double vr = 0.9277 - 3.6224 / (b - 2);
+  double loglam = 0, log_invalpha = 0;
+  bool slow_constants = false;
   for (;;) {
     const double u = uniform() - 0.5, v = uniform();
     const double us = 0.5 - std::abs(u);
     const double k = std::floor((2 * a / us + b) * u + lambda + 0.43);
     if (us >= 0.07 && v <= vr) return static_cast<std::uint64_t>(k);
     if (k < 0 || (us < 0.013 && v > us)) continue;
-    if (std::log(v) + std::log(invalpha) - std::log(a / (us * us) + b) <= -lambda + k * loglam - std::lgamma(k + 1))
+    if (!slow_constants) {
+      loglam = std::log(lambda), log_invalpha = std::log(1.1239 + 1.1328 / (b - 3.4));
+      slow_constants = true;
+    }
+    if (std::log(v) + log_invalpha - std::log(a / (us * us) + b) <= -lambda + k * loglam - std::lgamma(k + 1))
       return static_cast<std::uint64_t>(k);
   }
 }
