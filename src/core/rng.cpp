@@ -24,75 +24,23 @@ Rng::Rng(std::uint64_t seed, Purpose purpose, std::uint64_t id)
       counter_{0, static_cast<std::uint32_t>(purpose), static_cast<std::uint32_t>(id),
                static_cast<std::uint32_t>(id >> 32)} {}
 
-namespace {
-
-// Philox4x32-10 of n <= 8 counters at once (structure of arrays): the lanes are independent, so the compiler
-// interleaves or vectorises them, where one block alone is a chain of ten dependent multiplications.
-template <int N>
-[[gnu::always_inline]] inline void philox_lanes(std::uint32_t (&c)[4][N], std::array<std::uint32_t, 2> k) {
-  constexpr std::uint32_t kM0 = 0xD2511F53, kM1 = 0xCD9E8D57, kW0 = 0x9E3779B9, kW1 = 0xBB67AE85;
-  for (int round = 0; round < 10; ++round) {
-    for (int l = 0; l < N; ++l) {
-      const std::uint64_t p0 = static_cast<std::uint64_t>(kM0) * c[0][l];
-      const std::uint64_t p1 = static_cast<std::uint64_t>(kM1) * c[2][l];
-      const std::uint32_t c1 = c[1][l], c3 = c[3][l];
-      c[0][l] = static_cast<std::uint32_t>(p1 >> 32) ^ c1 ^ k[0];
-      c[1][l] = static_cast<std::uint32_t>(p1);
-      c[2][l] = static_cast<std::uint32_t>(p0 >> 32) ^ c3 ^ k[1];
-      c[3][l] = static_cast<std::uint32_t>(p0);
-    }
-    k[0] += kW0;
-    k[1] += kW1;
-  }
-}
-
-#if defined(__SANITIZE_THREAD__)
-#define TOMOSWEEP_RNG_CLONES
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define TOMOSWEEP_RNG_CLONES
-#endif
-#endif
-#ifndef TOMOSWEEP_RNG_CLONES
-#define TOMOSWEEP_RNG_CLONES [[gnu::target_clones("avx2", "default")]]
-#endif
-// Integer arithmetic only: every clone gives the same words.
-TOMOSWEEP_RNG_CLONES void philox_batch8(std::uint32_t (&c)[4][8], std::array<std::uint32_t, 2> k) {
-  philox_lanes<8>(c, k);
-}
-
-} // namespace
-
-// The stream is philox4x32(counter) for counter[0] = 0, 1, 2, ...; short streams (most draw a few numbers)
-// compute one block at a time, long ones kBatch blocks at once.
-void Rng::refill() {
-  if (batch_ == 1) {
-    const std::array<std::uint32_t, 4> b = philox4x32(counter_, key_);
-    std::copy(b.begin(), b.end(), block_.begin());
-    if (++counter_[0] == 0) counter_[1] += 0x10000; // past 2^32 blocks: move into the purpose word's high half
-    words_ = 4;
-    batch_ = 2; // the next refill is a long stream's
-  } else {
-    std::uint32_t c[4][kBatch];
-    for (int l = 0; l < kBatch; ++l) {
-      for (int w = 0; w < 4; ++w) c[w][l] = counter_[w];
-      if (++counter_[0] == 0) counter_[1] += 0x10000;
-    }
-    philox_batch8(c, key_);
-    for (int l = 0; l < kBatch; ++l)
-      for (int w = 0; w < 4; ++w) block_[4 * l + w] = c[w][l];
-    words_ = 4 * kBatch;
-  }
-  used_ = 0;
-}
-
 std::uint32_t Rng::next_u32() {
-  if (used_ == words_) refill();
+  if (used_ == 4) {
+    block_ = philox4x32(counter_, key_);
+    if (++counter_[0] == 0) counter_[1] += 0x10000; // past 2^32 blocks: move into the purpose word's high half
+    used_ = 0;
+  }
   return block_[used_++];
 }
 
 double Rng::uniform() {
-  const std::uint64_t a = next_u32() >> 5, b = next_u32() >> 6; // 27 + 26 bits
+  std::uint64_t a, b;
+  if (used_ <= 2) { // both words from the current block (the same words as two next_u32 calls)
+    a = block_[used_] >> 5, b = block_[used_ + 1] >> 6;
+    used_ += 2;
+  } else {
+    a = next_u32() >> 5, b = next_u32() >> 6; // 27 + 26 bits
+  }
   return (static_cast<double>(a) * 67108864.0 + static_cast<double>(b)) * (1.0 / 9007199254740992.0);
 }
 

@@ -43,12 +43,10 @@ public:
   std::uint64_t below(std::uint64_t n);
 
 private:
-  static constexpr int kBatch = 8; ///< blocks computed at once once a stream is long (independent: fast)
-  void refill();
   std::array<std::uint32_t, 2> key_;
   std::array<std::uint32_t, 4> counter_;
-  std::array<std::uint32_t, 4 * kBatch> block_{}; ///< the next blocks' words, in stream order
-  int used_ = 0, words_ = 0, batch_ = 1;
+  std::array<std::uint32_t, 4> block_{};
+  int used_ = 4;
   double spare_normal_ = 0;
   bool has_spare_ = false;
 };
