@@ -8,6 +8,7 @@
 #include "sweep/validate.hpp"
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 namespace tomosweep::cli {
@@ -65,15 +66,26 @@ int cmd_simulate(int argc, char** argv) {
 
   // Peak memory is sampled as each stage starts, so the figure printed for a stage is the peak reached
   // by the end of the stage before it; the last stage's comes after the job.
+  // The tilt series is written (and freed) as soon as the tomograms are made, so that the prior does not
+  // find it still held.
   std::vector<double> peak_MB;
-  const JobResult r = run_job(job.config, structures, job.job_id, job.replicate, [&](const std::string& stage) {
+  const auto on_stage = [&](const std::string& stage) {
     peak_MB.push_back(peak_rss_MB());
     std::fprintf(stderr, "tomosweep: %s...\n", stage.c_str());
-  });
+  };
+  const auto on_part_done = [&](const std::string& part, JobResult& r) {
+    if (part != "tilt series") return;
+    std::fprintf(stderr, "tomosweep: writing the tilt series to %s\n", out.c_str());
+    std::filesystem::create_directories(out);
+    write_series_files(out, "tilt_series", r.series);
+    r.series.images = Volume<float>();
+    for (Volume<float>& h : r.series.halves) h = Volume<float>();
+  };
+  const JobResult r = run_job(job.config, structures, job.job_id, job.replicate, on_stage, on_part_done);
   peak_MB.push_back(peak_rss_MB());
 
   std::fprintf(stderr, "tomosweep: writing %s\n", out.c_str());
-  write_job_files(out, r, "job-" + std::to_string(job.job_id));
+  write_job_files(out, r, "job-" + std::to_string(job.job_id), false);
   print_timings(r, peak_MB);
   return 0;
 }

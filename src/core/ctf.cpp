@@ -61,6 +61,21 @@ double CtfAt::operator()(std::size_t i, double d_A) const {
   return -grid.envelope[i] * std::sin(kPi * l * dd * k2 - a * k2 * k2 + shift);
 }
 
+void ctf_values(const CtfAt& at, double d_A, int nx, int ny, std::vector<double>& c) {
+  const std::size_t nkx = static_cast<std::size_t>(nx / 2 + 1);
+  c.resize(nkx * ny);
+  const bool radial = at.grid.astig.empty();
+  for (int ky = 0; ky < ny; ++ky) {
+    double* row = c.data() + ky * nkx;
+    if (radial && ky > ny / 2) { // fft_freq(ky) = -(ny - ky): the same k^2 as row ny - ky
+      const double* mirror = c.data() + (ny - ky) * nkx;
+      std::copy(mirror, mirror + nkx, row);
+      continue;
+    }
+    for (std::size_t kx = 0; kx < nkx; ++kx) row[kx] = at(ky * nkx + kx, d_A);
+  }
+}
+
 CtfStrips plan_ctf_strips(const Ctf& ctf, int nx, double defocus_A, double tilt_rad) {
   CtfStrips s;
   s.defocus_A = defocus_A, s.nx = nx, s.pixel_A = ctf.pixel_A;

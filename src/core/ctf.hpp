@@ -68,6 +68,10 @@ struct CtfStrips {
 };
 CtfStrips plan_ctf_strips(const Ctf& ctf, int nx, double defocus_A, double tilt_rad);
 
+/// The CTF at every index of the half-plane of an nx x ny image and defocus d_A, into c. Without astigmatism the
+/// CTF depends on |k| alone: the rows ky and ny - ky hold the same |k|^2 and share their values, computed once.
+void ctf_values(const CtfAt& at, double d_A, int nx, int ny, std::vector<double>& c);
+
 /// F^-1[w . S] of a spectrum S (of nx x ny at ctf.pixel_A) per defocus strip, where w = weight(i, CTF value at
 /// index i and the strip's defocus) and the strips are interpolated across columns (CtfStrips). The DC term
 /// is kept (keep_dc) or dropped.
@@ -80,9 +84,10 @@ Image filter_ctf_strips(const Spectrum2& spec, const Ctf& ctf, const CtfGrid& gr
   const CtfAt at{ctf, grid};
   Image out(nx, ny, ctf.pixel_A);
   Spectrum2 s = spec;
+  std::vector<double> c(s.data.size());
   for (int j = 0; j < strips.copies; ++j) {
-    const double d = strips.defocus(j);
-    for (std::size_t i = 1; i < s.data.size(); ++i) s.data[i] = spec.data[i] * static_cast<float>(weight(i, at(i, d)));
+    ctf_values(at, strips.defocus(j), nx, ny, c);
+    for (std::size_t i = 1; i < s.data.size(); ++i) s.data[i] = spec.data[i] * static_cast<float>(weight(i, c[i]));
     s.data[0] = keep_dc ? spec.data[0] : 0;
     const Image img = fft_inverse(s, ctf.pixel_A);
     if (strips.copies == 1) return img;

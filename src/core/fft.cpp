@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <mutex>
 
 namespace tomosweep {
@@ -23,68 +25,101 @@ struct RealBuf {
   RealBuf(const RealBuf&) = delete;
   RealBuf& operator=(const RealBuf&) = delete;
 };
-struct ComplexBuf {
-  fftwf_complex* p;
-  explicit ComplexBuf(std::size_t n) : p(fftwf_alloc_complex(n)) {}
-  ~ComplexBuf() { fftwf_free(p); }
-  ComplexBuf(const ComplexBuf&) = delete;
-  ComplexBuf& operator=(const ComplexBuf&) = delete;
-  Complex* c() { return reinterpret_cast<Complex*>(p); }
+
+} // namespace
+
+namespace {
+
+// 2D plans with their buffers, kept per thread for the image sizes last used: a tilt series transforms images of
+// one size thousands of times. The same FFTW_ESTIMATE plan on the same kind of buffer: the same values as a
+// plan made afresh.
+struct Plan2 {
+  int nx = 0, ny = 0;
+  bool inverse = false;
+  fftwf_plan plan = nullptr;
+  float* real = nullptr;
+  fftwf_complex* spec = nullptr;
 };
 
-template <class MakePlan> void run_plan(MakePlan&& make) {
-  fftwf_plan plan;
-  {
-    std::lock_guard lock(planner_mutex());
-    plan = make();
+class PlanCache {
+public:
+  ~PlanCache() {
+    for (Plan2& p : plans_) release(p);
   }
-  fftwf_execute(plan);
-  std::lock_guard lock(planner_mutex());
-  fftwf_destroy_plan(plan);
+  Plan2& get(int nx, int ny, bool inverse) {
+    for (Plan2& p : plans_)
+      if (p.nx == nx && p.ny == ny && p.inverse == inverse) return p;
+    if (plans_.size() == kMax) {
+      release(plans_.front());
+      plans_.erase(plans_.begin());
+    }
+    Plan2 p{nx, ny, inverse};
+    const std::size_t n = static_cast<std::size_t>(nx) * ny, nk = static_cast<std::size_t>(nx / 2 + 1) * ny;
+    p.real = fftwf_alloc_real(n);
+    p.spec = fftwf_alloc_complex(nk);
+    {
+      std::lock_guard lock(planner_mutex());
+      p.plan = inverse ? fftwf_plan_dft_c2r_2d(ny, nx, p.spec, p.real, FFTW_ESTIMATE)
+                       : fftwf_plan_dft_r2c_2d(ny, nx, p.real, p.spec, FFTW_ESTIMATE);
+    }
+    plans_.push_back(p);
+    return plans_.back();
+  }
+
+private:
+  static constexpr std::size_t kMax = 6;
+  static void release(Plan2& p) {
+    {
+      std::lock_guard lock(planner_mutex());
+      fftwf_destroy_plan(p.plan);
+    }
+    fftwf_free(p.real);
+    fftwf_free(p.spec);
+  }
+  std::vector<Plan2> plans_;
+};
+
+Plan2& plan2(int nx, int ny, bool inverse) {
+  thread_local PlanCache cache;
+  return cache.get(nx, ny, inverse);
 }
+
 } // namespace
 
 Spectrum2 fft_forward(const Image& img) {
   Spectrum2 s;
   s.nx = img.nx;
   s.ny = img.ny;
-  const std::size_t n = img.data.size(), nk = static_cast<std::size_t>(s.nkx()) * s.ny;
-  RealBuf in(n);
-  ComplexBuf out(nk);
-  std::copy(img.data.begin(), img.data.end(), in.p);
-  run_plan([&] { return fftwf_plan_dft_r2c_2d(img.ny, img.nx, in.p, out.p, FFTW_ESTIMATE); });
-  s.data.assign(out.c(), out.c() + nk);
+  const std::size_t nk = static_cast<std::size_t>(s.nkx()) * s.ny;
+  if (img.data.empty()) { // FFTW plans nothing for an empty image
+    s.data.resize(nk);
+    return s;
+  }
+  Plan2& p = plan2(img.nx, img.ny, false);
+  std::copy(img.data.begin(), img.data.end(), p.real);
+  fftwf_execute(p.plan);
+  const Complex* out = reinterpret_cast<const Complex*>(p.spec);
+  s.data.assign(out, out + nk);
   return s;
 }
 
 Image fft_inverse(const Spectrum2& s, double pixel_A) {
   Image img(s.nx, s.ny, pixel_A);
-  ComplexBuf in(s.data.size());
-  RealBuf out(img.data.size());
-  std::copy(s.data.begin(), s.data.end(), in.c());
-  run_plan([&] { return fftwf_plan_dft_c2r_2d(s.ny, s.nx, in.p, out.p, FFTW_ESTIMATE); });
+  if (img.data.empty()) return img;
+  Plan2& p = plan2(s.nx, s.ny, true);
+  std::copy(s.data.begin(), s.data.end(), reinterpret_cast<Complex*>(p.spec));
+  fftwf_execute(p.plan);
   const float norm = 1.0f / static_cast<float>(img.data.size());
-  for (std::size_t i = 0; i < img.data.size(); ++i) img.data[i] = out.p[i] * norm;
+  for (std::size_t i = 0; i < img.data.size(); ++i) img.data[i] = p.real[i] * norm;
   return img;
 }
 
-void filter_volume(Volume<float>& v, const std::function<double(double k)>& g) {
-  const int nx = v.nx, ny = v.ny, nz = v.nz, nkx = nx / 2 + 1, px = 2 * nkx;
-  if (v.data.empty()) return;
-  RealBuf buf(static_cast<std::size_t>(px) * ny * nz);
-  auto row = [&](int y, int z) { return buf.p + (static_cast<std::size_t>(z) * ny + y) * px; };
-  for (int z = 0; z < nz; ++z)
-    for (int y = 0; y < ny; ++y) std::copy_n(v.data.data() + v.index(0, y, z), nx, row(y, z));
-  fftwf_complex* spec = reinterpret_cast<fftwf_complex*>(buf.p);
-  fftwf_plan fwd, inv;
-  {
-    std::lock_guard lock(planner_mutex());
-    fwd = fftwf_plan_dft_r2c_3d(nz, ny, nx, buf.p, spec, FFTW_ESTIMATE);
-    inv = fftwf_plan_dft_c2r_3d(nz, ny, nx, spec, buf.p, FFTW_ESTIMATE);
-  }
-  fftwf_execute(fwd);
+namespace {
+
+// Multiply the half spectrum c ((nx/2+1) x ny x nz) by g(|k|) / (nx ny nz).
+void weight_spectrum(Complex* c, int nx, int ny, int nz, const std::function<double(double k)>& g) {
+  const int nkx = nx / 2 + 1;
   const double norm = 1.0 / (static_cast<double>(nx) * ny * nz);
-  Complex* c = reinterpret_cast<Complex*>(buf.p);
   for (int z = 0; z < nz; ++z) {
     const double fz = static_cast<double>(fft_freq(z, nz)) / nz;
     for (int y = 0; y < ny; ++y) {
@@ -96,38 +131,102 @@ void filter_volume(Volume<float>& v, const std::function<double(double k)>& g) {
       }
     }
   }
+}
+
+// The 3D transform pair in place on buf (rows padded to 2 (nx/2 + 1) floats), with the spectrum weighted between.
+void filter_padded(float* buf, int nx, int ny, int nz, const std::function<double(double k)>& g) {
+  fftwf_complex* spec = reinterpret_cast<fftwf_complex*>(buf);
+  fftwf_plan fwd, inv;
+  {
+    std::lock_guard lock(planner_mutex());
+    fwd = fftwf_plan_dft_r2c_3d(nz, ny, nx, buf, spec, FFTW_ESTIMATE);
+    inv = fftwf_plan_dft_c2r_3d(nz, ny, nx, spec, buf, FFTW_ESTIMATE);
+  }
+  fftwf_execute(fwd);
+  weight_spectrum(reinterpret_cast<Complex*>(buf), nx, ny, nz, g);
   fftwf_execute(inv);
-  for (int z = 0; z < nz; ++z)
-    for (int y = 0; y < ny; ++y) std::copy_n(row(y, z), nx, v.data.data() + v.index(0, y, z));
   std::lock_guard lock(planner_mutex());
   fftwf_destroy_plan(fwd);
   fftwf_destroy_plan(inv);
 }
 
+} // namespace
+
+void filter_volume(Volume<float>& v, const std::function<double(double k)>& g) {
+  const int nx = v.nx, ny = v.ny, nz = v.nz, nkx = nx / 2 + 1, px = 2 * nkx;
+  if (v.data.empty()) return;
+  RealBuf buf(static_cast<std::size_t>(px) * ny * nz);
+  auto row = [&](int y, int z) { return buf.p + (static_cast<std::size_t>(z) * ny + y) * px; };
+  for (int z = 0; z < nz; ++z)
+    for (int y = 0; y < ny; ++y) std::copy_n(v.data.data() + v.index(0, y, z), nx, row(y, z));
+  filter_padded(buf.p, nx, ny, nz, g);
+  for (int z = 0; z < nz; ++z)
+    for (int y = 0; y < ny; ++y) std::copy_n(row(y, z), nx, v.data.data() + v.index(0, y, z));
+}
+
+Volume<float> filtered_volume(const Grid& g, const std::function<void(int y, int z, float* row)>& fill,
+                              const std::function<double(double k)>& filter) {
+  Volume<float> v;
+  v.nx = g.nx, v.ny = g.ny, v.nz = g.nz, v.voxel_A = g.voxel_A;
+  if (g.nx <= 0 || g.ny <= 0 || g.nz <= 0) {
+    v = Volume<float>(g);
+    return v;
+  }
+  const int nx = g.nx, ny = g.ny, nz = g.nz, px = 2 * (nx / 2 + 1);
+  // The buffer starts at the first 64-byte boundary of the storage, as an FFTW-allocated one would (so that
+  // FFTW chooses the same codelets); the filtered rows are then moved down to their unpadded places.
+  constexpr std::size_t kAlign = 64 / sizeof(float);
+  v.data.assign(static_cast<std::size_t>(px) * ny * nz + kAlign, 0.0f);
+  const std::size_t off =
+      (kAlign - reinterpret_cast<std::uintptr_t>(v.data.data()) / sizeof(float) % kAlign) % kAlign;
+  float* buf = v.data.data() + off;
+  for (int z = 0; z < nz; ++z)
+    for (int y = 0; y < ny; ++y) fill(y, z, buf + (static_cast<std::size_t>(z) * ny + y) * px);
+  filter_padded(buf, nx, ny, nz, filter);
+  for (int z = 0; z < nz; ++z)
+    for (int y = 0; y < ny; ++y) {
+      const std::size_t r = static_cast<std::size_t>(z) * ny + y;
+      std::memmove(v.data.data() + r * nx, buf + r * px, nx * sizeof(float)); // down: never over a row to come
+    }
+  v.data.resize(static_cast<std::size_t>(nx) * ny * nz);
+  return v;
+}
+
 void filter_rows(float* rows, int n, int count, const std::vector<float>& weights) {
   if (count <= 0 || n <= 0) return;
-  const int nk = n / 2 + 1;
-  RealBuf buf(n);
-  ComplexBuf spec(nk);
-  fftwf_plan fwd, inv;
+  RowFilter(n, weights).apply(rows, count);
+}
+
+RowFilter::RowFilter(int n, std::vector<float> weights)
+    : n_(n), weights_(std::move(weights)), buf_(fftwf_alloc_real(std::max(n, 1))),
+      spec_(fftwf_alloc_complex(std::max(n, 1) / 2 + 1)) {
+  std::lock_guard lock(planner_mutex());
+  auto* spec = static_cast<fftwf_complex*>(spec_);
+  fwd_ = fftwf_plan_dft_r2c_1d(n, buf_, spec, FFTW_ESTIMATE);
+  inv_ = fftwf_plan_dft_c2r_1d(n, spec, buf_, FFTW_ESTIMATE);
+}
+
+RowFilter::~RowFilter() {
   {
     std::lock_guard lock(planner_mutex());
-    fwd = fftwf_plan_dft_r2c_1d(n, buf.p, spec.p, FFTW_ESTIMATE);
-    inv = fftwf_plan_dft_c2r_1d(n, spec.p, buf.p, FFTW_ESTIMATE);
+    fftwf_destroy_plan(static_cast<fftwf_plan>(fwd_));
+    fftwf_destroy_plan(static_cast<fftwf_plan>(inv_));
   }
+  fftwf_free(buf_);
+  fftwf_free(spec_);
+}
+
+void RowFilter::apply(float* rows, int count) {
+  const int n = n_, nk = n / 2 + 1;
   const float norm = 1.0f / static_cast<float>(n);
+  Complex* spec = static_cast<Complex*>(spec_);
   for (int r = 0; r < count; ++r) {
     float* row = rows + static_cast<std::size_t>(r) * n;
-    std::copy(row, row + n, buf.p);
-    fftwf_execute(fwd);
-    for (int k = 0; k < nk; ++k) spec.c()[k] *= weights[k] * norm;
-    fftwf_execute(inv);
-    std::copy(buf.p, buf.p + n, row);
-  }
-  {
-    std::lock_guard lock(planner_mutex());
-    fftwf_destroy_plan(fwd);
-    fftwf_destroy_plan(inv);
+    std::copy(row, row + n, buf_);
+    fftwf_execute(static_cast<fftwf_plan>(fwd_));
+    for (int k = 0; k < nk; ++k) spec[k] *= weights_[k] * norm;
+    fftwf_execute(static_cast<fftwf_plan>(inv_));
+    std::copy(buf_, buf_ + n, row);
   }
 }
 

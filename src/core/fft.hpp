@@ -44,8 +44,34 @@ template <class F> Image filter_image(const Image& img, F&& f) {
 /// padding), planned with FFTW_ESTIMATE.
 void filter_volume(Volume<float>& v, const std::function<double(double k)>& g);
 
+/// filter_volume of the volume on grid `g` whose rows fill(y, z, row) writes (nx floats each; called for z, then
+/// y, in increasing order), made in the returned volume's own storage: one buffer of the padded size instead of
+/// a volume and a buffer. The values are those of filter_volume.
+Volume<float> filtered_volume(const Grid& g, const std::function<void(int y, int z, float* row)>& fill,
+                              const std::function<double(double k)>& filter);
+
 /// In-place real 1D filtering of many rows of length n (used by weighted back projection):
 /// each row is transformed, multiplied by weights[k] for k in [0, n/2], and transformed back.
 void filter_rows(float* rows, int n, int count, const std::vector<float>& weights);
+
+/// filter_rows with its plans and buffers made once, for callers that filter rows a few at a time (each row
+/// gives the same values as through filter_rows).
+class RowFilter {
+public:
+  RowFilter(int n, std::vector<float> weights);
+  ~RowFilter();
+  RowFilter(const RowFilter&) = delete;
+  RowFilter& operator=(const RowFilter&) = delete;
+  int n() const { return n_; }
+  void apply(float* rows, int count);
+
+private:
+  int n_;
+  std::vector<float> weights_;
+  float* buf_;
+  void* spec_;
+  void* fwd_;
+  void* inv_;
+};
 
 } // namespace tomosweep

@@ -482,4 +482,36 @@ Volume<float> back_project(const Volume<float>& stack, const std::vector<TiltVie
   return vol;
 }
 
+bool back_projects_rows(const std::vector<TiltView>& views) {
+  return std::all_of(views.begin(), views.end(), [](const TiltView& v) { return v.azimuth_rad == 0 && !v.warped(); });
+}
+
+// back_project_fast of one group holding every view in order, its image rows made a block at a time: the same
+// buffers (and sums) as gathering them from a stack.
+Volume<float> back_project_rows(int nu, const ImageRows& rows, const std::vector<TiltView>& views, const Grid& grid) {
+  if (!back_projects_rows(views)) fail("back projection by rows needs views at azimuth 0 without residuals");
+  const int nx = grid.nx, ny = grid.ny, nz = grid.nz, nt = static_cast<int>(views.size());
+  Volume<float> vol(grid);
+  std::vector<Line> lines;
+  for (const TiltView& v : views) lines.push_back(line_of(v, nx, nz, nu));
+  std::vector<int> zs(nz);
+  for (int z = 0; z < nz; ++z) zs[z] = z;
+  std::vector<float> block(static_cast<std::size_t>(nt) * kB * nu), vbuf, ibuf;
+  for (int y0 = 0; y0 < ny; y0 += kB) {
+    const int y1 = std::min(ny, y0 + kB);
+    rows(y0, y1, block.data());
+    ibuf.assign(static_cast<std::size_t>(nt) * nu * kB, 0.0f); // gather_block's layout [view][u][kB]
+    for (int t = 0; t < nt; ++t)
+      for (int y = y0; y < y1; ++y) {
+        const float* row = block.data() + (static_cast<std::size_t>(t) * (y1 - y0) + (y - y0)) * nu;
+        float* dst = ibuf.data() + static_cast<std::size_t>(t) * nu * kB + (y - y0);
+        for (int u = 0; u < nu; ++u) dst[static_cast<std::size_t>(u) * kB] = row[u];
+      }
+    vbuf.assign(static_cast<std::size_t>(nz) * nx * kB, 0.0f);
+    backward_kernel(vbuf.data(), ibuf.data(), lines, nx, nz, nu, static_cast<float>(grid.voxel_A));
+    scatter_block(vbuf, zs, y0, vol);
+  }
+  return vol;
+}
+
 } // namespace tomosweep

@@ -10,6 +10,7 @@
 #include "core/volume.hpp"
 
 #include <array>
+#include <functional>
 #include <vector>
 
 namespace tomosweep {
@@ -66,5 +67,13 @@ void add_exterior(Volume<float>& stack, const std::vector<TiltView>& views, cons
 /// Adjoint of project(): a volume on `grid` holding, at every voxel, the sum over views of each image
 /// gathered at the voxel's projection, times grid.voxel_A.
 Volume<float> back_project(const Volume<float>& stack, const std::vector<TiltView>& views, const Grid& grid);
+
+/// Rows [y0, y1) of every image, made on demand: rows(y0, y1, out) fills out[view][y - y0][u] (nu floats a row).
+using ImageRows = std::function<void(int y0, int y1, float* out)>;
+
+/// back_project() of a stack of nu x grid.ny images given a block of rows at a time (the same result, bit for
+/// bit, without the stack): only for views at azimuth 0 without acquisition residuals (back_projects_rows).
+Volume<float> back_project_rows(int nu, const ImageRows& rows, const std::vector<TiltView>& views, const Grid& grid);
+bool back_projects_rows(const std::vector<TiltView>& views);
 
 } // namespace tomosweep

@@ -1,5 +1,6 @@
 #include "core/rng.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace tomosweep {
@@ -33,7 +34,13 @@ std::uint32_t Rng::next_u32() {
 }
 
 double Rng::uniform() {
-  const std::uint64_t a = next_u32() >> 5, b = next_u32() >> 6; // 27 + 26 bits
+  std::uint64_t a, b;
+  if (used_ <= 2) { // both words from the current block (the same words as two next_u32 calls)
+    a = block_[used_] >> 5, b = block_[used_ + 1] >> 6;
+    used_ += 2;
+  } else {
+    a = next_u32() >> 5, b = next_u32() >> 6; // 27 + 26 bits
+  }
   return (static_cast<double>(a) * 67108864.0 + static_cast<double>(b)) * (1.0 / 9007199254740992.0);
 }
 
@@ -72,16 +79,23 @@ std::uint64_t Rng::poisson(double lambda) {
     return k;
   }
   // PTRS: transformed rejection with squeeze (Hormann, Insurance: Math. and Econ. 12, 1993).
-  const double slam = std::sqrt(lambda), loglam = std::log(lambda);
+  // log(lambda) and log(1/alpha) are needed only past the squeeze (about 1 draw in 4): computed once, then.
+  const double slam = std::sqrt(lambda);
   const double b = 0.931 + 2.53 * slam, a = -0.059 + 0.02483 * b;
-  const double invalpha = 1.1239 + 1.1328 / (b - 3.4), vr = 0.9277 - 3.6224 / (b - 2);
+  const double vr = 0.9277 - 3.6224 / (b - 2);
+  double loglam = 0, log_invalpha = 0;
+  bool slow_constants = false;
   for (;;) {
     const double u = uniform() - 0.5, v = uniform();
     const double us = 0.5 - std::abs(u);
     const double k = std::floor((2 * a / us + b) * u + lambda + 0.43);
     if (us >= 0.07 && v <= vr) return static_cast<std::uint64_t>(k);
     if (k < 0 || (us < 0.013 && v > us)) continue;
-    if (std::log(v) + std::log(invalpha) - std::log(a / (us * us) + b) <= -lambda + k * loglam - std::lgamma(k + 1))
+    if (!slow_constants) {
+      loglam = std::log(lambda), log_invalpha = std::log(1.1239 + 1.1328 / (b - 3.4));
+      slow_constants = true;
+    }
+    if (std::log(v) + log_invalpha - std::log(a / (us * us) + b) <= -lambda + k * loglam - std::lgamma(k + 1))
       return static_cast<std::uint64_t>(k);
   }
 }

@@ -41,13 +41,6 @@ double ice_texture_power(double k, double voxel_A, double ice_V) {
 }
 
 Volume<float> ice_texture(const Grid& g, double ice_V, std::uint64_t seed, int replicate) {
-  Volume<float> v(g);
-  const std::size_t slice = std::size_t(g.nx) * g.ny;
-  for (int z = 0; z < g.nz; ++z) {
-    Rng rng(seed, Purpose::ice_texture, (std::uint64_t(std::uint32_t(replicate)) << 32) | std::uint32_t(z));
-    float* s = v.data.data() + z * slice;
-    for (std::size_t i = 0; i < slice; ++i) s[i] = float(rng.normal());
-  }
   // Unit white noise carries variance 1 per mode; the filter gives each mode the texture's power. The filter
   // is tabulated over |k| in [0, sqrt(3)/2] cycles per voxel (linear interpolation, 4096 steps: far finer
   // than the structure factor's peak or the form factor vary), which saves most of the exp() calls.
@@ -55,12 +48,17 @@ Volume<float> ice_texture(const Grid& g, double ice_V, std::uint64_t seed, int r
   const double step = 0.5 * std::sqrt(3.0) / kSteps;
   std::vector<double> table(kSteps + 2);
   for (int i = 0; i <= kSteps + 1; ++i) table[i] = std::sqrt(ice_texture_power(i * step / g.voxel_A, g.voxel_A, ice_V));
-  filter_volume(v, [&](double k) {
+  // The noise goes straight into the transform's buffer, one stream per z slice, rows in order.
+  Rng rng(seed, Purpose::ice_texture, 0);
+  const auto noise = [&](int y, int z, float* row) {
+    if (y == 0) rng = Rng(seed, Purpose::ice_texture, (std::uint64_t(std::uint32_t(replicate)) << 32) | std::uint32_t(z));
+    for (int x = 0; x < g.nx; ++x) row[x] = float(rng.normal());
+  };
+  return filtered_volume(g, noise, [&](double k) {
     const double t = std::min(k / step, double(kSteps));
     const int i = int(t);
     return table[i] + (t - i) * (table[i + 1] - table[i]);
   });
-  return v;
 }
 
 } // namespace tomosweep

@@ -114,11 +114,76 @@ Volume<float> to_line_integrals(TiltSeries&& series) {
   return out;
 }
 
+// The flat field of each image (to_line_integrals): the record's, or the image mean where it has none.
+std::vector<double> flat_fields(const TiltSeries& series) {
+  const Volume<float>& im = series.images;
+  const std::size_t n = static_cast<std::size_t>(im.nx) * im.ny;
+  std::vector<double> flat(im.nz);
+  for (int t = 0; t < im.nz; ++t) {
+    flat[t] = t < static_cast<int>(series.tilts.size()) ? series.tilts[t].flat_e_per_pixel : 0.0;
+    if (!(flat[t] > 0)) {
+      const float* img = im.slice(t);
+      flat[t] = 0;
+      for (std::size_t j = 0; j < n; ++j) flat[t] += img[j];
+      flat[t] /= static_cast<double>(n);
+    }
+    if (flat[t] == 0) fail("tilt image ", t, " has zero mean intensity");
+  }
+  return flat;
+}
+
+// Whether the tomogram can be made a block of rows at a time: WBP without CTF correction or exposure filter,
+// views at azimuth 0 without residuals, images as tall as the grid.
+bool streams(const TiltSeries& s, const std::vector<TiltView>& views, const Grid& grid, const ReconParams& p) {
+  return p.method == ReconMethod::wbp && !p.exposure_filter && (!s.ctf || p.ctf_correction == CtfCorrection::none) &&
+         s.images.ny == grid.ny && back_projects_rows(views);
+}
+
+// WBP without a filtered copy of the series: each block of rows is turned into line integrals, weighted and back
+// projected when the back projection needs it; the values are those of to_line_integrals and wbp_in_place.
+Volume<float> wbp_streamed(const TiltSeries& series, const std::vector<TiltView>& views, const Grid& grid,
+                           const ReconParams& p) {
+  const Volume<float>& im = series.images;
+  const int nu = im.nx, npad = 2 * nu;
+  const double to_line = series.sigma_e_rad_per_V_A > 0 ? 1.0 / (2 * series.sigma_e_rad_per_V_A) : 1.0;
+  const std::vector<double> flat = flat_fields(series);
+  std::vector<double> scale = angular_weights(views);
+  for (double& s : scale) s /= grid.voxel_A * grid.voxel_A;
+  RowFilter filter(npad, radial_weights(npad, p));
+  std::vector<float> row(npad);
+  const auto rows = [&](int y0, int y1, float* out) {
+    for (int t = 0; t < im.nz; ++t) {
+      const float s = static_cast<float>(scale[t]);
+      for (int y = y0; y < y1; ++y) {
+        const float* src = im.slice(t) + static_cast<std::size_t>(y) * nu;
+        std::fill(row.begin(), row.end(), 0.0f);
+        for (int j = 0; j < nu; ++j) row[j] = static_cast<float>(to_line * (src[j] / flat[t] - 1.0));
+        filter.apply(row.data(), 1);
+        float* dst = out + (static_cast<std::size_t>(t) * (y1 - y0) + (y - y0)) * nu;
+        for (int x = 0; x < nu; ++x) dst[x] = s * row[x];
+      }
+    }
+  };
+  return back_project_rows(nu, rows, views, grid);
+}
+
+// The views a tomogram is reconstructed with (nominal, or the acquired ones with true_geometry), after checking
+// the series.
+const std::vector<TiltView>& recon_views(const TiltSeries& series, const ReconParams& p) {
+  if (series.tilts.size() != static_cast<std::size_t>(series.images.nz))
+    fail("tilt series has ", series.images.nz, " images but ", series.tilts.size(), " tilt records");
+  if (series.nominal_views.size() != series.tilts.size())
+    fail("tilt series has ", series.tilts.size(), " tilt records but ", series.nominal_views.size(), " views");
+  return p.true_geometry && series.views.size() == series.tilts.size() ? series.views : series.nominal_views;
+}
+
 } // namespace
 
 Volume<float> contrast_line_integrals(const TiltSeries& series) { return to_line_integrals(TiltSeries(series)); }
 
 Volume<float> reconstruct_tomogram(const TiltSeries& series, const Grid& grid, const ReconParams& p) {
+  const std::vector<TiltView>& views = recon_views(series, p);
+  if (streams(series, views, grid, p)) return wbp_streamed(series, views, grid, p);
   return reconstruct_tomogram(TiltSeries(series), grid, p);
 }
 
@@ -150,11 +215,12 @@ double radial_rolloff(double f, const ReconParams& p) {
 Volume<float> bandlimited_prior(const Volume<float>& potential_V, double ice_V, const ReconParams& p) {
   if (!(p.cutoff > 0) || !(p.falloff >= 0))
     fail("radial filter cutoff ", p.cutoff, " and falloff ", p.falloff, " must be positive");
-  Volume<float> out = potential_V;
   const float level = static_cast<float>(ice_V);
-  for (float& x : out.data) x = level - x;
-  filter_volume(out, [&p](double k) { return radial_rolloff(k, p); });
-  return out;
+  const auto minus = [&](int y, int z, float* row) {
+    const float* src = potential_V.data.data() + potential_V.index(0, y, z);
+    for (int x = 0; x < potential_V.nx; ++x) row[x] = level - src[x];
+  };
+  return filtered_volume(potential_V.grid(), minus, [&p](double k) { return radial_rolloff(k, p); });
 }
 
 } // namespace tomosweep

@@ -11,7 +11,9 @@
 namespace tomosweep {
 namespace {
 
-void write_series(const std::string& dir, const std::string& stem, const TiltSeries& s) {
+} // namespace
+
+void write_series_files(const std::string& dir, const std::string& stem, const TiltSeries& s) {
   if (s.tilts.empty()) return;
   if (s.images.size()) write_mrc_stack(dir + "/" + stem + ".mrc", s.images);
   std::vector<double> nominal, actual;
@@ -23,6 +25,8 @@ void write_series(const std::string& dir, const std::string& stem, const TiltSer
   write_tilt_angles(dir + "/" + stem + ".tlt", actual);
   write_file_atomically(dir + "/" + stem + ".tsv", tilt_table_tsv(s.tilts));
 }
+
+namespace {
 
 /// classes.tsv: background, then one line per class.
 std::string classes_tsv(const std::vector<ClassInfo>& classes) {
@@ -38,7 +42,7 @@ template <class T> void write_if_any(const std::string& path, const Volume<T>& v
 
 } // namespace
 
-void write_job_files(const std::string& dir, const JobResult& r, const std::string& tomo_name) {
+void write_job_files(const std::string& dir, const JobResult& r, const std::string& tomo_name, bool with_series) {
   std::filesystem::create_directories(dir);
   write_if_any(dir + "/model.mrc", r.potential);
   write_if_any(dir + "/tomogram.mrc", r.tomogram);
@@ -47,8 +51,8 @@ void write_job_files(const std::string& dir, const JobResult& r, const std::stri
   write_if_any(dir + "/tomogram_even.mrc", r.tomogram_even);
   write_if_any(dir + "/atlas.mrc", r.atlas);
   write_if_any(dir + "/instances.mrc", r.instances);
-  write_series(dir, "tilt_series", r.series);
-  write_series(dir, "prior_series", r.prior_series);
+  if (with_series) write_series_files(dir, "tilt_series", r.series);
+  write_series_files(dir, "prior_series", r.prior_series);
   write_file_atomically(dir + "/classes.tsv", classes_tsv(r.classes));
   const ParticleTableInfo table = particle_table_info(r.tomogram, tomo_name);
   write_particles_star(dir + "/particles.star", r.particles, r.classes, table);

@@ -48,26 +48,27 @@ struct Stats {
   float dmin = 0, dmax = 0, dmean = 0, rms = 0;
 };
 
-template <class T> Stats stats_of(const std::vector<T>& data) {
+// Statistics of the n values get(i) (as stored), in double: two passes, as the header has always had them.
+template <class Get> Stats stats_of(std::size_t n, Get get) {
   Stats s;
-  if (data.empty()) return s;
-  double lo = static_cast<double>(data[0]), hi = lo, sum = 0;
-  for (T v : data) {
-    const double d = static_cast<double>(v);
+  if (n == 0) return s;
+  double lo = static_cast<double>(get(0)), hi = lo, sum = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double d = static_cast<double>(get(i));
     lo = std::min(lo, d);
     hi = std::max(hi, d);
     sum += d;
   }
-  const double mean = sum / static_cast<double>(data.size());
+  const double mean = sum / static_cast<double>(n);
   double ss = 0;
-  for (T v : data) {
-    const double d = static_cast<double>(v) - mean;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double d = static_cast<double>(get(i)) - mean;
     ss += d * d;
   }
   s.dmin = static_cast<float>(lo);
   s.dmax = static_cast<float>(hi);
   s.dmean = static_cast<float>(mean);
-  s.rms = static_cast<float>(std::sqrt(ss / static_cast<double>(data.size())));
+  s.rms = static_cast<float>(std::sqrt(ss / static_cast<double>(n)));
   return s;
 }
 
@@ -114,23 +115,40 @@ void check_shape(const std::string& path, int nx, int ny, int nz) {
   if (nx <= 0 || ny <= 0 || nz <= 0) fail_io("cannot write ", path, ": empty volume ", nx, " x ", ny, " x ", nz);
 }
 
-template <class Stored>
-void write_any(const std::string& path, int nx, int ny, int nz, double voxel_A, int mode, bool stack,
-               const std::vector<Stored>& data, const std::string& kind) {
+// An MRC file of the n = nx ny nz values get(i), converted to Stored as they are written (a chunk at a time:
+// no converted copy of the whole volume is made).
+template <class Stored, class Get>
+void write_any(const std::string& path, int nx, int ny, int nz, double voxel_A, int mode, bool stack, Get get,
+               const std::string& kind) {
   check_shape(path, nx, ny, nz);
   if (!(voxel_A > 0) || !std::isfinite(voxel_A))
     fail_io("cannot write ", path, ": voxel size ", voxel_A, " A is not positive");
+  const std::size_t n = static_cast<std::size_t>(nx) * ny * nz;
   if constexpr (std::is_floating_point_v<Stored>) {
     // NaN or infinity is always an upstream bug, and it would make the header statistics meaningless.
-    for (std::size_t i = 0; i < data.size(); ++i)
-      if (!std::isfinite(data[i])) {
+    for (std::size_t i = 0; i < n; ++i)
+      if (!std::isfinite(get(i))) {
         const std::size_t x = i % nx, y = i / nx % ny, z = i / (static_cast<std::size_t>(nx) * ny);
-        fail_io("cannot write ", path, ": value ", data[i], " at voxel (", x, ", ", y, ", ", z, ") is not finite");
+        fail_io("cannot write ", path, ": value ", get(i), " at voxel (", x, ", ", y, ", ", z, ") is not finite");
       }
   }
-  const std::string header = make_header(nx, ny, nz, mode, voxel_A, stack, stats_of(data), kind);
-  write_file_atomically(
-      path, {header, std::string_view(reinterpret_cast<const char*>(data.data()), data.size() * sizeof(Stored))});
+  const std::string header = make_header(nx, ny, nz, mode, voxel_A, stack, stats_of(n, get), kind);
+  AtomicFileWriter file(path, kHeaderBytes + n * sizeof(Stored));
+  file.append(header);
+  constexpr std::size_t kChunk = 1 << 18;
+  std::vector<Stored> chunk(std::min(n, kChunk));
+  for (std::size_t i0 = 0; i0 < n; i0 += kChunk) {
+    const std::size_t m = std::min(kChunk, n - i0);
+    for (std::size_t i = 0; i < m; ++i) chunk[i] = static_cast<Stored>(get(i0 + i));
+    file.append(chunk.data(), m * sizeof(Stored));
+  }
+  file.commit();
+}
+
+template <class Stored> void write_data(const std::string& path, const Volume<Stored>& v, int mode, bool stack,
+                                        const std::string& kind) {
+  const Stored* d = v.data.data();
+  write_any<Stored>(path, v.nx, v.ny, v.nz, v.voxel_A, mode, stack, [d](std::size_t i) { return d[i]; }, kind);
 }
 
 float half_to_float(std::uint16_t h) {
@@ -239,35 +257,32 @@ std::string read_prefix(const std::string& path, std::size_t n) {
 
 } // namespace
 
-void write_mrc(const std::string& path, const Volume<float>& vol) {
-  write_any(path, vol.nx, vol.ny, vol.nz, vol.voxel_A, 2, false, vol.data, "volume");
-}
+void write_mrc(const std::string& path, const Volume<float>& vol) { write_data(path, vol, 2, false, "volume"); }
 
 void write_mrc(const std::string& path, const Volume<std::uint8_t>& labels) {
   std::uint8_t hi = 0;
   for (std::uint8_t v : labels.data) hi = std::max(hi, v);
-  if (hi <= 127) {
-    std::vector<std::int8_t> s(labels.data.begin(), labels.data.end());
-    write_any(path, labels.nx, labels.ny, labels.nz, labels.voxel_A, 0, false, s, "labels");
-  } else {
-    std::vector<std::uint16_t> s(labels.data.begin(), labels.data.end());
-    write_any(path, labels.nx, labels.ny, labels.nz, labels.voxel_A, 6, false, s, "labels");
-  }
+  const std::uint8_t* d = labels.data.data();
+  if (hi <= 127)
+    write_any<std::int8_t>(path, labels.nx, labels.ny, labels.nz, labels.voxel_A, 0, false,
+                           [d](std::size_t i) { return static_cast<std::int8_t>(d[i]); }, "labels");
+  else
+    write_any<std::uint16_t>(path, labels.nx, labels.ny, labels.nz, labels.voxel_A, 6, false,
+                             [d](std::size_t i) { return static_cast<std::uint16_t>(d[i]); }, "labels");
 }
 
 void write_mrc(const std::string& path, const Volume<std::uint32_t>& instances) {
-  std::vector<float> s(instances.data.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (instances.data[i] > kMaxExactFloatInt)
-      fail_io("cannot write ", path, ": instance id ", instances.data[i],
+  for (std::uint32_t id : instances.data)
+    if (id > kMaxExactFloatInt)
+      fail_io("cannot write ", path, ": instance id ", id,
               " exceeds 16777216, the largest integer float32 holds exactly");
-    s[i] = static_cast<float>(instances.data[i]);
-  }
-  write_any(path, instances.nx, instances.ny, instances.nz, instances.voxel_A, 2, false, s, "instances");
+  const std::uint32_t* d = instances.data.data();
+  write_any<float>(path, instances.nx, instances.ny, instances.nz, instances.voxel_A, 2, false,
+                   [d](std::size_t i) { return static_cast<float>(d[i]); }, "instances");
 }
 
 void write_mrc_stack(const std::string& path, const Volume<float>& stack) {
-  write_any(path, stack.nx, stack.ny, stack.nz, stack.voxel_A, 2, true, stack.data, "image stack");
+  write_data(path, stack, 2, true, "image stack");
 }
 
 MrcHeader read_mrc_header(const std::string& path) {

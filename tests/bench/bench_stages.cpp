@@ -1,0 +1,203 @@
+// Roofline benchmark of the imaging stages (run on demand; not a test). In one process, on one core:
+//   1. the machine: memory bandwidth (STREAM-like copy and triad over 3 x 128 MB) and the peak of the vector
+//      multiply-add the projector uses (8-wide, separate multiply and add, as the kernels);
+//   2. per stage of a 600 x 600 x 60 job at 13.2 A with 61 tilts (random potential, default imaging): CPU
+//      seconds, the bytes it must move to and from memory (compulsory traffic: each input read once, each
+//      output written once; working images of one tilt stay in cache), its floating-point operations, and the
+//      fraction of its roofline, max(bytes / bandwidth, flops / peak) / time;
+//   3. the scaling table: CPU seconds of the series, tomogram and prior as the voxel count doubles (lateral
+//      size x sqrt 2) and as the tilt count doubles (61 -> 121 -> 241 by halving the step).
+// Usage: bench_stages [stages|scaling|all] [nx ny nz]
+// docs/imaging.md (Benchmark) says how to read it.
+#include "core/fft.hpp"
+#include "core/projector.hpp"
+#include "core/rng.hpp"
+#include "core/tilt_scheme.hpp"
+#include "reconstruct/wbp.hpp"
+#include "simulate/ctf.hpp"
+#include "simulate/pipeline.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <string>
+#include <vector>
+
+using namespace tomosweep;
+
+namespace {
+
+double cpu_now() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+// Best of `reps` CPU times of f().
+template <class F> double best_of(int reps, F&& f) {
+  double best = 1e300;
+  for (int r = 0; r < reps; ++r) {
+    const double t0 = cpu_now();
+    f();
+    best = std::min(best, cpu_now() - t0);
+  }
+  return best;
+}
+
+struct Machine {
+  double copy_Bps = 0, triad_Bps = 0, flops = 0;
+};
+
+// Bytes per second of c = a (copy: 8 bytes per element) and a = b + s c (triad: 12 bytes per element), arrays
+// far larger than the caches; write-allocate traffic is not counted (as STREAM).
+Machine measure_bandwidth() {
+  const std::size_t n = std::size_t(32) << 20; // 32 M floats = 128 MB per array
+  std::vector<float> a(n, 1.0f), b(n, 2.0f), c(n, 0.5f);
+  Machine m;
+  const double tc = best_of(5, [&] { std::copy(a.begin(), a.end(), c.begin()); });
+  const double tt = best_of(5, [&] {
+    for (std::size_t i = 0; i < n; ++i) a[i] = b[i] + 0.5f * c[i];
+  });
+  m.copy_Bps = 8.0 * n / tc;
+  m.triad_Bps = 12.0 * n / tt;
+  if (a[n / 2] == 42) std::puts(""); // keep the loops
+  return m;
+}
+
+typedef float V8 __attribute__((vector_size(32)));
+// Independent 8-wide multiply-adds (no FMA, like the projector's kernels), 2 flops per lane each.
+[[gnu::target_clones("avx2", "default")]] double peak_kernel(long iters) {
+  V8 acc[8], mul;
+  for (int k = 0; k < 8; ++k) acc[k] = V8{} + 0.001f * static_cast<float>(k);
+  mul = V8{} + 0.999999f;
+  for (long i = 0; i < iters; ++i)
+    for (int k = 0; k < 8; ++k) acc[k] = acc[k] * mul + mul;
+  double s = 0;
+  for (int k = 0; k < 8; ++k)
+    for (int l = 0; l < 8; ++l) s += acc[k][l];
+  return s;
+}
+
+double measure_flops() {
+  const long iters = 50'000'000;
+  double sink = 0;
+  const double t = best_of(3, [&] { sink += peak_kernel(iters); });
+  if (sink == 42) std::puts("");
+  return 2.0 * 8 * 8 * static_cast<double>(iters) / t;
+}
+
+double fft_flops(double n) { return 2.5 * n * std::log2(std::max(n, 2.0)); } // one real transform of n points
+
+void row(const char* stage, double s, double bytes, double flops, const Machine& m) {
+  const double t_mem = bytes / m.triad_Bps, t_fl = flops / m.flops;
+  const double roof = std::max(t_mem, t_fl);
+  std::printf("%-26s %8.3f s %9.1f MB %7.2f GB/s %8.2f Gflop %6.2f Gflop/s  %-7s %5.1f%%\n", stage, s, bytes / 1e6,
+              bytes / s / 1e9, flops / 1e9, flops / s / 1e9, t_mem >= t_fl ? "memory" : "compute",
+              100 * roof / s);
+}
+
+Volume<float> random_volume(int nx, int ny, int nz, double voxel_A) {
+  Volume<float> v(nx, ny, nz, voxel_A);
+  Rng rng(1, Purpose::test, 0);
+  for (float& x : v.data) x = static_cast<float>(4.5 + rng.uniform(-1, 1));
+  return v;
+}
+
+ImagingParams imaging(double step_deg) {
+  ImagingParams p;
+  p.tilt.min_deg = -60, p.tilt.max_deg = 60, p.tilt.step_deg = step_deg;
+  return p;
+}
+
+void stages(int nx, int ny, int nz, const Machine& m) {
+  const double voxel_A = 13.2;
+  const Volume<float> v = random_volume(nx, ny, nz, voxel_A);
+  const ImagingParams p = imaging(2);
+  const TiltSeries plan = plan_series(p.tilt, p.dose_e_per_A2, p.defocus_um, 1, 0);
+  const std::array<int, 2> det = detector_shape(v.grid(), plan.views);
+  const double N = static_cast<double>(v.size()), nt = static_cast<double>(plan.views.size());
+  const double M = double(det[0]) * det[1], S = M * nt;
+  std::printf("\nstages of a %d x %d x %d job at %.1f A, %d tilts, detector %d x %d (CPU s, best of 3)\n", nx, ny, nz,
+              voxel_A, int(nt), det[0], det[1]);
+  std::printf("%-26s %10s %12s %12s %13s %14s  %-7s %6s\n", "stage", "time", "bytes", "bytes/s", "flops", "flops/s",
+              "bound", "roof");
+
+  const double t_proj = best_of(3, [&] { (void)project(v, plan.views, det[0], det[1]); });
+  // Read the volume; the stack is zeroed, read and written by the block scatter. 4 flops per voxel and view.
+  row("projection", t_proj, 4 * N + 12 * S, 4 * N * nt, m);
+
+  TiltSeries series;
+  const double t_series = best_of(3, [&] { series = simulate_series(v, p, nz * voxel_A, 1, 0); });
+  // Beyond the projection: per tilt the phase image in and the counts out (cached between); FFTs: one forward
+  // and one inverse per defocus strip of the CTF.
+  double copies = 0;
+  const Ctf ctf = ctf_from(p, voxel_A);
+  for (const TiltView& w : series.views) copies += plan_ctf_strips(ctf, det[0], w.defocus_A, w.tilt_rad).copies;
+  row("imaging (CTF, counts)", t_series - t_proj, 8 * S, fft_flops(M) * (nt + copies), m);
+  std::printf("%-26s %8.3f s   (%.1f CTF strips per tilt)\n", "  tilt series in all", t_series, copies / nt);
+
+  const double t_tomo = best_of(3, [&] { (void)reconstruct_tomogram(series, v.grid(), ReconParams{}); });
+  // Read the series, write the volume (zeroed, then added to once per block); rows filtered at twice their length.
+  row("tomogram (filter + BP)", t_tomo, 4 * S + 12 * N, 4 * N * nt + 2 * fft_flops(2.0 * det[0]) * det[1] * nt, m);
+
+  const double t_prior = best_of(3, [&] { (void)bandlimited_prior(v, 4.5, ReconParams{}); });
+  // Read the potential, the padded buffer in and out of each of the two 3D transforms (out of cache: at least
+  // one pass each way), write the prior.
+  row("prior (3D FFT filter)", t_prior, 4 * N + 4 * 4 * N + 4 * N, 2 * fft_flops(N), m);
+
+  const double t_noise = best_of(3, [&] {
+    Rng rng(1, Purpose::test, 0);
+    double s = 0;
+    for (double i = 0; i < S; ++i) s += rng.poisson(3000);
+    if (s == 42) std::puts("");
+  });
+  std::printf("%-26s %8.3f s   (%.1f ns per pixel; integer and transcendental work, no roofline)\n",
+              "  Poisson counts alone", t_noise, 1e9 * t_noise / S);
+}
+
+void scaling(const Machine&) {
+  std::printf("\nscaling (CPU s, one run each): voxels doubling at 61 tilts, then tilts doubling at 600 x 600 x 60\n");
+  std::printf("%-18s %6s %10s %10s %10s %10s %14s\n", "volume", "tilts", "series", "tomogram", "prior", "total",
+              "ns/voxel-view");
+  struct Case {
+    int n, nz;
+    double step;
+  };
+  const Case cases[] = {{150, 60, 2}, {212, 60, 2}, {300, 60, 2}, {424, 60, 2}, {600, 60, 2}, {848, 60, 2},
+                        {600, 60, 4}, {600, 60, 1}, {600, 60, 0.5}};
+  for (const Case& c : cases) {
+    const Volume<float> v = random_volume(c.n, c.n, c.nz, 13.2);
+    const ImagingParams p = imaging(c.step);
+    double t0 = cpu_now();
+    const TiltSeries s = simulate_series(v, p, c.nz * 13.2, 1, 0);
+    const double ts = cpu_now() - t0;
+    t0 = cpu_now();
+    (void)reconstruct_tomogram(s, v.grid(), ReconParams{});
+    const double tt = cpu_now() - t0;
+    t0 = cpu_now();
+    (void)bandlimited_prior(v, 4.5, ReconParams{});
+    const double tp = cpu_now() - t0;
+    const double vv = double(v.size()) * double(s.tilts.size());
+    char name[32];
+    std::snprintf(name, sizeof name, "%d x %d x %d", c.n, c.n, c.nz);
+    std::printf("%-18s %6zu %10.3f %10.3f %10.3f %10.3f %14.2f\n", name, s.tilts.size(), ts, tt, tp, ts + tt + tp,
+                1e9 * (ts + tt) / vv);
+  }
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  const std::string what = argc > 1 ? argv[1] : "all";
+  const int nx = argc > 4 ? std::atoi(argv[2]) : 600, ny = argc > 4 ? std::atoi(argv[3]) : 600,
+            nz = argc > 4 ? std::atoi(argv[4]) : 60;
+  Machine m = measure_bandwidth();
+  m.flops = measure_flops();
+  std::printf("machine (one core): copy %.2f GB/s, triad %.2f GB/s, 8-wide multiply-add peak %.2f Gflop/s\n",
+              m.copy_Bps / 1e9, m.triad_Bps / 1e9, m.flops / 1e9);
+  if (what == "stages" || what == "all") stages(nx, ny, nz, m);
+  if (what == "scaling" || what == "all") scaling(m);
+  return 0;
+}
