@@ -120,12 +120,19 @@ void run_root(const MpiSession& mpi, Queue& queue, const WorkFunction& work, con
     serve(world, queue);
   else if (mpi.size() > 1)
     coordinator = std::thread(serve, world, std::ref(queue));
+  // On 3 or more ranks, once absorbing what the others finished during rank 0's job takes longer than the job
+  // itself (twice in a row), rank 0 is the bottleneck of the gather: it stops taking jobs and only passes on.
+  int slow_passes = 0;
   std::size_t index = 0;
-  while (queue.next(index)) {
+  while (slow_passes < 2 && queue.next(index)) {
+    const auto start = Clock::now();
     const bool ok = run_one(mpi, work, index);
     ++stats.local;
     queue.finished(index, ok);
+    const auto ran = Clock::now();
     pass_on(queue.take());
+    const bool slow = mpi.size() > 2 && finished && Clock::now() - ran > ran - start;
+    slow_passes = slow ? slow_passes + 1 : 0;
   }
   if (finished)
     for (auto indices = queue.wait_and_take(); !indices.empty(); indices = queue.wait_and_take()) pass_on(indices);

@@ -22,7 +22,9 @@ using ProgressFunction = std::function<void(std::size_t done, std::size_t failed
 
 /// Called on rank 0's main thread (the one that runs its jobs; never on the coordinator thread) with the jobs
 /// finished and staged since its last call, on any rank: after each of rank 0's own jobs, and, once no job is
-/// left to hand out, as the other ranks finish theirs. An exception ends every rank (MPI_Abort).
+/// left to hand out, as the other ranks finish theirs. An exception ends every rank (MPI_Abort). On 3 or more
+/// ranks, when the call after rank 0's job takes longer than the job (twice in a row), rank 0 stops taking jobs
+/// and only makes these calls: the work it does in them is then what limits the run.
 using FinishedFunction = std::function<void(const std::vector<std::size_t>& indices)>;
 
 struct CoordinatorStats {
