@@ -7,7 +7,7 @@ final corpus is identical to an uninterrupted run's (REFERENCE.h5, made with --f
   (src/core/system.hpp): before any job, after a staged job, between a stage file's write and its rename,
   with a partial corpus growing mid-run, as the end of the gather starts, with every job absorbed, before
   and after the final rename, while the work folder is removed;
-- a truncated and a corrupt stage file, which --resume runs again;
+- a truncated, a corrupt and an old-layout stage file, which --resume runs again;
 - a second run on a work folder in use (refused: the lock);
 - --resume on a complete corpus (exit 0);
 - a full disk while jobs are staged and while the corpus grows: a size-limited tmpfs when this runs as root, and
@@ -26,6 +26,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import compare_corpora  # noqa: E402
+import h5py  # noqa: E402
 
 JOBS, FAILED_JOB = 12, "7"
 
@@ -139,7 +140,7 @@ def kill_cases(c, out):
 
 
 def damaged_stage_case(c, out):
-    name = "truncated and corrupt stage files"
+    name = "truncated, corrupt and old-layout stage files"
     folder = os.path.join(out, "damaged")
     fresh(folder)
     corpus = os.path.join(folder, "c.h5")
@@ -154,14 +155,18 @@ def damaged_stage_case(c, out):
     with open(files[1], "r+b") as f:  # corrupt: bytes of an array's chunk changed
         f.seek(os.path.getsize(files[1]) // 2)
         f.write(b"\xa5" * 32)
+    with h5py.File(files[2], "r+") as f:  # of an older tomosweep, whose arrays were not in the corpus layout
+        del f.attrs["stage_layout"]
     r = c.run(corpus, "--resume")
     warnings = [line for line in r.stderr.splitlines() if "warning:" in line]
     if r.returncode != 0:
         return c.fail(name, f"--resume failed: {r.stderr.strip()}")
-    if len(warnings) != 2 or not all(line.endswith("runs again") for line in warnings):
-        return c.fail(name, f"expected one warning per damaged file: {warnings}")
-    if "2 run on" not in r.stderr:
-        return c.fail(name, f"the two damaged jobs should run again: {r.stderr.strip()}")
+    if len(warnings) != 3 or not all(line.endswith("runs again") for line in warnings):
+        return c.fail(name, f"expected one warning per damaged or old file: {warnings}")
+    if "older tomosweep" not in warnings[2]:
+        return c.fail(name, f"the old stage file should be named as such: {warnings[2]}")
+    if "3 run on" not in r.stderr:
+        return c.fail(name, f"the three damaged or old jobs should run again: {r.stderr.strip()}")
     if c.identical(name, corpus):
         print(f"ok   {name}")
 
