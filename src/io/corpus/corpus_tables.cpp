@@ -11,10 +11,10 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <fcntl.h>
 #include <limits>
 #include <map>
 #include <sstream>
-#include <fcntl.h>
 #include <unistd.h>
 
 namespace tomosweep {
@@ -183,7 +183,6 @@ std::vector<ClassInfo> h5::read_classes(hid_t f, const std::string& path) {
   return out;
 }
 
-
 struct CorpusWriter::File {
   Id id;
 };
@@ -231,8 +230,7 @@ void copy_array_chunks(hid_t from, hid_t to, const ArrayInfo& a, const std::stri
         h5::check_status(H5Dget_chunk_storage_size(src, at, &bytes), stage, "read a staged chunk's size");
         buf.resize(bytes);
         h5::check_status(H5Dread_chunk(src, H5P_DEFAULT, at, &filters, buf.data()), stage, "read a staged chunk");
-        h5::check_status(H5Dwrite_chunk(dst, H5P_DEFAULT, filters, at, bytes, buf.data()), p,
-                         "write a corpus dataset");
+        h5::check_status(H5Dwrite_chunk(dst, H5P_DEFAULT, filters, at, bytes, buf.data()), p, "write a corpus dataset");
       }
   h5::attr_double(dst, "voxel_A", a.voxel_A, p);
   h5::check_status(dst.close(), p, "write a corpus dataset");
@@ -280,9 +278,9 @@ StageInfo CorpusWriter::absorb(const std::string& stage, const CorpusJobEntry& j
   if (s.job_id != j.job_id) fail_io(stage, ": stage file of job ", s.job_id, ", expected job ", j.job_id);
   const std::string& p = path_;
   Id sf = h5::file(h5::open_quietly(stage, H5F_ACC_RDONLY), stage, "open the stage file");
-  Id g = h5::group(H5Gcreate2(file_->id, ("/jobs/" + std::to_string(j.job_id)).c_str(), H5P_DEFAULT, H5P_DEFAULT,
-                              H5P_DEFAULT),
-                   p, "create a job group");
+  Id g = h5::group(
+      H5Gcreate2(file_->id, ("/jobs/" + std::to_string(j.job_id)).c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), p,
+      "create a job group");
   h5::attr_string(g, "status", s.ok ? "ok" : "failed", p);
   h5::attr_string(g, "error", s.error, p);
   h5::attr_i64(g, "replicate", j.replicate, p);
