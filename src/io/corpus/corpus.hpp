@@ -63,7 +63,7 @@ StageInfo read_stage_info(const std::string& path);
 void verify_stage(const std::string& path);
 
 /// One job as the sweep expanded it: a row of /job_table and its job group's attributes. `values` and
-/// `config` point into the caller's sweep, which outlives finish_corpus.
+/// `config` point into the caller's sweep, which outlives the CorpusWriter that uses them.
 struct CorpusJobEntry {
   std::uint64_t job_id = 0;
   std::size_t condition = 0;
