@@ -29,8 +29,10 @@ int cmd_run(int argc, char** argv) {
                  s.jobs);
   else if (s.root)
     std::fprintf(stderr,
-                 "tomosweep: wrote %s: %zu jobs (%zu failed), %zu run now on %d rank%s in %.1f s, gathered in %.1f s\n",
-                 o.output.c_str(), s.jobs, s.failed, s.ran, s.ranks, s.ranks == 1 ? "" : "s", s.run_s, s.gather_s);
+                 "tomosweep: wrote %s: %zu jobs (%zu failed), %zu run now on %d rank%s in %.1f s, gathered in %.1f s "
+                 "(%.2f s after the last job)\n",
+                 o.output.c_str(), s.jobs, s.failed, s.ran, s.ranks, s.ranks == 1 ? "" : "s", s.run_s, s.gather_s,
+                 s.tail_s);
   return 0;
 }
 

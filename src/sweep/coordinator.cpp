@@ -3,9 +3,11 @@
 #include <boost/mpi/communicator.hpp>
 #include <boost/mpi/status.hpp>
 #include <chrono>
+#include <condition_variable>
 #include <exception>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 namespace tomosweep {
 namespace {
@@ -14,30 +16,52 @@ constexpr int kTagRequest = 1; // worker -> 0: {finished index or -1, ok}
 constexpr int kTagJob = 2;     // 0 -> worker: index
 constexpr int kTagStop = 3;    // 0 -> worker: no more jobs
 
-/// Job queue and counters shared by rank 0's coordinator thread and its working main thread.
+using Clock = std::chrono::steady_clock;
+
+/// Job queue, counters and the finished jobs not yet passed on, shared by rank 0's coordinator thread and its
+/// working main thread.
 class Queue {
 public:
-  Queue(const std::vector<std::size_t>& order, const ProgressFunction& progress) : order_(order), progress_(progress) {}
+  Queue(const std::vector<std::size_t>& order, const ProgressFunction& progress)
+      : order_(order), progress_(progress), last_(Clock::now()) {}
   bool next(std::size_t& index) {
     std::lock_guard lock(mutex_);
     if (next_ == order_.size()) return false;
     index = order_[next_++];
     return true;
   }
-  void finished(bool ok) {
+  void finished(std::size_t index, bool ok) {
     std::lock_guard lock(mutex_);
     ++done_;
     if (!ok) ++failed_;
+    pending_.push_back(index);
+    last_ = Clock::now();
     if (progress_) progress_(done_, failed_);
+    changed_.notify_one();
+  }
+  /// The finished jobs not yet taken.
+  std::vector<std::size_t> take() {
+    std::lock_guard lock(mutex_);
+    return std::exchange(pending_, {});
+  }
+  /// Waits until a finished job is not yet taken or every job is done; takes them (none: every job is done).
+  std::vector<std::size_t> wait_and_take() {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return !pending_.empty() || done_ == order_.size(); });
+    return std::exchange(pending_, {});
   }
   std::size_t done() const { return done_; }
   std::size_t failed() const { return failed_; }
+  Clock::time_point last_finished() const { return last_; }
 
 private:
   const std::vector<std::size_t>& order_;
   const ProgressFunction& progress_;
   std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<std::size_t> pending_;
   std::size_t next_ = 0, done_ = 0, failed_ = 0;
+  Clock::time_point last_;
 };
 
 bool run_one(const MpiSession& mpi, const WorkFunction& work, std::size_t index) {
@@ -50,7 +74,6 @@ bool run_one(const MpiSession& mpi, const WorkFunction& work, std::size_t index)
 
 /// Rank 0's coordinator thread: answers requests until every worker has been told to stop.
 void serve(boost::mpi::communicator world, Queue& queue) {
-  using Clock = std::chrono::steady_clock;
   int active = world.size() - 1;
   auto spin_until = Clock::now();
   while (active > 0) {
@@ -67,7 +90,7 @@ void serve(boost::mpi::communicator world, Queue& queue) {
     spin_until = Clock::now() + std::chrono::microseconds(500);
     int msg[2];
     world.recv(st->source(), kTagRequest, msg, 2);
-    if (msg[0] >= 0) queue.finished(msg[1] != 0);
+    if (msg[0] >= 0) queue.finished(static_cast<std::size_t>(msg[0]), msg[1] != 0);
     std::size_t index = 0;
     if (queue.next(index)) {
       const long long i = static_cast<long long>(index);
@@ -79,29 +102,57 @@ void serve(boost::mpi::communicator world, Queue& queue) {
   }
 }
 
+/// Rank 0: its own jobs, passing finished jobs on after each; then, until every job is done, the others' jobs
+/// as they finish.
+void run_root(const MpiSession& mpi, Queue& queue, const WorkFunction& work, const FinishedFunction& finished,
+              CoordinatorStats& stats, bool root_works) {
+  auto pass_on = [&](const std::vector<std::size_t>& indices) {
+    if (!finished || indices.empty()) return;
+    try {
+      finished(indices);
+    } catch (const std::exception& e) {
+      mpi.abort(e.what());
+    }
+  };
+  boost::mpi::communicator world;
+  std::thread coordinator;
+  if (mpi.size() > 1 && !root_works)
+    serve(world, queue);
+  else if (mpi.size() > 1)
+    coordinator = std::thread(serve, world, std::ref(queue));
+  // On 3 or more ranks, once absorbing what the others finished during rank 0's job takes longer than the job
+  // itself (twice in a row), rank 0 is the bottleneck of the gather: it stops taking jobs and only passes on.
+  int slow_passes = 0;
+  std::size_t index = 0;
+  while (slow_passes < 2 && queue.next(index)) {
+    const auto start = Clock::now();
+    const bool ok = run_one(mpi, work, index);
+    ++stats.local;
+    queue.finished(index, ok);
+    const auto ran = Clock::now();
+    pass_on(queue.take());
+    const bool slow = mpi.size() > 2 && finished && Clock::now() - ran > ran - start;
+    slow_passes = slow ? slow_passes + 1 : 0;
+  }
+  if (finished)
+    for (auto indices = queue.wait_and_take(); !indices.empty(); indices = queue.wait_and_take()) pass_on(indices);
+  if (coordinator.joinable()) coordinator.join();
+  pass_on(queue.take());
+  stats.done = queue.done();
+  stats.failed = queue.failed();
+  stats.last_finished = queue.last_finished();
+}
+
 } // namespace
 
 CoordinatorStats run_distributed(const MpiSession& mpi, const std::vector<std::size_t>& order, const WorkFunction& work,
-                                 const ProgressFunction& progress, bool root_works) {
-  const auto t0 = std::chrono::steady_clock::now();
+                                 const ProgressFunction& progress, bool root_works, const FinishedFunction& finished) {
+  const auto t0 = Clock::now();
   CoordinatorStats stats;
   boost::mpi::communicator world;
   if (mpi.rank() == 0) {
     Queue queue(order, progress);
-    std::thread coordinator;
-    if (mpi.size() > 1 && !root_works)
-      serve(world, queue);
-    else if (mpi.size() > 1)
-      coordinator = std::thread(serve, world, std::ref(queue));
-    std::size_t index = 0;
-    while (queue.next(index)) {
-      const bool ok = run_one(mpi, work, index);
-      ++stats.local;
-      queue.finished(ok);
-    }
-    if (coordinator.joinable()) coordinator.join();
-    stats.done = queue.done();
-    stats.failed = queue.failed();
+    run_root(mpi, queue, work, finished, stats, root_works);
   } else {
     int msg[2] = {-1, 1};
     for (;;) {
@@ -121,7 +172,7 @@ CoordinatorStats run_distributed(const MpiSession& mpi, const std::vector<std::s
       msg[1] = ok ? 1 : 0;
     }
   }
-  stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  stats.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   return stats;
 }
 

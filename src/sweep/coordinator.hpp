@@ -6,6 +6,7 @@
 
 #include "sweep/mpi_session.hpp"
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <vector>
@@ -19,16 +20,26 @@ using WorkFunction = std::function<bool(std::size_t index)>;
 /// Called on rank 0 after each finished job with the counts so far.
 using ProgressFunction = std::function<void(std::size_t done, std::size_t failed)>;
 
+/// Called on rank 0's main thread (the one that runs its jobs; never on the coordinator thread) with the jobs
+/// finished and staged since its last call, on any rank: after each of rank 0's own jobs, and, once no job is
+/// left to hand out, as the other ranks finish theirs. An exception ends every rank (MPI_Abort). On 3 or more
+/// ranks, when the call after rank 0's job takes longer than the job (twice in a row), rank 0 stops taking jobs
+/// and only makes these calls: the work it does in them is then what limits the run.
+using FinishedFunction = std::function<void(const std::vector<std::size_t>& indices)>;
+
 struct CoordinatorStats {
   std::size_t done = 0; ///< jobs finished (rank 0: all ranks; others: their own)
   std::size_t failed = 0;
   std::size_t local = 0; ///< jobs run on this rank
   double seconds = 0;    ///< wall time of the distribution phase
+  /// Rank 0: when the last job was reported finished (the start of the distribution when there was none).
+  std::chrono::steady_clock::time_point last_finished{};
 };
 
 /// Collective: every rank calls it; only rank 0's `order` is used. Returns when every job is done.
-/// With `root_works` false (and more than one rank) rank 0 only coordinates.
+/// With `root_works` false (and more than one rank) rank 0 only coordinates (and calls `finished` once, at the end).
 CoordinatorStats run_distributed(const MpiSession& mpi, const std::vector<std::size_t>& order, const WorkFunction& work,
-                                 const ProgressFunction& progress = {}, bool root_works = true);
+                                 const ProgressFunction& progress = {}, bool root_works = true,
+                                 const FinishedFunction& finished = {});
 
 } // namespace tomosweep

@@ -1,18 +1,15 @@
-// The gather: a work folder's stage files into one corpus, written by every rank at once. The one place
-// that knows both ranks and collective HDF5 writes (io/corpus stages, reads and indexes serially).
-//
-// Every rank creates all datasets (collective metadata), the owner of each job (job position % ranks)
-// writes its arrays; atlas and instances are deflate-compressed and so written with collective H5Dwrite
-// by all ranks (empty selections on non-owners). Rank 0 then adds the tables and attributes serially
-// (finish_corpus), fsyncs and renames the file to its final name.
+// The gather: a sweep's stage files into one corpus, while the sweep runs. Rank 0 absorbs each job into
+// OUTPUT.tmp as soon as it is staged (the stage file holds its arrays in the corpus's layout, so absorbing is a
+// copy of stored chunks), between its own jobs; after the last job only the jobs staged meanwhile, the index and
+// the rename are left. Serial HDF5 on one thread of rank 0: the other ranks never touch the corpus.
 #pragma once
 
 #include "io/corpus/corpus.hpp"
-#include "sweep/mpi_session.hpp"
 #include "sweep/sweep.hpp"
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <string>
 #include <vector>
@@ -27,23 +24,39 @@ std::map<std::uint64_t, std::string> staged_jobs(const std::string& work);
 /// (only if nothing else is left in it).
 void remove_work(const std::string& work);
 
-/// Stage infos as text for broadcasting, and back.
-std::string encode_stage_infos(const std::vector<StageInfo>& infos);
-std::vector<StageInfo> decode_stage_infos(const std::string& text);
-
-/// Collective over MPI_COMM_WORLD when `parallel` (every rank calls it with the same `jobs`, sorted by job
-/// id), else serial: create `tmp_path` and write every job's arrays from its stage file.
-void write_corpus_arrays(const std::string& tmp_path, const std::vector<StageInfo>& jobs, int rank, int size,
-                         bool parallel);
-
 /// What the corpus records of a sweep (its jobs point into `sweep`, which must outlive the index).
 CorpusIndex corpus_index(const Sweep& sweep);
 
-/// Collective: rank 0 lists the stage files of every job of the sweep in `work`, every rank writes its
-/// share into OUTPUT.tmp, rank 0 indexes it, renames it to `output` and (unless `keep_work`) removes the
-/// stage files. Returns the number of failed jobs on rank 0 (0 on the others). A failure before the
-/// collective writes is thrown on every rank; one during them ends every rank (MPI_Abort).
-std::size_t gather_corpus(const MpiSession& mpi, const Sweep& sweep, const std::string& work, const std::string& output,
-                          bool keep_work);
+/// Rank 0's corpus while the sweep runs. Not thread-safe: one thread calls it (rank 0's job thread).
+class Gatherer {
+public:
+  /// Create OUTPUT.tmp (a file left by a killed run is truncated). `todo` (indices into sweep.jobs) are the
+  /// jobs this run will stage; every other job of the sweep is staged already (--resume) and waits in a backlog.
+  Gatherer(const Sweep& sweep, const std::string& work, const std::string& output,
+           const std::vector<std::size_t>& todo);
+
+  /// Absorb the stage files of these jobs (indices into sweep.jobs) now.
+  void absorb(const std::vector<std::size_t>& indices);
+  /// Absorb at most `n` jobs of the backlog.
+  void absorb_backlog(std::size_t n);
+  /// Absorb what is left (every job must be staged), write the index, rename to OUTPUT and, unless
+  /// `keep_work`, remove the work folder. Returns the number of failed jobs.
+  std::size_t finish(bool keep_work);
+
+  /// Seconds spent absorbing and finishing so far.
+  double seconds() const { return seconds_; }
+
+private:
+  void absorb_one(std::size_t index);
+
+  const Sweep& sweep_;
+  std::string work_, output_;
+  CorpusIndex index_;
+  CorpusWriter writer_;
+  std::vector<StageInfo> infos_; ///< by job position; job_id set once absorbed
+  std::vector<bool> absorbed_;
+  std::deque<std::size_t> backlog_;
+  double seconds_ = 0;
+};
 
 } // namespace tomosweep

@@ -20,6 +20,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -61,6 +62,8 @@ void check_output_folder(const std::string& output) {
   std::error_code ec;
   if (!folder.empty()) fs::create_directories(folder, ec);
   if (ec) fail_io(folder.string(), ": cannot create the corpus folder: ", ec.message());
+  // OUTPUT.tmp itself may be the growing corpus of a run in progress on this work folder (refused later, by the
+  // lock): an existing one is left alone, and the folder must take new files.
   const std::string probe = output + ".tmp";
   int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   const bool existed = fd < 0 && errno == EEXIST;
@@ -171,8 +174,9 @@ RunSetup setup_run(const MpiSession& mpi, const RunOptions& o, const JobFactory&
   return setup;
 }
 
-/// Rank 0 hands out the jobs still to run; each rank stages what it runs.
-CoordinatorStats run_jobs(const MpiSession& mpi, const RunOptions& o, const RunSetup& setup) {
+/// Rank 0 hands out the jobs still to run; each rank stages what it runs; rank 0 absorbs every staged job into the
+/// corpus between its own jobs (`gatherer`, rank 0 only), with one job of a resumed run's backlog each time.
+CoordinatorStats run_jobs(const MpiSession& mpi, const RunOptions& o, const RunSetup& setup, Gatherer* gatherer) {
   const Sweep& sweep = setup.sweep;
   const bool tty = ::isatty(2) == 1;
   const std::vector<std::size_t>& todo = setup.plan.todo;
@@ -193,11 +197,33 @@ CoordinatorStats run_jobs(const MpiSession& mpi, const RunOptions& o, const RunS
     fault_point("job-staged");
     return failure.empty();
   };
+  FinishedFunction absorb;
+  if (gatherer)
+    absorb = [gatherer](const std::vector<std::size_t>& indices) {
+      gatherer->absorb(indices);
+      gatherer->absorb_backlog(1);
+    };
   const auto order = mpi.rank() == 0 ? dispatch_order(sweep, todo) : std::vector<std::size_t>{};
-  const CoordinatorStats stats =
-      run_distributed(mpi, order, work_fn, [&](std::size_t d, std::size_t f) { progress.update(d, f); });
+  const CoordinatorStats stats = run_distributed(
+      mpi, order, work_fn, [&](std::size_t d, std::size_t f) { progress.update(d, f); }, true, absorb);
   if (mpi.rank() == 0) progress.finish();
   return stats;
+}
+
+/// Collective end of the run: rank 0 absorbs what is left, writes the index and renames the corpus (a failure
+/// ends every rank); the others wait for it. Returns the failed jobs (rank 0).
+std::size_t finish_gather(const MpiSession& mpi, Gatherer* gatherer, bool keep_work) {
+  fault_point("gather");
+  std::size_t failed = 0;
+  if (gatherer) {
+    try {
+      failed = gatherer->finish(keep_work);
+    } catch (const std::exception& e) {
+      mpi.abort(e.what());
+    }
+  }
+  mpi.barrier();
+  return failed;
 }
 
 } // namespace
@@ -241,14 +267,23 @@ RunSummary run_sweep(const RunOptions& o, const JobFactory& factory) {
     return summary;
   }
 
-  const CoordinatorStats stats = run_jobs(mpi, o, setup);
+  // Rank 0's corpus grows while the jobs run (a failure to create it ends every rank).
+  std::unique_ptr<Gatherer> gatherer;
+  if (mpi.rank() == 0) {
+    try {
+      gatherer = std::make_unique<Gatherer>(setup.sweep, setup.work, o.output, setup.plan.todo);
+    } catch (const std::exception& e) {
+      mpi.abort(e.what());
+    }
+  }
+  const CoordinatorStats stats = run_jobs(mpi, o, setup, gatherer.get());
   summary.ran = stats.done;
   summary.run_s = stats.seconds;
-
-  const auto t_gather = std::chrono::steady_clock::now();
-  summary.failed = gather_corpus(mpi, setup.sweep, setup.work, o.output, o.keep_work);
-  summary.gather_s = seconds_since(t_gather);
-  mpi.barrier();
+  summary.failed = finish_gather(mpi, gatherer.get(), o.keep_work);
+  if (gatherer) {
+    summary.gather_s = gatherer->seconds();
+    summary.tail_s = seconds_since(stats.last_finished);
+  }
   return summary;
 }
 

@@ -35,8 +35,10 @@ struct RunSummary {
   std::size_t ran = 0;    ///< jobs run by this invocation (all ranks)
   std::size_t failed = 0; ///< failed jobs in the corpus
   int ranks = 1;
-  double run_s = 0, gather_s = 0;
-  bool root = true; ///< this process is rank 0
+  double run_s = 0;      ///< the jobs' phase, from the first job handed out to the last one finished
+  double gather_s = 0;   ///< rank 0's time absorbing staged jobs into the corpus and finishing it, wherever spent
+  double tail_s = 0;     ///< from the last job's end to the corpus under its final name (the gather left then)
+  bool root = true;      ///< this process is rank 0
   bool complete = false; ///< --resume found the corpus already complete: nothing ran
 };
 

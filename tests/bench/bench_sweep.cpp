@@ -1,7 +1,7 @@
 // Sweep benchmarks (figures, not pass/fail); run through bench_sweep.sh for 1 and 2 ranks.
 //   bench_sweep overhead N          N empty jobs through the coordinator: overhead per job (rank 0)
 //   bench_sweep jobs SWEEP OUT MS   a sweep whose jobs each burn MS ms of CPU: jobs per minute
-//   bench_sweep gather DIR JOBS N   stage JOBS jobs of N^3 voxels, then time the gather: MB/s
+//   bench_sweep gather DIR JOBS N   stage JOBS jobs of N^3 voxels, then time absorbing them into a corpus: MB/s
 #include "sweep/coordinator.hpp"
 #include "sweep/gather.hpp"
 #include "sweep/mpi_session.hpp"
@@ -64,7 +64,6 @@ int jobs(const char* sweep, const char* out, int ms) {
 
 int gather(const std::string& dir, int njobs, int n) {
   MpiSession mpi;
-  std::vector<StageInfo> infos;
   if (mpi.rank() == 0) std::filesystem::create_directories(dir);
   mpi.barrier();
   for (int j = 0; j < njobs; ++j) {
@@ -84,11 +83,18 @@ int gather(const std::string& dir, int njobs, int n) {
     }
   }
   mpi.barrier();
-  for (int j = 0; j < njobs; ++j) infos.push_back(read_stage_info(stage_path(dir, static_cast<std::uint64_t>(j))));
   const std::string out = dir + "/gather.h5";
-  mpi.barrier();
   const auto t0 = Clock::now();
-  write_corpus_arrays(out, infos, mpi.rank(), mpi.size(), mpi.size() > 1);
+  if (mpi.rank() == 0) { // the gather is rank 0's: it absorbs every stage file, as a run does between its jobs
+    {
+      CorpusWriter writer(out);
+      for (int j = 0; j < njobs; ++j) {
+        const auto id = static_cast<std::uint64_t>(j);
+        writer.absorb(stage_path(dir, id), CorpusJobEntry{.job_id = id});
+      }
+    }
+    fsync_path(out);
+  }
   mpi.barrier();
   const double s = since(t0);
   if (mpi.rank() == 0) {

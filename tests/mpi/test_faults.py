@@ -3,15 +3,15 @@
 the corpus is either absent or complete, every staged job survives, `--resume` finishes the run, and the
 final corpus is identical to an uninterrupted run's (REFERENCE.h5, made with --fail-job 7 as here).
 
-- kill -9 of a worker (rank 1) and of rank 0 at 10 moments, through the TOMOSWEEP_FAULT_AT hook
+- kill -9 of a worker (rank 1) and of rank 0 at 12 moments, through the TOMOSWEEP_FAULT_AT hook
   (src/core/system.hpp): before any job, after a staged job, between a stage file's write and its rename,
-  at the gather's start, after the corpus arrays, before and after the final rename, while the work folder
-  is removed;
-- a truncated and a corrupt stage file, which --resume runs again;
-- a second run on a work folder in use (refused: the lock), also while the first gathers (its OUTPUT.tmp is
-  left alone);
+  with a partial corpus growing mid-run, as the end of the gather starts, with every job absorbed, before
+  and after the final rename, while the work folder is removed;
+- a truncated, a corrupt and an old-layout stage file, which --resume runs again;
+- a second run on a work folder in use (refused: the lock), also while the first grows its corpus (its
+  OUTPUT.tmp is left alone);
 - --resume on a complete corpus (exit 0);
-- a full disk while jobs are staged and during the gather: a size-limited tmpfs when this runs as root, and
+- a full disk while jobs are staged and while the corpus grows: a size-limited tmpfs when this runs as root, and
   always through tests/mpi/enospc_shim.c (LD_PRELOAD: writes to the chosen files fail with ENOSPC);
 - an unwritable output folder: a read-only tmpfs as root, a folder without write permission otherwise.
 
@@ -27,19 +27,22 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import compare_corpora  # noqa: E402
+import h5py  # noqa: E402
 
 JOBS, FAILED_JOB = 12, "7"
 
-# (moment, rank, count): TOMOSWEEP_FAULT_AT = moment@rank#count
+# (moment, rank, count): TOMOSWEEP_FAULT_AT = moment@rank#count. Rank 0 absorbs each staged job into c.h5.tmp
+# as soon as it is staged, so the corpus grows during the run: kills while it grows leave a partial c.h5.tmp.
 KILLS = [
     ("setup", 0, 1),           # rank 0, work folder ready, no job run
     ("job-staged", 1, 2),      # a worker after its second staged job
     ("stage-written", 1, 1),   # a worker between a stage file's write and its rename
     ("job-staged", 0, 2),      # rank 0 after its second job
     ("stage-written", 0, 1),   # rank 0 between a stage file's write and its rename
-    ("gather", 1, 1),          # a worker as the gather starts
-    ("arrays-written", 1, 1),  # a worker once its corpus arrays are written
-    ("arrays-written", 0, 1),  # rank 0 in the middle of the gather
+    ("absorbed", 0, 2),        # rank 0 with two jobs in the growing corpus, early in the run
+    ("absorbed", 0, 9),        # rank 0 with nine jobs in the corpus, late in the run
+    ("gather", 1, 1),          # a worker as the end of the gather starts
+    ("gather", 0, 1),          # rank 0 with every job in the corpus, before the index
     ("corpus-tables", 0, 1),   # rank 0 with the corpus complete under its temporary name
     ("corpus-renamed", 0, 1),  # rank 0 right after the final rename
     ("work-removal", 0, 2),    # rank 0 while it removes the work folder
@@ -138,7 +141,7 @@ def kill_cases(c, out):
 
 
 def damaged_stage_case(c, out):
-    name = "truncated and corrupt stage files"
+    name = "truncated, corrupt and old-layout stage files"
     folder = os.path.join(out, "damaged")
     fresh(folder)
     corpus = os.path.join(folder, "c.h5")
@@ -153,14 +156,18 @@ def damaged_stage_case(c, out):
     with open(files[1], "r+b") as f:  # corrupt: bytes of an array's chunk changed
         f.seek(os.path.getsize(files[1]) // 2)
         f.write(b"\xa5" * 32)
+    with h5py.File(files[2], "r+") as f:  # of an older tomosweep, whose arrays were not in the corpus layout
+        del f.attrs["stage_layout"]
     r = c.run(corpus, "--resume")
     warnings = [line for line in r.stderr.splitlines() if "warning:" in line]
     if r.returncode != 0:
         return c.fail(name, f"--resume failed: {r.stderr.strip()}")
-    if len(warnings) != 2 or not all(line.endswith("runs again") for line in warnings):
-        return c.fail(name, f"expected one warning per damaged file: {warnings}")
-    if "2 run on" not in r.stderr:
-        return c.fail(name, f"the two damaged jobs should run again: {r.stderr.strip()}")
+    if len(warnings) != 3 or not all(line.endswith("runs again") for line in warnings):
+        return c.fail(name, f"expected one warning per damaged or old file: {warnings}")
+    if "older tomosweep" not in warnings[2]:
+        return c.fail(name, f"the old stage file should be named as such: {warnings[2]}")
+    if "3 run on" not in r.stderr:
+        return c.fail(name, f"the three damaged or old jobs should run again: {r.stderr.strip()}")
     if c.identical(name, corpus):
         print(f"ok   {name}")
 
@@ -317,7 +324,7 @@ def full_disk_cases(c, out, disk):
             c.resume_and_compare(name, corpus, staged)
         disk.release()
 
-        name = f"a full disk during the gather ({disk.name})"
+        name = f"a full disk while the corpus grows ({disk.name})"
         if not disk.fill():
             return print(f"skipped: {name}")
         corpus = os.path.join(disk.folder, "c.h5")
@@ -326,18 +333,18 @@ def full_disk_cases(c, out, disk):
         r = c.run(corpus, "--work", work, env=disk.env(corpus + ".tmp"))
         ours = errors_of(r)
         print("     " + "\n     ".join(ours))
-        # MPI-IO hands HDF5 no reason: a real full disk is named from the space left beside the file, which
-        # the shim does not change.
+        # The corpus is written as jobs are staged, so the disk fills up mid-run: the run ends, every job
+        # staged so far survives. MPI-IO is not involved: HDF5 names the reason.
         want = "No space left on device" if disk.name == "tmpfs" else "cannot write a corpus dataset"
         if r.returncode == 0 or not any(want in x for x in ours):
             c.fail(name, f"expected an error naming the full disk: {r.stderr.strip()}")
-        elif os.path.exists(corpus) or len(stage_files(work)) != JOBS:
-            c.fail(name, f"corpus present: {os.path.exists(corpus)}, staged jobs: {len(stage_files(work))}")
         elif not wait_for_lock_release(work):
             c.fail(name, "the failed run's ranks still hold the lock")
+        elif os.path.exists(corpus) or not stage_files(work):
+            c.fail(name, f"corpus present: {os.path.exists(corpus)}, staged jobs: {len(stage_files(work))}")
         else:
             disk.free()
-            c.resume_and_compare(name, corpus, JOBS, work)
+            c.resume_and_compare(name, corpus, len(stage_files(work)), work)
     finally:
         disk.release()
 

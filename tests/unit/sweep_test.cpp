@@ -237,27 +237,29 @@ TEST(corpus, stage_and_gather_round_trip) {
   p.direction = {0, 0.6, 0.8};
   r.particles = {p};
   const std::vector<std::string> outputs{"tomogram", "atlas", "instances", "particles"};
-  std::vector<StageInfo> infos;
-  for (const SweepJob& j : s.jobs) {
-    const std::string path = stage_path(dir.string(), j.job_id);
-    if (j.job_id == 2)
-      write_stage(path, j.job_id, j.replicate, nullptr, "boom: job two", outputs, 0.1);
-    else
-      write_stage(path, j.job_id, j.replicate, &r, "", outputs, 0.1);
-    infos.push_back(read_stage_info(path));
-  }
-  EXPECT_FALSE(infos[2].ok);
-  EXPECT_EQ(infos[2].error, "boom: job two");
-  ASSERT_EQ(infos[0].arrays.size(), 3u);
-  EXPECT_EQ(infos[0].arrays[0].dims, (std::array<std::uint64_t, 3>{3, 4, 5}));
-  const auto decoded = decode_stage_infos(encode_stage_infos(infos));
-  ASSERT_EQ(decoded.size(), infos.size());
-  EXPECT_EQ(decoded[2].error, infos[2].error);
-  EXPECT_EQ(decoded[1].arrays[1].type, ArrayType::u8);
-  EXPECT_EQ(decoded[1].path, infos[1].path);
   const std::string out = (dir / "corpus.h5").string();
-  write_corpus_arrays(out + ".tmp", infos, 0, 1, false);
-  finish_corpus(out + ".tmp", out, corpus_index(s), infos);
+  const CorpusIndex index = corpus_index(s);
+  std::vector<StageInfo> infos;
+  {
+    CorpusWriter writer(out + ".tmp");
+    for (std::size_t i : {2, 0, 3, 1}) { // absorbed in the order jobs finish, not by id
+      const SweepJob& j = s.jobs[i];
+      const std::string path = stage_path(dir.string(), j.job_id);
+      if (j.job_id == 2)
+        write_stage(path, j.job_id, j.replicate, nullptr, "boom: job two", outputs, 0.1);
+      else
+        write_stage(path, j.job_id, j.replicate, &r, "", outputs, 0.1);
+      infos.push_back(writer.absorb(path, index.jobs[i]));
+    }
+    EXPECT_FALSE(infos[0].ok);
+    EXPECT_EQ(infos[0].error, "boom: job two");
+    ASSERT_EQ(infos[1].arrays.size(), 3u);
+    EXPECT_EQ(infos[1].arrays[0].dims, (std::array<std::uint64_t, 3>{3, 4, 5}));
+    EXPECT_EQ(infos[1].arrays[1].type, ArrayType::u8);
+    EXPECT_EQ(test_util::error_of<IoError>([&] { writer.absorb(stage_path(dir.string(), 0), index.jobs[1]); }),
+              stage_path(dir.string(), 0) + ": stage file of job 0, expected job 1");
+    writer.finish(out, index, infos);
+  }
   EXPECT_FALSE(fs::exists(out + ".tmp"));
   const CorpusJob j1 = read_corpus_job(out, 1);
   EXPECT_EQ(j1.status, "ok");

@@ -19,6 +19,10 @@ namespace {
 
 using h5::Id;
 
+/// Version of the stage file's array layout: 2 = the corpus's own chunks and filters (earlier stage files,
+/// without the attribute, had one chunk per z slice, uncompressed).
+constexpr long long kStageLayout = 2;
+
 bool wants(const std::vector<std::string>& outputs, const char* name) {
   return std::find(outputs.begin(), outputs.end(), name) != outputs.end();
 }
@@ -37,15 +41,30 @@ template <class T> constexpr ArrayType type_of() {
     return ArrayType::f32;
 }
 
+/// A corpus array's creation properties, the stage file's and the corpus's alike (the gather copies a stage
+/// array's chunks as stored): 64^3 chunks (tilt series: one per image, up to 512 x 512), shuffle + deflate for
+/// the label volumes, and a Fletcher-32 checksum per chunk, so that a damaged stage file fails to read
+/// (verify_stage) and a damaged corpus too.
+h5::Id corpus_array_dcpl(const char* name, ArrayType type, const hsize_t dims[3], const std::string& path) {
+  Id dcpl = h5::plist(H5Pcreate(H5P_DATASET_CREATE), path, "create a property list");
+  const bool stack = std::string(name) == "tilt_series" || std::string(name) == "prior_series";
+  const hsize_t chunk[3] = {stack ? 1 : std::min<hsize_t>(dims[0], 64), std::min<hsize_t>(dims[1], stack ? 512 : 64),
+                            std::min<hsize_t>(dims[2], stack ? 512 : 64)};
+  h5::check_status(H5Pset_chunk(dcpl, 3, chunk), path, "set a chunk size");
+  if (type != ArrayType::f32) {
+    h5::check_status(H5Pset_shuffle(dcpl), path, "set a shuffle filter");
+    h5::check_status(H5Pset_deflate(dcpl, 1), path, "set a deflate filter");
+  }
+  h5::check_status(H5Pset_fletcher32(dcpl), path, "set a checksum filter");
+  H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
+  return dcpl;
+}
+
 template <class T> void write_stage_array(hid_t f, const char* name, const Volume<T>& v, const std::string& path) {
   if (v.size() == 0) return;
   const hsize_t dims[3] = {static_cast<hsize_t>(v.nz), static_cast<hsize_t>(v.ny), static_cast<hsize_t>(v.nx)};
   Id s = h5::space(H5Screate_simple(3, dims, nullptr), path, "create a dataspace");
-  // One chunk per z slice with a Fletcher-32 checksum: a damaged stage file fails to read (verify_stage).
-  Id dcpl = h5::plist(H5Pcreate(H5P_DATASET_CREATE), path, "create a property list");
-  const hsize_t chunk[3] = {1, dims[1], dims[2]};
-  h5::check_status(H5Pset_chunk(dcpl, 3, chunk), path, "set a chunk size");
-  h5::check_status(H5Pset_fletcher32(dcpl), path, "set a checksum filter");
+  Id dcpl = corpus_array_dcpl(name, type_of<T>(), dims, path);
   Id d = h5::dataset(H5Dcreate2(f, name, h5::file_type(type_of<T>()), s, H5P_DEFAULT, dcpl, H5P_DEFAULT), path,
                      "create a dataset");
   h5::check_status(H5Dwrite(d, h5::native(type_of<T>()), H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data.data()), path,
@@ -85,6 +104,7 @@ void write_stage_file(const std::string& path, std::uint64_t job_id, int replica
                       const std::string& error, const std::vector<std::string>& outputs, double seconds) {
   Id f = h5::file(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), path, "create the stage file");
   h5::attr_i64(f, "job_id", static_cast<long long>(job_id), path);
+  h5::attr_i64(f, "stage_layout", kStageLayout, path);
   h5::attr_i64(f, "replicate", replicate, path);
   h5::attr_string(f, "status", result ? "ok" : "failed", path);
   h5::attr_string(f, "error", error, path);
@@ -168,6 +188,8 @@ StageInfo read_stage_info(const std::string& path) {
     h5::check_status(H5Aread(a, H5T_NATIVE_LLONG, &id), path, "read attribute job_id");
     info.job_id = static_cast<std::uint64_t>(id);
   }
+  if (H5Aexists(f, "stage_layout") <= 0)
+    fail_io(path, ": a stage file of an older tomosweep (its arrays are not in the corpus layout)");
   info.ok = h5::read_attr_string(f, "status", path) == "ok";
   info.error = h5::read_attr_string(f, "error", path);
   info.seconds = h5::read_attr_double(f, "seconds", path);

@@ -2,8 +2,9 @@
 //
 // Stage file: one finished (or failed) job, <work>/job-<id>.h5, written to a temporary name, fsync'ed
 // and renamed, so that a stage file under its final name is always complete.
-// Gather: the arrays are written by every rank at once (sweep/gather.hpp); rank 0 then adds the tables and
-// attributes serially (finish_corpus), fsyncs and renames the file to its final name.
+// Stage files hold their arrays in the corpus's own layout (chunks, filters), so the gather copies them chunk
+// for chunk as stored (CorpusWriter::absorb), as soon as each job is staged; finish() adds the index, fsyncs and
+// renames the file to its final name.
 #pragma once
 
 #include "io/config/overrides.hpp"
@@ -12,6 +13,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -61,7 +63,7 @@ StageInfo read_stage_info(const std::string& path);
 void verify_stage(const std::string& path);
 
 /// One job as the sweep expanded it: a row of /job_table and its job group's attributes. `values` and
-/// `config` point into the caller's sweep, which outlives finish_corpus.
+/// `config` point into the caller's sweep, which outlives the CorpusWriter that uses them.
 struct CorpusJobEntry {
   std::uint64_t job_id = 0;
   std::size_t condition = 0;
@@ -84,11 +86,35 @@ struct CorpusIndex {
   std::vector<CorpusJobEntry> jobs; ///< ordered by job id
 };
 
-/// Rank 0 alone, after the arrays are written (sweep/gather.hpp): add root attributes, /classes,
-/// /job_table, per-job particles, tilts and timing attributes, then fsync and rename `tmp_path` to
-/// `final_path`.
-void finish_corpus(const std::string& tmp_path, const std::string& final_path, const CorpusIndex& index,
-                   const std::vector<StageInfo>& jobs);
+/// The corpus under its temporary name while a sweep runs, written by one process (sweep rank 0; HDF5 is not
+/// thread-safe, so by one thread): each staged job is absorbed into it as soon as it is staged, and finish()
+/// adds the index and gives the file its final name. A file left by a killed run is not trusted: a new writer
+/// truncates it, and the stage files, kept until the corpus is complete, are absorbed again.
+class CorpusWriter {
+public:
+  /// Create (truncate) `tmp_path`.
+  explicit CorpusWriter(std::string tmp_path);
+  ~CorpusWriter();
+  CorpusWriter(const CorpusWriter&) = delete;
+  CorpusWriter& operator=(const CorpusWriter&) = delete;
+
+  /// Copy the stage file `stage` of job `job` into /jobs/<id>: its arrays and tables as stored (no decoding,
+  /// no recompression) and the group's attributes; flush, and start writing the file's new bytes to disk.
+  /// Returns what the stage holds.
+  StageInfo absorb(const std::string& stage, const CorpusJobEntry& job);
+
+  /// Once every job of `index` is absorbed (`jobs`: their stage infos): root attributes, /classes (from the
+  /// first ok job's stage file) and /job_table, then flush, fsync and rename to `final_path`. The writer is
+  /// closed afterwards.
+  void finish(const std::string& final_path, const CorpusIndex& index, const std::vector<StageInfo>& jobs);
+
+  const std::string& path() const { return path_; }
+
+private:
+  struct File;
+  std::string path_;
+  std::unique_ptr<File> file_;
+};
 
 /// Text summary of a corpus (attributes, job counts, classes, arrays of the first job).
 std::string corpus_summary(const std::string& path);

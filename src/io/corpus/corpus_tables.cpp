@@ -11,9 +11,11 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <fcntl.h>
 #include <limits>
 #include <map>
 #include <sstream>
+#include <unistd.h>
 
 namespace tomosweep {
 namespace {
@@ -181,57 +183,140 @@ std::vector<ClassInfo> h5::read_classes(hid_t f, const std::string& path) {
   return out;
 }
 
+struct CorpusWriter::File {
+  Id id;
+};
 
-void finish_corpus(const std::string& tmp_path, const std::string& final_path, const CorpusIndex& index,
-                   const std::vector<StageInfo>& jobs) {
-  {
-    Id f = h5::file(h5::open_quietly(tmp_path, H5F_ACC_RDWR), tmp_path, "reopen the corpus");
-    const std::string& p = tmp_path;
-    h5::attr_string(f, "format", kCorpusFormat, p);
-    h5::attr_i64(f, "format_version", kCorpusFormatVersion, p);
-    h5::attr_string(f, "tool_version", TOMOSWEEP_VERSION, p);
-    h5::attr_string(f, "name", index.name, p);
-    h5::attr_string(f, "sweep_file", index.sweep_file, p);
-    h5::attr_string(f, "sweep_text", index.sweep_text, p);
-    h5::attr_string(f, "sweep_mode", index.sweep_mode, p);
-    h5::attr_strings(f, "sweep_axes", index.axes, p);
-    h5::attr_i64(f, "seed", static_cast<long long>(index.seed), p);
-    h5::attr_i64(f, "sweep_seed", static_cast<long long>(index.sweep_seed), p);
-    h5::attr_i64(f, "replicates", index.replicates, p);
-    h5::attr_i64(f, "conditions", static_cast<long long>(index.conditions), p);
-    h5::attr_i64(f, "job_count", static_cast<long long>(index.jobs.size()), p);
-    h5::attr_string(f, "axis_order", "zyx", p);
-    h5::attr_string(f, "units", kUnits, p);
-    std::map<std::uint64_t, const StageInfo*> staged;
-    for (const StageInfo& s : jobs) staged[s.job_id] = &s;
-    write_job_table(f, index, staged, p);
-    bool have_classes = false;
-    for (const CorpusJobEntry& j : index.jobs) {
-      auto it = staged.find(j.job_id);
-      if (it == staged.end()) continue;
-      const StageInfo& s = *it->second;
-      Id g = h5::group(H5Gopen2(f, ("/jobs/" + std::to_string(j.job_id)).c_str(), H5P_DEFAULT), p, "open a job group");
-      Id sf = h5::file(h5::open_quietly(s.path, H5F_ACC_RDONLY), s.path, "open the stage file");
-      h5::attr_string(g, "status", s.ok ? "ok" : "failed", p);
-      h5::attr_string(g, "error", s.error, p);
-      h5::attr_i64(g, "replicate", j.replicate, p);
-      h5::attr_i64(g, "condition", static_cast<long long>(j.condition), p);
-      h5::attr_string(g, "split", j.test_split ? "test" : "train", p);
-      h5::attr_double(g, "seconds", s.seconds, p);
-      if (!s.ok) continue;
-      h5::attr_string(g, "timings", h5::read_attr_string(sf, "timings", s.path), p);
-      h5::attr_double(g, "tilt_axis_azimuth_deg", h5::read_attr_double(sf, "tilt_axis_azimuth_deg", s.path), p);
-      for (const char* t : {"tilts", "prior_tilts", "particles"}) copy_if_present(sf, g, t, p);
-      if (!have_classes) {
-        copy_if_present(sf, f, "classes", p);
-        have_classes = true;
+namespace {
+
+void write_root_attributes(hid_t f, const CorpusIndex& index, const std::string& p) {
+  h5::attr_string(f, "format", kCorpusFormat, p);
+  h5::attr_i64(f, "format_version", kCorpusFormatVersion, p);
+  h5::attr_string(f, "tool_version", TOMOSWEEP_VERSION, p);
+  h5::attr_string(f, "name", index.name, p);
+  h5::attr_string(f, "sweep_file", index.sweep_file, p);
+  h5::attr_string(f, "sweep_text", index.sweep_text, p);
+  h5::attr_string(f, "sweep_mode", index.sweep_mode, p);
+  h5::attr_strings(f, "sweep_axes", index.axes, p);
+  h5::attr_i64(f, "seed", static_cast<long long>(index.seed), p);
+  h5::attr_i64(f, "sweep_seed", static_cast<long long>(index.sweep_seed), p);
+  h5::attr_i64(f, "replicates", index.replicates, p);
+  h5::attr_i64(f, "conditions", static_cast<long long>(index.conditions), p);
+  h5::attr_i64(f, "job_count", static_cast<long long>(index.jobs.size()), p);
+  h5::attr_string(f, "axis_order", "zyx", p);
+  h5::attr_string(f, "units", kUnits, p);
+}
+
+/// Stage array `a` into `to` as stored: the same creation properties, each chunk read raw (filtered, not
+/// decoded) and written raw. (H5Ocopy would do the same, but libhdf5 1.10.8 crashes in its clean-up when a
+/// write fails, e.g. on a full disk.)
+void copy_array_chunks(hid_t from, hid_t to, const ArrayInfo& a, const std::string& stage, const std::string& p) {
+  Id src = h5::dataset(H5Dopen2(from, a.name.c_str(), H5P_DEFAULT), stage, "open a staged array");
+  Id dcpl = h5::plist(H5Dget_create_plist(src), stage, "read a dataset's properties");
+  Id type = h5::type(H5Dget_type(src), stage, "read a datatype");
+  Id space = h5::space(H5Dget_space(src), stage, "read a dataspace");
+  hsize_t c[3] = {0, 0, 0};
+  if (H5Pget_layout(dcpl) != H5D_CHUNKED || H5Pget_chunk(dcpl, 3, c) != 3 || !c[0] || !c[1] || !c[2])
+    fail_io(stage, ": ", a.name, " is not stored in chunks");
+  Id dst = h5::dataset(H5Dcreate2(to, a.name.c_str(), type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), p,
+                       "create a corpus dataset");
+  std::vector<char> buf;
+  for (hsize_t z = 0; z < a.dims[0]; z += c[0])
+    for (hsize_t y = 0; y < a.dims[1]; y += c[1])
+      for (hsize_t x = 0; x < a.dims[2]; x += c[2]) {
+        const hsize_t at[3] = {z, y, x};
+        hsize_t bytes = 0;
+        std::uint32_t filters = 0;
+        h5::check_status(H5Dget_chunk_storage_size(src, at, &bytes), stage, "read a staged chunk's size");
+        buf.resize(bytes);
+        h5::check_status(H5Dread_chunk(src, H5P_DEFAULT, at, &filters, buf.data()), stage, "read a staged chunk");
+        h5::check_status(H5Dwrite_chunk(dst, H5P_DEFAULT, filters, at, bytes, buf.data()), p, "write a corpus dataset");
       }
-    }
-    h5::flush(f, p);
+  h5::attr_double(dst, "voxel_A", a.voxel_A, p);
+  h5::check_status(dst.close(), p, "write a corpus dataset");
+}
+
+/// A staged table (fixed-size rows: tilts, particles), when present, copied by value.
+void copy_table(hid_t from, hid_t to, const char* name, const std::string& stage, const std::string& p) {
+  if (H5Lexists(from, name, H5P_DEFAULT) <= 0) return;
+  Id src = h5::dataset(H5Dopen2(from, name, H5P_DEFAULT), stage, "open a staged table");
+  Id type = h5::type(H5Dget_type(src), stage, "read a datatype");
+  Id space = h5::space(H5Dget_space(src), stage, "read a dataspace");
+  std::vector<char> rows(h5::stored_elements(src, space, stage, name) * H5Tget_size(type));
+  if (!rows.empty())
+    h5::check_status(H5Dread(src, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows.data()), stage, "read a staged table");
+  Id dst = h5::dataset(H5Dcreate2(to, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), p, "create a table");
+  if (!rows.empty())
+    h5::check_status(H5Dwrite(dst, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows.data()), p, "write a table");
+  h5::check_status(dst.close(), p, "write a table");
+}
+
+/// Ask the kernel to start writing the file's dirty pages now, without waiting for them: the final fsync then
+/// finds little left to write.
+void start_writeback(const std::string& path) {
+#ifdef __linux__
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+  ::close(fd);
+#else
+  (void)path;
+#endif
+}
+
+} // namespace
+
+CorpusWriter::CorpusWriter(std::string tmp_path) : path_(std::move(tmp_path)), file_(std::make_unique<File>()) {
+  file_->id = h5::file(H5Fcreate(path_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), path_, "create the corpus");
+  Id g = h5::group(H5Gcreate2(file_->id, "jobs", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), path_, "create /jobs");
+}
+
+CorpusWriter::~CorpusWriter() = default;
+
+StageInfo CorpusWriter::absorb(const std::string& stage, const CorpusJobEntry& j) {
+  StageInfo s = read_stage_info(stage);
+  if (s.job_id != j.job_id) fail_io(stage, ": stage file of job ", s.job_id, ", expected job ", j.job_id);
+  const std::string& p = path_;
+  Id sf = h5::file(h5::open_quietly(stage, H5F_ACC_RDONLY), stage, "open the stage file");
+  Id g = h5::group(
+      H5Gcreate2(file_->id, ("/jobs/" + std::to_string(j.job_id)).c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), p,
+      "create a job group");
+  h5::attr_string(g, "status", s.ok ? "ok" : "failed", p);
+  h5::attr_string(g, "error", s.error, p);
+  h5::attr_i64(g, "replicate", j.replicate, p);
+  h5::attr_i64(g, "condition", static_cast<long long>(j.condition), p);
+  h5::attr_string(g, "split", j.test_split ? "test" : "train", p);
+  h5::attr_double(g, "seconds", s.seconds, p);
+  if (s.ok) {
+    h5::attr_string(g, "timings", h5::read_attr_string(sf, "timings", stage), p);
+    h5::attr_double(g, "tilt_axis_azimuth_deg", h5::read_attr_double(sf, "tilt_axis_azimuth_deg", stage), p);
+    // The stage file holds its arrays in the corpus's layout: their chunks are copied as stored.
+    for (const ArrayInfo& a : s.arrays) copy_array_chunks(sf, g, a, stage, p);
+    for (const char* t : {"tilts", "prior_tilts", "particles"}) copy_table(sf, g, t, stage, p);
   }
+  g.reset();
+  h5::flush(file_->id, p);
+  start_writeback(p);
+  return s;
+}
+
+void CorpusWriter::finish(const std::string& final_path, const CorpusIndex& index, const std::vector<StageInfo>& jobs) {
+  const std::string& p = path_;
+  write_root_attributes(file_->id, index, p);
+  std::map<std::uint64_t, const StageInfo*> staged;
+  for (const StageInfo& s : jobs) staged[s.job_id] = &s;
+  write_job_table(file_->id, index, staged, p);
+  for (const auto& [id, s] : staged) // the classes are the same for every job: the first ok job's
+    if (s->ok) {
+      Id sf = h5::file(h5::open_quietly(s->path, H5F_ACC_RDONLY), s->path, "open the stage file");
+      copy_if_present(sf, file_->id, "classes", p);
+      break;
+    }
+  h5::flush(file_->id, p);
+  h5::check_status(file_->id.close(), p, "close the corpus");
   fault_point("corpus-tables");
-  fsync_path(tmp_path);
-  if (std::rename(tmp_path.c_str(), final_path.c_str()) != 0) fail_io("cannot write ", errno_message(final_path));
+  fsync_path(p);
+  if (std::rename(p.c_str(), final_path.c_str()) != 0) fail_io("cannot write ", errno_message(final_path));
   fault_point("corpus-renamed");
   const auto slash = final_path.find_last_of('/');
   fsync_path(slash == std::string::npos ? "." : slash == 0 ? "/" : final_path.substr(0, slash));

@@ -1,5 +1,5 @@
-// RAII HDF5 handles and small attribute/dataset helpers of the corpus, shared by io/corpus (staging,
-// reading, indexing) and sweep/gather (the parallel array writes). Errors throw IoError.
+// RAII HDF5 handles and small attribute/dataset helpers of io/corpus (staging, the corpus writer, reading).
+// Errors throw IoError.
 #pragma once
 
 #include "core/errors.hpp"
@@ -9,7 +9,6 @@
 #include <hdf5.h>
 #include <sys/statvfs.h>
 
-#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -72,15 +71,8 @@ inline std::string os_reason(const std::string& path) {
     reason = "No space left on device (" + std::to_string(fs.f_bavail * fs.f_frsize / 1024) + " KiB free)";
   return reason.empty() ? "" : ": " + reason;
 }
-/// When set, a failed HDF5 call ends the program through it instead of throwing. The parallel gather sets it
-/// (to MPI_Abort): unwinding would close datasets and files, which are collective calls that the other ranks,
-/// still inside an earlier collective, never join, and every rank would wait forever.
-inline std::function<void(const std::string&)> fatal_error;
-
 [[noreturn]] inline void fail_hdf5(const std::string& path, const char* what) {
-  const std::string message = path + ": hdf5: cannot " + what + os_reason(path);
-  if (fatal_error) fatal_error(message);
-  throw IoError(message);
+  throw IoError(path + ": hdf5: cannot " + what + os_reason(path));
 }
 inline hid_t check(hid_t id, const std::string& path, const char* what) {
   if (id < 0) fail_hdf5(path, what);
