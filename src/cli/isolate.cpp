@@ -2,6 +2,7 @@
 
 #include "core/errors.hpp"
 
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -101,7 +102,8 @@ int run_isolated(const std::string& file, const std::function<int()>& body) {
     return report_errors(body);
   }
   if (pid == 0) {
-    const rlimit no_core{0, 0}; // a crash inside libhdf5 is reported in one line, not with a core file
+    prctl(PR_SET_PDEATHSIG, SIGKILL); // the reader ends with the command that waits for it
+    const rlimit no_core{0, 0};       // a crash inside libhdf5 is reported in one line, not with a core file
     setrlimit(RLIMIT_CORE, &no_core);
     close(err[0]);
     dup2(err[1], STDERR_FILENO);
