@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
   // job's own).
   // A fixed threshold of 2 MiB there also turns off glibc's sliding one, which rises to the size of each mapped
   // block freed (up to 32 MiB), after which mid-sized buffers (a tilt's images, blocks of rows) fill the heap in
-  // an order-dependent way: cytoplasm-600 peaked at 427-453 MiB depending on it, and at 443 MiB with this.
+  // an order-dependent way: cytoplasm-600 peaked at 417-453 MiB depending on it, and at 433 MiB with this.
   if (!std::strcmp(argv[1], "run")) {
     mallopt(M_MMAP_THRESHOLD, 1 << 30);
     mallopt(M_TRIM_THRESHOLD, 1 << 30);
