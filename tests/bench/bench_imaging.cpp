@@ -7,22 +7,18 @@
 #include "reconstruct/wbp.hpp"
 #include "simulate/pipeline.hpp"
 
+#include "bench_clock.hpp"
+
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <string>
 #include <vector>
 
 using namespace tomosweep;
 
 namespace {
-// CPU seconds of this process: wall time is unreliable on a shared machine.
-double cpu_now() {
-  timespec ts;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
-}
-double seconds_since(double t0) { return cpu_now() - t0; }
+using bench::cpu_now;
+using bench::seconds_since;
 } // namespace
 
 int main(int argc, char** argv) {

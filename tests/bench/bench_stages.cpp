@@ -17,11 +17,12 @@
 #include "simulate/ctf.hpp"
 #include "simulate/pipeline.hpp"
 
+#include "bench_clock.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <string>
 #include <vector>
 
@@ -29,11 +30,7 @@ using namespace tomosweep;
 
 namespace {
 
-double cpu_now() {
-  timespec ts;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
-}
+using bench::cpu_now;
 
 // Best of `reps` CPU times of f().
 template <class F> double best_of(int reps, F&& f) {
