@@ -1,6 +1,7 @@
 #include "cli/isolate.hpp"
 
 #include "core/errors.hpp"
+#include "core/system.hpp"
 
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -12,20 +13,12 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <new>
 
 namespace tomosweep::cli {
 namespace {
-
-/// Rank of this process under an MPI launcher, from its environment (0 when run alone).
-int launcher_rank() {
-  for (const char* var : {"OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"})
-    if (const char* v = std::getenv(var)) return std::atoi(v);
-  return 0;
-}
 
 std::string signal_name(int sig) {
   const char* d = strsignal(sig);

@@ -21,13 +21,11 @@ double memory_per_rank_bytes() {
   return static_cast<double>(pages) * static_cast<double>(page) / local;
 }
 
-namespace {
 int launcher_rank() {
   for (const char* var : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"})
     if (const char* v = std::getenv(var)) return std::atoi(v);
   return 0;
 }
-} // namespace
 
 void fault_point(const char* name) {
   static const std::string spec = [] {

@@ -7,6 +7,10 @@ namespace tomosweep {
 /// node (OMPI_COMM_WORLD_LOCAL_SIZE, MPI_LOCALNRANKS, SLURM_NTASKS_PER_NODE); 0 if unknown.
 double memory_per_rank_bytes();
 
+/// Rank of this process as an MPI launcher's environment gives it (OMPI_COMM_WORLD_RANK, PMIX_RANK, PMI_RANK,
+/// SLURM_PROCID), 0 when run alone: known before MPI is initialised.
+int launcher_rank();
+
 /// Fault injection for the reliability tests (tests/mpi/test_faults.py): when the environment variable
 /// TOMOSWEEP_FAULT_AT is "NAME", "NAME@RANK" or "NAME@RANK#COUNT", the COUNT-th (default first) call of
 /// fault_point(NAME) on that MPI rank (any rank when omitted; the rank as the launcher's environment gives it)
