@@ -95,25 +95,6 @@ Volume<float> weighted_back_project(const Volume<float>& projections, const std:
 
 namespace {
 
-/// Images of `series` turned into contrast line integrals in place (see contrast_line_integrals).
-Volume<float> to_line_integrals(TiltSeries&& series) {
-  Volume<float> out = std::move(series.images);
-  const std::size_t n = static_cast<std::size_t>(out.nx) * out.ny;
-  const double scale = series.sigma_e_rad_per_V_A > 0 ? 1.0 / (2 * series.sigma_e_rad_per_V_A) : 1.0;
-  for (int t = 0; t < out.nz; ++t) {
-    float* img = out.slice(t);
-    double flat = t < static_cast<int>(series.tilts.size()) ? series.tilts[t].flat_e_per_pixel : 0.0;
-    if (!(flat > 0)) {
-      flat = 0;
-      for (std::size_t j = 0; j < n; ++j) flat += img[j];
-      flat /= static_cast<double>(n);
-    }
-    if (flat == 0) fail("tilt image ", t, " has zero mean intensity");
-    for (std::size_t j = 0; j < n; ++j) img[j] = static_cast<float>(scale * (img[j] / flat - 1.0));
-  }
-  return out;
-}
-
 // The flat field of each image (to_line_integrals): the record's, or the image mean where it has none.
 std::vector<double> flat_fields(const TiltSeries& series) {
   const Volume<float>& im = series.images;
@@ -132,6 +113,26 @@ std::vector<double> flat_fields(const TiltSeries& series) {
   return flat;
 }
 
+// Counts over the flat field as a contrast line integral: (c / flat - 1) / (2 sigma_e), or c / flat - 1 when the
+// interaction constant is unknown.
+double line_scale(const TiltSeries& s) { return s.sigma_e_rad_per_V_A > 0 ? 1.0 / (2 * s.sigma_e_rad_per_V_A) : 1.0; }
+inline float line_integral(float counts, double flat, double scale) {
+  return static_cast<float>(scale * (counts / flat - 1.0));
+}
+
+/// Images of `series` turned into contrast line integrals in place (see contrast_line_integrals).
+Volume<float> to_line_integrals(TiltSeries&& series) {
+  const std::vector<double> flat = flat_fields(series);
+  const double scale = line_scale(series);
+  Volume<float> out = std::move(series.images);
+  const std::size_t n = static_cast<std::size_t>(out.nx) * out.ny;
+  for (int t = 0; t < out.nz; ++t) {
+    float* img = out.slice(t);
+    for (std::size_t j = 0; j < n; ++j) img[j] = line_integral(img[j], flat[t], scale);
+  }
+  return out;
+}
+
 // Whether the tomogram can be made a block of rows at a time: WBP without CTF correction or exposure filter,
 // views at azimuth 0 without residuals, images as tall as the grid.
 bool streams(const TiltSeries& s, const std::vector<TiltView>& views, const Grid& grid, const ReconParams& p) {
@@ -145,7 +146,7 @@ Volume<float> wbp_streamed(const TiltSeries& series, const std::vector<TiltView>
                            const ReconParams& p) {
   const Volume<float>& im = series.images;
   const int nu = im.nx, npad = 2 * nu;
-  const double to_line = series.sigma_e_rad_per_V_A > 0 ? 1.0 / (2 * series.sigma_e_rad_per_V_A) : 1.0;
+  const double to_line = line_scale(series);
   const std::vector<double> flat = flat_fields(series);
   std::vector<double> scale = angular_weights(views);
   for (double& s : scale) s /= grid.voxel_A * grid.voxel_A;
@@ -157,7 +158,7 @@ Volume<float> wbp_streamed(const TiltSeries& series, const std::vector<TiltView>
       for (int y = y0; y < y1; ++y) {
         const float* src = im.slice(t) + static_cast<std::size_t>(y) * nu;
         std::fill(row.begin(), row.end(), 0.0f);
-        for (int j = 0; j < nu; ++j) row[j] = static_cast<float>(to_line * (src[j] / flat[t] - 1.0));
+        for (int j = 0; j < nu; ++j) row[j] = line_integral(src[j], flat[t], to_line);
         filter.apply(row.data(), 1);
         float* dst = out + (static_cast<std::size_t>(t) * (y1 - y0) + (y - y0)) * nu;
         for (int x = 0; x < nu; ++x) dst[x] = s * row[x];
@@ -188,12 +189,7 @@ Volume<float> reconstruct_tomogram(const TiltSeries& series, const Grid& grid, c
 }
 
 Volume<float> reconstruct_tomogram(TiltSeries&& series, const Grid& grid, const ReconParams& p) {
-  if (series.tilts.size() != static_cast<std::size_t>(series.images.nz))
-    fail("tilt series has ", series.images.nz, " images but ", series.tilts.size(), " tilt records");
-  if (series.nominal_views.size() != series.tilts.size())
-    fail("tilt series has ", series.tilts.size(), " tilt records but ", series.nominal_views.size(), " views");
-  const std::vector<TiltView> views =
-      p.true_geometry && series.views.size() == series.tilts.size() ? series.views : std::move(series.nominal_views);
+  const std::vector<TiltView> views = recon_views(series, p);
   const std::optional<Ctf> ctf = series.ctf;
   const std::vector<TiltRecord> tilts = series.tilts;
   const double voltage_kV = series.voltage_kV;
