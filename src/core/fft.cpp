@@ -16,19 +16,8 @@ std::mutex& planner_mutex() {
   return m;
 }
 
-// Plans are made on FFTW-allocated (SIMD-aligned) buffers so that the chosen codelets, and hence the
-// rounding, never depend on where std::vector happened to put the data.
-struct RealBuf {
-  float* p;
-  explicit RealBuf(std::size_t n) : p(fftwf_alloc_real(n)) {}
-  ~RealBuf() { fftwf_free(p); }
-  RealBuf(const RealBuf&) = delete;
-  RealBuf& operator=(const RealBuf&) = delete;
-};
-
-} // namespace
-
-namespace {
+// Plans are made on SIMD-aligned buffers (FFTW-allocated, or 64-byte aligned in filtered_volume) so that the chosen
+// codelets, and hence the rounding, never depend on where std::vector happened to put the data.
 
 // 2D plans with their buffers, kept per thread for the image sizes last used: a tilt series transforms images of
 // one size thousands of times. The same FFTW_ESTIMATE plan on the same kind of buffer: the same values as a
@@ -152,18 +141,6 @@ void filter_padded(float* buf, int nx, int ny, int nz, const std::function<doubl
 
 } // namespace
 
-void filter_volume(Volume<float>& v, const std::function<double(double k)>& g) {
-  const int nx = v.nx, ny = v.ny, nz = v.nz, nkx = nx / 2 + 1, px = 2 * nkx;
-  if (v.data.empty()) return;
-  RealBuf buf(static_cast<std::size_t>(px) * ny * nz);
-  auto row = [&](int y, int z) { return buf.p + (static_cast<std::size_t>(z) * ny + y) * px; };
-  for (int z = 0; z < nz; ++z)
-    for (int y = 0; y < ny; ++y) std::copy_n(v.data.data() + v.index(0, y, z), nx, row(y, z));
-  filter_padded(buf.p, nx, ny, nz, g);
-  for (int z = 0; z < nz; ++z)
-    for (int y = 0; y < ny; ++y) std::copy_n(row(y, z), nx, v.data.data() + v.index(0, y, z));
-}
-
 Volume<float> filtered_volume(const Grid& g, const std::function<void(int y, int z, float* row)>& fill,
                               const std::function<double(double k)>& filter) {
   Volume<float> v;
@@ -190,6 +167,12 @@ Volume<float> filtered_volume(const Grid& g, const std::function<void(int y, int
     }
   v.data.resize(static_cast<std::size_t>(nx) * ny * nz);
   return v;
+}
+
+void filter_volume(Volume<float>& v, const std::function<double(double k)>& g) {
+  if (v.data.empty()) return;
+  const auto copy = [&v](int y, int z, float* row) { std::copy_n(v.data.data() + v.index(0, y, z), v.nx, row); };
+  v = filtered_volume(v.grid(), copy, g);
 }
 
 void filter_rows(float* rows, int n, int count, const std::vector<float>& weights) {
