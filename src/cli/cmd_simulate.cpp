@@ -73,15 +73,14 @@ int cmd_simulate(int argc, char** argv) {
     peak_MB.push_back(peak_rss_MB());
     std::fprintf(stderr, "tomosweep: %s...\n", stage.c_str());
   };
-  const auto on_part_done = [&](const std::string& part, JobResult& r) {
-    if (part != "tilt series") return;
+  const auto on_series_done = [&](JobResult& r) {
     std::fprintf(stderr, "tomosweep: writing the tilt series to %s\n", out.c_str());
     std::filesystem::create_directories(out);
     write_series_files(out, "tilt_series", r.series);
     r.series.images = Volume<float>();
     for (Volume<float>& h : r.series.halves) h = Volume<float>();
   };
-  const JobResult r = run_job(job.config, structures, job.job_id, job.replicate, on_stage, on_part_done);
+  const JobResult r = run_job(job.config, structures, job.job_id, job.replicate, on_stage, on_series_done);
   peak_MB.push_back(peak_rss_MB());
 
   std::fprintf(stderr, "tomosweep: writing %s\n", out.c_str());

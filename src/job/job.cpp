@@ -181,20 +181,20 @@ void make_prior(const JobConfig& config, const Volume<float>& potential, double 
 } // namespace
 
 JobResult run_job(const JobConfig& config, const StructureSet& structures, std::uint64_t job_id, int replicate,
-                  const StageCallback& on_stage, const PartCallback& on_part_done) {
+                  const StageCallback& on_stage, const SeriesDoneCallback& on_series_done) {
   // The scene depends on (seed, replicate) and the model only: every imaging condition of one replicate
   // images the same specimen.
   if (on_stage) on_stage("scene");
   const auto t0 = std::chrono::steady_clock::now();
   const Scene scene = build_scene(config.model, structures, config.run.seed, replicate);
   const double scene_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  JobResult r = run_job(config, structures, scene, job_id, replicate, on_stage, on_part_done);
+  JobResult r = run_job(config, structures, scene, job_id, replicate, on_stage, on_series_done);
   r.timings.insert(r.timings.begin(), StageTiming{"scene", scene_s});
   return r;
 }
 
 JobResult run_job(const JobConfig& config, const StructureSet& structures, const Scene& scene, std::uint64_t job_id,
-                  int replicate, const StageCallback& on_stage, const PartCallback& on_part_done) {
+                  int replicate, const StageCallback& on_stage, const SeriesDoneCallback& on_series_done) {
   JobResult r;
   r.job_id = job_id;
   r.replicate = replicate;
@@ -235,9 +235,9 @@ JobResult run_job(const JobConfig& config, const StructureSet& structures, const
     r.tomogram_even = reconstruct_tomogram(half_series(r.series, 1), grid, config.reconstruction);
   }
 
-  if (on_part_done) {
+  if (on_series_done) {
     stages.stop();
-    on_part_done("tilt series", r);
+    on_series_done(r);
   }
 
   if (config.prior.enabled) make_prior(config, specimen.potential, ice_V, exterior, terms.terms, stages, r);

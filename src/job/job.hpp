@@ -42,9 +42,9 @@ struct JobResult {
 /// Called with a stage name as each stage starts (for progress display); may be empty.
 using StageCallback = std::function<void(const std::string& stage)>;
 
-/// Called when the job is done with a part of its result: "tilt series" once the tomograms are made. The callee
-/// may take that part out of `r` (write it and free it) so that it is not held through the stages that follow.
-using PartCallback = std::function<void(const std::string& part, JobResult& r)>;
+/// Called once the tomograms are made, when the job is done with its tilt series: the callee may take the series
+/// out of `r` (write it and free it) so that it is not held through the prior.
+using SeriesDoneCallback = std::function<void(JobResult& r)>;
 
 /// Estimated peak memory of one job in bytes: the specimen volumes, tomogram, prior and their working
 /// buffers, and the noisy and ideal tilt series (measured for the 600 x 600 x 60 cytoplasm job: 0.58 GB with
@@ -60,11 +60,11 @@ void check_job_memory(const JobConfig& config, double available_bytes);
 
 /// Run the whole pipeline of one job. Deterministic in (config, structures, job_id, replicate).
 JobResult run_job(const JobConfig& config, const StructureSet& structures, std::uint64_t job_id, int replicate,
-                  const StageCallback& on_stage = {}, const PartCallback& on_part_done = {});
+                  const StageCallback& on_stage = {}, const SeriesDoneCallback& on_series_done = {});
 
 /// The same from a scene already built by build_scene(config.model, structures, config.run.seed, replicate),
 /// so that the imaging conditions of one replicate share one packing (the result is identical).
 JobResult run_job(const JobConfig& config, const StructureSet& structures, const Scene& scene, std::uint64_t job_id,
-                  int replicate, const StageCallback& on_stage = {}, const PartCallback& on_part_done = {});
+                  int replicate, const StageCallback& on_stage = {}, const SeriesDoneCallback& on_series_done = {});
 
 } // namespace tomosweep
