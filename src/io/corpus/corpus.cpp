@@ -80,21 +80,6 @@ void write_tilts(hid_t f, const char* name, const TiltSeries& s, const std::stri
   h5::write_table(f, name, t, rows, path);
 }
 
-void write_classes(hid_t f, const std::vector<ClassInfo>& classes, const std::string& path) {
-  struct Row {
-    std::int32_t label;
-    const char* name;
-    const char* source;
-  };
-  Id s = h5::vlstr(path);
-  Id t = h5::type(H5Tcreate(H5T_COMPOUND, sizeof(Row)), path, "create a compound type");
-  H5Tinsert(t, "label", HOFFSET(Row, label), H5T_NATIVE_INT32);
-  H5Tinsert(t, "name", HOFFSET(Row, name), s);
-  H5Tinsert(t, "source", HOFFSET(Row, source), s);
-  std::vector<Row> rows;
-  for (const ClassInfo& c : classes) rows.push_back({c.label, c.name.c_str(), c.source.c_str()});
-  h5::write_table(f, "classes", t, rows, path);
-}
 
 constexpr const char* kArrayNames[] = {"tomogram",    "prior",        "atlas",        "instances",    "model",
                                        "tilt_series", "prior_series", "tomogram_odd", "tomogram_even"};
@@ -136,7 +121,7 @@ void write_stage_file(const std::string& path, std::uint64_t job_id, int replica
       Id t = h5::particle_type(path);
       h5::write_table(f, "particles", t, rows, path);
     }
-    write_classes(f, r.classes, path);
+    h5::write_classes(f, r.classes, path);
     std::ostringstream timings;
     for (const StageTiming& s : r.timings) timings << s.stage << '=' << s.seconds << ';';
     h5::attr_string(f, "timings", timings.str(), path);
@@ -145,6 +130,22 @@ void write_stage_file(const std::string& path, std::uint64_t job_id, int replica
 }
 
 } // namespace
+
+void h5::write_classes(hid_t f, const std::vector<ClassInfo>& classes, const std::string& path) {
+  struct Row {
+    std::int32_t label;
+    const char* name;
+    const char* source;
+  };
+  Id s = h5::vlstr(path);
+  Id t = h5::type(H5Tcreate(H5T_COMPOUND, sizeof(Row)), path, "create a compound type");
+  H5Tinsert(t, "label", HOFFSET(Row, label), H5T_NATIVE_INT32);
+  H5Tinsert(t, "name", HOFFSET(Row, name), s);
+  H5Tinsert(t, "source", HOFFSET(Row, source), s);
+  std::vector<Row> rows;
+  for (const ClassInfo& c : classes) rows.push_back({c.label, c.name.c_str(), c.source.c_str()});
+  h5::write_table(f, "classes", t, rows, path);
+}
 
 std::string stage_path(const std::string& work_dir, std::uint64_t job_id) {
   return work_dir + "/job-" + std::to_string(job_id) + ".h5";

@@ -118,11 +118,6 @@ void write_job_table(hid_t f, const CorpusIndex& index, const std::map<std::uint
   t.write(f, "job_table", buf, index.jobs.size());
 }
 
-void copy_if_present(hid_t from, hid_t to, const char* name, const std::string& path) {
-  if (H5Lexists(from, name, H5P_DEFAULT) > 0)
-    h5::check_status(H5Ocopy(from, name, to, name, H5P_DEFAULT, H5P_DEFAULT), path, "copy a staged table");
-}
-
 template <class T> Volume<T> read_volume(hid_t g, const char* name, const std::string& path) {
   Volume<T> v;
   if (H5Lexists(g, name, H5P_DEFAULT) <= 0) return v;
@@ -309,7 +304,7 @@ void CorpusWriter::finish(const std::string& final_path, const CorpusIndex& inde
   for (const auto& [id, s] : staged) // the classes are the same for every job: the first ok job's
     if (s->ok) {
       Id sf = h5::file(h5::open_quietly(s->path, H5F_ACC_RDONLY), s->path, "open the stage file");
-      copy_if_present(sf, file_->id, "classes", p);
+      if (H5Lexists(sf, "classes", H5P_DEFAULT) > 0) h5::write_classes(file_->id, h5::read_classes(sf, s->path), p);
       break;
     }
   h5::flush(file_->id, p);

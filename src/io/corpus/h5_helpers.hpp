@@ -213,6 +213,8 @@ inline double read_attr_double(hid_t obj, const char* name, const std::string& p
 Id open_corpus(const std::string& path);
 /// /classes of an open corpus or stage file (empty when there is none).
 std::vector<ClassInfo> read_classes(hid_t f, const std::string& path);
+/// /classes of a stage file or corpus: label, name, source (variable-length strings).
+void write_classes(hid_t f, const std::vector<ClassInfo>& classes, const std::string& path);
 
 /// Tilt table row (io/files/tilt_table.hpp) and particle row as stored (compound types built by
 /// tilt_type()/particle_type()).
