@@ -1,4 +1,5 @@
 #include "core/conventions.hpp"
+#include "core/ctf.hpp"
 #include "core/errors.hpp"
 #include "core/fft.hpp"
 #include "core/geometry.hpp"
@@ -195,4 +196,22 @@ TEST(conventions, underfocus_grows_away_from_the_source) {
     EXPECT_NEAR(v.u(p + dz), v.u(p), 1e-12) << t_deg;
     EXPECT_NEAR(v.v(p + dz), v.v(p), 1e-12) << t_deg;
   }
+}
+
+// ctf_values fills the half-plane once per strip; without astigmatism it copies row ny - ky into row ky (the same
+// |k|^2). Every value must equal the CTF at that index, for even and odd sizes, with and without astigmatism.
+TEST(ctf, values_of_a_strip_equal_the_ctf_at_every_index) {
+  for (const double astig_A : {0.0, 800.0})
+    for (const auto& [nx, ny] : {std::pair{32, 32}, std::pair{33, 31}, std::pair{16, 9}}) {
+      tomosweep::Ctf ctf;
+      ctf.pixel_A = 3;
+      ctf.astigmatism_A = astig_A;
+      ctf.astigmatism_angle_rad = 0.4;
+      const tomosweep::CtfGrid grid = tomosweep::ctf_grid(ctf, nx, ny);
+      const tomosweep::CtfAt at{ctf, grid};
+      std::vector<double> c;
+      tomosweep::ctf_values(at, 25000, nx, ny, c);
+      ASSERT_EQ(c.size(), static_cast<std::size_t>(nx / 2 + 1) * ny);
+      for (std::size_t i = 0; i < c.size(); ++i) ASSERT_EQ(c[i], at(i, 25000)) << nx << " x " << ny << " at " << i;
+    }
 }
