@@ -1,0 +1,166 @@
+#include "sweep/group_fft.hpp"
+
+#include "core/errors.hpp"
+#include "core/fft.hpp"
+#include "reconstruct/wbp.hpp"
+
+#include <boost/mpi/collectives.hpp>
+#include <boost/mpi/communicator.hpp>
+#include <fftw3-mpi.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace tomosweep {
+namespace {
+
+// What every rank tells the others before any transform: its slab's shape and the settings, which must agree.
+enum Field { kNx, kNy, kNz, kValues, kNzTotal, kBlock, kVoxel, kIce, kCutoff, kFalloff, kFields };
+constexpr std::array<const char*, kFields> kFieldNames = {"nx",    "ny",      "nz",    "values", "nz_total",
+                                                          "block", "voxel_A", "ice_V", "cutoff", "falloff"};
+using Inputs = std::array<double, kFields>;
+
+// The slices rank k of a group holds: [k * block, min(nz_total, (k + 1) * block)), none past the end.
+long long slices_of(int k, int nz_total, int block) {
+  const long long start = static_cast<long long>(k) * block;
+  return std::clamp<long long>(nz_total - start, 0, block);
+}
+
+// Throw the first problem with the inputs of all ranks (`all`, kFields values per rank, rank order). Every rank
+// runs this on the same gathered values, so every rank throws the same message or none does.
+void check_inputs(const std::vector<double>& all, int ranks) {
+  const auto at = [&all](int r, Field f) { return all[static_cast<std::size_t>(r) * kFields + f]; };
+  for (int r = 1; r < ranks; ++r)
+    for (int f : {kNx, kNy, kNzTotal, kBlock, kVoxel, kIce, kCutoff, kFalloff})
+      if (at(r, Field(f)) != at(0, Field(f)) && !(std::isnan(at(r, Field(f))) && std::isnan(at(0, Field(f)))))
+        fail("bandlimited_prior_slab: rank ", r, " has ", kFieldNames[f], " ", at(r, Field(f)), " but rank 0 has ",
+             at(0, Field(f)));
+  const double cutoff = at(0, kCutoff), falloff = at(0, kFalloff);
+  if (!(cutoff > 0) || !(falloff >= 0)) // bandlimited_prior's own check and message
+    fail("radial filter cutoff ", cutoff, " and falloff ", falloff, " must be positive");
+  const int nx = static_cast<int>(at(0, kNx)), ny = static_cast<int>(at(0, kNy));
+  const int nz_total = static_cast<int>(at(0, kNzTotal)), block = static_cast<int>(at(0, kBlock));
+  if (block <= 0 || block % 64 != 0) fail("bandlimited_prior_slab: block ", block, " is not a positive multiple of 64");
+  if (nz_total <= 0) fail("bandlimited_prior_slab: nz_total ", nz_total, " is not positive");
+  if (nx <= 0 || ny <= 0) fail("bandlimited_prior_slab: slices of ", nx, " x ", ny, " voxels (both must be positive)");
+  const long long covered = std::min<long long>(static_cast<long long>(ranks) * block, nz_total);
+  if (covered < nz_total)
+    fail("bandlimited_prior_slab: block ", block, " on ", ranks, ranks == 1 ? " rank" : " ranks", " covers only ",
+         covered, " of the ", nz_total, " slices");
+  for (int r = 0; r < ranks; ++r) {
+    const long long want = slices_of(r, nz_total, block), first = static_cast<long long>(r) * block;
+    if (at(r, kNz) != static_cast<double>(want))
+      fail("bandlimited_prior_slab: rank ", r, " holds ", at(r, kNz), " slices, expected ", want,
+           want > 0 ? detail::concat(" (slices ", first, " to ", first + want - 1, " of ", nz_total, ")") : "");
+    if (at(r, kValues) != static_cast<double>(nx) * ny * want)
+      fail("bandlimited_prior_slab: rank ", r, "'s slab has ", at(r, kValues), " values, not ", nx, " x ", ny, " x ",
+           want);
+  }
+}
+
+void gather_and_check(const boost::mpi::communicator& comm, const Volume<float>& slab, int nz_total, int block,
+                      double ice_V, const ReconParams& p) {
+  const Inputs mine = {double(slab.nx),  double(slab.ny), double(slab.nz), double(slab.data.size()),
+                       double(nz_total), double(block),   slab.voxel_A,    ice_V,
+                       p.cutoff,         p.falloff};
+  std::vector<double> all(static_cast<std::size_t>(comm.size()) * kFields);
+  MPI_Allgather(mine.data(), kFields, MPI_DOUBLE, all.data(), kFields, MPI_DOUBLE, comm);
+  check_inputs(all, comm.size());
+}
+
+void init_fftw_mpi() {
+  static const bool done = [] {
+    fftwf_mpi_init();
+    return true;
+  }();
+  (void)done;
+}
+
+// The r2c and c2r plans of one transform pair, destroyed on every path.
+struct PlanPair {
+  fftwf_plan fwd = nullptr, inv = nullptr;
+  PlanPair() = default;
+  PlanPair(const PlanPair&) = delete;
+  PlanPair& operator=(const PlanPair&) = delete;
+  ~PlanPair() {
+    if (fwd) fftwf_destroy_plan(fwd);
+    if (inv) fftwf_destroy_plan(inv);
+  }
+};
+
+// Multiply this rank's part of the half spectrum (local_n0 planes from global plane z0, ny x (nx/2 + 1) each) by
+// g(|k|) / (nx ny nz), as core/fft.cpp's weight_spectrum does for the whole spectrum.
+void weight_local_spectrum(Complex* c, int nx, int ny, int nz, std::ptrdiff_t z0, std::ptrdiff_t local_n0,
+                           const std::function<double(double k)>& g) {
+  const int nkx = nx / 2 + 1;
+  const double norm = 1.0 / (static_cast<double>(nx) * ny * nz);
+  for (std::ptrdiff_t lz = 0; lz < local_n0; ++lz) {
+    const double fz = static_cast<double>(fft_freq(static_cast<int>(z0 + lz), nz)) / nz;
+    for (int y = 0; y < ny; ++y) {
+      const double fy = static_cast<double>(fft_freq(y, ny)) / ny;
+      Complex* r = c + (static_cast<std::size_t>(lz) * ny + y) * nkx;
+      for (int x = 0; x < nkx; ++x) {
+        const double fx = static_cast<double>(x) / nx;
+        r[x] *= static_cast<float>(g(std::sqrt(fx * fx + fy * fy + fz * fz)) * norm);
+      }
+    }
+  }
+}
+
+} // namespace
+
+Volume<float> bandlimited_prior_slab(const boost::mpi::communicator& comm, const Volume<float>& slab, int nz_total,
+                                     int block, double ice_V, const ReconParams& p) {
+  gather_and_check(comm, slab, nz_total, block, ice_V, p);
+  init_fftw_mpi();
+  const int nx = slab.nx, ny = slab.ny, nzl = slab.nz, px = 2 * (nx / 2 + 1);
+  const std::ptrdiff_t n[3] = {nz_total, ny, nx}, nc[3] = {nz_total, ny, nx / 2 + 1};
+  std::ptrdiff_t local_n0 = 0, z0 = 0;
+  const std::ptrdiff_t alloc = fftwf_mpi_local_size_many(3, nc, 1, block, comm, &local_n0, &z0);
+  if (local_n0 != nzl || (nzl > 0 && z0 != static_cast<std::ptrdiff_t>(comm.rank()) * block))
+    fail("bandlimited_prior_slab: FFTW-MPI gives rank ", comm.rank(), " slices ", z0, " + ", local_n0,
+         ", not the slab's ", nzl); // cannot happen for a valid block: the same distribution by construction
+  // The buffer is the returned slab's storage, starting at a 64-byte boundary (as filtered_volume's does).
+  Volume<float> out;
+  out.nx = nx, out.ny = ny, out.nz = nzl, out.voxel_A = slab.voxel_A;
+  constexpr std::size_t kAlign = 64 / sizeof(float);
+  out.data.assign(2 * static_cast<std::size_t>(std::max<std::ptrdiff_t>(alloc, 1)) + kAlign, 0.0f);
+  const std::size_t off =
+      (kAlign - reinterpret_cast<std::uintptr_t>(out.data.data()) / sizeof(float) % kAlign) % kAlign;
+  float* buf = out.data.data() + off;
+  fftwf_complex* spec = reinterpret_cast<fftwf_complex*>(buf);
+  PlanPair plans;
+  plans.fwd = fftwf_mpi_plan_many_dft_r2c(3, n, 1, block, block, buf, spec, comm, FFTW_ESTIMATE);
+  plans.inv = fftwf_mpi_plan_many_dft_c2r(3, n, 1, block, block, spec, buf, comm, FFTW_ESTIMATE);
+  const bool planned = plans.fwd && plans.inv;
+  if (!boost::mpi::all_reduce(comm, planned, std::logical_and<bool>()))
+    fail("bandlimited_prior_slab: FFTW-MPI could not plan the ", nx, " x ", ny, " x ", nz_total, " transform on ",
+         comm.size(), " ranks with block ", block);
+  const float level = static_cast<float>(ice_V);
+  for (int z = 0; z < nzl; ++z)
+    for (int y = 0; y < ny; ++y) {
+      const float* src = slab.data.data() + slab.index(0, y, z);
+      float* row = buf + (static_cast<std::size_t>(z) * ny + y) * px;
+      for (int x = 0; x < nx; ++x) row[x] = level - src[x];
+    }
+  fftwf_execute(plans.fwd);
+  weight_local_spectrum(reinterpret_cast<Complex*>(buf), nx, ny, nz_total, z0, local_n0,
+                        [&p](double k) { return radial_rolloff(k, p); });
+  fftwf_execute(plans.inv);
+  for (int z = 0; z < nzl; ++z)
+    for (int y = 0; y < ny; ++y) {
+      const std::size_t r = static_cast<std::size_t>(z) * ny + y;
+      std::memmove(out.data.data() + r * nx, buf + r * px, nx * sizeof(float)); // down: never over a row to come
+    }
+  out.data.resize(static_cast<std::size_t>(nx) * ny * nzl);
+  return out;
+}
+
+} // namespace tomosweep
