@@ -14,4 +14,8 @@ namespace po = boost::program_options;
 bool parse_options(int argc, char** argv, const std::string& usage, po::options_description& named,
                    const po::positional_options_description& positional, po::variables_map& vm);
 
+/// A memory size in bytes: a positive number with an optional unit K, M, G or T (powers of 1024; "B" may follow,
+/// e.g. "180M", "4G", "512MB", "1.5G"); plain numbers are bytes. Error "OPTION: ..." naming the option otherwise.
+double parse_memory_size(const std::string& option, const std::string& text);
+
 } // namespace tomosweep::cli

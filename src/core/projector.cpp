@@ -134,9 +134,9 @@ TOMOSWEEP_KERNEL_CLONES void forward_kernel(float* vol, float* img, const std::v
                                             int nu, int z0, int z1, float scale) {
   block_kernel<true>(vol, img, lines, nx, nz, nu, z0, z1, scale);
 }
-TOMOSWEEP_KERNEL_CLONES void backward_kernel(float* vol, float* img, const std::vector<Line>& lines, int nx, int nz,
-                                             int nu, float scale) {
-  block_kernel<false>(vol, img, lines, nx, nz, nu, 0, nz, scale);
+TOMOSWEEP_KERNEL_CLONES void backward_kernel(float* vol, float* img, const std::vector<Line>& lines, int nx, int nu,
+                                             float scale, int z0, int z1) {
+  block_kernel<false>(vol, img, lines, nx, z1, nu, z0, z1, scale);
 }
 
 // Views at another azimuth a: the volume is first resampled (bilinearly, slice by slice) onto a grid whose
@@ -238,25 +238,35 @@ void rotate_adjoint(const Volume<float>& w, const Rotation& r, Volume<float>& v)
   }
 }
 
-// Azimuth-0 projection of slices [z0, z1) (geometry of a volume nz_total deep; `volume` holds either all
-// nz_total slices or just those) into the images `slices` of `stack`.
-void project_fast(const Volume<float>& volume, int z0, int z1, int nz_total, const std::vector<Line>& lines,
-                  const std::vector<int>& slices, Volume<float>& stack, float scale, float level) {
-  const int nx = volume.nx, nu = stack.nx, zoff = volume.nz == nz_total ? 0 : z0;
+// Azimuth-0 projection of slices [z0, z1) (geometry of a volume nz_total deep; `volume` holds its slices from
+// zoff on) into the images `slices` of `stack`. With `onto`, the images hold the projection of the slices before
+// z0 and the sums go on from there (each image pixel sums its slices in z order either way, so projecting slab
+// after slab gives the bits of one projection of all of them).
+void project_fast(const Volume<float>& volume, int zoff, int z0, int z1, int nz_total, const std::vector<Line>& lines,
+                  const std::vector<int>& slices, Volume<float>& stack, float scale, float level, bool onto = false) {
+  const int nx = volume.nx, nu = stack.nx;
   std::vector<int> zs;
   for (int z = z0; z < z1; ++z) zs.push_back(z - zoff);
   std::vector<float> vbuf, ibuf;
   for (int y0 = 0; y0 < volume.ny; y0 += kB) {
     gather_block(volume, zs, y0, vbuf, level);
-    ibuf.assign(slices.size() * nu * kB, 0.0f);
+    if (onto) {
+      gather_block(stack, slices, y0, ibuf);
+      for (int s : slices)
+        for (int y = y0; y < std::min(stack.ny, y0 + kB); ++y)
+          std::fill_n(stack.data.data() + stack.index(0, y, s), nu, 0.0f);
+    } else {
+      ibuf.assign(slices.size() * nu * kB, 0.0f);
+    }
     forward_kernel(vbuf.data(), ibuf.data(), lines, nx, nz_total, nu, z0, z1, scale);
     scatter_block(ibuf, slices, y0, stack);
   }
 }
 
-// Adjoint of project_fast over all slices: adds into `volume`.
+// Adjoint of project_fast: adds into `volume`, which holds the slices [z0, z0 + volume.nz) of a volume nz_total
+// deep (each voxel's sum over views does not depend on which other slices are made).
 void back_project_fast(const Volume<float>& stack, const std::vector<int>& slices, const std::vector<Line>& lines,
-                       Volume<float>& volume, float scale) {
+                       Volume<float>& volume, float scale, int z0, int nz_total) {
   const int nx = volume.nx, nz = volume.nz, nu = stack.nx;
   std::vector<int> zs(nz);
   for (int z = 0; z < nz; ++z) zs[z] = z;
@@ -264,9 +274,10 @@ void back_project_fast(const Volume<float>& stack, const std::vector<int>& slice
   for (int y0 = 0; y0 < volume.ny; y0 += kB) {
     gather_block(stack, slices, y0, ibuf);
     vbuf.assign(static_cast<std::size_t>(nz) * nx * kB, 0.0f);
-    backward_kernel(vbuf.data(), ibuf.data(), lines, nx, nz, nu, scale);
+    backward_kernel(vbuf.data(), ibuf.data(), lines, nx, nu, scale, z0, z0 + nz);
     scatter_block(vbuf, zs, y0, volume);
   }
+  (void)nz_total;
 }
 
 // Views grouped by azimuth, in order of first appearance.
@@ -432,6 +443,31 @@ void add_exterior(Volume<float>& stack, const std::vector<TiltView>& views, cons
     }
 }
 
+void project_slab_onto(Volume<float>& stack, const Volume<float>& slab, int slab_z0, int nz_total,
+                       const std::vector<TiltView>& views, int z_begin, int z_end, float level) {
+  const int nx = slab.nx, ny = slab.ny, nu = stack.nx, nv = stack.ny;
+  if (stack.nz != static_cast<int>(views.size()))
+    fail("projection onto a stack of ", stack.nz, " images with ", views.size(), " views");
+  const int z0 = std::clamp(z_begin, slab_z0, slab_z0 + slab.nz), z1 = std::clamp(z_end, z0, slab_z0 + slab.nz);
+  if (z0 == z1) return;
+  const float scale = static_cast<float>(slab.voxel_A);
+  for (const Group& g : group_views(views)) {
+    if (g.azimuth_rad == 0 && ny == nv) {
+      project_fast(slab, slab_z0, z0, z1, nz_total, lines_of(g, views, nx, nz_total, nu), g.views, stack, scale, level,
+                   true);
+    } else {
+      const Rotation r = make_rotation(g.azimuth_rad, nx, ny, nv);
+      const Volume<float> w = rotate_forward(slab, r, z0 - slab_z0, z1 - slab_z0, level);
+      project_fast(w, z0, z0, z1, nz_total, lines_of(g, views, r.nw, nz_total, nu), g.views, stack, scale, 0, true);
+    }
+  }
+}
+
+void warp_views(Volume<float>& stack, const std::vector<TiltView>& views) {
+  for (int k = 0; k < stack.nz; ++k)
+    if (views[k].warped()) warp_image(stack, k, views[k], false);
+}
+
 Volume<float> project(const Volume<float>& volume, const std::vector<TiltView>& views, int nu, int nv, int z_begin,
                       int z_end, float level) {
   const int nx = volume.nx, ny = volume.ny, nz = volume.nz;
@@ -440,19 +476,23 @@ Volume<float> project(const Volume<float>& volume, const std::vector<TiltView>& 
   const float scale = static_cast<float>(volume.voxel_A);
   for (const Group& g : group_views(views)) {
     if (g.azimuth_rad == 0 && ny == nv) {
-      project_fast(volume, z0, z1, nz, lines_of(g, views, nx, nz, nu), g.views, stack, scale, level);
+      project_fast(volume, 0, z0, z1, nz, lines_of(g, views, nx, nz, nu), g.views, stack, scale, level);
     } else {
       const Rotation r = make_rotation(g.azimuth_rad, nx, ny, nv);
       const Volume<float> w = rotate_forward(volume, r, z0, z1, level);
-      project_fast(w, z0, z1, nz, lines_of(g, views, r.nw, nz, nu), g.views, stack, scale, 0);
+      project_fast(w, z0, z0, z1, nz, lines_of(g, views, r.nw, nz, nu), g.views, stack, scale, 0);
     }
   }
-  for (int k = 0; k < stack.nz; ++k)
-    if (views[k].warped()) warp_image(stack, k, views[k], false);
+  warp_views(stack, views);
   return stack;
 }
 
 Volume<float> back_project(const Volume<float>& stack, const std::vector<TiltView>& views, const Grid& grid) {
+  return back_project_slab(stack, views, grid, 0, grid.nz);
+}
+
+Volume<float> back_project_slab(const Volume<float>& stack, const std::vector<TiltView>& views, const Grid& grid,
+                                int z_begin, int z_end) {
   if (stack.nz == static_cast<int>(views.size()) &&
       std::any_of(views.begin(), views.end(), [](const TiltView& v) { return v.warped(); })) {
     // Transpose of project()'s warp first, then the back projection of the unwarped views.
@@ -462,20 +502,22 @@ Volume<float> back_project(const Volume<float>& stack, const std::vector<TiltVie
       if (views[k].warped()) warp_image(unwarped, k, views[k], true);
       plain.push_back(views[k].unwarped());
     }
-    return back_project(unwarped, plain, grid);
+    return back_project_slab(unwarped, plain, grid, z_begin, z_end);
   }
   const int nu = stack.nx, nv = stack.ny, nx = grid.nx, ny = grid.ny, nz = grid.nz;
   if (stack.nz != static_cast<int>(views.size()))
     fail("back projection of ", stack.nz, " images with ", views.size(), " views");
-  Volume<float> vol(grid);
+  const int z0 = std::clamp(z_begin, 0, nz), z1 = std::clamp(z_end, z0, nz);
+  Volume<float> vol(nx, ny, z1 - z0, grid.voxel_A);
+  if (z0 == z1) return vol;
   const float scale = static_cast<float>(grid.voxel_A);
   for (const Group& g : group_views(views)) {
     if (g.azimuth_rad == 0 && ny == nv) {
-      back_project_fast(stack, g.views, lines_of(g, views, nx, nz, nu), vol, scale);
+      back_project_fast(stack, g.views, lines_of(g, views, nx, nz, nu), vol, scale, z0, nz);
     } else {
       const Rotation r = make_rotation(g.azimuth_rad, nx, ny, nv);
-      Volume<float> w(r.nw, nv, nz, grid.voxel_A);
-      back_project_fast(stack, g.views, lines_of(g, views, r.nw, nz, nu), w, scale);
+      Volume<float> w(r.nw, nv, z1 - z0, grid.voxel_A);
+      back_project_fast(stack, g.views, lines_of(g, views, r.nw, nz, nu), w, scale, z0, nz);
       rotate_adjoint(w, r, vol);
     }
   }
@@ -489,11 +531,17 @@ bool back_projects_rows(const std::vector<TiltView>& views) {
 // back_project_fast of one group holding every view in order, its image rows made a block at a time: the same
 // buffers (and sums) as gathering them from a stack.
 Volume<float> back_project_rows(int nu, const ImageRows& rows, const std::vector<TiltView>& views, const Grid& grid) {
+  return back_project_rows_slab(nu, rows, views, grid, 0, grid.nz);
+}
+
+Volume<float> back_project_rows_slab(int nu, const ImageRows& rows, const std::vector<TiltView>& views,
+                                     const Grid& grid, int z_begin, int z_end) {
   if (!back_projects_rows(views)) fail("back projection by rows needs views at azimuth 0 without residuals");
-  const int nx = grid.nx, ny = grid.ny, nz = grid.nz, nt = static_cast<int>(views.size());
-  Volume<float> vol(grid);
+  const int nx = grid.nx, ny = grid.ny, nt = static_cast<int>(views.size());
+  const int z0 = std::clamp(z_begin, 0, grid.nz), z1 = std::clamp(z_end, z0, grid.nz), nz = z1 - z0;
+  Volume<float> vol(nx, ny, nz, grid.voxel_A);
   std::vector<Line> lines;
-  for (const TiltView& v : views) lines.push_back(line_of(v, nx, nz, nu));
+  for (const TiltView& v : views) lines.push_back(line_of(v, nx, grid.nz, nu));
   std::vector<int> zs(nz);
   for (int z = 0; z < nz; ++z) zs[z] = z;
   std::vector<float> block(static_cast<std::size_t>(nt) * kB * nu), vbuf, ibuf;
@@ -508,7 +556,7 @@ Volume<float> back_project_rows(int nu, const ImageRows& rows, const std::vector
         for (int u = 0; u < nu; ++u) dst[static_cast<std::size_t>(u) * kB] = row[u];
       }
     vbuf.assign(static_cast<std::size_t>(nz) * nx * kB, 0.0f);
-    backward_kernel(vbuf.data(), ibuf.data(), lines, nx, nz, nu, static_cast<float>(grid.voxel_A));
+    backward_kernel(vbuf.data(), ibuf.data(), lines, nx, nu, static_cast<float>(grid.voxel_A), z0, z1);
     scatter_block(vbuf, zs, y0, vol);
   }
   return vol;

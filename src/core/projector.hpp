@@ -31,6 +31,20 @@ std::array<int, 2> detector_shape(const Grid& grid, const std::vector<TiltView>&
 Volume<float> project(const Volume<float>& volume, const std::vector<TiltView>& views, int nu, int nv, int z_begin = 0,
                       int z_end = -1, float level = 0);
 
+/// Add to `stack` (nu x nv x views.size(); it holds the projection of the slices before z_begin, or zeros) the
+/// projection of slices [z_begin, z_end) of a volume nz_total deep, of which `slab` holds the slices from slab_z0
+/// on (only those of them take part), as project() makes it but without the warps (warp_views): projecting the
+/// slabs of a volume one after another in z order onto one stack gives project()'s result bit for bit.
+void project_slab_onto(Volume<float>& stack, const Volume<float>& slab, int slab_z0, int nz_total,
+                       const std::vector<TiltView>& views, int z_begin, int z_end, float level);
+/// The acquisition residuals of the warped views applied to their images, as project() does last.
+void warp_views(Volume<float>& stack, const std::vector<TiltView>& views);
+
+/// How a pipeline projects its potential: project() of slices [z0, z1) along `views` onto nu x nv images minus
+/// `level`. simulate_series projects a volume it holds; a rank group projects the slabs its ranks hold.
+using Projector = std::function<Volume<float>(const std::vector<TiltView>& views, int nu, int nv, int z0, int z1,
+                                              float level)>;
+
 /// A layer that continues beyond the box (a carbon film): the slab |z - z_A| <= thickness_A / 2 outside a
 /// round hole (axis along z, centre hole_x_A, hole_y_A, radius hole_radius_A; radius 0: no hole), with
 /// potential excess_V over the medium. Inside the box the volume holds it; add_exterior adds what lies outside.
@@ -68,6 +82,10 @@ void add_exterior(Volume<float>& stack, const std::vector<TiltView>& views, cons
 /// gathered at the voxel's projection, times grid.voxel_A.
 Volume<float> back_project(const Volume<float>& stack, const std::vector<TiltView>& views, const Grid& grid);
 
+/// Slices [z_begin, z_end) of back_project() (a volume of that many slices), the same values bit for bit.
+Volume<float> back_project_slab(const Volume<float>& stack, const std::vector<TiltView>& views, const Grid& grid,
+                                int z_begin, int z_end);
+
 /// Rows [y0, y1) of every image, made on demand: rows(y0, y1, out) fills out[view][y - y0][u] (nu floats a row).
 using ImageRows = std::function<void(int y0, int y1, float* out)>;
 
@@ -75,5 +93,8 @@ using ImageRows = std::function<void(int y0, int y1, float* out)>;
 /// bit, without the stack): only for views at azimuth 0 without acquisition residuals (back_projects_rows).
 Volume<float> back_project_rows(int nu, const ImageRows& rows, const std::vector<TiltView>& views, const Grid& grid);
 bool back_projects_rows(const std::vector<TiltView>& views);
+/// Slices [z_begin, z_end) of back_project_rows(), the same values bit for bit; `rows` is called for every block.
+Volume<float> back_project_rows_slab(int nu, const ImageRows& rows, const std::vector<TiltView>& views,
+                                     const Grid& grid, int z_begin, int z_end);
 
 } // namespace tomosweep

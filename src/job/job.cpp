@@ -110,6 +110,57 @@ int job_ctf_slabs(const JobConfig& config) {
   return std::clamp(ctf_slab_count(config.imaging, nz * pA, pA), 1, nz);
 }
 
+std::string group_job_problem(const JobConfig& c) {
+  if (c.model.ice && c.model.ice_texture == IceTexture::granular)
+    return "model.ice_texture = \"granular\" needs the whole volume on one rank";
+  if (!c.imaging.ideal && c.imaging.acquisition_binning > 1)
+    return "imaging.acquisition_binning > 1 needs the whole volume on one rank";
+  if (c.imaging.gold_absorption_mfp_A > 0 && c.model.beads.count > 0)
+    return "imaging.gold_absorption_mfp_A > 0 needs the whole volume on one rank";
+  if (c.reconstruction.method == ReconMethod::sirt) return "reconstruction.method = \"sirt\" needs the whole volume on one rank";
+  return {};
+}
+
+int max_group_size(const JobConfig& config) {
+  const int nz = grid_shape(config.model.box_A, config.model.pixel_size_A)[2];
+  return std::max(1, (nz + 63) / 64);
+}
+
+double group_memory_bytes(const JobConfig& config, int g) {
+  if (g <= 1) return job_memory_bytes(config);
+  const ModelParams& m = config.model;
+  const std::array<int, 3> n = grid_shape(m.box_A, m.pixel_size_A);
+  const Grid grid{n[0], n[1], n[2], m.pixel_size_A};
+  const int chunks = (n[2] + 63) / 64;
+  const double slab = double(n[0]) * n[1] * std::min(n[2], (chunks + g - 1) / g * 64);
+  const double tilts = tilt_count(config.imaging.tilt);
+  const double image = detector_pixels(grid, config.imaging.tilt) * 4;
+  // Each rank: its slab of potential, atlas, instances, tomogram and prior (17 bytes per voxel, 8 more with half
+  // tomograms); rasterizing needs 13 per voxel for a moment; the bandlimit prior's FFTW-MPI buffers about 8.
+  const bool bandlimit = config.prior.enabled && config.prior.method == PriorMethod::bandlimit;
+  const double volumes = slab * (17 + (config.imaging.half_series ? 8 : 0) + (bandlimit ? 8 : 0));
+  const double own = std::max(volumes, slab * 13);
+  // The root: the noisy series as on one rank (stacks of the CTF slabs, halves), and the ideal one.
+  const int slabs = job_ctf_slabs(config);
+  const double ideal = ideal_series_needed(config) ? tilt_count(config.prior.tilt) : 0;
+  const double series = (image * (slabs > 1 ? slabs + 1 : 2) * tilts +
+                         (ideal > 0 ? detector_pixels(grid, config.prior.tilt) * 4 * ideal : 0)) *
+                        (config.imaging.half_series ? 2 : 1);
+  const double ice = m.ice_surface.enabled() ? image * tilts + 2 * 4194304.0 * 4 : 0;
+  // The others: two messages of up to 8 views, or the whole filtered series when it goes out as one stack.
+  const bool whole_stack = config.imaging.tilt.axis_azimuth_deg != 0 || config.imaging.tilt.shift_sd_A > 0 ||
+                           config.imaging.tilt.rotation_sd_deg > 0 || config.imaging.tilt.magnification_sd > 0;
+  const double passed = whole_stack ? image * std::max(tilts, ideal) : 2 * 8 * image;
+  return std::max(own + series + ice, own + passed) + 50e6;
+}
+
+int job_group_size(const JobConfig& config, double budget_bytes) {
+  if (!(budget_bytes > 0) || job_memory_bytes(config) <= budget_bytes) return 1;
+  for (int g = 2; g <= max_group_size(config); ++g)
+    if (group_memory_bytes(config, g) <= budget_bytes) return g;
+  return 0;
+}
+
 void check_job_memory(const JobConfig& config, double available_bytes) {
   const double need = job_memory_bytes(config);
   if (available_bytes > 0 && need > available_bytes) {

@@ -58,6 +58,23 @@ int job_ctf_slabs(const JobConfig& config);
 /// Throw a one-line error if a job needs more memory than `available_bytes` (the caller's machine).
 void check_job_memory(const JobConfig& config, double available_bytes);
 
+/// What in a job's settings needs its whole volume on one rank, so that a rank group cannot run it (empty: nothing),
+/// as the end of a sentence: granular ice, acquisition binning, gold's amplitude term, SIRT.
+std::string group_job_problem(const JobConfig& config);
+
+/// The most ranks a group can use for a job: one per 64 slices (the corpus's chunk depth) of its volume.
+int max_group_size(const JobConfig& config);
+
+/// Estimated peak memory in bytes of the busiest rank of a group of g ranks running the job (sweep/group_job.hpp):
+/// the root holds its slab of the volumes and the tilt series, the others their slab and the images passed
+/// along (the whole filtered series when the views cannot be sent a block of rows at a time). g = 1:
+/// job_memory_bytes.
+double group_memory_bytes(const JobConfig& config, int g);
+
+/// The fewest ranks whose per-rank memory (group_memory_bytes) fits `budget_bytes` (1 if it fits one rank;
+/// budget <= 0: 1); 0 if no group up to max_group_size fits.
+int job_group_size(const JobConfig& config, double budget_bytes);
+
 /// Run the whole pipeline of one job. Deterministic in (config, structures, job_id, replicate).
 JobResult run_job(const JobConfig& config, const StructureSet& structures, std::uint64_t job_id, int replicate,
                   const StageCallback& on_stage = {}, const SeriesDoneCallback& on_series_done = {});

@@ -57,8 +57,11 @@ std::uint16_t to_u16(double v) { return std::uint16_t(std::clamp(std::lround(v),
 /// Potential of every particle: local trilinear splat, then merged into potential/occupancy/owner grids.
 class ParticleSplatter {
 public:
-  explicit ParticleSplatter(const Grid& g)
-      : nx_(g.nx), ny_(g.ny), nz_(g.nz), pix_(g.voxel_A), potential(g), occupancy(g), best(g), owner(g) {}
+  /// The grids hold the slices [slab_z0, slab_z0 + slab_nz) of `g` (all of them by default).
+  explicit ParticleSplatter(const Grid& g, int slab_z0 = 0, int slab_nz = -1)
+      : nx_(g.nx), ny_(g.ny), nz_(g.nz), pix_(g.voxel_A), sz0_(slab_z0), sz1_(slab_nz < 0 ? g.nz : slab_z0 + slab_nz),
+        potential(slab_grid(g)), occupancy(slab_grid(g)), best(slab_grid(g)), owner(slab_grid(g)) {}
+  Grid slab_grid(const Grid& g) const { return Grid{g.nx, g.ny, sz1_ - sz0_, g.voxel_A}; }
 
   void splat(const Coarse& c, const Mat3& r, Vec3 pos, std::uint32_t instance, double volts_per_weight) {
     // Continuous voxel indices of every pseudo-atom, and their tight bounding box.
@@ -75,7 +78,9 @@ public:
     const int x0 = std::max(0, int(std::floor(lo[0])) - pad), x1 = std::min(nx_ - 1, int(std::floor(hi[0])) + 1 + pad);
     const int y0 = std::max(0, int(std::floor(lo[1])) - pad), y1 = std::min(ny_ - 1, int(std::floor(hi[1])) + 1 + pad);
     const int z0 = std::max(0, int(std::floor(lo[2])) - pad), z1 = std::min(nz_ - 1, int(std::floor(hi[2])) + 1 + pad);
-    if (x0 > x1 || y0 > y1 || z0 > z1) return;
+    // A slab's grids take the slices of the particle's box that they hold; the box itself is the whole volume's
+    // (so that the blur, and the values, are the same as there).
+    if (x0 > x1 || y0 > y1 || z0 > z1 || z1 < sz0_ || z0 >= sz1_) return;
     const int lx = x1 - x0 + 1, ly = y1 - y0 + 1, lz = z1 - z0 + 1;
     w_.assign(std::size_t(lx) * ly * lz, 0.0f);
     v_.assign(w_.size(), 0.0f);
@@ -113,9 +118,9 @@ public:
     }
     const double vox3 = pix_ * pix_ * pix_;
     const float to_volts = float(volts_per_weight / vox3), to_occ = float(kOccupancyScale / vox3);
-    for (int z = 0; z < lz; ++z)
+    for (int z = std::max(0, sz0_ - z0); z < std::min(lz, sz1_ - z0); ++z)
       for (int y = 0; y < ly; ++y) {
-        const std::size_t li = (std::size_t(z) * ly + y) * lx, gi = potential.index(x0, y0 + y, z0 + z);
+        const std::size_t li = (std::size_t(z) * ly + y) * lx, gi = potential.index(x0, y0 + y, z0 + z - sz0_);
         for (int x = 0; x < lx; ++x) {
           const float volts = w_[li + x] * to_volts;
           if (volts == 0) continue;
@@ -130,6 +135,7 @@ public:
 
   int nx_, ny_, nz_;
   double pix_;
+  int sz0_, sz1_; ///< the slices the grids hold
   Volume<float> potential;
   Volume<std::uint16_t> occupancy, best;
   Volume<std::uint32_t> owner;
@@ -152,13 +158,14 @@ void add_feature(ParticleSplatter& g, Volume<std::uint8_t>& atlas, int label, Ve
   range(lo.x, hi.x, g.nx_, x0, x1);
   range(lo.y, hi.y, g.ny_, y0, y1);
   range(lo.z, hi.z, g.nz_, z0, z1);
+  z0 = std::max(z0, g.sz0_), z1 = std::min(z1, g.sz1_ - 1);
   for (int z = z0; z <= z1; ++z)
     for (int y = y0; y <= y1; ++y)
       for (int x = x0; x <= x1; ++x) {
         const Vec3 p{voxel_centre_A(x, g.nx_, pix), voxel_centre_A(y, g.ny_, pix), voxel_centre_A(z, g.nz_, pix)};
         const auto [frac, volts] = fill(p);
         if (frac <= 0 && volts == 0) continue;
-        const std::size_t i = g.potential.index(x, y, z);
+        const std::size_t i = g.potential.index(x, y, z - g.sz0_);
         g.potential.data[i] += float(volts);
         g.occupancy.data[i] = to_u16(g.occupancy.data[i] + frac * kOccupancyScale);
         if (frac >= 0.5) atlas.data[i] = std::uint8_t(label);
@@ -253,22 +260,22 @@ void add_features(const Scene& scene, PotentialMode mode, ParticleSplatter& g, V
 
 /// With model.ice_surface: the fraction of each voxel's z extent between the two surfaces at its column
 /// centre, per voxel ([z][y][x]); empty without.
-std::vector<float> ice_fraction(const Scene& scene, const Grid& g) {
+std::vector<float> ice_fraction(const Scene& scene, const Grid& g, int z_begin, int z_end) {
   if (!scene.ice_surface) return {};
   const IceSlab& s = scene.ice_slab;
   const double pix = g.voxel_A, x0 = voxel_centre_A(0, g.nx, pix), y0 = voxel_centre_A(0, g.ny, pix);
   const std::vector<float> top = s.top.on_grid(x0, y0, pix, g.nx, g.ny),
                            bottom = s.bottom.on_grid(x0, y0, pix, g.nx, g.ny);
   const std::size_t plane = std::size_t(g.nx) * g.ny;
-  std::vector<float> f(plane * g.nz);
+  std::vector<float> f(plane * std::size_t(z_end - z_begin));
   for (int y = 0; y < g.ny; ++y)
     for (int x = 0; x < g.nx; ++x) {
       const std::size_t c = std::size_t(y) * g.nx + x;
       const double wedge = s.slope * voxel_centre_A(x, g.nx, pix);
       const double hi = s.half_thickness_A + wedge + top[c], lo = -s.half_thickness_A - wedge + bottom[c];
-      for (int z = 0; z < g.nz; ++z) {
+      for (int z = z_begin; z < z_end; ++z) {
         const double zc = voxel_centre_A(z, g.nz, pix);
-        f[z * plane + c] =
+        f[std::size_t(z - z_begin) * plane + c] =
             float(std::clamp((std::min(hi, zc + 0.5 * pix) - std::max(lo, zc - 0.5 * pix)) / pix, 0.0, 1.0));
       }
     }
@@ -284,9 +291,11 @@ void add_ice_and_labels(const Scene& scene, PotentialMode mode, ParticleSplatter
   for (const PlacedParticle& pp : scene.particles) label_of[pp.instance] = pp.label;
   const double ice_v = ice_potential_V(mode);
   const bool granular = scene.ice && scene.ice_texture == IceTexture::granular;
-  const Volume<float> texture =
-      granular ? ice_texture(g.potential.grid(), ice_v, scene.seed, scene.replicate) : Volume<float>{};
-  const std::vector<float> in_ice = ice_fraction(scene, g.potential.grid()); // vacuum beyond the surfaces
+  const Grid whole{g.nx_, g.ny_, g.nz_, g.pix_};
+  if (granular && (g.sz0_ != 0 || g.sz1_ != g.nz_))
+    fail("model.ice_texture = \"granular\" needs the whole volume on one rank");
+  const Volume<float> texture = granular ? ice_texture(whole, ice_v, scene.seed, scene.replicate) : Volume<float>{};
+  const std::vector<float> in_ice = ice_fraction(scene, whole, g.sz0_, g.sz1_); // vacuum beyond the surfaces
   for (std::size_t i = 0; i < g.potential.size(); ++i) {
     double free = std::max(0.0, 1.0 - g.occupancy.data[i] / kOccupancyScale);
     if (!in_ice.empty()) free *= in_ice[i];
@@ -303,11 +312,17 @@ void add_ice_and_labels(const Scene& scene, PotentialMode mode, ParticleSplatter
 } // namespace
 
 SpecimenVolumes rasterize(const Scene& scene, const StructureSet& structures, double pixel_size_A, PotentialMode mode) {
+  return rasterize_slab(scene, structures, pixel_size_A, mode, 0, -1);
+}
+
+SpecimenVolumes rasterize_slab(const Scene& scene, const StructureSet& structures, double pixel_size_A,
+                               PotentialMode mode, int z_begin, int z_end) {
   const auto n = grid_shape(scene.box_A, pixel_size_A);
   const Grid grid{n[0], n[1], n[2], pixel_size_A};
-  ParticleSplatter g(grid);
+  const int z0 = std::clamp(z_begin, 0, n[2]), z1 = z_end < 0 ? n[2] : std::clamp(z_end, z0, n[2]);
+  ParticleSplatter g(grid, z0, z1 - z0);
   SpecimenVolumes out;
-  out.atlas = Volume<std::uint8_t>(grid);
+  out.atlas = Volume<std::uint8_t>(g.slab_grid(grid));
   out.ice_thickness_A = scene.ice_surface ? 2 * scene.ice_slab.half_thickness_A : scene.box_A[2];
   splat_particles(scene, structures, mode, g);
   add_features(scene, mode, g, out.atlas);

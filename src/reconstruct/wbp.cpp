@@ -74,7 +74,7 @@ void filter_in_place(Volume<float>& images, const std::vector<float>& w, int npa
 }
 
 Volume<float> wbp_in_place(Volume<float>& images, const std::vector<TiltView>& views, const Grid& grid,
-                           const ReconParams& p) {
+                           const ReconParams& p, const BackProjector& bp = {}) {
   if (static_cast<int>(views.size()) != images.nz)
     fail("weighted back projection of ", images.nz, " images with ", views.size(), " views");
   const int npad = 2 * images.nx;
@@ -82,7 +82,7 @@ Volume<float> wbp_in_place(Volume<float>& images, const std::vector<TiltView>& v
   std::vector<double> scale = angular_weights(views);
   for (double& s : scale) s /= grid.voxel_A * grid.voxel_A;
   filter_in_place(images, radial_weights(npad, p), npad, scale);
-  return back_project(images, views, grid);
+  return bp.stack ? bp.stack(images, views) : back_project(images, views, grid);
 }
 
 } // namespace
@@ -143,7 +143,7 @@ bool streams(const TiltSeries& s, const std::vector<TiltView>& views, const Grid
 // WBP without a filtered copy of the series: each block of rows is turned into line integrals, weighted and back
 // projected when the back projection needs it; the values are those of to_line_integrals and wbp_in_place.
 Volume<float> wbp_streamed(const TiltSeries& series, const std::vector<TiltView>& views, const Grid& grid,
-                           const ReconParams& p) {
+                           const ReconParams& p, const BackProjector& bp) {
   const Volume<float>& im = series.images;
   const int nu = im.nx, npad = 2 * nu;
   const double to_line = line_scale(series);
@@ -165,7 +165,7 @@ Volume<float> wbp_streamed(const TiltSeries& series, const std::vector<TiltView>
       }
     }
   };
-  return back_project_rows(nu, rows, views, grid);
+  return bp.rows ? bp.rows(nu, rows, views) : back_project_rows(nu, rows, views, grid);
 }
 
 // The views a tomogram is reconstructed with (nominal, or the acquired ones with true_geometry), after checking
@@ -182,13 +182,15 @@ const std::vector<TiltView>& recon_views(const TiltSeries& series, const ReconPa
 
 Volume<float> contrast_line_integrals(const TiltSeries& series) { return to_line_integrals(TiltSeries(series)); }
 
-Volume<float> reconstruct_tomogram(const TiltSeries& series, const Grid& grid, const ReconParams& p) {
+Volume<float> reconstruct_tomogram(const TiltSeries& series, const Grid& grid, const ReconParams& p,
+                                   const BackProjector& bp) {
   const std::vector<TiltView>& views = recon_views(series, p);
-  if (streams(series, views, grid, p)) return wbp_streamed(series, views, grid, p);
-  return reconstruct_tomogram(TiltSeries(series), grid, p);
+  if (streams(series, views, grid, p)) return wbp_streamed(series, views, grid, p, bp);
+  return reconstruct_tomogram(TiltSeries(series), grid, p, bp);
 }
 
-Volume<float> reconstruct_tomogram(TiltSeries&& series, const Grid& grid, const ReconParams& p) {
+Volume<float> reconstruct_tomogram(TiltSeries&& series, const Grid& grid, const ReconParams& p,
+                                   const BackProjector& bp) {
   const std::vector<TiltView> views = recon_views(series, p);
   const std::optional<Ctf> ctf = series.ctf;
   const std::vector<TiltRecord> tilts = series.tilts;
@@ -196,8 +198,11 @@ Volume<float> reconstruct_tomogram(TiltSeries&& series, const Grid& grid, const 
   Volume<float> lines = to_line_integrals(std::move(series));
   if (ctf) correct_ctf(lines, views, *ctf, p); // an ideal series has no CTF to correct
   if (p.exposure_filter) filter_exposure(lines, tilts, voltage_kV);
-  if (p.method == ReconMethod::sirt) return sirt(lines, views, grid, p);
-  return wbp_in_place(lines, views, grid, p);
+  if (p.method == ReconMethod::sirt) {
+    if (bp.stack || bp.rows) fail("reconstruction.method = \"sirt\" needs the whole volume on one rank");
+    return sirt(lines, views, grid, p);
+  }
+  return wbp_in_place(lines, views, grid, p, bp);
 }
 
 double radial_rolloff(double f, const ReconParams& p) {

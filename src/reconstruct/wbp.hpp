@@ -1,11 +1,13 @@
 // Weighted back projection (IMOD tilt-like) and the tomogram of a simulated tilt series.
 #pragma once
 
+#include "core/projector.hpp"
 #include "core/tilt.hpp"
 #include "core/tilt_series.hpp"
 #include "core/volume.hpp"
 #include "reconstruct/params.hpp"
 
+#include <functional>
 #include <vector>
 
 namespace tomosweep {
@@ -29,13 +31,23 @@ Volume<float> weighted_back_project(const Volume<float>& projections, const std:
 /// by 2 sigma_e when the series knows sigma_e, giving line integrals of (minus) potential in V*A.
 Volume<float> contrast_line_integrals(const TiltSeries& series);
 
+/// How a WBP back-projects its weighted images on its grid: given a block of rows at a time (back_project_rows)
+/// or as a stack (back_project). Empty functions: back_project_rows and back_project of the whole grid. A rank
+/// group gives functions that make each rank's z slab.
+struct BackProjector {
+  std::function<Volume<float>(int nu, const ImageRows& rows, const std::vector<TiltView>& views)> rows;
+  std::function<Volume<float>(const Volume<float>& stack, const std::vector<TiltView>& views)> stack;
+};
+
 /// Tomogram of a tilt series on `grid`: contrast_line_integrals, then WBP (or SIRT) with the series'
 /// nominal views (nominal angles, axis azimuth). XYZ volume, Z along the beam, specimen coordinates. Units:
 /// volts with protein dark (the prior of an ideal series is -(V - V_ice)), or contrast per Angstrom if sigma_e
-/// is unknown.
-Volume<float> reconstruct_tomogram(const TiltSeries& series, const Grid& grid, const ReconParams& p);
+/// is unknown. With a BackProjector, what it returns (SIRT refuses one).
+Volume<float> reconstruct_tomogram(const TiltSeries& series, const Grid& grid, const ReconParams& p,
+                                   const BackProjector& bp = {});
 /// The same, reusing the series' memory for the filtered images (for callers that no longer need it).
-Volume<float> reconstruct_tomogram(TiltSeries&& series, const Grid& grid, const ReconParams& p);
+Volume<float> reconstruct_tomogram(TiltSeries&& series, const Grid& grid, const ReconParams& p,
+                                   const BackProjector& bp = {});
 
 /// The roll-off of the reconstruction's resolution at frequency f (cycles/pixel): 1 up to p.cutoff, IMOD's
 /// exp(-((f - cutoff) / falloff)^2) beyond it (0 when p.falloff = 0); radial_weights applies it to the ramp.

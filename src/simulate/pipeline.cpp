@@ -81,7 +81,7 @@ struct SignalFilter {
   }
 };
 
-void check_params(const ImagingParams& p, const Volume<float>& v) {
+void check_params(const ImagingParams& p, const Grid& v) {
   if (v.nx <= 0 || v.ny <= 0 || v.nz <= 0) fail("empty potential volume ", v.nx, " x ", v.ny, " x ", v.nz);
   if (!(p.dqe > 0 && p.dqe <= 1)) fail("dqe ", p.dqe, " must be in (0, 1]");
 }
@@ -117,19 +117,19 @@ std::array<int, 2> nonzero_slices(const Volume<float>& v) {
   return z0 < z1 ? std::array<int, 2>{z0, z1} : std::array<int, 2>{0, 0};
 }
 
-SlabProjections project_slabs(const Volume<float>& potential_V, const std::vector<TiltView>& views, int ctf_slabs,
-                              std::array<int, 2> detector, float ice_V, const std::vector<ExteriorLayer>& exterior,
-                              const SlabExtras& extra = {}) {
-  const int nz = potential_V.nz;
-  const double pA = potential_V.voxel_A;
+SlabProjections project_slabs(const Grid& grid, const Projector& projector, const std::vector<TiltView>& views,
+                              int ctf_slabs, std::array<int, 2> detector, float ice_V,
+                              const std::vector<ExteriorLayer>& exterior, const SlabExtras& extra = {}) {
+  const int nz = grid.nz;
+  const double pA = grid.voxel_A;
   const int slabs = std::clamp(ctf_slabs, 1, nz);
   SlabProjections out{std::vector<Volume<float>>(slabs), std::vector<double>(slabs)};
   for (int s = 0; s < slabs; ++s) {
     const int z0 = s * nz / slabs, z1 = (s + 1) * nz / slabs;
-    out.stacks[s] = project(potential_V, views, detector[0], detector[1], z0, z1, ice_V);
-    add_exterior(out.stacks[s], views, potential_V.grid(), exterior, (z0 - 0.5 * nz) * pA, (z1 - 0.5 * nz) * pA);
+    out.stacks[s] = projector(views, detector[0], detector[1], z0, z1, ice_V);
+    add_exterior(out.stacks[s], views, grid, exterior, (z0 - 0.5 * nz) * pA, (z1 - 0.5 * nz) * pA);
     if (extra.ice) // the top and bottom slabs also hold the ice beyond the box's z faces
-      add_ice_exterior(out.stacks[s], views, potential_V.grid(), *extra.ice, ice_V,
+      add_ice_exterior(out.stacks[s], views, grid, *extra.ice, ice_V,
                        s == 0 ? -1e300 : (z0 - 0.5 * nz) * pA, s == slabs - 1 ? 1e300 : (z1 - 0.5 * nz) * pA,
                        s == 0 ? extra.ice_path_A : nullptr);
     if (extra.gold) { // only the slices that hold gold
@@ -142,7 +142,7 @@ SlabProjections project_slabs(const Volume<float>& potential_V, const std::vecto
       else
         for (std::size_t j = 0; j < g.data.size(); ++j) extra.gold_path_A->data[j] += g.data[j];
     }
-    out.z_A[s] = (0.5 * (z0 + z1 - 1) - 0.5 * (nz - 1)) * potential_V.voxel_A;
+    out.z_A[s] = (0.5 * (z0 + z1 - 1) - 0.5 * (nz - 1)) * pA;
   }
   return out;
 }
@@ -255,10 +255,30 @@ void bin_series(TiltSeries& s, const ImagingParams& p, int bin) {
   s.ctf = ctf_from(p, s.images.voxel_A);
 }
 
+/// The projector of a volume held whole.
+Projector volume_projector(const Volume<float>& v) {
+  return [&v](const std::vector<TiltView>& views, int nu, int nv, int z0, int z1, float level) {
+    return project(v, views, nu, nv, z0, z1, level);
+  };
+}
+
 } // namespace
 
 TiltSeries simulate_ideal_series(const Volume<float>& potential_V, const ImagingParams& p, const TiltParams& tilts,
                                  double ice_V, const std::vector<ExteriorLayer>& exterior, const SpecimenTerms& terms) {
+  return simulate_ideal_series(potential_V.grid(), volume_projector(potential_V), p, tilts, ice_V, exterior, terms);
+}
+
+TiltSeries simulate_series(const Volume<float>& potential_V, const ImagingParams& p, double ice_thickness_A,
+                           std::uint64_t seed, std::uint64_t job_id, double ice_V,
+                           const std::vector<ExteriorLayer>& exterior, const SpecimenTerms& terms) {
+  return simulate_series(potential_V.grid(), volume_projector(potential_V), p, ice_thickness_A, seed, job_id, ice_V,
+                         exterior, terms);
+}
+
+TiltSeries simulate_ideal_series(const Grid& grid, const Projector& projector, const ImagingParams& p,
+                                 const TiltParams& tilts, double ice_V, const std::vector<ExteriorLayer>& exterior,
+                                 const SpecimenTerms& terms) {
   TiltParams t = tilts;
   t.angle_error_deg = 0;
   t.shift_sd_A = t.rotation_sd_deg = t.magnification_sd = t.defocus_jitter_um = t.axis_offset_deg = 0;
@@ -266,28 +286,28 @@ TiltSeries simulate_ideal_series(const Volume<float>& potential_V, const Imaging
   t.dose_weighting = DoseWeighting::even;
   TiltSeries out = plan_series(t, 0, 0, 0, 0);
   out.sigma_e_rad_per_V_A = interaction_constant_rad_per_V_A(p.voltage_kV);
-  const std::array<int, 2> det = detector_shape(potential_V.grid(), out.nominal_views);
-  out.images = project(potential_V, out.nominal_views, det[0], det[1], 0, -1, static_cast<float>(ice_V));
-  const double hz = 0.5 * potential_V.nz * potential_V.voxel_A;
-  add_exterior(out.images, out.nominal_views, potential_V.grid(), exterior, -hz, hz);
+  const std::array<int, 2> det = detector_shape(grid, out.nominal_views);
+  out.images = projector(out.nominal_views, det[0], det[1], 0, grid.nz, static_cast<float>(ice_V));
+  const double hz = 0.5 * grid.nz * grid.voxel_A;
+  add_exterior(out.images, out.nominal_views, grid, exterior, -hz, hz);
   if (terms.ice_slab)
-    add_ice_exterior(out.images, out.nominal_views, potential_V.grid(),
-                     ice_lookup(*terms.ice_slab, potential_V.grid(), out.nominal_views, det[0], det[1]), ice_V);
+    add_ice_exterior(out.images, out.nominal_views, grid,
+                     ice_lookup(*terms.ice_slab, grid, out.nominal_views, det[0], det[1]), ice_V);
   const float s2 = static_cast<float>(2 * out.sigma_e_rad_per_V_A);
   for (TiltRecord& r : out.tilts) r.flat_e_per_pixel = 1;
   for (float& x : out.images.data) x = 1 - s2 * x;
   return out;
 }
 
-TiltSeries simulate_series(const Volume<float>& potential_V, const ImagingParams& p, double ice_thickness_A,
-                           std::uint64_t seed, std::uint64_t job_id, double ice_V,
+TiltSeries simulate_series(const Grid& grid, const Projector& projector, const ImagingParams& p,
+                           double ice_thickness_A, std::uint64_t seed, std::uint64_t job_id, double ice_V,
                            const std::vector<ExteriorLayer>& exterior, const SpecimenTerms& terms) {
-  if (p.ideal) return simulate_ideal_series(potential_V, p, p.tilt, ice_V, exterior, terms);
-  check_params(p, potential_V);
-  const double pA = potential_V.voxel_A;
+  if (p.ideal) return simulate_ideal_series(grid, projector, p, p.tilt, ice_V, exterior, terms);
+  check_params(p, grid);
+  const double pA = grid.voxel_A;
   const int bin = p.acquisition_binning;
   TiltSeries out = plan_series(p.tilt, p.dose_e_per_A2, p.defocus_um, seed, job_id);
-  const std::array<int, 2> det = binned_detector(potential_V.grid(), out.views, bin);
+  const std::array<int, 2> det = binned_detector(grid, out.views, bin);
   const int nx = det[0], ny = det[1];
   const double sigma = out.sigma_e_rad_per_V_A = interaction_constant_rad_per_V_A(p.voltage_kV);
   out.ctf = ctf_from(p, pA);
@@ -297,9 +317,9 @@ TiltSeries simulate_series(const Volume<float>& potential_V, const ImagingParams
 
   // With one slab the projection stack becomes the output: each tilt reads its own image before writing its
   // counts there.
-  const int slab_count = ctf_slab_count(p, potential_V.nz * pA, pA * bin); // the output pixel's depth of field
+  const int slab_count = ctf_slab_count(p, grid.nz * pA, pA * bin); // the output pixel's depth of field
   std::optional<IceSlabLookup> ice;
-  if (terms.ice_slab) ice.emplace(ice_lookup(*terms.ice_slab, potential_V.grid(), out.views, nx, ny));
+  if (terms.ice_slab) ice.emplace(ice_lookup(*terms.ice_slab, grid, out.views, nx, ny));
   AmplitudeTerms amplitude(p, terms, nx, ny, pA, ice_thickness_A);
   Volume<float> gold_path_A, ice_path_A;
   const SlabExtras extra{ice ? &*ice : nullptr,
@@ -310,7 +330,7 @@ TiltSeries simulate_series(const Volume<float>& potential_V, const ImagingParams
                          &ice_path_A,
                          amplitude.gold() ? nonzero_slices(*terms.gold) : std::array<int, 2>{0, 0}};
   SlabProjections slabs =
-      project_slabs(potential_V, out.views, slab_count, det, static_cast<float>(ice_V), exterior, extra);
+      project_slabs(grid, projector, out.views, slab_count, det, static_cast<float>(ice_V), exterior, extra);
   const bool one_slab = slabs.stacks.size() == 1;
   if (one_slab) {
     out.images = std::move(slabs.stacks[0]);

@@ -36,6 +36,15 @@ TiltSeries simulate_ideal_series(const Volume<float>& potential_V, const Imaging
                                  double ice_V = 0, const std::vector<ExteriorLayer>& exterior = {},
                                  const SpecimenTerms& terms = {});
 
+/// simulate_series and simulate_ideal_series of a potential on `grid` that `projector` projects (e.g. one held in
+/// slabs by a rank group); the same results as from a volume that project() projects.
+TiltSeries simulate_series(const Grid& grid, const Projector& projector, const ImagingParams& p,
+                           double ice_thickness_A, std::uint64_t seed, std::uint64_t job_id, double ice_V = 0,
+                           const std::vector<ExteriorLayer>& exterior = {}, const SpecimenTerms& terms = {});
+TiltSeries simulate_ideal_series(const Grid& grid, const Projector& projector, const ImagingParams& p,
+                                 const TiltParams& tilts, double ice_V = 0,
+                                 const std::vector<ExteriorLayer>& exterior = {}, const SpecimenTerms& terms = {});
+
 /// Half `which` (0 = odd, 1 = even) of a series simulated with half_series, as a series of its own.
 TiltSeries half_series(const TiltSeries& series, int which);
 

@@ -15,6 +15,7 @@ namespace {
 constexpr int kTagRequest = 1; // worker -> 0: {finished index or -1, ok}
 constexpr int kTagJob = 2;     // 0 -> worker: index
 constexpr int kTagStop = 3;    // 0 -> worker: no more jobs
+constexpr int kTagDone = 4;    // worker -> 0: {finished assigned index, ok}, no answer
 
 using Clock = std::chrono::steady_clock;
 
@@ -22,8 +23,8 @@ using Clock = std::chrono::steady_clock;
 /// working main thread.
 class Queue {
 public:
-  Queue(const std::vector<std::size_t>& order, const ProgressFunction& progress)
-      : order_(order), progress_(progress), last_(Clock::now()) {}
+  Queue(const std::vector<std::size_t>& order, const ProgressFunction& progress, std::size_t assigned)
+      : order_(order), progress_(progress), total_(order.size() + assigned), last_(Clock::now()) {}
   bool next(std::size_t& index) {
     std::lock_guard lock(mutex_);
     if (next_ == order_.size()) return false;
@@ -47,7 +48,7 @@ public:
   /// Waits until a finished job is not yet taken or every job is done; takes them (none: every job is done).
   std::vector<std::size_t> wait_and_take() {
     std::unique_lock lock(mutex_);
-    changed_.wait(lock, [&] { return !pending_.empty() || done_ == order_.size(); });
+    changed_.wait(lock, [&] { return !pending_.empty() || done_ == total_; });
     return std::exchange(pending_, {});
   }
   std::size_t done() const { return done_; }
@@ -60,6 +61,7 @@ private:
   std::mutex mutex_;
   std::condition_variable changed_;
   std::vector<std::size_t> pending_;
+  std::size_t total_;
   std::size_t next_ = 0, done_ = 0, failed_ = 0;
   Clock::time_point last_;
 };
@@ -77,7 +79,7 @@ void serve(boost::mpi::communicator world, Queue& queue) {
   int active = world.size() - 1;
   auto spin_until = Clock::now();
   while (active > 0) {
-    auto st = world.iprobe(boost::mpi::any_source, kTagRequest);
+    auto st = world.iprobe(boost::mpi::any_source, boost::mpi::any_tag);
     if (!st) {
       // Poll instead of a blocking receive, which in Open MPI spins on a core that rank 0's own jobs
       // need: spin briefly after each message (the next request often follows at once), then sleep.
@@ -89,6 +91,11 @@ void serve(boost::mpi::communicator world, Queue& queue) {
     }
     spin_until = Clock::now() + std::chrono::microseconds(500);
     int msg[2];
+    if (st->tag() == kTagDone) { // a rank group's job, finished
+      world.recv(st->source(), kTagDone, msg, 2);
+      queue.finished(static_cast<std::size_t>(msg[0]), msg[1] != 0);
+      continue;
+    }
     world.recv(st->source(), kTagRequest, msg, 2);
     if (msg[0] >= 0) queue.finished(static_cast<std::size_t>(msg[0]), msg[1] != 0);
     std::size_t index = 0;
@@ -105,7 +112,7 @@ void serve(boost::mpi::communicator world, Queue& queue) {
 /// Rank 0: its own jobs, passing finished jobs on after each; then, until every job is done, the others' jobs
 /// as they finish.
 void run_root(const MpiSession& mpi, Queue& queue, const WorkFunction& work, const FinishedFunction& finished,
-              CoordinatorStats& stats, bool root_works) {
+              CoordinatorStats& stats, bool root_works, const AssignedJobs& assigned) {
   auto pass_on = [&](const std::vector<std::size_t>& indices) {
     if (!finished || indices.empty()) return;
     try {
@@ -122,6 +129,12 @@ void run_root(const MpiSession& mpi, Queue& queue, const WorkFunction& work, con
     coordinator = std::thread(serve, world, std::ref(queue));
   // On 3 or more ranks, once absorbing what the others finished during rank 0's job takes longer than the job
   // itself (twice in a row), rank 0 is the bottleneck of the gather: it stops taking jobs and only passes on.
+  for (std::size_t k = 0; k < assigned.jobs.size(); ++k) {
+    const bool ok = run_one(mpi, work, assigned.jobs[k]);
+    ++stats.local;
+    if (assigned.reports[k]) queue.finished(assigned.jobs[k], ok);
+    pass_on(queue.take());
+  }
   int slow_passes = 0;
   std::size_t index = 0;
   while (slow_passes < 2 && queue.next(index)) {
@@ -146,14 +159,24 @@ void run_root(const MpiSession& mpi, Queue& queue, const WorkFunction& work, con
 } // namespace
 
 CoordinatorStats run_distributed(const MpiSession& mpi, const std::vector<std::size_t>& order, const WorkFunction& work,
-                                 const ProgressFunction& progress, bool root_works, const FinishedFunction& finished) {
+                                 const ProgressFunction& progress, bool root_works, const FinishedFunction& finished,
+                                 const AssignedJobs& assigned) {
   const auto t0 = Clock::now();
   CoordinatorStats stats;
   boost::mpi::communicator world;
   if (mpi.rank() == 0) {
-    Queue queue(order, progress);
-    run_root(mpi, queue, work, finished, stats, root_works);
+    Queue queue(order, progress, assigned.total);
+    run_root(mpi, queue, work, finished, stats, root_works, assigned);
   } else {
+    for (std::size_t k = 0; k < assigned.jobs.size(); ++k) {
+      const bool ok = run_one(mpi, work, assigned.jobs[k]);
+      ++stats.local;
+      if (!assigned.reports[k]) continue;
+      ++stats.done;
+      if (!ok) ++stats.failed;
+      int done[2] = {static_cast<int>(assigned.jobs[k]), ok ? 1 : 0};
+      world.send(0, kTagDone, done, 2);
+    }
     int msg[2] = {-1, 1};
     for (;;) {
       world.send(0, kTagRequest, msg, 2);

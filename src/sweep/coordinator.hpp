@@ -36,10 +36,19 @@ struct CoordinatorStats {
   std::chrono::steady_clock::time_point last_finished{};
 };
 
+/// Jobs handed out before the sweep starts (the jobs of rank groups): each rank runs its own `jobs` first, in order
+/// (the ranks of a group run its jobs together); the group's root `reports` them finished to rank 0. `total` (rank
+/// 0): how many such jobs all ranks run.
+struct AssignedJobs {
+  std::vector<std::size_t> jobs;
+  std::vector<bool> reports;
+  std::size_t total = 0;
+};
+
 /// Collective: every rank calls it; only rank 0's `order` is used. Returns when every job is done.
 /// With `root_works` false (and more than one rank) rank 0 only coordinates (and calls `finished` once, at the end).
 CoordinatorStats run_distributed(const MpiSession& mpi, const std::vector<std::size_t>& order, const WorkFunction& work,
                                  const ProgressFunction& progress = {}, bool root_works = true,
-                                 const FinishedFunction& finished = {});
+                                 const FinishedFunction& finished = {}, const AssignedJobs& assigned = {});
 
 } // namespace tomosweep

@@ -11,7 +11,7 @@ namespace fs = std::filesystem;
 void remove_work(const std::string& work) {
   std::error_code ec;
   for (const auto& [id, path] : staged_jobs(work)) {
-    fs::remove(path, ec);
+    remove_stage(path);
     fault_point("work-removal");
   }
   fs::remove(work + "/sweep.toml", ec);

@@ -19,8 +19,9 @@ struct MpiSession::Impl {
 
 MpiSession::MpiSession() : impl_(std::make_unique<Impl>()) {
   if (!boost::mpi::environment::initialized())
-    impl_->env.emplace(boost::mpi::threading::serialized, /*abort_on_exception=*/false);
-  // Rank 0's coordinator thread and its job thread both call MPI, one at a time (docs/reliability.md).
+    impl_->env.emplace(boost::mpi::threading::multiple, /*abort_on_exception=*/false);
+  // Rank 0's coordinator thread and its job thread both call MPI: one at a time, but at once while rank 0 runs a rank
+  // group's job ("multiple", which run_sweep asks for then; docs/reliability.md).
   if (boost::mpi::environment::thread_level() < boost::mpi::threading::serialized)
     throw Error("this MPI library does not offer MPI_THREAD_SERIALIZED, which tomosweep's coordinator thread "
                 "needs (Open MPI and MPICH built with thread support do)");

@@ -7,11 +7,17 @@
 #include "io/files/folder_lock.hpp"
 #include "io/structures/structure_file.hpp"
 #include "job/scene_cache.hpp"
+#include "model/rasterize.hpp"
 #include "sweep/coordinator.hpp"
 #include "sweep/gather.hpp"
+#include "sweep/group_job.hpp"
 #include "sweep/mpi_session.hpp"
 #include "sweep/progress.hpp"
 #include "sweep/validate.hpp"
+
+#include <boost/mpi/collectives.hpp>
+#include <boost/mpi/communicator.hpp>
+#include <boost/mpi/environment.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -21,6 +27,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <sstream>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -48,7 +55,7 @@ void drop_damaged_stages(std::map<std::uint64_t, std::string>& staged) {
       ++it;
     } catch (const IoError& e) {
       print_warning(std::string(e.what()) + "; job " + std::to_string(it->first) + " runs again");
-      fs::remove(it->second);
+      remove_stage(it->second);
       it = staged.erase(it);
     }
   }
@@ -100,6 +107,14 @@ WorkPlan prepare_work(const RunOptions& o, const std::string& work, const Sweep&
     if (e.path().filename().string().find(".h5.tmp.") != std::string::npos) fs::remove(e.path());
   const std::string marker = work + "/sweep.toml";
   auto staged = staged_jobs(work);
+  // Part files of a rank group's job killed before its stage file was written.
+  for (const auto& e : fs::directory_iterator(work)) {
+    const std::string name = e.path().filename().string();
+    const auto dot = name.find(".part-");
+    if (name.rfind("job-", 0) == 0 && dot != std::string::npos &&
+        !fs::exists(work + "/" + name.substr(0, dot) + ".h5"))
+      fs::remove(e.path());
+  }
   if (fs::exists(marker) && read_file_bytes(marker) != sweep.text && !o.force)
     fail_io(work, ": work folder holds a different sweep (", marker, " differs from ", sweep.file,
             "); use --force to start over or another --work folder");
@@ -107,7 +122,7 @@ WorkPlan prepare_work(const RunOptions& o, const std::string& work, const Sweep&
     fail_io(work, ": work folder holds ", staged.size(),
             " staged jobs (use --resume to finish them, --force to discard)");
   if (o.force && !o.resume) {
-    for (const auto& [id, path] : staged) fs::remove(path);
+    for (const auto& [id, path] : staged) remove_stage(path);
     staged.clear();
   }
   drop_damaged_stages(staged);
@@ -137,7 +152,8 @@ std::string scene_key(const SweepJob& job, const std::vector<std::size_t>& axes)
 /// What every rank knows once the setup is agreed on.
 struct RunSetup {
   Sweep sweep;
-  JobFunction job_fn;
+  JobFunctions job_fns;
+  JobLimits limits;
   std::string work; ///< stage folder
   WorkPlan plan;    ///< jobs still to run and the work folder's lock (rank 0 only); `complete` on every rank
 };
@@ -150,11 +166,17 @@ RunSetup setup_run(const MpiSession& mpi, const RunOptions& o, const JobFactory&
   if (!problem.empty()) throw Error(problem);
   RunSetup setup;
   setup.work = o.work_dir.empty() ? o.output + ".work" : o.work_dir;
+  // The memory budget of every rank: the least over the ranks, so that every rank plans the same groups.
+  setup.limits.ranks = mpi.size();
+  setup.limits.memory_per_rank = o.memory_per_rank > 0 ? o.memory_per_rank : memory_per_rank_bytes();
+  if (mpi.size() > 1)
+    setup.limits.memory_per_rank =
+        boost::mpi::all_reduce(boost::mpi::communicator(), setup.limits.memory_per_rank, boost::mpi::minimum<double>());
   std::string error;
   bool config_error = false;
   try {
     setup.sweep = load_sweep(o.sweep_path);
-    setup.job_fn = factory(setup.sweep);
+    setup.job_fns = factory(setup.sweep, setup.limits);
     if (mpi.rank() == 0) setup.plan = prepare_work(o, setup.work, setup.sweep);
   } catch (const ConfigError& e) {
     error = e.what();
@@ -174,9 +196,73 @@ RunSetup setup_run(const MpiSession& mpi, const RunOptions& o, const JobFactory&
   return setup;
 }
 
+/// The jobs of rank groups, planned alike on every rank: each job larger than a rank's budget goes to one of the
+/// groups of its size (consecutive ranks from rank 0, as many as fit), the least loaded (by voxels x tilts), larger
+/// groups first; the other jobs are handed out one at a time as before.
+struct GroupPlan {
+  std::vector<std::size_t> singles; ///< the jobs of one rank (rank 0's list is the one used)
+  AssignedJobs assigned;            ///< this rank's group jobs, in order
+  std::map<std::size_t, std::shared_ptr<RankGroup>> group_of; ///< job index -> this rank's group for it
+  std::size_t group_jobs = 0;
+  int largest = 1;
+};
+
+double job_cost(const JobConfig& c) {
+  const double px = c.model.pixel_size_A > 0 ? c.model.pixel_size_A : 1;
+  const double voxels = (c.model.box_A[0] / px) * (c.model.box_A[1] / px) * (c.model.box_A[2] / px);
+  return voxels * (tilt_count(c.imaging.tilt) + (c.prior.enabled ? tilt_count(c.prior.tilt) : 0));
+}
+
+GroupPlan plan_groups(const MpiSession& mpi, const RunSetup& setup) {
+  GroupPlan plan;
+  std::vector<std::size_t> todo = setup.plan.todo;
+  if (mpi.size() > 1) { // rank 0's list, on every rank
+    std::string text;
+    for (std::size_t i : todo) text += std::to_string(i) + " ";
+    text = mpi.broadcast(text);
+    todo.clear();
+    std::istringstream in(text);
+    for (std::size_t i; in >> i;) todo.push_back(i);
+  }
+  std::map<int, std::vector<std::size_t>, std::greater<int>> by_size;
+  for (std::size_t i : todo) {
+    const int g = mpi.size() > 1 ? job_group_size(setup.sweep.jobs[i].config, setup.limits.memory_per_rank) : 1;
+    if (g <= 1)
+      plan.singles.push_back(i);
+    else
+      by_size[std::min(g, mpi.size())].push_back(i);
+  }
+  boost::mpi::communicator world;
+  for (const auto& [g, jobs] : by_size) {
+    const int groups = mpi.size() / g;
+    const bool member = mpi.rank() < groups * g;
+    auto group = std::make_shared<RankGroup>();
+    group->comm = world.split(member ? mpi.rank() / g : groups + mpi.rank(), mpi.rank());
+    std::vector<double> load(static_cast<std::size_t>(groups), 0.0);
+    for (std::size_t i : dispatch_order(setup.sweep, jobs)) {
+      const auto k = static_cast<std::size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+      load[k] += job_cost(setup.sweep.jobs[i].config);
+      if (member && static_cast<int>(k) == mpi.rank() / g) {
+        plan.assigned.jobs.push_back(i);
+        plan.assigned.reports.push_back(group->comm.rank() == 0);
+        plan.group_of[i] = group;
+      }
+    }
+    plan.group_jobs += jobs.size();
+    plan.largest = std::max(plan.largest, g);
+  }
+  plan.assigned.total = plan.group_jobs;
+  if (plan.group_jobs > 0 && boost::mpi::environment::thread_level() < boost::mpi::threading::multiple)
+    throw Error("this MPI library does not offer MPI_THREAD_MULTIPLE, which rank 0 needs to run a rank group's job "
+                "beside its coordinator thread (raise --memory-per-rank so that every job fits one rank)");
+  return plan;
+}
+
 /// Rank 0 hands out the jobs still to run; each rank stages what it runs; rank 0 absorbs every staged job into the
-/// corpus between its own jobs (`gatherer`, rank 0 only), with one job of a resumed run's backlog each time.
-CoordinatorStats run_jobs(const MpiSession& mpi, const RunOptions& o, const RunSetup& setup, Gatherer* gatherer) {
+/// corpus between its own jobs (`gatherer`, rank 0 only), with one job of a resumed run's backlog each time. The
+/// jobs of rank groups run first, on their groups (`groups`).
+CoordinatorStats run_jobs(const MpiSession& mpi, const RunOptions& o, const RunSetup& setup, const GroupPlan& groups,
+                          Gatherer* gatherer) {
   const Sweep& sweep = setup.sweep;
   const bool tty = ::isatty(2) == 1;
   const std::vector<std::size_t>& todo = setup.plan.todo;
@@ -185,10 +271,29 @@ CoordinatorStats run_jobs(const MpiSession& mpi, const RunOptions& o, const RunS
   WorkFunction work_fn = [&](std::size_t index) {
     const SweepJob& job = sweep.jobs[index];
     const auto t0 = std::chrono::steady_clock::now();
+    if (const auto g = groups.group_of.find(index); g != groups.group_of.end()) {
+      // A group's job: each rank stages its slab as a part file, then the root the stage file. A failure ends the
+      // run (the group's other ranks would wait for the failed one).
+      const boost::mpi::communicator& comm = g->second->comm;
+      if (!setup.job_fns.group) throw Error("job " + std::to_string(job.job_id) + " needs a rank group");
+      JobResult result = setup.job_fns.group(job, *g->second);
+      const std::string stage = stage_path(setup.work, job.job_id);
+      const int nz = grid_shape(job.config.model.box_A, job.config.model.pixel_size_A)[2];
+      write_stage_part(stage, comm.rank(), job.job_id, result, slab_plan(nz, comm.size()).z0(comm.rank()), nz,
+                       outputs);
+      comm.barrier();
+      if (comm.rank() == 0) {
+        result.potential = {}, result.atlas = {}, result.instances = {}, result.tomogram = {}, result.prior = {};
+        result.tomogram_odd = {}, result.tomogram_even = {};
+        write_stage(stage, job.job_id, job.replicate, &result, "", outputs, seconds_since(t0), comm.size());
+      }
+      fault_point("job-staged");
+      return true;
+    }
     std::string failure;
     JobResult result;
     try {
-      result = setup.job_fn(job);
+      result = setup.job_fns.single(job);
     } catch (const std::exception& e) {
       failure = e.what();
     }
@@ -203,9 +308,10 @@ CoordinatorStats run_jobs(const MpiSession& mpi, const RunOptions& o, const RunS
       gatherer->absorb(indices);
       gatherer->absorb_backlog(1);
     };
-  const auto order = mpi.rank() == 0 ? dispatch_order(sweep, todo) : std::vector<std::size_t>{};
+  const auto order = mpi.rank() == 0 ? dispatch_order(sweep, groups.singles) : std::vector<std::size_t>{};
   const CoordinatorStats stats = run_distributed(
-      mpi, order, work_fn, [&](std::size_t d, std::size_t f) { progress.update(d, f); }, true, absorb);
+      mpi, order, work_fn, [&](std::size_t d, std::size_t f) { progress.update(d, f); }, true, absorb,
+      groups.assigned);
   if (mpi.rank() == 0) progress.finish();
   return stats;
 }
@@ -244,14 +350,22 @@ std::vector<std::size_t> dispatch_order(const Sweep& sweep, const std::vector<st
 }
 
 JobFactory pipeline_job_factory() {
-  return [](const Sweep& sweep) -> JobFunction {
+  return [](const Sweep& sweep, const JobLimits& limits) -> JobFunctions {
     auto structures = std::make_shared<StructureSet>(load_structures(sweep_sources(sweep), sweep_folder(sweep.file)));
-    // Every condition's model against the structures (e.g. particles larger than a box), before any job.
-    validate_jobs(sweep, first_replicates(sweep), *structures);
-    return [structures, axes = scene_axes(sweep), cache = std::make_shared<SceneCache>()](const SweepJob& job) {
+    // Every condition's model against the structures (e.g. particles larger than a box), and its memory against
+    // the ranks' budget, before any job.
+    validate_jobs(sweep, first_replicates(sweep), *structures, limits.memory_per_rank, limits.ranks);
+    auto cache = std::make_shared<SceneCache>();
+    const auto axes = scene_axes(sweep);
+    JobFunction single = [structures, axes, cache](const SweepJob& job) {
       const Scene& scene = cache->scene(scene_key(job, axes), job.config, *structures, job.replicate);
       return run_job(job.config, *structures, scene, job.job_id, job.replicate);
     };
+    GroupJobFunction group = [structures, axes, cache](const SweepJob& job, const RankGroup& g) {
+      const Scene& scene = cache->scene(scene_key(job, axes), job.config, *structures, job.replicate);
+      return run_group_job(g.comm, job.config, *structures, scene, job.job_id, job.replicate);
+    };
+    return JobFunctions(single, group);
   };
 }
 
@@ -276,7 +390,11 @@ RunSummary run_sweep(const RunOptions& o, const JobFactory& factory) {
       mpi.abort(e.what());
     }
   }
-  const CoordinatorStats stats = run_jobs(mpi, o, setup, gatherer.get());
+  const GroupPlan groups = plan_groups(mpi, setup);
+  summary.group_jobs = groups.group_jobs;
+  summary.largest_group = groups.largest;
+  summary.memory_per_rank = setup.limits.memory_per_rank;
+  const CoordinatorStats stats = run_jobs(mpi, o, setup, groups, gatherer.get());
   summary.ran = stats.done;
   summary.run_s = stats.seconds;
   summary.failed = finish_gather(mpi, gatherer.get(), o.keep_work);

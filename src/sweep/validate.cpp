@@ -3,9 +3,12 @@
 #include "core/errors.hpp"
 #include "core/system.hpp"
 #include "job/job.hpp"
+#include "model/rasterize.hpp"
 #include "model/scene.hpp"
 
+#include <cmath>
 #include <set>
+#include <string>
 
 namespace tomosweep {
 
@@ -16,13 +19,30 @@ std::vector<std::size_t> first_replicates(const Sweep& sweep) {
   return out;
 }
 
-void validate_jobs(const Sweep& sweep, const std::vector<std::size_t>& jobs, const StructureSet& structures) {
-  const double available = memory_per_rank_bytes();
+void validate_jobs(const Sweep& sweep, const std::vector<std::size_t>& jobs, const StructureSet& structures,
+                   double budget, int max_ranks) {
+  const double available = budget > 0 ? budget : memory_per_rank_bytes();
   for (std::size_t i : jobs) {
     const SweepJob& j = sweep.jobs.at(i);
     try {
       validate_model(j.config.model, structures);
-      check_job_memory(j.config, available);
+      const int g = max_ranks > 1 ? job_group_size(j.config, available) : 1;
+      if (g == 1) {
+        check_job_memory(j.config, available);
+      } else {
+        const auto n = grid_shape(j.config.model.box_A, j.config.model.pixel_size_A);
+        if (g == 0)
+          fail("a job of ", n[0], " x ", n[1], " x ", n[2], " voxels does not fit ", std::round(available / 1e8) / 10,
+               " GB per rank even on a group of ", max_group_size(j.config),
+               " ranks (one per 64 slices; raise model.pixel_size_A, shrink model.box_A or raise --memory-per-rank)");
+        if (const std::string p = group_job_problem(j.config); !p.empty())
+          fail("a job of ", n[0], " x ", n[1], " x ", n[2], " voxels needs a group of ", g, " ranks at ",
+               std::round(available / 1e8) / 10, " GB per rank, and ", p);
+        if (g > max_ranks)
+          fail("a job of ", n[0], " x ", n[1], " x ", n[2], " voxels needs a group of ", g, " ranks at ",
+               std::round(available / 1e8) / 10, " GB per rank, and the run has ", max_ranks,
+               " (start more ranks or raise --memory-per-rank)");
+      }
     } catch (const Error& e) {
       fail(sweep.file, ": job ", j.job_id, " (condition ", j.condition, "): ", e.what());
     }

@@ -17,7 +17,11 @@ std::vector<std::size_t> first_replicates(const Sweep& sweep);
 
 /// Validate the given jobs (indices into sweep.jobs) in order; the first problem is thrown as Error
 /// "FILE: job N (condition C): MESSAGE".
-void validate_jobs(const Sweep& sweep, const std::vector<std::size_t>& jobs, const StructureSet& structures);
+/// A job larger than `memory_per_rank_bytes` (<= 0: memory_per_rank_bytes()) runs on a group of ranks
+/// (job_group_size): refused when `max_ranks` cannot give it one, or its settings need one rank
+/// (group_job_problem).
+void validate_jobs(const Sweep& sweep, const std::vector<std::size_t>& jobs, const StructureSet& structures,
+                   double memory_per_rank_bytes = 0, int max_ranks = 1);
 
 /// Pack the scene of every job whose model has particle entries with a `count` (once per replicate, or once per
 /// job when a model.* setting is swept) and throw "FILE: job N (condition C, replicate R): ..." for the first

@@ -44,8 +44,8 @@ int jobs(const char* sweep, const char* out, int ms) {
   o.sweep_path = sweep;
   o.output = out;
   o.force = true;
-  const RunSummary s = run_sweep(o, [ms](const Sweep&) -> JobFunction {
-    return [ms](const SweepJob& job) {
+  const RunSummary s = run_sweep(o, [ms](const Sweep&, const JobLimits&) -> JobFunctions {
+    return JobFunction([ms](const SweepJob& job) {
       const auto t0 = Clock::now();
       volatile double x = 0;
       while (since(t0) * 1000 < ms)
@@ -54,7 +54,7 @@ int jobs(const char* sweep, const char* out, int ms) {
       r.job_id = job.job_id;
       r.tomogram = Volume<float>(8, 8, 8, 10.0, 1.0f);
       return r;
-    };
+    });
   });
   if (s.root)
     std::printf("jobs: %zu jobs of %d ms CPU on %d ranks in %.2f s = %.1f jobs/min (ideal %.1f)\n", s.jobs, ms, s.ranks,

@@ -98,8 +98,8 @@ int main(int argc, char** argv) {
       o.keep_work = true;
   }
   try {
-    const JobFactory fake = [&](const Sweep&) -> JobFunction {
-      return [=](const SweepJob& job) { return fake_job(job, fail_job, sleep_ms); };
+    const JobFactory fake = [&](const Sweep&, const JobLimits&) -> JobFunctions {
+      return JobFunction([=](const SweepJob& job) { return fake_job(job, fail_job, sleep_ms); });
     };
     const RunSummary s = run_sweep(o, pipeline ? pipeline_job_factory() : fake);
     if (s.root && s.complete)

@@ -37,6 +37,12 @@ struct ArrayInfo {
   double voxel_A = 1;
 };
 
+/// One part file of a job run on a rank group: the slices [z0, z1) of its volume arrays.
+struct StagePart {
+  std::string path;
+  std::uint64_t z0 = 0, z1 = 0;
+};
+
 /// What a stage file holds, without its arrays.
 struct StageInfo {
   std::uint64_t job_id = 0;
@@ -45,6 +51,8 @@ struct StageInfo {
   std::string error;  ///< failure message (failed jobs)
   double seconds = 0; ///< wall time of the job (not part of the compared datasets)
   std::vector<ArrayInfo> arrays;
+  std::vector<StagePart> parts;          ///< a group job's part files (empty: the stage file holds every array)
+  std::vector<std::string> part_arrays; ///< the arrays (among `arrays`) that the parts hold
 };
 
 /// Stage file name of a job inside a work directory: "<dir>/job-<id>.h5".
@@ -52,8 +60,23 @@ std::string stage_path(const std::string& work_dir, std::uint64_t job_id);
 
 /// Write one job's stage file atomically (temp name, fsync, rename, fsync of the folder). `result` is
 /// null for a failed job; `outputs` (run.outputs) selects the arrays and tables kept.
+/// `parts` > 0: a group job whose volume arrays are in that many part files (write_stage_part), written before.
 void write_stage(const std::string& path, std::uint64_t job_id, int replicate, const JobResult* result,
-                 const std::string& error, const std::vector<std::string>& outputs, double seconds);
+                 const std::string& error, const std::vector<std::string>& outputs, double seconds, int parts = 0);
+
+/// Part `part` of a group job's stage file: "<dir>/job-<id>.part-<part>.h5".
+std::string stage_part_path(const std::string& stage, int part);
+
+/// Write rank `part`'s slab of a group job's volume arrays (those of `outputs` among tomogram, prior, atlas,
+/// instances, model, and the half tomograms when present): `slab` holds the slices [z0, z0 + their depth) of
+/// volumes nz_total deep. Each array is the whole volume's dataset (its chunks and filters) with only the slab's
+/// chunks written (z0 and the depth are multiples of the 64-slice chunk but at the end), so that the gather copies
+/// them as stored. Atomic, like write_stage; write the parts before the stage file (write_stage with `parts`).
+void write_stage_part(const std::string& stage, int part, std::uint64_t job_id, const JobResult& slab, int z0,
+                      int nz_total, const std::vector<std::string>& outputs);
+
+/// Remove a stage file and its part files (no error if missing).
+void remove_stage(const std::string& stage);
 
 /// Read a stage file's status and array shapes; IoError naming the path if it is not a stage file.
 StageInfo read_stage_info(const std::string& path);

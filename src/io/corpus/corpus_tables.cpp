@@ -205,8 +205,17 @@ void write_root_attributes(hid_t f, const CorpusIndex& index, const std::string&
 /// Stage array `a` into `to` as stored: the same creation properties, each chunk read raw (filtered, not
 /// decoded) and written raw. (H5Ocopy would do the same, but libhdf5 1.10.8 crashes in its clean-up when a
 /// write fails, e.g. on a full disk.)
-void copy_array_chunks(hid_t from, hid_t to, const ArrayInfo& a, const std::string& stage, const std::string& p) {
-  Id src = h5::dataset(H5Dopen2(from, a.name.c_str(), H5P_DEFAULT), stage, "open a staged array");
+/// A group job's array is in its part files (`parts`, open, with their slices): each chunk is copied from the part
+/// that holds its slices.
+void copy_array_chunks(hid_t from, hid_t to, const ArrayInfo& a, const std::string& stage, const std::string& p,
+                       const std::vector<hid_t>& parts = {}, const std::vector<StagePart>& slabs = {}) {
+  std::vector<Id> sources;
+  if (parts.empty())
+    sources.push_back(h5::dataset(H5Dopen2(from, a.name.c_str(), H5P_DEFAULT), stage, "open a staged array"));
+  for (std::size_t k = 0; k < parts.size(); ++k)
+    sources.push_back(
+        h5::dataset(H5Dopen2(parts[k], a.name.c_str(), H5P_DEFAULT), slabs[k].path, "open a staged array"));
+  const Id& src = sources.front();
   Id dcpl = h5::plist(H5Dget_create_plist(src), stage, "read a dataset's properties");
   Id type = h5::type(H5Dget_type(src), stage, "read a datatype");
   Id space = h5::space(H5Dget_space(src), stage, "read a dataspace");
@@ -216,17 +225,25 @@ void copy_array_chunks(hid_t from, hid_t to, const ArrayInfo& a, const std::stri
   Id dst = h5::dataset(H5Dcreate2(to, a.name.c_str(), type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), p,
                        "create a corpus dataset");
   std::vector<char> buf;
-  for (hsize_t z = 0; z < a.dims[0]; z += c[0])
+  std::size_t k = 0; // the part that holds slice z
+  for (hsize_t z = 0; z < a.dims[0]; z += c[0]) {
+    while (k + 1 < slabs.size() && z >= slabs[k].z1) ++k;
+    if (!slabs.empty() && (z < slabs[k].z0 || z >= slabs[k].z1 || (slabs[k].z0 % c[0]) != 0))
+      fail_io(stage, ": no part holds the chunk of slice ", z, " of ", a.name);
+    const Id& from_part = sources[slabs.empty() ? 0 : k];
+    const std::string& where = slabs.empty() ? stage : slabs[k].path;
     for (hsize_t y = 0; y < a.dims[1]; y += c[1])
       for (hsize_t x = 0; x < a.dims[2]; x += c[2]) {
         const hsize_t at[3] = {z, y, x};
         hsize_t bytes = 0;
         std::uint32_t filters = 0;
-        h5::check_status(H5Dget_chunk_storage_size(src, at, &bytes), stage, "read a staged chunk's size");
+        h5::check_status(H5Dget_chunk_storage_size(from_part, at, &bytes), where, "read a staged chunk's size");
         buf.resize(bytes);
-        h5::check_status(H5Dread_chunk(src, H5P_DEFAULT, at, &filters, buf.data()), stage, "read a staged chunk");
+        h5::check_status(H5Dread_chunk(from_part, H5P_DEFAULT, at, &filters, buf.data()), where,
+                         "read a staged chunk");
         h5::check_status(H5Dwrite_chunk(dst, H5P_DEFAULT, filters, at, bytes, buf.data()), p, "write a corpus dataset");
       }
+  }
   h5::attr_double(dst, "voxel_A", a.voxel_A, p);
   h5::check_status(dst.close(), p, "write a corpus dataset");
 }
@@ -286,7 +303,18 @@ StageInfo CorpusWriter::absorb(const std::string& stage, const CorpusJobEntry& j
     h5::attr_string(g, "timings", h5::read_attr_string(sf, "timings", stage), p);
     h5::attr_double(g, "tilt_axis_azimuth_deg", h5::read_attr_double(sf, "tilt_axis_azimuth_deg", stage), p);
     // The stage file holds its arrays in the corpus's layout: their chunks are copied as stored.
-    for (const ArrayInfo& a : s.arrays) copy_array_chunks(sf, g, a, stage, p);
+    std::vector<Id> parts;
+    std::vector<hid_t> part_ids;
+    for (const StagePart& part : s.parts) {
+      parts.push_back(h5::file(h5::open_quietly(part.path, H5F_ACC_RDONLY), part.path, "open the stage file"));
+      part_ids.push_back(parts.back());
+    }
+    for (const ArrayInfo& a : s.arrays) {
+      if (std::find(s.part_arrays.begin(), s.part_arrays.end(), a.name) != s.part_arrays.end())
+        copy_array_chunks(sf, g, a, stage, p, part_ids, s.parts);
+      else
+        copy_array_chunks(sf, g, a, stage, p);
+    }
     for (const char* t : {"tilts", "prior_tilts", "particles"}) copy_table(sf, g, t, stage, p);
   }
   g.reset();

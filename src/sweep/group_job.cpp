@@ -1,0 +1,336 @@
+#include "sweep/group_job.hpp"
+
+#include "core/projector.hpp"
+#include "job/specimen_terms.hpp"
+#include "model/atoms.hpp"
+#include "model/features.hpp"
+#include "model/rasterize.hpp"
+#include "reconstruct/wbp.hpp"
+#include "simulate/pipeline.hpp"
+#include "sweep/group_fft.hpp"
+
+#include <mpi.h>
+
+#include <algorithm>
+#include <chrono>
+#include <climits>
+#include <cstring>
+
+namespace tomosweep {
+
+namespace {
+
+constexpr int kChunkDepth = 64; // the corpus's chunk depth (io/corpus)
+
+enum Command : int { kProject = 1, kBackRows = 2, kBackStack = 3, kDone = 4 };
+
+/// What the root asks the group to do, broadcast before each step.
+struct Header {
+  int command = 0;
+  int nu = 0, nv = 0, z0 = 0, z1 = 0, views = 0;
+  float level = 0;
+};
+
+constexpr int kViewDoubles = 7;
+
+/// One group's communicator and this rank's slab.
+class Group {
+public:
+  Group(const boost::mpi::communicator& c, const SlabPlan& plan, const Grid& grid)
+      : comm_(c), rank_(c.rank()), plan_(plan), grid_(grid) {}
+
+  bool root() const { return rank_ == 0; }
+  const Grid& grid() const { return grid_; }
+  int z0() const { return plan_.z0(rank_); }
+  int z1() const { return plan_.z1(rank_); }
+
+  /// Broadcast `bytes` from the root in pieces an int can count.
+  void bcast(void* data, std::size_t bytes) const {
+    char* p = static_cast<char*>(data);
+    for (std::size_t done = 0; done < bytes;) {
+      const int n = static_cast<int>(std::min<std::size_t>(bytes - done, 1u << 30));
+      MPI_Bcast(p + done, n, MPI_BYTE, 0, comm_);
+      done += static_cast<std::size_t>(n);
+    }
+  }
+
+  /// The root: announce a step and its views to the others.
+  void announce(Header h, const std::vector<TiltView>& views) const {
+    bcast(&h, sizeof h);
+    std::vector<double> v = flatten(views);
+    bcast(v.data(), v.size() * sizeof(double));
+  }
+  /// The others: the next step and its views.
+  Header receive(std::vector<TiltView>& views) const {
+    Header h;
+    bcast(&h, sizeof h);
+    std::vector<double> v(static_cast<std::size_t>(h.views) * kViewDoubles);
+    bcast(v.data(), v.size() * sizeof(double));
+    views.resize(static_cast<std::size_t>(h.views));
+    for (std::size_t i = 0; i < views.size(); ++i) {
+      const double* d = v.data() + i * kViewDoubles;
+      views[i] = TiltView{d[0], d[1], d[2], d[3], d[4], d[5], d[6]};
+    }
+    return h;
+  }
+
+  /// Every rank: the projection of slices [h.z0, h.z1) along `views`, summed slab after slab in z order; the
+  /// root returns the stack (warped), the others an empty volume.
+  Volume<float> project(const Header& h, const std::vector<TiltView>& views, const Volume<float>& slab) const {
+    const std::size_t image = static_cast<std::size_t>(h.nu) * h.nv;
+    const int n = h.views;
+    // A few views at a time (at most 256 MB a message): while one rank sums its slab into them, the next sums
+    // its slab into the views before.
+    const int per = static_cast<int>(std::clamp<std::size_t>((std::size_t{1} << 26) / std::max<std::size_t>(image, 1), 1, 8));
+    int first = -1, last = -1; // the ranks whose slabs meet [z0, z1), in z order
+    for (int k = 0; k < plan_.ranks; ++k)
+      if (std::max(h.z0, plan_.z0(k)) < std::min(h.z1, plan_.z1(k))) {
+        if (first < 0) first = k;
+        last = k;
+      }
+    Volume<float> out;
+    if (root()) out = Volume<float>(h.nu, h.nv, n, grid_.voxel_A);
+    std::vector<MPI_Request> pending;
+    if (root() && last > 0)
+      for (int c = 0; c * per < n; ++c) {
+        const int m = std::min(per, n - c * per);
+        pending.emplace_back();
+        MPI_Irecv(out.slice(c * per), static_cast<int>(image * m), MPI_FLOAT, last, c, comm_, &pending.back());
+      }
+    if (first >= 0 && rank_ >= first && rank_ <= last) {
+      for (int c = 0; c * per < n; ++c) {
+        const int m = std::min(per, n - c * per);
+        const std::vector<TiltView> part_views(views.begin() + c * per, views.begin() + c * per + m);
+        Volume<float> part(h.nu, h.nv, m, grid_.voxel_A);
+        const int count = static_cast<int>(image * m);
+        if (rank_ != first) MPI_Recv(part.data.data(), count, MPI_FLOAT, rank_ - 1, c, comm_, MPI_STATUS_IGNORE);
+        project_slab_onto(part, slab, z0(), grid_.nz, part_views, h.z0, h.z1, h.level);
+        if (rank_ != last)
+          MPI_Send(part.data.data(), count, MPI_FLOAT, rank_ + 1, c, comm_);
+        else if (!root())
+          MPI_Send(part.data.data(), count, MPI_FLOAT, 0, c, comm_);
+        else
+          std::copy(part.data.begin(), part.data.end(), out.slice(c * per));
+      }
+    }
+    if (!pending.empty()) MPI_Waitall(static_cast<int>(pending.size()), pending.data(), MPI_STATUSES_IGNORE);
+    if (root()) warp_views(out, views);
+    return out;
+  }
+
+  /// Every rank: its slab of back_project_rows; the root makes the rows (`rows`), a block at a time, for all.
+  Volume<float> back_project_rows(const Header& h, const std::vector<TiltView>& views, const ImageRows& rows) const {
+    const ImageRows shared = [&](int y0, int y1, float* out) {
+      if (root()) rows(y0, y1, out);
+      bcast(out, static_cast<std::size_t>(h.views) * (y1 - y0) * h.nu * sizeof(float));
+    };
+    return back_project_rows_slab(h.nu, shared, views, grid_, z0(), z1());
+  }
+
+  /// Every rank: its slab of back_project of the root's `stack` (the others receive it whole).
+  Volume<float> back_project_stack(const Header& h, const std::vector<TiltView>& views, const Volume<float>* stack) const {
+    Volume<float> copy;
+    if (!root()) copy = Volume<float>(h.nu, h.nv, h.views, grid_.voxel_A);
+    const Volume<float>& s = root() ? *stack : copy;
+    bcast(const_cast<float*>(s.data.data()), s.data.size() * sizeof(float));
+    return back_project_slab(s, views, grid_, z0(), z1());
+  }
+
+private:
+  static std::vector<double> flatten(const std::vector<TiltView>& views) {
+    std::vector<double> v;
+    for (const TiltView& t : views)
+      v.insert(v.end(), {t.tilt_rad, t.azimuth_rad, t.defocus_A, t.shift_u_A, t.shift_v_A, t.rotation_rad,
+                         t.magnification});
+    return v;
+  }
+
+  const boost::mpi::communicator& comm_;
+  int rank_;
+  SlabPlan plan_;
+  Grid grid_;
+};
+
+/// The root's projector and back projector: each step announced, then done together.
+Projector root_projector(const Group& g, const Volume<float>& slab) {
+  return [&g, &slab](const std::vector<TiltView>& views, int nu, int nv, int z0, int z1, float level) {
+    const Header h{kProject, nu, nv, z0, z1, static_cast<int>(views.size()), level};
+    g.announce(h, views);
+    return g.project(h, views, slab);
+  };
+}
+
+BackProjector root_back_projector(const Group& g) {
+  BackProjector bp;
+  bp.rows = [&g](int nu, const ImageRows& rows, const std::vector<TiltView>& views) {
+    const Header h{kBackRows, nu, 0, 0, 0, static_cast<int>(views.size()), 0};
+    g.announce(h, views);
+    return g.back_project_rows(h, views, rows);
+  };
+  bp.stack = [&g](const Volume<float>& stack, const std::vector<TiltView>& views) {
+    if (back_projects_rows(views) && stack.ny == g.grid().ny) {
+      // The same values from rows, without sending the whole stack to every rank.
+      const int nu = stack.nx;
+      const ImageRows rows = [&](int y0, int y1, float* out) {
+        for (int t = 0; t < stack.nz; ++t)
+          for (int y = y0; y < y1; ++y)
+            std::copy_n(stack.data.data() + stack.index(0, y, t), nu,
+                        out + (static_cast<std::size_t>(t) * (y1 - y0) + (y - y0)) * nu);
+      };
+      const Header h{kBackRows, nu, 0, 0, 0, static_cast<int>(views.size()), 0};
+      g.announce(h, views);
+      return g.back_project_rows(h, views, rows);
+    }
+    const Header h{kBackStack, stack.nx, stack.ny, 0, 0, static_cast<int>(views.size()), 0};
+    g.announce(h, views);
+    return g.back_project_stack(h, views, &stack);
+  };
+  return bp;
+}
+
+/// The other ranks: serve the root's steps until it is done; the slabs of the back projections, in order.
+std::vector<Volume<float>> serve(const Group& g, const Volume<float>& slab) {
+  std::vector<Volume<float>> made;
+  std::vector<TiltView> views;
+  for (;;) {
+    const Header h = g.receive(views);
+    switch (h.command) {
+    case kProject:
+      g.project(h, views, slab);
+      break;
+    case kBackRows:
+      made.push_back(g.back_project_rows(h, views, {}));
+      break;
+    case kBackStack:
+      made.push_back(g.back_project_stack(h, views, nullptr));
+      break;
+    case kDone:
+      return made;
+    default:
+      fail("rank group: unknown step ", h.command);
+    }
+  }
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+std::vector<ExteriorLayer> exterior_layers(const Scene& scene, PotentialMode mode, double medium_V) {
+  if (!scene.carbon.present) return {};
+  const CarbonFilm& c = scene.carbon;
+  return {{c.z_A, c.thickness_A, carbon_potential_V(mode) - medium_V, c.hole_x_A, c.hole_y_A, c.hole_radius_A}};
+}
+
+bool wants(const JobConfig& c, const char* output) {
+  return std::find(c.run.outputs.begin(), c.run.outputs.end(), output) != c.run.outputs.end();
+}
+
+} // namespace
+
+int SlabPlan::z0(int k) const { return std::min(nz, k * block); }
+int SlabPlan::z1(int k) const { return std::min(nz, (k + 1) * block); }
+
+SlabPlan slab_plan(int nz, int ranks) {
+  if (nz <= 0 || ranks <= 0) fail("slab plan of ", nz, " slices on ", ranks, " ranks");
+  const int chunks = (nz + kChunkDepth - 1) / kChunkDepth;
+  return SlabPlan{nz, (chunks + ranks - 1) / ranks * kChunkDepth, ranks};
+}
+
+JobResult run_group_job(const boost::mpi::communicator& comm, const JobConfig& config,
+                        const StructureSet& structures, const Scene& scene, std::uint64_t job_id, int replicate) {
+  const std::string problem = group_job_problem(config);
+  if (!problem.empty()) fail("job ", job_id, " needs a group of ", comm.size(), " ranks, and ", problem);
+  const auto n = grid_shape(config.model.box_A, config.model.pixel_size_A);
+  const Grid grid{n[0], n[1], n[2], config.model.pixel_size_A};
+  const SlabPlan plan = slab_plan(grid.nz, comm.size());
+  const Group g(comm, plan, grid);
+
+  JobResult r;
+  r.job_id = job_id;
+  r.replicate = replicate;
+  auto t0 = std::chrono::steady_clock::now();
+  auto stage = [&](const char* name) {
+    if (g.root()) r.timings.push_back({name, 0});
+    t0 = std::chrono::steady_clock::now();
+  };
+  auto stage_done = [&] {
+    if (g.root() && !r.timings.empty()) r.timings.back().seconds = seconds_since(t0);
+  };
+
+  stage("rasterize");
+  SpecimenVolumes specimen =
+      rasterize_slab(scene, structures, config.model.pixel_size_A, config.model.potential, g.z0(), g.z1());
+  stage_done();
+  const double ice_V = scene.ice ? ice_potential_V(config.model.potential) : 0.0;
+  const bool bandlimit = config.prior.enabled && config.prior.method == PriorMethod::bandlimit;
+  const bool ideal_prior =
+      config.prior.enabled && (config.prior.method == PriorMethod::wbp || wants(config, "prior_series"));
+
+  if (g.root()) {
+    r.classes = scene.classes;
+    r.particles = scene.particles;
+    const std::vector<ExteriorLayer> exterior = exterior_layers(scene, config.model.potential, ice_V);
+    JobSpecimenTerms terms;
+    job_specimen_terms(scene, config, ice_V, terms);
+    const Projector projector = root_projector(g, specimen.potential);
+    const BackProjector bp = root_back_projector(g);
+    stage("tilt series");
+    r.series = simulate_series(grid, projector, config.imaging, specimen.ice_thickness_A, config.run.seed, job_id,
+                               ice_V, exterior, terms.terms);
+    stage_done();
+    stage("tomogram");
+    r.tomogram = reconstruct_tomogram(r.series, grid, config.reconstruction, bp);
+    stage_done();
+    if (config.imaging.half_series) {
+      stage("half tomograms");
+      r.tomogram_odd = reconstruct_tomogram(half_series(r.series, 0), grid, config.reconstruction, bp);
+      r.tomogram_even = reconstruct_tomogram(half_series(r.series, 1), grid, config.reconstruction, bp);
+      stage_done();
+    }
+    if (ideal_prior) {
+      stage("prior series");
+      TiltSeries ideal = simulate_ideal_series(grid, projector, config.imaging, config.prior.tilt, ice_V, exterior,
+                                               terms.terms);
+      stage_done();
+      if (config.prior.method == PriorMethod::wbp) {
+        if (wants(config, "prior_series")) {
+          r.prior_series = ideal;
+        } else {
+          r.prior_series.tilts = ideal.tilts;
+          r.prior_series.axis_azimuth_deg = ideal.axis_azimuth_deg;
+        }
+        stage("prior");
+        r.prior = reconstruct_tomogram(std::move(ideal), grid, config.reconstruction, bp);
+        stage_done();
+      } else {
+        r.prior_series = std::move(ideal);
+      }
+    }
+    g.announce(Header{kDone}, {});
+  } else {
+    std::vector<Volume<float>> made = serve(g, specimen.potential);
+    // In the root's order: the tomogram, the half tomograms, the WBP prior.
+    const std::size_t expected = 1 + (config.imaging.half_series ? 2 : 0) +
+                                 (config.prior.enabled && config.prior.method == PriorMethod::wbp ? 1 : 0);
+    if (made.size() != expected) fail("rank group: ", made.size(), " back projections, expected ", expected);
+    std::size_t i = 0;
+    r.tomogram = std::move(made[i++]);
+    if (config.imaging.half_series) {
+      r.tomogram_odd = std::move(made[i++]);
+      r.tomogram_even = std::move(made[i++]);
+    }
+    if (i < made.size()) r.prior = std::move(made[i++]);
+  }
+  if (bandlimit) {
+    stage("prior");
+    r.prior = bandlimited_prior_slab(comm, specimen.potential, grid.nz, plan.block, ice_V, config.reconstruction);
+    stage_done();
+  }
+  r.potential = std::move(specimen.potential);
+  r.atlas = std::move(specimen.atlas);
+  r.instances = std::move(specimen.instances);
+  return r;
+}
+
+} // namespace tomosweep
