@@ -111,8 +111,6 @@ int job_ctf_slabs(const JobConfig& config) {
 }
 
 std::string group_job_problem(const JobConfig& c) {
-  if (c.model.ice && c.model.ice_texture == IceTexture::granular)
-    return "model.ice_texture = \"granular\" needs the whole volume on one rank";
   if (!c.imaging.ideal && c.imaging.acquisition_binning > 1)
     return "imaging.acquisition_binning > 1 needs the whole volume on one rank";
   if (c.imaging.gold_absorption_mfp_A > 0 && c.model.beads.count > 0)
@@ -139,7 +137,8 @@ double group_memory_bytes(const JobConfig& config, int g) {
   // tomograms); rasterizing needs 13 per voxel for a moment; the bandlimit prior's FFTW-MPI buffers about 8.
   const bool bandlimit = config.prior.enabled && config.prior.method == PriorMethod::bandlimit;
   const double volumes = slab * (17 + (config.imaging.half_series ? 8 : 0) + (bandlimit ? 8 : 0));
-  const double own = std::max(volumes, slab * 13);
+  // Granular ice: its texture's slab and FFTW-MPI buffer (8) beside the rasterizing.
+  const double own = std::max(volumes, slab * (m.ice && m.ice_texture == IceTexture::granular ? 21 : 13));
   // The root: the noisy series as on one rank (stacks of the CTF slabs, halves), and the ideal one.
   const int slabs = job_ctf_slabs(config);
   const double ideal = ideal_series_needed(config) ? tilt_count(config.prior.tilt) : 0;

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <vector>
 
 namespace tomosweep {
@@ -40,25 +41,33 @@ double ice_texture_power(double k, double voxel_A, double ice_V) {
   return water_structure_factor(2 * kPi * k) * g * g * ice_V * ice_V / molecules;
 }
 
-Volume<float> ice_texture(const Grid& g, double ice_V, std::uint64_t seed, int replicate) {
+IceTextureField ice_texture_field(const Grid& g, double ice_V, std::uint64_t seed, int replicate) {
   // Unit white noise carries variance 1 per mode; the filter gives each mode the texture's power. The filter
   // is tabulated over |k| in [0, sqrt(3)/2] cycles per voxel (linear interpolation, 4096 steps: far finer
   // than the structure factor's peak or the form factor vary), which saves most of the exp() calls.
   constexpr int kSteps = 4096;
   const double step = 0.5 * std::sqrt(3.0) / kSteps;
-  std::vector<double> table(kSteps + 2);
-  for (int i = 0; i <= kSteps + 1; ++i) table[i] = std::sqrt(ice_texture_power(i * step / g.voxel_A, g.voxel_A, ice_V));
+  auto table = std::make_shared<std::vector<double>>(kSteps + 2);
+  for (int i = 0; i <= kSteps + 1; ++i)
+    (*table)[i] = std::sqrt(ice_texture_power(i * step / g.voxel_A, g.voxel_A, ice_V));
   // The noise goes straight into the transform's buffer, one stream per z slice, rows in order.
-  Rng rng(seed, Purpose::ice_texture, 0);
-  const auto noise = [&](int y, int z, float* row) {
-    if (y == 0) rng = Rng(seed, Purpose::ice_texture, (std::uint64_t(std::uint32_t(replicate)) << 32) | std::uint32_t(z));
-    for (int x = 0; x < g.nx; ++x) row[x] = float(rng.normal());
+  auto rng = std::make_shared<Rng>(seed, Purpose::ice_texture, 0);
+  IceTextureField f;
+  f.noise = [rng, seed, replicate, nx = g.nx](int y, int z, float* row) {
+    if (y == 0) *rng = Rng(seed, Purpose::ice_texture, (std::uint64_t(std::uint32_t(replicate)) << 32) | std::uint32_t(z));
+    for (int x = 0; x < nx; ++x) row[x] = float(rng->normal());
   };
-  return filtered_volume(g, noise, [&](double k) {
+  f.filter = [table, step](double k) {
     const double t = std::min(k / step, double(kSteps));
     const int i = int(t);
-    return table[i] + (t - i) * (table[i + 1] - table[i]);
-  });
+    return (*table)[i] + (t - i) * ((*table)[i + 1] - (*table)[i]);
+  };
+  return f;
+}
+
+Volume<float> ice_texture(const Grid& g, double ice_V, std::uint64_t seed, int replicate) {
+  const IceTextureField f = ice_texture_field(g, ice_V, seed, replicate);
+  return filtered_volume(g, f.noise, f.filter);
 }
 
 } // namespace tomosweep

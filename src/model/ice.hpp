@@ -5,6 +5,7 @@
 #include "core/volume.hpp"
 
 #include <cstdint>
+#include <functional>
 
 namespace tomosweep {
 
@@ -26,5 +27,14 @@ double ice_texture_power(double k_per_A, double voxel_A, double ice_V);
 /// (seed, Purpose::ice_texture, replicate x 2^32 + z) per z slice, filtered in 3D to ice_texture_power().
 /// Deterministic in (g, ice_V, seed, replicate).
 Volume<float> ice_texture(const Grid& g, double ice_V, std::uint64_t seed, int replicate);
+
+/// ice_texture as its two parts: the white noise, row y of slice z at a time (the slices in any order, the rows of
+/// each in order from y = 0), and the filter over |k| (cycles per voxel): filtered_volume(g, noise, filter) is
+/// ice_texture, and a rank group filters the same noise over its slabs.
+struct IceTextureField {
+  std::function<void(int y, int z, float* row)> noise;
+  std::function<double(double k)> filter;
+};
+IceTextureField ice_texture_field(const Grid& g, double ice_V, std::uint64_t seed, int replicate);
 
 } // namespace tomosweep

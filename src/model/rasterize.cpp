@@ -284,7 +284,8 @@ std::vector<float> ice_fraction(const Scene& scene, const Grid& g, int z_begin, 
 
 /// Ice (with its granular texture, if any) in the free fraction of every voxel; a voxel keeps its dominating
 /// particle's label and instance only where that particle's potential exceeds the local mean ice level.
-void add_ice_and_labels(const Scene& scene, PotentialMode mode, ParticleSplatter& g, Volume<std::uint8_t>& atlas) {
+void add_ice_and_labels(const Scene& scene, PotentialMode mode, ParticleSplatter& g, Volume<std::uint8_t>& atlas,
+                        const Volume<float>* texture_slab) {
   std::uint32_t max_instance = 0;
   for (const PlacedParticle& pp : scene.particles) max_instance = std::max(max_instance, pp.instance);
   std::vector<int> label_of(std::size_t(max_instance) + 1, 0);
@@ -292,15 +293,20 @@ void add_ice_and_labels(const Scene& scene, PotentialMode mode, ParticleSplatter
   const double ice_v = ice_potential_V(mode);
   const bool granular = scene.ice && scene.ice_texture == IceTexture::granular;
   const Grid whole{g.nx_, g.ny_, g.nz_, g.pix_};
-  if (granular && (g.sz0_ != 0 || g.sz1_ != g.nz_))
-    fail("model.ice_texture = \"granular\" needs the whole volume on one rank");
-  const Volume<float> texture = granular ? ice_texture(whole, ice_v, scene.seed, scene.replicate) : Volume<float>{};
+  const bool given = granular && texture_slab;
+  if (granular && !given && (g.sz0_ != 0 || g.sz1_ != g.nz_))
+    fail("model.ice_texture = \"granular\" on a slab of the volume needs the texture's slab");
+  if (given && texture_slab->size() != g.potential.size())
+    fail("ice texture slab of ", texture_slab->size(), " voxels for a slab of ", g.potential.size());
+  const Volume<float> texture =
+      granular && !given ? ice_texture(whole, ice_v, scene.seed, scene.replicate) : Volume<float>{};
+  const float* tex = given ? texture_slab->data.data() : texture.data.data();
   const std::vector<float> in_ice = ice_fraction(scene, whole, g.sz0_, g.sz1_); // vacuum beyond the surfaces
   for (std::size_t i = 0; i < g.potential.size(); ++i) {
     double free = std::max(0.0, 1.0 - g.occupancy.data[i] / kOccupancyScale);
     if (!in_ice.empty()) free *= in_ice[i];
     const double ice_level = ice_v * free;
-    if (scene.ice) g.potential.data[i] += float(ice_level + (granular ? texture.data[i] * free : 0.0));
+    if (scene.ice) g.potential.data[i] += float(ice_level + (granular ? tex[i] * free : 0.0));
     std::uint32_t& owner = g.owner.data[i];
     if (owner && g.best.data[i] / kBestScale > ice_level)
       atlas.data[i] = std::uint8_t(label_of[owner]);
@@ -312,11 +318,11 @@ void add_ice_and_labels(const Scene& scene, PotentialMode mode, ParticleSplatter
 } // namespace
 
 SpecimenVolumes rasterize(const Scene& scene, const StructureSet& structures, double pixel_size_A, PotentialMode mode) {
-  return rasterize_slab(scene, structures, pixel_size_A, mode, 0, -1);
+  return rasterize_slab(scene, structures, pixel_size_A, mode, 0, -1, nullptr);
 }
 
 SpecimenVolumes rasterize_slab(const Scene& scene, const StructureSet& structures, double pixel_size_A,
-                               PotentialMode mode, int z_begin, int z_end) {
+                               PotentialMode mode, int z_begin, int z_end, const Volume<float>* texture) {
   const auto n = grid_shape(scene.box_A, pixel_size_A);
   const Grid grid{n[0], n[1], n[2], pixel_size_A};
   const int z0 = std::clamp(z_begin, 0, n[2]), z1 = z_end < 0 ? n[2] : std::clamp(z_end, z0, n[2]);
@@ -326,7 +332,7 @@ SpecimenVolumes rasterize_slab(const Scene& scene, const StructureSet& structure
   out.ice_thickness_A = scene.ice_surface ? 2 * scene.ice_slab.half_thickness_A : scene.box_A[2];
   splat_particles(scene, structures, mode, g);
   add_features(scene, mode, g, out.atlas);
-  add_ice_and_labels(scene, mode, g, out.atlas);
+  add_ice_and_labels(scene, mode, g, out.atlas, texture);
   out.potential = std::move(g.potential);
   out.instances = std::move(g.owner);
   return out;

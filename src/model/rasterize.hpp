@@ -30,9 +30,10 @@ struct SpecimenVolumes {
 SpecimenVolumes rasterize(const Scene& scene, const StructureSet& structures, double pixel_size_A, PotentialMode mode);
 
 /// The slices [z_begin, z_end) of rasterize() (z_end < 0: to the last), bit for bit: what one rank of a group
-/// holds. Granular ice (its texture is one field over the whole volume) needs all slices.
+/// holds. Granular ice's texture is one field over the whole volume: a slab takes its slices from `texture`
+/// (ice_texture_field filtered over a group's slabs), or needs all slices.
 SpecimenVolumes rasterize_slab(const Scene& scene, const StructureSet& structures, double pixel_size_A,
-                               PotentialMode mode, int z_begin, int z_end);
+                               PotentialMode mode, int z_begin, int z_end, const Volume<float>* texture = nullptr);
 
 /// Volume fraction (0..1) of the gold beads in each voxel, as rasterize() fills them (the same profile), on the
 /// same grid: what the imaging's amplitude term for gold projects (simulate/absorption.hpp).

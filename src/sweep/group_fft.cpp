@@ -119,17 +119,33 @@ void weight_local_spectrum(Complex* c, int nx, int ny, int nz, std::ptrdiff_t z0
 Volume<float> bandlimited_prior_slab(const boost::mpi::communicator& comm, const Volume<float>& slab, int nz_total,
                                      int block, double ice_V, const ReconParams& p) {
   gather_and_check(comm, slab, nz_total, block, ice_V, p);
+  const float level = static_cast<float>(ice_V);
+  const auto minus = [&](int y, int z, float* row) {
+    const float* src = slab.data.data() + slab.index(0, y, z - comm.rank() * block);
+    for (int x = 0; x < slab.nx; ++x) row[x] = level - src[x];
+  };
+  return filtered_slab(comm, Grid{slab.nx, slab.ny, nz_total, slab.voxel_A}, block, minus,
+                       [&p](double k) { return radial_rolloff(k, p); });
+}
+
+Volume<float> filtered_slab(const boost::mpi::communicator& comm, const Grid& g, int block,
+                            const std::function<void(int y, int z, float* row)>& fill,
+                            const std::function<double(double k)>& filter) {
+  if (block <= 0 || block % 64 != 0) fail("filtered_slab: block ", block, " is not a positive multiple of 64");
+  if (static_cast<long long>(comm.size()) * block < g.nz)
+    fail("filtered_slab: block ", block, " on ", comm.size(), " ranks covers only part of ", g.nz, " slices");
   init_fftw_mpi();
-  const int nx = slab.nx, ny = slab.ny, nzl = slab.nz, px = 2 * (nx / 2 + 1);
+  const int nx = g.nx, ny = g.ny, nz_total = g.nz, px = 2 * (nx / 2 + 1);
+  const int nzl = static_cast<int>(slices_of(comm.rank(), nz_total, block));
   const std::ptrdiff_t n[3] = {nz_total, ny, nx}, nc[3] = {nz_total, ny, nx / 2 + 1};
   std::ptrdiff_t local_n0 = 0, z0 = 0;
   const std::ptrdiff_t alloc = fftwf_mpi_local_size_many(3, nc, 1, block, comm, &local_n0, &z0);
   if (local_n0 != nzl || (nzl > 0 && z0 != static_cast<std::ptrdiff_t>(comm.rank()) * block))
-    fail("bandlimited_prior_slab: FFTW-MPI gives rank ", comm.rank(), " slices ", z0, " + ", local_n0,
-         ", not the slab's ", nzl); // cannot happen for a valid block: the same distribution by construction
+    fail("filtered_slab: FFTW-MPI gives rank ", comm.rank(), " slices ", z0, " + ", local_n0, ", not the slab's ",
+         nzl); // cannot happen for a valid block: the same distribution by construction
   // The buffer is the returned slab's storage, starting at a 64-byte boundary (as filtered_volume's does).
   Volume<float> out;
-  out.nx = nx, out.ny = ny, out.nz = nzl, out.voxel_A = slab.voxel_A;
+  out.nx = nx, out.ny = ny, out.nz = nzl, out.voxel_A = g.voxel_A;
   constexpr std::size_t kAlign = 64 / sizeof(float);
   out.data.assign(2 * static_cast<std::size_t>(std::max<std::ptrdiff_t>(alloc, 1)) + kAlign, 0.0f);
   const std::size_t off =
@@ -141,18 +157,13 @@ Volume<float> bandlimited_prior_slab(const boost::mpi::communicator& comm, const
   plans.inv = fftwf_mpi_plan_many_dft_c2r(3, n, 1, block, block, spec, buf, comm, FFTW_ESTIMATE);
   const bool planned = plans.fwd && plans.inv;
   if (!boost::mpi::all_reduce(comm, planned, std::logical_and<bool>()))
-    fail("bandlimited_prior_slab: FFTW-MPI could not plan the ", nx, " x ", ny, " x ", nz_total, " transform on ",
+    fail("filtered_slab: FFTW-MPI could not plan the ", nx, " x ", ny, " x ", nz_total, " transform on ",
          comm.size(), " ranks with block ", block);
-  const float level = static_cast<float>(ice_V);
+  const int first = comm.rank() * block;
   for (int z = 0; z < nzl; ++z)
-    for (int y = 0; y < ny; ++y) {
-      const float* src = slab.data.data() + slab.index(0, y, z);
-      float* row = buf + (static_cast<std::size_t>(z) * ny + y) * px;
-      for (int x = 0; x < nx; ++x) row[x] = level - src[x];
-    }
+    for (int y = 0; y < ny; ++y) fill(y, first + z, buf + (static_cast<std::size_t>(z) * ny + y) * px);
   fftwf_execute(plans.fwd);
-  weight_local_spectrum(reinterpret_cast<Complex*>(buf), nx, ny, nz_total, z0, local_n0,
-                        [&p](double k) { return radial_rolloff(k, p); });
+  weight_local_spectrum(reinterpret_cast<Complex*>(buf), nx, ny, nz_total, z0, local_n0, filter);
   fftwf_execute(plans.inv);
   for (int z = 0; z < nzl; ++z)
     for (int y = 0; y < ny; ++y) {

@@ -5,6 +5,8 @@
 #include "core/volume.hpp"
 #include "reconstruct/params.hpp"
 
+#include <functional>
+
 namespace boost::mpi {
 class communicator;
 }
@@ -20,9 +22,17 @@ namespace tomosweep {
 /// makes every rank throw the same one-line Error rather than some of them wait in a collective. The values are
 /// those of bandlimited_prior of the whole volume to single-precision rounding (FFTW-MPI's plans differ from the
 /// serial ones). Memory: the slab and FFTW's local buffer, which becomes the returned slab's storage.
-/// Threads: it calls MPI and FFTW's planner, so no other thread may call either meanwhile (MPI is initialised
-/// "serialized"; core/fft.cpp's planner lock does not cover these plans): not beside rank 0's coordinator thread.
+/// Threads: it plans FFTW transforms, which core/fft.cpp's planner lock does not cover: no other thread of the
+/// process may plan FFTW transforms meanwhile (rank 0's coordinator thread plans none).
 Volume<float> bandlimited_prior_slab(const boost::mpi::communicator& comm, const Volume<float>& slab, int nz_total,
                                      int block, double ice_V, const ReconParams& p);
+
+/// filtered_volume (core/fft.hpp) of a volume on `g` held in z slabs as above (rank k: slices [k * block, ...)):
+/// `fill(y, z, row)` makes row y of slice z (z in the whole volume; only this rank's slices are asked for), the
+/// periodic 3D transform is multiplied by filter(|k|) (cycles per voxel) and inverted. Collective over comm;
+/// returns this rank's slab.
+Volume<float> filtered_slab(const boost::mpi::communicator& comm, const Grid& g, int block,
+                            const std::function<void(int y, int z, float* row)>& fill,
+                            const std::function<double(double k)>& filter);
 
 } // namespace tomosweep

@@ -4,6 +4,7 @@
 #include "job/specimen_terms.hpp"
 #include "model/atoms.hpp"
 #include "model/features.hpp"
+#include "model/ice.hpp"
 #include "model/rasterize.hpp"
 #include "reconstruct/wbp.hpp"
 #include "simulate/pipeline.hpp"
@@ -259,8 +260,15 @@ JobResult run_group_job(const boost::mpi::communicator& comm, const JobConfig& c
   };
 
   stage("rasterize");
-  SpecimenVolumes specimen =
-      rasterize_slab(scene, structures, config.model.pixel_size_A, config.model.potential, g.z0(), g.z1());
+  Volume<float> texture; // granular ice: its texture filtered over the group's slabs
+  if (scene.ice && scene.ice_texture == IceTexture::granular) {
+    const IceTextureField f =
+        ice_texture_field(grid, ice_potential_V(config.model.potential), scene.seed, scene.replicate);
+    texture = filtered_slab(comm, grid, plan.block, f.noise, f.filter);
+  }
+  SpecimenVolumes specimen = rasterize_slab(scene, structures, config.model.pixel_size_A, config.model.potential,
+                                            g.z0(), g.z1(), texture.data.empty() ? nullptr : &texture);
+  texture = Volume<float>();
   stage_done();
   const double ice_V = scene.ice ? ice_potential_V(config.model.potential) : 0.0;
   const bool bandlimit = config.prior.enabled && config.prior.method == PriorMethod::bandlimit;
