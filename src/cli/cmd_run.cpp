@@ -39,7 +39,7 @@ int cmd_run(int argc, char** argv) {
                  o.output.c_str(), s.jobs, s.failed, s.ran, s.ranks, s.ranks == 1 ? "" : "s", s.run_s, s.gather_s,
                  s.tail_s);
   if (s.root && s.group_jobs > 0)
-    std::fprintf(stderr, "tomosweep: %zu job%s ran on rank groups of up to %d ranks (over %.0f MB per rank)\n",
+    std::fprintf(stderr, "tomosweep: %zu job%s ran on rank groups of up to %d ranks (a budget of %.0f MB per rank)\n",
                  s.group_jobs, s.group_jobs == 1 ? "" : "s", s.largest_group, s.memory_per_rank / 1e6);
   return 0;
 }

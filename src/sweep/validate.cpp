@@ -32,15 +32,15 @@ void validate_jobs(const Sweep& sweep, const std::vector<std::size_t>& jobs, con
       } else {
         const auto n = grid_shape(j.config.model.box_A, j.config.model.pixel_size_A);
         if (g == 0)
-          fail("a job of ", n[0], " x ", n[1], " x ", n[2], " voxels does not fit ", std::round(available / 1e8) / 10,
-               " GB per rank even on a group of ", max_group_size(j.config),
+          fail("a job of ", n[0], " x ", n[1], " x ", n[2], " voxels does not fit ", std::lround(available / 1e6),
+               " MB per rank even on a group of ", max_group_size(j.config),
                " ranks (one per 64 slices; raise model.pixel_size_A, shrink model.box_A or raise --memory-per-rank)");
         if (const std::string p = group_job_problem(j.config); !p.empty())
           fail("a job of ", n[0], " x ", n[1], " x ", n[2], " voxels needs a group of ", g, " ranks at ",
-               std::round(available / 1e8) / 10, " GB per rank, and ", p);
+               std::lround(available / 1e6), " MB per rank, and ", p);
         if (g > max_ranks)
           fail("a job of ", n[0], " x ", n[1], " x ", n[2], " voxels needs a group of ", g, " ranks at ",
-               std::round(available / 1e8) / 10, " GB per rank, and the run has ", max_ranks,
+               std::lround(available / 1e6), " MB per rank, and the run has ", max_ranks,
                " (start more ranks or raise --memory-per-rank)");
       }
     } catch (const Error& e) {
