@@ -108,5 +108,18 @@ if [ $rc -eq 1 ] && grep -q "^tomosweep: error: $tmp/huge.toml: job 0 (condition
    [ "$(wc -l < "$tmp/err")" -eq 1 ]; then pass=$((pass + 1)); else
   echo "FAIL too large a box: rc=$rc $(cat "$tmp/err")"; failures=$((failures + 1)); fi
 
+# --memory-per-rank: a size with a unit, or one line naming the option.
+for bad in 10x -4G G 1.5Q; do
+  "$exe" check "$tmp/huge.toml" --memory-per-rank "$bad" >/dev/null 2>"$tmp/err"
+  rc=$?
+  if [ $rc -eq 1 ] && [ "$(cat "$tmp/err")" = "tomosweep: error: --memory-per-rank: expected a memory size such as 180M or 4G, got '$bad'" ]; then
+    pass=$((pass + 1)); else echo "FAIL --memory-per-rank $bad: rc=$rc $(cat "$tmp/err")"; failures=$((failures + 1)); fi
+done
+printf '[model]\nbox_A = [400, 400, 1280]\n[[model.layer]]\nparticles = [{ source = "synthetic:globular?mass_kDa=200" }]\n' \
+  > "$tmp/group.toml"
+out=$("$exe" check "$tmp/group.toml" --memory-per-rank 1.5G | tail -1)
+if [ "$out" = "  per rank      1611 MB of memory: 1 job on 1 rank" ]; then pass=$((pass + 1)); else
+  echo "FAIL check --memory-per-rank 1.5G: $out"; failures=$((failures + 1)); fi
+
 echo "$pass passed, $failures failed"
 [ "$failures" -eq 0 ]

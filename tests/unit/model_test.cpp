@@ -593,3 +593,40 @@ TEST(packing, count_not_reached_is_one_line_error) {
   EXPECT_EQ(error_of([&] { validate_model(p, st); }),
             "model.layer[0]: the counted particles need at least 52 nm^3 of protein, more than the box (24 nm^3)");
 }
+
+// A rank group rasterizes a slab per rank (sweep/group_job.hpp): rasterize_slab must give rasterize()'s slices bit
+// for bit (particles cut by a slab face, blurred in form-factor mode; carbon, vesicles, beads; rough ice surfaces),
+// and granular ice needs the texture's slab.
+TEST(rasterize, slab_equals_the_slices_of_the_whole) {
+  ModelParams p = small_model(0.2);
+  p.box_A = {400, 400, 320};
+  p.carbon.enabled = true;
+  p.carbon.thickness_A = 60;
+  p.carbon.hole_radius_A = 120;
+  p.vesicles.count_min = p.vesicles.count_max = 1;
+  p.vesicles.radius_min_A = p.vesicles.radius_max_A = 80;
+  p.beads.count = 2;
+  p.ice_surface.thickness_A = 250;
+  p.ice_surface.roughness_A = 15;
+  p.ice_texture = IceTexture::none;
+  const StructureSet st = structures_for(p);
+  Scene s = build_scene(p, st, 5, 0);
+  for (const PotentialMode mode : {PotentialMode::fast, PotentialMode::form_factor}) {
+    const SpecimenVolumes whole = rasterize(s, st, 10, mode);
+    ASSERT_EQ(whole.potential.nz, 32);
+    for (const auto& [z0, z1] : {std::pair{0, 13}, std::pair{13, 14}, std::pair{14, 32}}) {
+      const SpecimenVolumes slab = rasterize_slab(s, st, 10, mode, z0, z1);
+      const std::size_t plane = static_cast<std::size_t>(whole.potential.nx) * whole.potential.ny;
+      ASSERT_EQ(slab.potential.nz, z1 - z0);
+      EXPECT_TRUE(std::equal(slab.potential.data.begin(), slab.potential.data.end(),
+                             whole.potential.data.begin() + static_cast<std::ptrdiff_t>(plane * z0)));
+      EXPECT_TRUE(std::equal(slab.atlas.data.begin(), slab.atlas.data.end(),
+                             whole.atlas.data.begin() + static_cast<std::ptrdiff_t>(plane * z0)));
+      EXPECT_TRUE(std::equal(slab.instances.data.begin(), slab.instances.data.end(),
+                             whole.instances.data.begin() + static_cast<std::ptrdiff_t>(plane * z0)));
+    }
+  }
+  s.ice_texture = IceTexture::granular;
+  EXPECT_EQ(test_util::error_of([&] { rasterize_slab(s, st, 10, PotentialMode::fast, 0, 13); }),
+            "model.ice_texture = \"granular\" on a slab of the volume needs the texture's slab");
+}

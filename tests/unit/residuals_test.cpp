@@ -309,3 +309,73 @@ TEST(residuals, motion_blurs_the_image_by_the_uniform_motion_kernel) {
   EXPECT_GT(across, 10 * right);
   EXPECT_NEAR(image_sum(moved.images, 0), image_sum(still.images, 0), 1e-5 * image_sum(still.images, 0)); // dose kept
 }
+
+namespace {
+
+// A deterministic volume with structure at every scale (so that every slab and every view matters).
+Volume<float> slab_test_volume(int nx, int ny, int nz) {
+  Volume<float> v(nx, ny, nz, 7.0);
+  for (int z = 0; z < nz; ++z)
+    for (int y = 0; y < ny; ++y)
+      for (int x = 0; x < nx; ++x)
+        v(x, y, z) = static_cast<float>(std::sin(0.37 * x + 0.11 * y * y - 0.23 * z) + 0.01 * ((x * 7 + y * 13 + z * 29) % 17));
+  return v;
+}
+
+Volume<float> slices_of(const Volume<float>& v, int z0, int z1) {
+  Volume<float> out(v.nx, v.ny, z1 - z0, v.voxel_A);
+  std::copy(v.data.begin() + static_cast<std::ptrdiff_t>(v.index(0, 0, z0)),
+            v.data.begin() + static_cast<std::ptrdiff_t>(v.index(0, 0, 0) + static_cast<std::size_t>(v.nx) * v.ny * z1),
+            out.data.begin());
+  return out;
+}
+
+} // namespace
+
+// A rank group projects its slabs one after another onto the same images (sweep/group_job.hpp): the images must be
+// project()'s bit for bit, for views at azimuth 0, at another azimuth (a rotated volume) and with residuals, and for
+// a z range that starts and ends inside slabs.
+TEST(projector, slab_after_slab_equals_one_projection) {
+  const Volume<float> v = slab_test_volume(23, 19, 30);
+  std::vector<TiltView> views{{0.3, 0}, {-0.5, 0}, {0.0, 0}, {0.4, 0.5}, {-0.2, 0.5}};
+  TiltView warped{0.25, 0};
+  warped.shift_u_A = 9, warped.rotation_rad = 0.02, warped.magnification = 1.01;
+  views.push_back(warped);
+  const auto det = detector_shape(v.grid(), views);
+  for (const auto& [z0, z1] : {std::pair{0, 30}, std::pair{5, 23}}) {
+    const Volume<float> whole = project(v, views, det[0], det[1], z0, z1, 0.25f);
+    Volume<float> stack(det[0], det[1], static_cast<int>(views.size()), v.voxel_A);
+    for (const auto& [s0, s1] : {std::pair{0, 11}, std::pair{11, 12}, std::pair{12, 30}})
+      project_slab_onto(stack, slices_of(v, s0, s1), s0, v.nz, views, z0, z1, 0.25f);
+    warp_views(stack, views);
+    EXPECT_EQ(stack.data, whole.data) << z0 << ".." << z1;
+  }
+}
+
+// Each rank of a group back-projects its own slab: back_project_slab and back_project_rows_slab give back_project's
+// slices bit for bit.
+TEST(projector, back_projection_of_a_slab_equals_its_slices) {
+  const Grid grid{23, 19, 30, 7.0};
+  std::vector<TiltView> views{{0.3, 0}, {-0.5, 0}, {0.0, 0}, {0.4, 0.5}};
+  TiltView warped{0.25, 0};
+  warped.shift_v_A = -6, warped.magnification = 0.99;
+  views.push_back(warped);
+  const auto det = detector_shape(grid, views);
+  const Volume<float> images = project(slab_test_volume(23, 19, 30), views, det[0], det[1]);
+  const Volume<float> whole = back_project(images, views, grid);
+  for (const auto& [z0, z1] : {std::pair{0, 11}, std::pair{11, 12}, std::pair{12, 30}})
+    EXPECT_EQ(back_project_slab(images, views, grid, z0, z1).data, slices_of(whole, z0, z1).data) << z0;
+  // By rows: views at azimuth 0 without residuals.
+  const std::vector<TiltView> plain{{0.3, 0}, {-0.5, 0}, {0.0, 0}};
+  const auto pd = detector_shape(grid, plain);
+  const Volume<float> pimages = project(slab_test_volume(23, 19, 30), plain, pd[0], pd[1]);
+  const ImageRows rows = [&](int y0, int y1, float* out) {
+    for (int t = 0; t < pimages.nz; ++t)
+      for (int y = y0; y < y1; ++y)
+        std::copy_n(pimages.data.data() + pimages.index(0, y, t), pimages.nx,
+                    out + (static_cast<std::size_t>(t) * (y1 - y0) + (y - y0)) * pimages.nx);
+  };
+  const Volume<float> pwhole = back_project(pimages, plain, grid);
+  for (const auto& [z0, z1] : {std::pair{0, 11}, std::pair{11, 30}})
+    EXPECT_EQ(back_project_rows_slab(pimages.nx, rows, plain, grid, z0, z1).data, slices_of(pwhole, z0, z1).data);
+}
