@@ -72,7 +72,7 @@ JobResult fake_job(const SweepJob& job, long long fail_job, int sleep_ms) {
 int main(int argc, char** argv) {
   if (argc < 3) {
     std::fprintf(stderr, "usage: fake_sweep SWEEP.toml OUT.h5 [--resume] [--force] [--fail-job ID] [--sleep-ms MS] "
-                         "[--pipeline] [--work DIR] [--keep-work]\n");
+                         "[--pipeline] [--work DIR] [--keep-work] [--memory-per-rank MB]\n");
     return 2;
   }
   RunOptions o;
@@ -92,6 +92,8 @@ int main(int argc, char** argv) {
       sleep_ms = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--pipeline"))
       pipeline = true;
+    else if (!std::strcmp(argv[i], "--memory-per-rank") && i + 1 < argc)
+      o.memory_per_rank = std::atof(argv[++i]) * 1e6; // MB
     else if (!std::strcmp(argv[i], "--work") && i + 1 < argc)
       o.work_dir = argv[++i];
     else if (!std::strcmp(argv[i], "--keep-work"))
@@ -105,7 +107,8 @@ int main(int argc, char** argv) {
     if (s.root && s.complete)
       std::fprintf(stderr, "fake_sweep: %s is complete\n", o.output.c_str());
     else if (s.root)
-      std::fprintf(stderr, "fake_sweep: %zu jobs, %zu failed, %zu run on %d ranks\n", s.jobs, s.failed, s.ran, s.ranks);
+      std::fprintf(stderr, "fake_sweep: %zu jobs, %zu failed, %zu run on %d ranks, %zu on rank groups\n", s.jobs,
+                   s.failed, s.ran, s.ranks, s.group_jobs);
   } catch (const ReportedError&) {
     return 1; // printed where it was thrown
   } catch (const std::exception& e) {
