@@ -40,10 +40,13 @@ void project_slab_onto(Volume<float>& stack, const Volume<float>& slab, int slab
 /// The acquisition residuals of the warped views applied to their images, as project() does last.
 void warp_views(Volume<float>& stack, const std::vector<TiltView>& views);
 
-/// How a pipeline projects its potential: project() of slices [z0, z1) along `views` onto nu x nv images minus
-/// `level`. simulate_series projects a volume it holds; a rank group projects the slabs its ranks hold.
-using Projector = std::function<Volume<float>(const std::vector<TiltView>& views, int nu, int nv, int z0, int z1,
-                                              float level)>;
+/// How a pipeline projects its potential: for each z range [z0, z1) of `ranges`, project() of those slices along
+/// `views` onto nu x nv images minus `level` (one stack per range, asked for at once so that a rank group can work on
+/// several ranges together). simulate_series projects a volume it holds; a rank group projects the slabs its ranks
+/// hold.
+using ZRanges = std::vector<std::array<int, 2>>;
+using Projector = std::function<std::vector<Volume<float>>(const std::vector<TiltView>& views, int nu, int nv,
+                                                           const ZRanges& ranges, float level)>;
 
 /// A layer that continues beyond the box (a carbon film): the slab |z - z_A| <= thickness_A / 2 outside a
 /// round hole (axis along z, centre hole_x_A, hole_y_A, radius hole_radius_A; radius 0: no hole), with

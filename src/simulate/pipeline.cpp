@@ -124,9 +124,12 @@ SlabProjections project_slabs(const Grid& grid, const Projector& projector, cons
   const double pA = grid.voxel_A;
   const int slabs = std::clamp(ctf_slabs, 1, nz);
   SlabProjections out{std::vector<Volume<float>>(slabs), std::vector<double>(slabs)};
+  ZRanges ranges;
+  for (int s = 0; s < slabs; ++s) ranges.push_back({s * nz / slabs, (s + 1) * nz / slabs});
+  out.stacks = projector(views, detector[0], detector[1], ranges, ice_V);
+  if (out.stacks.size() != ranges.size()) fail("projector made ", out.stacks.size(), " stacks for ", slabs, " slabs");
   for (int s = 0; s < slabs; ++s) {
-    const int z0 = s * nz / slabs, z1 = (s + 1) * nz / slabs;
-    out.stacks[s] = projector(views, detector[0], detector[1], z0, z1, ice_V);
+    const int z0 = ranges[s][0], z1 = ranges[s][1];
     add_exterior(out.stacks[s], views, grid, exterior, (z0 - 0.5 * nz) * pA, (z1 - 0.5 * nz) * pA);
     if (extra.ice) // the top and bottom slabs also hold the ice beyond the box's z faces
       add_ice_exterior(out.stacks[s], views, grid, *extra.ice, ice_V,
@@ -257,8 +260,10 @@ void bin_series(TiltSeries& s, const ImagingParams& p, int bin) {
 
 /// The projector of a volume held whole.
 Projector volume_projector(const Volume<float>& v) {
-  return [&v](const std::vector<TiltView>& views, int nu, int nv, int z0, int z1, float level) {
-    return project(v, views, nu, nv, z0, z1, level);
+  return [&v](const std::vector<TiltView>& views, int nu, int nv, const ZRanges& ranges, float level) {
+    std::vector<Volume<float>> out;
+    for (const auto& r : ranges) out.push_back(project(v, views, nu, nv, r[0], r[1], level));
+    return out;
   };
 }
 
@@ -287,7 +292,7 @@ TiltSeries simulate_ideal_series(const Grid& grid, const Projector& projector, c
   TiltSeries out = plan_series(t, 0, 0, 0, 0);
   out.sigma_e_rad_per_V_A = interaction_constant_rad_per_V_A(p.voltage_kV);
   const std::array<int, 2> det = detector_shape(grid, out.nominal_views);
-  out.images = projector(out.nominal_views, det[0], det[1], 0, grid.nz, static_cast<float>(ice_V));
+  out.images = std::move(projector(out.nominal_views, det[0], det[1], {{0, grid.nz}}, static_cast<float>(ice_V)).at(0));
   const double hz = 0.5 * grid.nz * grid.voxel_A;
   add_exterior(out.images, out.nominal_views, grid, exterior, -hz, hz);
   if (terms.ice_slab)

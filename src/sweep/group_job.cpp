@@ -28,7 +28,7 @@ enum Command : int { kProject = 1, kBackRows = 2, kBackStack = 3, kDone = 4 };
 /// What the root asks the group to do, broadcast before each step.
 struct Header {
   int command = 0;
-  int nu = 0, nv = 0, z0 = 0, z1 = 0, views = 0;
+  int nu = 0, nv = 0, ranges = 0, views = 0;
   float level = 0;
 };
 
@@ -55,14 +55,15 @@ public:
     }
   }
 
-  /// The root: announce a step and its views to the others.
-  void announce(Header h, const std::vector<TiltView>& views) const {
+  /// The root: announce a step, its views and z ranges to the others.
+  void announce(Header h, const std::vector<TiltView>& views, ZRanges ranges = {}) const {
     bcast(&h, sizeof h);
     std::vector<double> v = flatten(views);
     bcast(v.data(), v.size() * sizeof(double));
+    bcast(ranges.data(), ranges.size() * sizeof(ranges[0]));
   }
-  /// The others: the next step and its views.
-  Header receive(std::vector<TiltView>& views) const {
+  /// The others: the next step, its views and z ranges.
+  Header receive(std::vector<TiltView>& views, ZRanges& ranges) const {
     Header h;
     bcast(&h, sizeof h);
     std::vector<double> v(static_cast<std::size_t>(h.views) * kViewDoubles);
@@ -72,50 +73,74 @@ public:
       const double* d = v.data() + i * kViewDoubles;
       views[i] = TiltView{d[0], d[1], d[2], d[3], d[4], d[5], d[6]};
     }
+    ranges.resize(static_cast<std::size_t>(h.ranges));
+    bcast(ranges.data(), ranges.size() * sizeof(ranges[0]));
     return h;
   }
 
-  /// Every rank: the projection of slices [h.z0, h.z1) along `views`, summed slab after slab in z order; the
-  /// root returns the stack (warped), the others an empty volume.
-  Volume<float> project(const Header& h, const std::vector<TiltView>& views, const Volume<float>& slab) const {
+  /// Every rank: the projection of each z range along `views`, each image summed slab after slab in z order; the
+  /// root returns the stacks (warped), the others nothing. The ranks work on the ranges together: each takes its
+  /// parts in the order of how many ranks come before it in a range's chain (those that start a range first), so
+  /// that a rank whose slab starts a range does not wait for one that continues another.
+  std::vector<Volume<float>> project(const Header& h, const std::vector<TiltView>& views, const ZRanges& ranges,
+                                     const Volume<float>& slab) const {
     const std::size_t image = static_cast<std::size_t>(h.nu) * h.nv;
     const int n = h.views;
-    // A few views at a time (at most 256 MB a message): while one rank sums its slab into them, the next sums
-    // its slab into the views before.
-    const int per = static_cast<int>(std::clamp<std::size_t>((std::size_t{1} << 26) / std::max<std::size_t>(image, 1), 1, 8));
-    int first = -1, last = -1; // the ranks whose slabs meet [z0, z1), in z order
-    for (int k = 0; k < plan_.ranks; ++k)
-      if (std::max(h.z0, plan_.z0(k)) < std::min(h.z1, plan_.z1(k))) {
-        if (first < 0) first = k;
-        last = k;
-      }
-    Volume<float> out;
-    if (root()) out = Volume<float>(h.nu, h.nv, n, grid_.voxel_A);
+    // A few views at a time (at most 256 MB a message): while one rank sums its slab into them, the next sums its
+    // slab into the views before.
+    const int per = static_cast<int>(
+        std::clamp<std::size_t>((std::size_t{1} << 26) / std::max<std::size_t>(image, 1), 1, 8));
+    const int chunks = (n + per - 1) / per;
+    struct Part {
+      int depth, range, chunk; // depth: ranks before this one in the range's chain
+    };
+    std::vector<std::array<int, 2>> chain(ranges.size(), {-1, -1}); // first and last rank of each range
+    std::vector<Part> mine;
+    for (std::size_t r = 0; r < ranges.size(); ++r) {
+      for (int k = 0; k < plan_.ranks; ++k)
+        if (std::max(ranges[r][0], plan_.z0(k)) < std::min(ranges[r][1], plan_.z1(k))) {
+          if (chain[r][0] < 0) chain[r][0] = k;
+          chain[r][1] = k;
+        }
+      if (chain[r][0] >= 0 && rank_ >= chain[r][0] && rank_ <= chain[r][1])
+        for (int c = 0; c < chunks; ++c) mine.push_back({rank_ - chain[r][0], static_cast<int>(r), c});
+    }
+    std::stable_sort(mine.begin(), mine.end(), [](const Part& a, const Part& b) { return a.depth < b.depth; });
+    int tag_ub = 32767, flag = 0;
+    int* attr = nullptr;
+    MPI_Comm_get_attr(comm_, MPI_TAG_UB, &attr, &flag);
+    if (flag && attr) tag_ub = *attr;
+    if (static_cast<long long>(ranges.size()) * chunks > tag_ub)
+      fail("rank group: ", ranges.size(), " z ranges x ", chunks, " blocks of views exceed MPI's tags (", tag_ub, ")");
+    std::vector<Volume<float>> out;
     std::vector<MPI_Request> pending;
-    if (root() && last > 0)
-      for (int c = 0; c * per < n; ++c) {
-        const int m = std::min(per, n - c * per);
-        pending.emplace_back();
-        MPI_Irecv(out.slice(c * per), static_cast<int>(image * m), MPI_FLOAT, last, c, comm_, &pending.back());
-      }
-    if (first >= 0 && rank_ >= first && rank_ <= last) {
-      for (int c = 0; c * per < n; ++c) {
-        const int m = std::min(per, n - c * per);
-        const std::vector<TiltView> part_views(views.begin() + c * per, views.begin() + c * per + m);
-        Volume<float> part(h.nu, h.nv, m, grid_.voxel_A);
-        const int count = static_cast<int>(image * m);
-        if (rank_ != first) MPI_Recv(part.data.data(), count, MPI_FLOAT, rank_ - 1, c, comm_, MPI_STATUS_IGNORE);
-        project_slab_onto(part, slab, z0(), grid_.nz, part_views, h.z0, h.z1, h.level);
-        if (rank_ != last)
-          MPI_Send(part.data.data(), count, MPI_FLOAT, rank_ + 1, c, comm_);
-        else if (!root())
-          MPI_Send(part.data.data(), count, MPI_FLOAT, 0, c, comm_);
-        else
-          std::copy(part.data.begin(), part.data.end(), out.slice(c * per));
-      }
+    if (root()) {
+      for (std::size_t r = 0; r < ranges.size(); ++r) out.emplace_back(h.nu, h.nv, n, grid_.voxel_A);
+      for (std::size_t r = 0; r < ranges.size(); ++r)
+        if (chain[r][1] > 0)
+          for (int c = 0; c < chunks; ++c) {
+            const int m = std::min(per, n - c * per);
+            pending.emplace_back();
+            MPI_Irecv(out[r].slice(c * per), static_cast<int>(image * m), MPI_FLOAT, chain[r][1],
+                      static_cast<int>(r) * chunks + c, comm_, &pending.back());
+          }
+    }
+    for (const Part& p : mine) {
+      const int m = std::min(per, n - p.chunk * per), tag = p.range * chunks + p.chunk;
+      const std::vector<TiltView> part_views(views.begin() + p.chunk * per, views.begin() + p.chunk * per + m);
+      Volume<float> part(h.nu, h.nv, m, grid_.voxel_A);
+      const int count = static_cast<int>(image * m);
+      if (p.depth > 0) MPI_Recv(part.data.data(), count, MPI_FLOAT, rank_ - 1, tag, comm_, MPI_STATUS_IGNORE);
+      project_slab_onto(part, slab, z0(), grid_.nz, part_views, ranges[p.range][0], ranges[p.range][1], h.level);
+      if (rank_ != chain[p.range][1])
+        MPI_Send(part.data.data(), count, MPI_FLOAT, rank_ + 1, tag, comm_);
+      else if (!root())
+        MPI_Send(part.data.data(), count, MPI_FLOAT, 0, tag, comm_);
+      else
+        std::copy(part.data.begin(), part.data.end(), out[p.range].slice(p.chunk * per));
     }
     if (!pending.empty()) MPI_Waitall(static_cast<int>(pending.size()), pending.data(), MPI_STATUSES_IGNORE);
-    if (root()) warp_views(out, views);
+    for (Volume<float>& stack : out) warp_views(stack, views);
     return out;
   }
 
@@ -154,17 +179,17 @@ private:
 
 /// The root's projector and back projector: each step announced, then done together.
 Projector root_projector(const Group& g, const Volume<float>& slab) {
-  return [&g, &slab](const std::vector<TiltView>& views, int nu, int nv, int z0, int z1, float level) {
-    const Header h{kProject, nu, nv, z0, z1, static_cast<int>(views.size()), level};
-    g.announce(h, views);
-    return g.project(h, views, slab);
+  return [&g, &slab](const std::vector<TiltView>& views, int nu, int nv, const ZRanges& ranges, float level) {
+    const Header h{kProject, nu, nv, static_cast<int>(ranges.size()), static_cast<int>(views.size()), level};
+    g.announce(h, views, ranges);
+    return g.project(h, views, ranges, slab);
   };
 }
 
 BackProjector root_back_projector(const Group& g) {
   BackProjector bp;
   bp.rows = [&g](int nu, const ImageRows& rows, const std::vector<TiltView>& views) {
-    const Header h{kBackRows, nu, 0, 0, 0, static_cast<int>(views.size()), 0};
+    const Header h{kBackRows, nu, 0, 0, static_cast<int>(views.size()), 0};
     g.announce(h, views);
     return g.back_project_rows(h, views, rows);
   };
@@ -178,11 +203,11 @@ BackProjector root_back_projector(const Group& g) {
             std::copy_n(stack.data.data() + stack.index(0, y, t), nu,
                         out + (static_cast<std::size_t>(t) * (y1 - y0) + (y - y0)) * nu);
       };
-      const Header h{kBackRows, nu, 0, 0, 0, static_cast<int>(views.size()), 0};
+      const Header h{kBackRows, nu, 0, 0, static_cast<int>(views.size()), 0};
       g.announce(h, views);
       return g.back_project_rows(h, views, rows);
     }
-    const Header h{kBackStack, stack.nx, stack.ny, 0, 0, static_cast<int>(views.size()), 0};
+    const Header h{kBackStack, stack.nx, stack.ny, 0, static_cast<int>(views.size()), 0};
     g.announce(h, views);
     return g.back_project_stack(h, views, &stack);
   };
@@ -193,11 +218,12 @@ BackProjector root_back_projector(const Group& g) {
 std::vector<Volume<float>> serve(const Group& g, const Volume<float>& slab) {
   std::vector<Volume<float>> made;
   std::vector<TiltView> views;
+  ZRanges ranges;
   for (;;) {
-    const Header h = g.receive(views);
+    const Header h = g.receive(views, ranges);
     switch (h.command) {
     case kProject:
-      g.project(h, views, slab);
+      g.project(h, views, ranges, slab);
       break;
     case kBackRows:
       made.push_back(g.back_project_rows(h, views, {}));
