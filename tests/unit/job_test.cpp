@@ -290,3 +290,37 @@ TEST(job, acquisition_binning_images_gold_absorption_on_the_fine_grid) {
   EXPECT_LT(one, 0.6); // exp(-120 / 100) = 0.30 at the centre, blurred by the pixel
   EXPECT_NEAR(two, one, 0.15);
 }
+
+// Rank groups (sweep/group_job.hpp): which settings need one rank, how many ranks a job can use, and the group a
+// budget asks for.
+TEST(job, group_sizes_follow_the_budget) {
+  JobConfig c = small_config();
+  c.model.box_A = {4000, 4000, 2600}; // 400 x 400 x 260 voxels at 10 A: 5 chunks of 64 slices
+  c.model.pixel_size_A = 10;
+  EXPECT_EQ(group_job_problem(c), "");
+  EXPECT_EQ(max_group_size(c), 5);
+  const double one = job_memory_bytes(c);
+  EXPECT_EQ(group_memory_bytes(c, 1), one);
+  // Fewer slices per rank, less memory per rank: the busiest rank holds 3, 2, 2, 1 chunks on 2, 3, 4, 5 ranks.
+  EXPECT_LT(group_memory_bytes(c, 2), one);
+  EXPECT_LT(group_memory_bytes(c, 3), group_memory_bytes(c, 2));
+  EXPECT_EQ(group_memory_bytes(c, 4), group_memory_bytes(c, 3)); // both: 2 chunks on the busiest rank
+  EXPECT_LT(group_memory_bytes(c, 5), group_memory_bytes(c, 4));
+  EXPECT_EQ(job_group_size(c, 0), 1);
+  EXPECT_EQ(job_group_size(c, one), 1);
+  EXPECT_EQ(job_group_size(c, group_memory_bytes(c, 2)), 2);
+  EXPECT_EQ(job_group_size(c, group_memory_bytes(c, 3)), 3);
+  EXPECT_EQ(job_group_size(c, group_memory_bytes(c, 5)), 5);
+  EXPECT_EQ(job_group_size(c, group_memory_bytes(c, 5) - 1), 0);
+  JobConfig sirt = c;
+  sirt.reconstruction.method = ReconMethod::sirt;
+  EXPECT_EQ(group_job_problem(sirt), "reconstruction.method = \"sirt\" needs the whole volume on one rank");
+  JobConfig binned = c;
+  binned.imaging.acquisition_binning = 2;
+  EXPECT_EQ(group_job_problem(binned), "imaging.acquisition_binning > 1 needs the whole volume on one rank");
+  JobConfig gold = c;
+  gold.imaging.gold_absorption_mfp_A = 500;
+  EXPECT_EQ(group_job_problem(gold), ""); // no beads: nothing to absorb
+  gold.model.beads.count = 2;
+  EXPECT_EQ(group_job_problem(gold), "imaging.gold_absorption_mfp_A > 0 needs the whole volume on one rank");
+}
