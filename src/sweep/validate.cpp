@@ -26,7 +26,9 @@ void validate_jobs(const Sweep& sweep, const std::vector<std::size_t>& jobs, con
     const SweepJob& j = sweep.jobs.at(i);
     try {
       validate_model(j.config.model, structures);
-      const int g = max_ranks > 1 ? job_group_size(j.config, available) : 1;
+      // With a budget from `run` or `check` a job over it needs a group (on one rank too: start more); `simulate`
+      // (no budget given) has one rank and its machine's memory.
+      const int g = max_ranks > 1 || budget > 0 ? job_group_size(j.config, available) : 1;
       if (g == 1) {
         check_job_memory(j.config, available);
       } else {

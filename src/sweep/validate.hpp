@@ -17,9 +17,9 @@ std::vector<std::size_t> first_replicates(const Sweep& sweep);
 
 /// Validate the given jobs (indices into sweep.jobs) in order; the first problem is thrown as Error
 /// "FILE: job N (condition C): MESSAGE".
-/// A job larger than `memory_per_rank_bytes` (<= 0: memory_per_rank_bytes()) runs on a group of ranks
-/// (job_group_size): refused when `max_ranks` cannot give it one, or its settings need one rank
-/// (group_job_problem).
+/// A job larger than `memory_per_rank_bytes` runs on a group of ranks (job_group_size): refused when `max_ranks`
+/// cannot give it one, or its settings need one rank (group_job_problem). Without a budget (<= 0:
+/// memory_per_rank_bytes()) and with one rank, a job larger than that is refused as too large for the machine.
 void validate_jobs(const Sweep& sweep, const std::vector<std::size_t>& jobs, const StructureSet& structures,
                    double memory_per_rank_bytes = 0, int max_ranks = 1);
 
