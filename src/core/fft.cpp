@@ -103,17 +103,15 @@ Image fft_inverse(const Spectrum2& s, double pixel_A) {
   return img;
 }
 
-namespace {
-
-// Multiply the half spectrum c ((nx/2+1) x ny x nz) by g(|k|) / (nx ny nz).
-void weight_spectrum(Complex* c, int nx, int ny, int nz, const std::function<double(double k)>& g) {
+void weight_spectrum_planes(Complex* c, int nx, int ny, int nz, std::ptrdiff_t z0, std::ptrdiff_t planes,
+                            const std::function<double(double k)>& g) {
   const int nkx = nx / 2 + 1;
   const double norm = 1.0 / (static_cast<double>(nx) * ny * nz);
-  for (int z = 0; z < nz; ++z) {
-    const double fz = static_cast<double>(fft_freq(z, nz)) / nz;
+  for (std::ptrdiff_t lz = 0; lz < planes; ++lz) {
+    const double fz = static_cast<double>(fft_freq(static_cast<int>(z0 + lz), nz)) / nz;
     for (int y = 0; y < ny; ++y) {
       const double fy = static_cast<double>(fft_freq(y, ny)) / ny;
-      Complex* r = c + (static_cast<std::size_t>(z) * ny + y) * nkx;
+      Complex* r = c + (static_cast<std::size_t>(lz) * ny + y) * nkx;
       for (int x = 0; x < nkx; ++x) {
         const double fx = static_cast<double>(x) / nx;
         r[x] *= static_cast<float>(g(std::sqrt(fx * fx + fy * fy + fz * fz)) * norm);
@@ -122,7 +120,22 @@ void weight_spectrum(Complex* c, int nx, int ny, int nz, const std::function<dou
   }
 }
 
-// The 3D transform pair in place on buf (rows padded to 2 (nx/2 + 1) floats), with the spectrum weighted between.
+float* aligned_transform_buffer(Volume<float>& v, std::size_t floats) {
+  constexpr std::size_t kAlign = 64 / sizeof(float);
+  v.data.assign(floats + kAlign, 0.0f);
+  const std::size_t off =
+      (kAlign - reinterpret_cast<std::uintptr_t>(v.data.data()) / sizeof(float) % kAlign) % kAlign;
+  return v.data.data() + off;
+}
+
+void unpad_rows(Volume<float>& v, const float* buf, int nx, int px, std::size_t rows) {
+  for (std::size_t r = 0; r < rows; ++r)
+    std::memmove(v.data.data() + r * nx, buf + r * px, nx * sizeof(float)); // down: never over a row to come
+  v.data.resize(static_cast<std::size_t>(nx) * rows);
+}
+
+namespace {
+
 void filter_padded(float* buf, int nx, int ny, int nz, const std::function<double(double k)>& g) {
   fftwf_complex* spec = reinterpret_cast<fftwf_complex*>(buf);
   fftwf_plan fwd, inv;
@@ -132,7 +145,7 @@ void filter_padded(float* buf, int nx, int ny, int nz, const std::function<doubl
     inv = fftwf_plan_dft_c2r_3d(nz, ny, nx, spec, buf, FFTW_ESTIMATE);
   }
   fftwf_execute(fwd);
-  weight_spectrum(reinterpret_cast<Complex*>(buf), nx, ny, nz, g);
+  weight_spectrum_planes(reinterpret_cast<Complex*>(buf), nx, ny, nz, 0, nz, g);
   fftwf_execute(inv);
   std::lock_guard lock(planner_mutex());
   fftwf_destroy_plan(fwd);
@@ -152,20 +165,11 @@ Volume<float> filtered_volume(const Grid& g, const std::function<void(int y, int
   const int nx = g.nx, ny = g.ny, nz = g.nz, px = 2 * (nx / 2 + 1);
   // The buffer starts at the first 64-byte boundary of the storage, as an FFTW-allocated one would (so that
   // FFTW chooses the same codelets); the filtered rows are then moved down to their unpadded places.
-  constexpr std::size_t kAlign = 64 / sizeof(float);
-  v.data.assign(static_cast<std::size_t>(px) * ny * nz + kAlign, 0.0f);
-  const std::size_t off =
-      (kAlign - reinterpret_cast<std::uintptr_t>(v.data.data()) / sizeof(float) % kAlign) % kAlign;
-  float* buf = v.data.data() + off;
+  float* buf = aligned_transform_buffer(v, static_cast<std::size_t>(px) * ny * nz);
   for (int z = 0; z < nz; ++z)
     for (int y = 0; y < ny; ++y) fill(y, z, buf + (static_cast<std::size_t>(z) * ny + y) * px);
   filter_padded(buf, nx, ny, nz, filter);
-  for (int z = 0; z < nz; ++z)
-    for (int y = 0; y < ny; ++y) {
-      const std::size_t r = static_cast<std::size_t>(z) * ny + y;
-      std::memmove(v.data.data() + r * nx, buf + r * px, nx * sizeof(float)); // down: never over a row to come
-    }
-  v.data.resize(static_cast<std::size_t>(nx) * ny * nz);
+  unpad_rows(v, buf, nx, px, static_cast<std::size_t>(ny) * nz);
   return v;
 }
 

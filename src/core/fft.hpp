@@ -8,6 +8,7 @@
 #include "core/volume.hpp"
 
 #include <complex>
+#include <cstddef>
 #include <functional>
 #include <vector>
 
@@ -43,6 +44,19 @@ template <class F> Image filter_image(const Image& img, F&& f) {
 /// and one c2r transform, in place in a buffer of 2 (nx/2 + 1) ny nz floats (the volume's size plus its row
 /// padding), planned with FFTW_ESTIMATE.
 void filter_volume(Volume<float>& v, const std::function<double(double k)>& g);
+
+/// Multiply planes [z0, z0 + planes) of the half spectrum of an nx x ny x nz volume (`c` holds those planes,
+/// (nx/2+1) x ny values each, kx fastest) by g(|k|) / (nx ny nz), |k| the 3D frequency in cycles per voxel: the
+/// weighting of filter_volume, for the planes one rank of a group holds (sweep/group_fft.hpp).
+void weight_spectrum_planes(Complex* c, int nx, int ny, int nz, std::ptrdiff_t z0, std::ptrdiff_t planes,
+                            const std::function<double(double k)>& g);
+
+/// `v`'s storage made an in-place transform buffer of `floats` floats (zeros) from its first 64-byte boundary, as an
+/// FFTW-allocated one would start (so that FFTW chooses the same codelets); returns the buffer.
+float* aligned_transform_buffer(Volume<float>& v, std::size_t floats);
+/// The `rows` rows of `buf` (inside v's storage, px floats apart) moved down to nx floats each: v's storage then
+/// holds rows x nx values, unpadded.
+void unpad_rows(Volume<float>& v, const float* buf, int nx, int px, std::size_t rows);
 
 /// filter_volume of the volume on grid `g` whose rows fill(y, z, row) writes (nx floats each; called for z, then
 /// y, in increasing order), made in the returned volume's own storage: one buffer of the padded size instead of

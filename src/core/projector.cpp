@@ -487,6 +487,14 @@ Volume<float> project(const Volume<float>& volume, const std::vector<TiltView>& 
   return stack;
 }
 
+Projector volume_projector(const Volume<float>& v) {
+  return [&v](const std::vector<TiltView>& views, int nu, int nv, const ZRanges& ranges, float level) {
+    std::vector<Volume<float>> out;
+    for (const auto& r : ranges) out.push_back(project(v, views, nu, nv, r[0], r[1], level));
+    return out;
+  };
+}
+
 Volume<float> back_project(const Volume<float>& stack, const std::vector<TiltView>& views, const Grid& grid) {
   return back_project_slab(stack, views, grid, 0, grid.nz);
 }

@@ -48,6 +48,9 @@ using ZRanges = std::vector<std::array<int, 2>>;
 using Projector = std::function<std::vector<Volume<float>>(const std::vector<TiltView>& views, int nu, int nv,
                                                            const ZRanges& ranges, float level)>;
 
+/// The Projector of a volume held whole (project() of each range); `v` must outlive it.
+Projector volume_projector(const Volume<float>& v);
+
 /// A layer that continues beyond the box (a carbon film): the slab |z - z_A| <= thickness_A / 2 outside a
 /// round hole (axis along z, centre hole_x_A, hole_y_A, radius hole_radius_A; radius 0: no hole), with
 /// potential excess_V over the medium. Inside the box the volume holds it; add_exterior adds what lies outside.

@@ -204,12 +204,12 @@ Volume<float> block_mean(const Volume<float>& fine, int bin) {
 }
 
 /// The prior of config.prior.method (and the ideal series when it or the output "prior_series" needs one).
-void make_prior(const JobConfig& config, const Volume<float>& potential, double ice_V,
+void make_prior(const JobConfig& config, const Grid& grid, const PotentialAccess& access, double ice_V,
                 const std::vector<ExteriorLayer>& exterior, const SpecimenTerms& terms, Stages& stages, JobResult& r) {
-  const Grid grid = potential.grid();
   if (ideal_series_needed(config)) {
     stages.start("prior series");
-    TiltSeries ideal = simulate_ideal_series(potential, config.imaging, config.prior.tilt, ice_V, exterior, terms);
+    TiltSeries ideal =
+        simulate_ideal_series(grid, access.project, config.imaging, config.prior.tilt, ice_V, exterior, terms);
     if (config.prior.method == PriorMethod::wbp) {
       if (wants(config, "prior_series")) {
         r.prior_series = ideal;
@@ -219,13 +219,47 @@ void make_prior(const JobConfig& config, const Volume<float>& potential, double 
       }
       // The ideal series (179 images by default) is the largest buffer of a job: reuse it for filtering.
       stages.start("prior");
-      r.prior = reconstruct_tomogram(std::move(ideal), grid, config.reconstruction);
+      r.prior = reconstruct_tomogram(std::move(ideal), grid, config.reconstruction, access.back_project);
       return;
     }
     r.prior_series = std::move(ideal);
   }
   stages.start("prior");
-  r.prior = bandlimited_prior(potential, ice_V, config.reconstruction);
+  r.prior = access.bandlimited_prior(ice_V);
+}
+
+/// The imaging half of a job (run_job and image_job): series, tomograms, prior, from the potential on `grid` as
+/// `access` reaches it; its series images `imaged_grid` (the fine grid of acquisition binning `bin`).
+void image(const JobConfig& config, const Scene& scene, const Grid& grid, const Grid& imaged_grid, int bin,
+           double ice_thickness_A, const PotentialAccess& access, std::uint64_t job_id, Stages& stages, JobResult& r,
+           const SeriesDoneCallback& on_series_done) {
+  // The box sits in a laterally infinite ice slab (images and the prior show the potential against ice), and
+  // a carbon film continues beyond it.
+  const double ice_V = scene.ice ? ice_potential_V(config.model.potential) : 0.0;
+  const std::vector<ExteriorLayer> exterior = exterior_layers(scene, config.model.potential, ice_V);
+  JobSpecimenTerms terms; // ice surfaces, amplitude term of gold and carbon (all off by default)
+  job_specimen_terms(scene, config, ice_V, terms, bin);
+  stages.start("tilt series");
+  r.series = simulate_series(imaged_grid, access.project_imaged ? access.project_imaged : access.project,
+                             config.imaging, ice_thickness_A, config.run.seed, job_id, ice_V, exterior, terms.terms);
+  if (access.series_made) access.series_made();
+
+  stages.start("tomogram");
+  r.tomogram = reconstruct_tomogram(r.series, grid, config.reconstruction, access.back_project);
+  if (config.imaging.half_series) {
+    // Noise2Noise pairs: the two halves have independent counts of half the dose each.
+    stages.start("half tomograms");
+    r.tomogram_odd = reconstruct_tomogram(half_series(r.series, 0), grid, config.reconstruction, access.back_project);
+    r.tomogram_even = reconstruct_tomogram(half_series(r.series, 1), grid, config.reconstruction, access.back_project);
+  }
+
+  if (on_series_done) {
+    stages.stop();
+    on_series_done(r);
+  }
+
+  if (config.prior.enabled) make_prior(config, grid, access, ice_V, exterior, terms.terms, stages, r);
+  stages.stop();
 }
 
 } // namespace
@@ -265,38 +299,27 @@ JobResult run_job(const JobConfig& config, const StructureSet& structures, const
     specimen.potential = block_mean(fine, bin);
   }
 
-  // The box sits in a laterally infinite ice slab (images and the prior show the potential against ice), and
-  // a carbon film continues beyond it.
-  const double ice_V = scene.ice ? ice_potential_V(config.model.potential) : 0.0;
-  const std::vector<ExteriorLayer> exterior = exterior_layers(scene, config.model.potential, ice_V);
-  JobSpecimenTerms terms; // ice surfaces, amplitude term of gold and carbon (all off by default)
-  job_specimen_terms(scene, config, ice_V, terms, bin);
-  stages.start("tilt series");
-  r.series = simulate_series(bin > 1 ? fine : specimen.potential, config.imaging, specimen.ice_thickness_A,
-                             config.run.seed, job_id, ice_V, exterior, terms.terms);
-  fine = Volume<float>();
-
-  stages.start("tomogram");
-  r.tomogram = reconstruct_tomogram(r.series, grid, config.reconstruction);
-  if (config.imaging.half_series) {
-    // Noise2Noise pairs: the two halves have independent counts of half the dose each.
-    stages.start("half tomograms");
-    r.tomogram_odd = reconstruct_tomogram(half_series(r.series, 0), grid, config.reconstruction);
-    r.tomogram_even = reconstruct_tomogram(half_series(r.series, 1), grid, config.reconstruction);
-  }
-
-  if (on_series_done) {
-    stages.stop();
-    on_series_done(r);
-  }
-
-  if (config.prior.enabled) make_prior(config, specimen.potential, ice_V, exterior, terms.terms, stages, r);
-  stages.stop();
+  // The series images the fine potential (freed once the series exist), the prior the coarse one.
+  PotentialAccess access;
+  access.project = volume_projector(specimen.potential);
+  if (bin > 1) access.project_imaged = volume_projector(fine);
+  access.series_made = [&fine] { fine = Volume<float>(); };
+  access.bandlimited_prior = [&](double ice_V) {
+    return bandlimited_prior(specimen.potential, ice_V, config.reconstruction);
+  };
+  image(config, scene, grid, bin > 1 ? fine.grid() : grid, bin, specimen.ice_thickness_A, access, job_id, stages, r,
+        on_series_done);
 
   r.potential = std::move(specimen.potential);
   r.atlas = std::move(specimen.atlas);
   r.instances = std::move(specimen.instances);
   return r;
+}
+
+void image_job(const JobConfig& config, const Scene& scene, const Grid& grid, double ice_thickness_A,
+               const PotentialAccess& access, std::uint64_t job_id, JobResult& r, const StageCallback& on_stage) {
+  Stages stages(r.timings, on_stage);
+  image(config, scene, grid, grid, 1, ice_thickness_A, access, job_id, stages, r, {});
 }
 
 } // namespace tomosweep

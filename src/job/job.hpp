@@ -2,7 +2,9 @@
 // no files, no MPI. `tomosweep simulate` and the sweep workers both call run_job.
 #pragma once
 
+#include "core/projector.hpp"
 #include "core/tilt_series.hpp"
+#include "reconstruct/wbp.hpp"
 #include "core/volume.hpp"
 #include "job/job_config.hpp"
 #include "model/particles.hpp"
@@ -74,6 +76,21 @@ double group_memory_bytes(const JobConfig& config, int g);
 /// The fewest ranks whose per-rank memory (group_memory_bytes) fits `budget_bytes` (1 if it fits one rank;
 /// budget <= 0: 1); 0 if no group up to max_group_size fits.
 int job_group_size(const JobConfig& config, double budget_bytes);
+
+/// How the imaging half of a job reaches its potential (volts, on the job's grid): run_job gives functions of the
+/// volume it holds; a rank group's root (sweep/group_job.hpp) gives functions that reach the slabs of its ranks.
+struct PotentialAccess {
+  Projector project;               ///< projections of the potential (the ideal series)
+  Projector project_imaged;        ///< the noisy series' (the fine potential of acquisition binning); empty: project
+  BackProjector back_project;      ///< the tomograms' back projection; empty: of the whole grid
+  std::function<Volume<float>(double ice_V)> bandlimited_prior; ///< the "bandlimit" prior
+  std::function<void()> series_made; ///< called once the noisy series exists (may be empty)
+};
+
+/// The imaging half of run_job with the potential reached through `access`: the tilt series, tomograms and prior
+/// of `scene` on `grid` into `r` (stage timings appended), the same calls in the same order as run_job.
+void image_job(const JobConfig& config, const Scene& scene, const Grid& grid, double ice_thickness_A,
+               const PotentialAccess& access, std::uint64_t job_id, JobResult& r, const StageCallback& on_stage = {});
 
 /// Run the whole pipeline of one job. Deterministic in (config, structures, job_id, replicate).
 JobResult run_job(const JobConfig& config, const StructureSet& structures, std::uint64_t job_id, int replicate,

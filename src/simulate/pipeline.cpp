@@ -258,15 +258,6 @@ void bin_series(TiltSeries& s, const ImagingParams& p, int bin) {
   s.ctf = ctf_from(p, s.images.voxel_A);
 }
 
-/// The projector of a volume held whole.
-Projector volume_projector(const Volume<float>& v) {
-  return [&v](const std::vector<TiltView>& views, int nu, int nv, const ZRanges& ranges, float level) {
-    std::vector<Volume<float>> out;
-    for (const auto& r : ranges) out.push_back(project(v, views, nu, nv, r[0], r[1], level));
-    return out;
-  };
-}
-
 } // namespace
 
 TiltSeries simulate_ideal_series(const Volume<float>& potential_V, const ImagingParams& p, const TiltParams& tilts,

@@ -95,25 +95,6 @@ struct PlanPair {
   }
 };
 
-// Multiply this rank's part of the half spectrum (local_n0 planes from global plane z0, ny x (nx/2 + 1) each) by
-// g(|k|) / (nx ny nz), as core/fft.cpp's weight_spectrum does for the whole spectrum.
-void weight_local_spectrum(Complex* c, int nx, int ny, int nz, std::ptrdiff_t z0, std::ptrdiff_t local_n0,
-                           const std::function<double(double k)>& g) {
-  const int nkx = nx / 2 + 1;
-  const double norm = 1.0 / (static_cast<double>(nx) * ny * nz);
-  for (std::ptrdiff_t lz = 0; lz < local_n0; ++lz) {
-    const double fz = static_cast<double>(fft_freq(static_cast<int>(z0 + lz), nz)) / nz;
-    for (int y = 0; y < ny; ++y) {
-      const double fy = static_cast<double>(fft_freq(y, ny)) / ny;
-      Complex* r = c + (static_cast<std::size_t>(lz) * ny + y) * nkx;
-      for (int x = 0; x < nkx; ++x) {
-        const double fx = static_cast<double>(x) / nx;
-        r[x] *= static_cast<float>(g(std::sqrt(fx * fx + fy * fy + fz * fz)) * norm);
-      }
-    }
-  }
-}
-
 } // namespace
 
 Volume<float> bandlimited_prior_slab(const boost::mpi::communicator& comm, const Volume<float>& slab, int nz_total,
@@ -146,11 +127,7 @@ Volume<float> filtered_slab(const boost::mpi::communicator& comm, const Grid& g,
   // The buffer is the returned slab's storage, starting at a 64-byte boundary (as filtered_volume's does).
   Volume<float> out;
   out.nx = nx, out.ny = ny, out.nz = nzl, out.voxel_A = g.voxel_A;
-  constexpr std::size_t kAlign = 64 / sizeof(float);
-  out.data.assign(2 * static_cast<std::size_t>(std::max<std::ptrdiff_t>(alloc, 1)) + kAlign, 0.0f);
-  const std::size_t off =
-      (kAlign - reinterpret_cast<std::uintptr_t>(out.data.data()) / sizeof(float) % kAlign) % kAlign;
-  float* buf = out.data.data() + off;
+  float* buf = aligned_transform_buffer(out, 2 * static_cast<std::size_t>(std::max<std::ptrdiff_t>(alloc, 1)));
   fftwf_complex* spec = reinterpret_cast<fftwf_complex*>(buf);
   PlanPair plans;
   plans.fwd = fftwf_mpi_plan_many_dft_r2c(3, n, 1, block, block, buf, spec, comm, FFTW_ESTIMATE);
@@ -163,14 +140,9 @@ Volume<float> filtered_slab(const boost::mpi::communicator& comm, const Grid& g,
   for (int z = 0; z < nzl; ++z)
     for (int y = 0; y < ny; ++y) fill(y, first + z, buf + (static_cast<std::size_t>(z) * ny + y) * px);
   fftwf_execute(plans.fwd);
-  weight_local_spectrum(reinterpret_cast<Complex*>(buf), nx, ny, nz_total, z0, local_n0, filter);
+  weight_spectrum_planes(reinterpret_cast<Complex*>(buf), nx, ny, nz_total, z0, local_n0, filter);
   fftwf_execute(plans.inv);
-  for (int z = 0; z < nzl; ++z)
-    for (int y = 0; y < ny; ++y) {
-      const std::size_t r = static_cast<std::size_t>(z) * ny + y;
-      std::memmove(out.data.data() + r * nx, buf + r * px, nx * sizeof(float)); // down: never over a row to come
-    }
-  out.data.resize(static_cast<std::size_t>(nx) * ny * nzl);
+  unpad_rows(out, buf, nx, px, static_cast<std::size_t>(ny) * nzl);
   return out;
 }
 

@@ -1,13 +1,10 @@
 #include "sweep/group_job.hpp"
 
 #include "core/projector.hpp"
-#include "job/specimen_terms.hpp"
 #include "model/atoms.hpp"
-#include "model/features.hpp"
 #include "model/ice.hpp"
 #include "model/rasterize.hpp"
 #include "reconstruct/wbp.hpp"
-#include "simulate/pipeline.hpp"
 #include "sweep/group_fft.hpp"
 
 #include <mpi.h>
@@ -23,7 +20,7 @@ namespace {
 
 constexpr int kChunkDepth = 64; // the corpus's chunk depth (io/corpus)
 
-enum Command : int { kProject = 1, kBackRows = 2, kBackStack = 3, kDone = 4 };
+enum Command : int { kProject = 1, kBackRows = 2, kBackStack = 3, kBandlimit = 4, kDone = 5 };
 
 /// What the root asks the group to do, broadcast before each step.
 struct Header {
@@ -214,8 +211,10 @@ BackProjector root_back_projector(const Group& g) {
   return bp;
 }
 
-/// The other ranks: serve the root's steps until it is done; the slabs of the back projections, in order.
-std::vector<Volume<float>> serve(const Group& g, const Volume<float>& slab) {
+/// The other ranks: serve the root's steps until it is done. Their slabs of the back projections, in the root's
+/// order (the tomogram, the half tomograms, the WBP prior), and of the bandlimit prior (`bandlimit`) go into `r`.
+void serve(const Group& g, const Volume<float>& slab, const JobConfig& config,
+           const std::function<Volume<float>()>& bandlimit, JobResult& r) {
   std::vector<Volume<float>> made;
   std::vector<TiltView> views;
   ZRanges ranges;
@@ -231,26 +230,26 @@ std::vector<Volume<float>> serve(const Group& g, const Volume<float>& slab) {
     case kBackStack:
       made.push_back(g.back_project_stack(h, views, nullptr));
       break;
-    case kDone:
-      return made;
+    case kBandlimit:
+      r.prior = bandlimit();
+      break;
+    case kDone: {
+      const std::size_t expected = 1 + (config.imaging.half_series ? 2 : 0) +
+                                   (config.prior.enabled && config.prior.method == PriorMethod::wbp ? 1 : 0);
+      if (made.size() != expected) fail("rank group: ", made.size(), " back projections, expected ", expected);
+      std::size_t i = 0;
+      r.tomogram = std::move(made[i++]);
+      if (config.imaging.half_series) {
+        r.tomogram_odd = std::move(made[i++]);
+        r.tomogram_even = std::move(made[i++]);
+      }
+      if (i < made.size()) r.prior = std::move(made[i++]);
+      return;
+    }
     default:
       fail("rank group: unknown step ", h.command);
     }
   }
-}
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-std::vector<ExteriorLayer> exterior_layers(const Scene& scene, PotentialMode mode, double medium_V) {
-  if (!scene.carbon.present) return {};
-  const CarbonFilm& c = scene.carbon;
-  return {{c.z_A, c.thickness_A, carbon_potential_V(mode) - medium_V, c.hole_x_A, c.hole_y_A, c.hole_radius_A}};
-}
-
-bool wants(const JobConfig& c, const char* output) {
-  return std::find(c.run.outputs.begin(), c.run.outputs.end(), output) != c.run.outputs.end();
 }
 
 } // namespace
@@ -276,16 +275,7 @@ JobResult run_group_job(const boost::mpi::communicator& comm, const JobConfig& c
   JobResult r;
   r.job_id = job_id;
   r.replicate = replicate;
-  auto t0 = std::chrono::steady_clock::now();
-  auto stage = [&](const char* name) {
-    if (g.root()) r.timings.push_back({name, 0});
-    t0 = std::chrono::steady_clock::now();
-  };
-  auto stage_done = [&] {
-    if (g.root() && !r.timings.empty()) r.timings.back().seconds = seconds_since(t0);
-  };
-
-  stage("rasterize");
+  const auto t0 = std::chrono::steady_clock::now();
   Volume<float> texture; // granular ice: its texture filtered over the group's slabs
   if (scene.ice && scene.ice_texture == IceTexture::granular) {
     const IceTextureField f =
@@ -295,71 +285,28 @@ JobResult run_group_job(const boost::mpi::communicator& comm, const JobConfig& c
   SpecimenVolumes specimen = rasterize_slab(scene, structures, config.model.pixel_size_A, config.model.potential,
                                             g.z0(), g.z1(), texture.data.empty() ? nullptr : &texture);
   texture = Volume<float>();
-  stage_done();
+  // The medium's potential, as image_job finds it (every rank alike).
   const double ice_V = scene.ice ? ice_potential_V(config.model.potential) : 0.0;
-  const bool bandlimit = config.prior.enabled && config.prior.method == PriorMethod::bandlimit;
-  const bool ideal_prior =
-      config.prior.enabled && (config.prior.method == PriorMethod::wbp || wants(config, "prior_series"));
+  const auto bandlimit = [&] {
+    return bandlimited_prior_slab(comm, specimen.potential, grid.nz, plan.block, ice_V, config.reconstruction);
+  };
 
   if (g.root()) {
+    r.timings.push_back({"rasterize", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()});
     r.classes = scene.classes;
     r.particles = scene.particles;
-    const std::vector<ExteriorLayer> exterior = exterior_layers(scene, config.model.potential, ice_V);
-    JobSpecimenTerms terms;
-    job_specimen_terms(scene, config, ice_V, terms);
-    const Projector projector = root_projector(g, specimen.potential);
-    const BackProjector bp = root_back_projector(g);
-    stage("tilt series");
-    r.series = simulate_series(grid, projector, config.imaging, specimen.ice_thickness_A, config.run.seed, job_id,
-                               ice_V, exterior, terms.terms);
-    stage_done();
-    stage("tomogram");
-    r.tomogram = reconstruct_tomogram(r.series, grid, config.reconstruction, bp);
-    stage_done();
-    if (config.imaging.half_series) {
-      stage("half tomograms");
-      r.tomogram_odd = reconstruct_tomogram(half_series(r.series, 0), grid, config.reconstruction, bp);
-      r.tomogram_even = reconstruct_tomogram(half_series(r.series, 1), grid, config.reconstruction, bp);
-      stage_done();
-    }
-    if (ideal_prior) {
-      stage("prior series");
-      TiltSeries ideal = simulate_ideal_series(grid, projector, config.imaging, config.prior.tilt, ice_V, exterior,
-                                               terms.terms);
-      stage_done();
-      if (config.prior.method == PriorMethod::wbp) {
-        if (wants(config, "prior_series")) {
-          r.prior_series = ideal;
-        } else {
-          r.prior_series.tilts = ideal.tilts;
-          r.prior_series.axis_azimuth_deg = ideal.axis_azimuth_deg;
-        }
-        stage("prior");
-        r.prior = reconstruct_tomogram(std::move(ideal), grid, config.reconstruction, bp);
-        stage_done();
-      } else {
-        r.prior_series = std::move(ideal);
-      }
-    }
+    // run_job's imaging half, its projections, back projections and prior made by the group.
+    PotentialAccess access;
+    access.project = root_projector(g, specimen.potential);
+    access.back_project = root_back_projector(g);
+    access.bandlimited_prior = [&](double) {
+      g.announce(Header{kBandlimit}, {});
+      return bandlimit();
+    };
+    image_job(config, scene, grid, specimen.ice_thickness_A, access, job_id, r);
     g.announce(Header{kDone}, {});
   } else {
-    std::vector<Volume<float>> made = serve(g, specimen.potential);
-    // In the root's order: the tomogram, the half tomograms, the WBP prior.
-    const std::size_t expected = 1 + (config.imaging.half_series ? 2 : 0) +
-                                 (config.prior.enabled && config.prior.method == PriorMethod::wbp ? 1 : 0);
-    if (made.size() != expected) fail("rank group: ", made.size(), " back projections, expected ", expected);
-    std::size_t i = 0;
-    r.tomogram = std::move(made[i++]);
-    if (config.imaging.half_series) {
-      r.tomogram_odd = std::move(made[i++]);
-      r.tomogram_even = std::move(made[i++]);
-    }
-    if (i < made.size()) r.prior = std::move(made[i++]);
-  }
-  if (bandlimit) {
-    stage("prior");
-    r.prior = bandlimited_prior_slab(comm, specimen.potential, grid.nz, plan.block, ice_V, config.reconstruction);
-    stage_done();
+    serve(g, specimen.potential, config, bandlimit, r);
   }
   r.potential = std::move(specimen.potential);
   r.atlas = std::move(specimen.atlas);
