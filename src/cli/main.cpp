@@ -16,9 +16,11 @@ usage: tomosweep <command> [options]     (tomosweep <command> --help for its opt
 
 commands:
   run SWEEP.toml [-o corpus.h5] [--resume] [--force]      run a sweep (alone or under mpirun) into one
-                                                          HDF5 corpus
+                                                          HDF5 corpus; a job over --memory-per-rank runs on
+                                                          a group of ranks
   expand SWEEP.toml [--json]                              print the job table, run nothing
-  check SWEEP.toml                                        validate every job, estimate memory per job
+  check SWEEP.toml                                        validate every job, estimate memory per job and
+                                                          the rank group it needs
   simulate SWEEP.toml [--job N] --out DIR                 run one job, write MRC files (no corpus)
   structure FILE [--pixel-size A]                         how a PDB/mmCIF file is read
   inspect corpus.h5 [--json]                              summary of a corpus (per condition)
