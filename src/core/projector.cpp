@@ -1,6 +1,7 @@
 #include "core/projector.hpp"
 
 #include "core/conventions.hpp"
+#include "core/simd.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -117,19 +118,7 @@ template <bool kForward>
   (void)nz;
 }
 
-// The kernels, cloned for AVX2 (chosen at load time) and the x86-64 baseline. ThreadSanitizer instruments
-// the clones' ifunc resolver, which the loader runs before TSan's runtime is up (a crash at start): TSan
-// builds (tools/test.sh, build-tsan) keep the baseline kernel alone.
-#if defined(__SANITIZE_THREAD__)
-#define TOMOSWEEP_KERNEL_CLONES
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define TOMOSWEEP_KERNEL_CLONES
-#endif
-#endif
-#ifndef TOMOSWEEP_KERNEL_CLONES
-#define TOMOSWEEP_KERNEL_CLONES [[gnu::target_clones("avx2", "default")]]
-#endif
+// The kernels, cloned for AVX2 (core/simd.hpp).
 TOMOSWEEP_KERNEL_CLONES void forward_kernel(float* vol, float* img, const std::vector<Line>& lines, int nx, int nz,
                                             int nu, int z0, int z1, float scale) {
   block_kernel<true>(vol, img, lines, nx, nz, nu, z0, z1, scale);

@@ -5,6 +5,8 @@
 
 #include <array>
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 namespace tomosweep {
 
@@ -25,6 +27,15 @@ enum class Purpose : std::uint32_t {
 
 std::array<std::uint32_t, 4> philox4x32(std::array<std::uint32_t, 4> counter, std::array<std::uint32_t, 2> key);
 
+/// Philox4x32-10 of the 16 counters (c0 + i, c1, c2, c3), i = 0..15, block i into out[4 i .. 4 i + 3]; c0 + 15
+/// must not wrap. Vectorized; the same words as philox4x32 of each counter.
+void philox4x32_16(std::uint32_t c0, std::uint32_t c1, std::uint32_t c2, std::uint32_t c3,
+                   std::array<std::uint32_t, 2> key, std::uint32_t* out);
+using Philox16 = void (*)(std::uint32_t, std::uint32_t, std::uint32_t, std::uint32_t, std::array<std::uint32_t, 2>,
+                          std::uint32_t*);
+/// The implementations of philox4x32_16 this CPU runs, the one in use first (AVX-512, AVX2, scalar); for tests.
+std::vector<std::pair<const char*, Philox16>> philox16_kernels();
+
 class Rng {
 public:
   Rng(std::uint64_t seed, Purpose purpose, std::uint64_t id);
@@ -42,11 +53,17 @@ public:
   /// Index in [0, n).
   std::uint64_t below(std::uint64_t n);
 
+  /// Words drawn ahead: next_u32 reads them from a buffer that is refilled 16 Philox blocks at a time (the
+  /// blocks a block-by-block generator would give, in the same order).
+  static constexpr int kWords = 64;
+
 private:
+  void refill();
+
   std::array<std::uint32_t, 2> key_;
   std::array<std::uint32_t, 4> counter_;
-  std::array<std::uint32_t, 4> block_{};
-  int used_ = 4;
+  int used_ = kWords;
+  std::array<std::uint32_t, kWords> words_{};
   double spare_normal_ = 0;
   bool has_spare_ = false;
 };

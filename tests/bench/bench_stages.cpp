@@ -7,7 +7,8 @@
 //      fraction of its roofline, max(bytes / bandwidth, flops / peak) / time;
 //   3. the scaling table: CPU seconds of the series, tomogram and prior as the voxel count doubles (lateral
 //      size x sqrt 2) and as the tilt count doubles (61 -> 121 -> 241 by halving the step).
-// Usage: bench_stages [stages|scaling|all] [nx ny nz]
+//   4. ns per draw of the random samplers (uniform, normal, Poisson at 5, 160 and 3000).
+// Usage: bench_stages [stages|samplers|scaling|all] [nx ny nz]
 // docs/imaging.md (Benchmark) says how to read it.
 #include "core/fft.hpp"
 #include "core/projector.hpp"
@@ -154,6 +155,26 @@ void stages(int nx, int ny, int nz, const Machine& m) {
               "  Poisson counts alone", t_noise, 1e9 * t_noise / S);
 }
 
+// ns per draw of each sampler the imaging uses (one core, best of 3 over 2^23 draws).
+void samplers() {
+  const std::size_t n = std::size_t(1) << 23;
+  auto per = [&](const char* what, auto&& draw) {
+    double sink = 0;
+    const double t = best_of(3, [&] {
+      Rng rng(1, Purpose::test, 0);
+      for (std::size_t i = 0; i < n; ++i) sink += double(draw(rng));
+    });
+    std::printf("%-34s %7.2f ns per draw%s\n", what, 1e9 * t / double(n), sink == 42 ? " " : "");
+  };
+  std::printf("\nsamplers (best of 3 over 2^23 draws, one core)\n");
+  per("next_u32", [](Rng& r) { return r.next_u32(); });
+  per("uniform", [](Rng& r) { return r.uniform(); });
+  per("normal", [](Rng& r) { return r.normal(); });
+  per("poisson(5)", [](Rng& r) { return r.poisson(5); });
+  per("poisson(160)", [](Rng& r) { return r.poisson(160); });
+  per("poisson(3000)", [](Rng& r) { return r.poisson(3000); });
+}
+
 void scaling(const Machine&) {
   std::printf("\nscaling (CPU s, one run each): voxels doubling at 61 tilts, then tilts doubling at 600 x 600 x 60\n");
   std::printf("%-18s %6s %10s %10s %10s %10s %14s\n", "volume", "tilts", "series", "tomogram", "prior", "total",
@@ -195,6 +216,7 @@ int main(int argc, char** argv) {
   std::printf("machine (one core): copy %.2f GB/s, triad %.2f GB/s, 8-wide multiply-add peak %.2f Gflop/s\n",
               m.copy_Bps / 1e9, m.triad_Bps / 1e9, m.flops / 1e9);
   if (what == "stages" || what == "all") stages(nx, ny, nz, m);
+  if (what == "samplers" || what == "all") samplers();
   if (what == "scaling" || what == "all") scaling(m);
   return 0;
 }

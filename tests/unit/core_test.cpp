@@ -12,6 +12,7 @@
 
 #include <cmath>
 #include <numeric>
+#include <string>
 
 using namespace tomosweep;
 using test_util::error_of;
@@ -28,6 +29,44 @@ TEST(rng, philox_known_answer) {
   EXPECT_EQ(p[1], 0x94fdccebu);
   EXPECT_EQ(p[2], 0x5001e420u);
   EXPECT_EQ(p[3], 0x24126ea1u);
+}
+
+TEST(rng, vector_blocks_are_the_scalar_blocks) {
+  // 16 blocks at a time equal philox4x32 of each counter, also with the block index up to 2^32 - 1.
+  // Every implementation this CPU runs (AVX-512, AVX2, scalar), and the one in use.
+  auto kernels = philox16_kernels();
+  ASSERT_EQ(std::string(kernels.back().first), "scalar");
+  kernels.emplace_back("in use", philox4x32_16);
+  for (const auto& [name, kernel] : kernels)
+    for (std::uint32_t c0 : {0u, 12345u, 0xFFFFFFF0u}) {
+      std::uint32_t out[64];
+      kernel(c0, 7, 0x89abcdef, 3, {0xa4093822, 0x299f31d0}, out);
+      for (std::uint32_t i = 0; i < 16; ++i) {
+        const auto w = philox4x32({c0 + i, 7, 0x89abcdef, 3}, {0xa4093822, 0x299f31d0});
+        for (int j = 0; j < 4; ++j) ASSERT_EQ(out[4 * i + j], w[j]) << name << " block " << i << " word " << j;
+      }
+    }
+}
+
+TEST(rng, stream_is_philox_of_consecutive_counters) {
+  // Rng(seed, purpose, id) draws the words of blocks (b, purpose, id low, id high), b = 0, 1, ..., keyed by
+  // the seed's halves, through however many buffer refills; uniform() takes two words, as two next_u32 calls.
+  const std::uint64_t seed = 0x0123456789abcdefULL, id = 0xfedcba9876543210ULL;
+  Rng r(seed, Purpose::detector, id), u(seed, Purpose::detector, id);
+  for (std::uint32_t b = 0; b < 100; ++b) {
+    const auto w = philox4x32({b, std::uint32_t(Purpose::detector), std::uint32_t(id), std::uint32_t(id >> 32)},
+                              {std::uint32_t(seed), std::uint32_t(seed >> 32)});
+    for (int j = 0; j < 4; ++j) ASSERT_EQ(r.next_u32(), w[j]) << "block " << b << " word " << j;
+    for (int j = 0; j < 4; j += 2)
+      ASSERT_EQ(u.uniform(), (double(w[j] >> 5) * 67108864.0 + double(w[j + 1] >> 6)) / 9007199254740992.0);
+  }
+  // An odd start: uniform() straddling a refill takes the last word of one buffer and the first of the next.
+  Rng odd(seed, Purpose::detector, id), ref(seed, Purpose::detector, id);
+  (void)odd.next_u32(), (void)ref.next_u32();
+  for (int i = 0; i < 200; ++i) {
+    const std::uint32_t a = ref.next_u32(), b = ref.next_u32();
+    ASSERT_EQ(odd.uniform(), (double(a >> 5) * 67108864.0 + double(b >> 6)) / 9007199254740992.0) << i;
+  }
 }
 
 TEST(rng, same_key_same_stream_other_key_other_stream) {

@@ -1,0 +1,24 @@
+// Function multiversioning for the hot kernels: TOMOSWEEP_KERNEL_CLONES makes an AVX2 clone (chosen at load
+// time) next to the x86-64 baseline; TOMOSWEEP_INT_KERNEL_CLONES adds an AVX-512 clone for integer-only
+// kernels, whose results cannot depend on the clone. Neither clone enables FMA, so floating-point kernels give
+// the same bits on every x86-64 machine.
+//
+// ThreadSanitizer instruments the clones' ifunc resolver, which the loader runs before TSan's runtime is up (a
+// crash at start): TSan builds (tools/test.sh, build-tsan) keep the baseline kernels alone.
+#pragma once
+
+#if defined(__SANITIZE_THREAD__)
+#define TOMOSWEEP_NO_CLONES
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TOMOSWEEP_NO_CLONES
+#endif
+#endif
+
+#if defined(TOMOSWEEP_NO_CLONES) || !(defined(__x86_64__) && defined(__GNUC__))
+#define TOMOSWEEP_KERNEL_CLONES
+#define TOMOSWEEP_INT_KERNEL_CLONES
+#else
+#define TOMOSWEEP_KERNEL_CLONES [[gnu::target_clones("avx2", "default")]]
+#define TOMOSWEEP_INT_KERNEL_CLONES [[gnu::target_clones("avx512f", "avx2", "default")]]
+#endif
