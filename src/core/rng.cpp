@@ -1,5 +1,6 @@
 #include "core/rng.hpp"
 
+#include "core/errors.hpp"
 #include "core/simd.hpp"
 
 #include <algorithm>
@@ -197,6 +198,82 @@ double Rng::normal() {
   return u * f;
 }
 
+namespace {
+
+// The 256-layer ziggurat of the standard normal density f(x) = exp(-x^2 / 2) (unnormalised): layer 0 is the base
+// strip with the tail beyond r, every layer has area v. x[i] is the right edge of layer i (x[0] the base strip's
+// pseudo-width v / f(r), x[256] = 0); ratio[i] = x[i + 1] / x[i], below which a draw is inside the rectangle that
+// lies under the curve.
+struct Ziggurat {
+  static constexpr double r = 3.6541528853610088, v = 0.00492867323399;
+  double x[257], ratio[256];
+  Ziggurat() {
+    const auto f = [](double t) { return std::exp(-0.5 * t * t); };
+    x[0] = v / f(r);
+    x[1] = r;
+    for (int i = 2; i < 256; ++i) x[i] = std::sqrt(-2 * std::log(v / x[i - 1] + f(x[i - 1])));
+    x[256] = 0;
+    for (int i = 0; i < 256; ++i) ratio[i] = x[i + 1] / x[i];
+  }
+};
+
+const Ziggurat& ziggurat() {
+  static const Ziggurat z;
+  return z;
+}
+
+} // namespace
+
+double Rng::normal_ziggurat() {
+  const Ziggurat& z = ziggurat();
+  std::uint32_t w0, w1;
+  if (used_ <= kWords - 2) {
+    w0 = words_[used_], w1 = words_[used_ + 1];
+    used_ += 2;
+  } else {
+    w0 = next_u32(), w1 = next_u32();
+  }
+  const int layer = static_cast<int>(w0 & 0xFF);
+  // 24 + 29 random bits: u in [-1, 1) on a grid of 2^-52.
+  const double u = (static_cast<double>(w0 >> 8) * 536870912.0 + static_cast<double>(w1 >> 3)) *
+                       (2.0 / 9007199254740992.0) - 1.0;
+  if (std::abs(u) < z.ratio[layer]) return u * z.x[layer];
+  return ziggurat_slow(layer, u);
+}
+
+double Rng::ziggurat_slow(int layer, double u) {
+  const Ziggurat& z = ziggurat();
+  for (;;) {
+    if (layer == 0) { // the tail beyond r (Marsaglia 1964)
+      double x, y;
+      do {
+        x = std::log(uniform_pos()) / Ziggurat::r;
+        y = std::log(uniform_pos());
+      } while (-2 * y < x * x);
+      return u < 0 ? x - Ziggurat::r : Ziggurat::r - x;
+    }
+    // The wedge between the rectangle and the curve.
+    const double x = u * z.x[layer];
+    const double f0 = std::exp(-0.5 * (z.x[layer] * z.x[layer] - x * x));
+    const double f1 = std::exp(-0.5 * (z.x[layer + 1] * z.x[layer + 1] - x * x));
+    if (f1 + uniform() * (f0 - f1) < 1.0) return x;
+    // A fresh draw.
+    const std::uint32_t w0 = next_u32(), w1 = next_u32();
+    layer = static_cast<int>(w0 & 0xFF);
+    u = (static_cast<double>(w0 >> 8) * 536870912.0 + static_cast<double>(w1 >> 3)) * (2.0 / 9007199254740992.0) -
+        1.0;
+    if (std::abs(u) < z.ratio[layer]) return u * z.x[layer];
+  }
+}
+
+void Rng::fill_normal(float* out, std::size_t n, double scale) {
+  for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<float>(scale * normal_ziggurat());
+}
+
+void Rng::add_normal(float* out, std::size_t n, double scale) {
+  for (std::size_t i = 0; i < n; ++i) out[i] += static_cast<float>(scale * normal_ziggurat());
+}
+
 std::uint64_t Rng::below(std::uint64_t n) {
   return n == 0 ? 0 : static_cast<std::uint64_t>(uniform() * static_cast<double>(n)) % n;
 }
@@ -217,6 +294,168 @@ double log_factorial(double k) {
 }
 
 } // namespace
+
+namespace {
+
+// The uniform in [0, 1) of two words (53 bits), as Rng::uniform().
+inline double uniform_of(std::uint32_t a, std::uint32_t b) {
+  return (static_cast<double>(a >> 5) * 67108864.0 + static_cast<double>(b >> 6)) * (1.0 / 9007199254740992.0);
+}
+
+// PTRS's constants for mean lambda >= 10.
+struct Ptrs {
+  double slam, b, a, vr;
+  explicit Ptrs(double lambda)
+      : slam(std::sqrt(lambda)), b(0.931 + 2.53 * slam), a(-0.059 + 0.02483 * b), vr(0.9277 - 3.6224 / (b - 2)) {}
+};
+
+// One PTRS trial with uniforms u0 (in [0, 1), shifted to u) and v: the count, or -1 when rejected.
+double ptrs_trial(double lambda, const Ptrs& c, double u0, double v, double& loglam, double& log_invalpha,
+                  bool& slow_constants) {
+  const double u = u0 - 0.5, us = 0.5 - std::abs(u);
+  const double k = std::floor((2 * c.a / us + c.b) * u + lambda + 0.43);
+  if (us >= 0.07 && v <= c.vr) return k;
+  if (k < 0 || (us < 0.013 && v > us)) return -1;
+  if (!slow_constants) {
+    loglam = std::log(lambda), log_invalpha = std::log(1.1239 + 1.1328 / (c.b - 3.4));
+    slow_constants = true;
+  }
+  if (std::log(v) + log_invalpha - std::log(c.a / (us * us) + c.b) <= -lambda + k * loglam - log_factorial(k))
+    return k;
+  return -1;
+}
+
+// Pixel j of poisson_pixels from the uniforms (u0, v) of its first block; later blocks made here.
+double poisson_pixel(double lambda, double u0, double v, std::uint32_t j, std::uint32_t c1, std::uint32_t c2,
+                     std::uint32_t c3, std::array<std::uint32_t, 2> key) {
+  if (!(lambda > 0)) return 0;
+  if (lambda < 10) {
+    double p = std::exp(-lambda), f = p;
+    std::uint64_t k = 0;
+    while (u0 > f && k < 1000) {
+      ++k;
+      p *= lambda / static_cast<double>(k);
+      f += p;
+    }
+    return static_cast<double>(k);
+  }
+  const Ptrs c(lambda);
+  double loglam = 0, log_invalpha = 0;
+  bool slow_constants = false;
+  for (std::uint32_t attempt = 1;; ++attempt) {
+    const double k = ptrs_trial(lambda, c, u0, v, loglam, log_invalpha, slow_constants);
+    if (k >= 0) return k;
+    if (attempt >= 0x7FFF) fail("Poisson sampler: no count accepted after 32767 trials at mean ", lambda);
+    const auto w = philox4x32({j, c1 + (attempt << 16), c2, c3}, key);
+    u0 = uniform_of(w[0], w[1]), v = uniform_of(w[2], w[3]);
+  }
+}
+
+// First trials of 16 pixels: the PTRS fast acceptance (the same arithmetic as ptrs_trial's first test), count or
+// -1. The uniforms go through signed conversions (the shifted words fit 27 bits).
+void uniforms16(const std::uint32_t* words, double* u0, double* v) {
+  for (int i = 0; i < 16; ++i) {
+    u0[i] = (static_cast<double>(static_cast<std::int32_t>(words[4 * i] >> 5)) * 67108864.0 +
+             static_cast<double>(static_cast<std::int32_t>(words[4 * i + 1] >> 6))) *
+            (1.0 / 9007199254740992.0);
+    v[i] = (static_cast<double>(static_cast<std::int32_t>(words[4 * i + 2] >> 5)) * 67108864.0 +
+            static_cast<double>(static_cast<std::int32_t>(words[4 * i + 3] >> 6))) *
+           (1.0 / 9007199254740992.0);
+  }
+}
+
+void ptrs_fast16_scalar(const double* lambda, const std::uint32_t* words, double* count) {
+  double u0[16], v[16];
+  uniforms16(words, u0, v);
+  for (int i = 0; i < 16; ++i) {
+    const bool big = lambda[i] >= 10; // the others are decided by poisson_pixel
+    const double lam = big ? lambda[i] : 10.0;
+    const double slam = std::sqrt(lam), b = 0.931 + 2.53 * slam, a = -0.059 + 0.02483 * b;
+    const double vr = 0.9277 - 3.6224 / (b - 2);
+    const double u = u0[i] - 0.5, us = 0.5 - std::abs(u);
+    const double k = std::floor((2 * a / us + b) * u + lam + 0.43);
+    count[i] = big && us >= 0.07 && v[i] <= vr ? k : -1.0;
+  }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+// The same operations in the same order, four lanes at a time (IEEE square root, division and floor are exact
+// in any width, and nothing is fused): the same counts.
+[[gnu::target("avx2")]] void ptrs_fast16_avx2(const double* lambda, const std::uint32_t* words, double* count) {
+  double u0[16], v[16];
+  uniforms16(words, u0, v);
+  const __m256d ten = _mm256_set1_pd(10.0), half = _mm256_set1_pd(0.5), minus1 = _mm256_set1_pd(-1.0);
+  const __m256d sign = _mm256_set1_pd(-0.0);
+  for (int i = 0; i < 16; i += 4) {
+    const __m256d l = _mm256_loadu_pd(lambda + i);
+    const __m256d big = _mm256_cmp_pd(l, ten, _CMP_GE_OQ);
+    const __m256d lam = _mm256_blendv_pd(ten, l, big);
+    const __m256d slam = _mm256_sqrt_pd(lam);
+    const __m256d b = _mm256_add_pd(_mm256_set1_pd(0.931), _mm256_mul_pd(_mm256_set1_pd(2.53), slam));
+    const __m256d a = _mm256_add_pd(_mm256_set1_pd(-0.059), _mm256_mul_pd(_mm256_set1_pd(0.02483), b));
+    const __m256d vr = _mm256_sub_pd(_mm256_set1_pd(0.9277),
+                                     _mm256_div_pd(_mm256_set1_pd(3.6224), _mm256_sub_pd(b, _mm256_set1_pd(2.0))));
+    const __m256d u = _mm256_sub_pd(_mm256_loadu_pd(u0 + i), half);
+    const __m256d us = _mm256_sub_pd(half, _mm256_andnot_pd(sign, u));
+    const __m256d t = _mm256_add_pd(_mm256_div_pd(_mm256_mul_pd(_mm256_set1_pd(2.0), a), us), b);
+    const __m256d k =
+        _mm256_floor_pd(_mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(t, u), lam), _mm256_set1_pd(0.43)));
+    const __m256d ok = _mm256_and_pd(_mm256_and_pd(big, _mm256_cmp_pd(us, _mm256_set1_pd(0.07), _CMP_GE_OQ)),
+                                     _mm256_cmp_pd(_mm256_loadu_pd(v + i), vr, _CMP_LE_OQ));
+    _mm256_storeu_pd(count + i, _mm256_blendv_pd(minus1, k, ok));
+  }
+}
+#endif
+
+using PtrsFast16 = void (*)(const double*, const std::uint32_t*, double*);
+
+PtrsFast16 ptrs_fast16_kernel() {
+#if !defined(TOMOSWEEP_NO_CLONES) && defined(__x86_64__) && defined(__GNUC__)
+  if (__builtin_cpu_supports("avx2")) return ptrs_fast16_avx2;
+#endif
+  return ptrs_fast16_scalar;
+}
+
+} // namespace
+
+namespace {
+
+void poisson_pixels_by(PtrsFast16 ptrs_fast16, const float* lambda, float* out, std::size_t n, std::uint64_t seed,
+                       Purpose purpose, std::uint64_t id) {
+  if (n >= 0xFFFFFFF0u) fail("Poisson counts of ", n, " pixels at once: at most 2^32 - 17");
+  const std::array<std::uint32_t, 2> key{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)};
+  const std::uint32_t c1 = static_cast<std::uint32_t>(purpose) | 0x80000000u, c2 = static_cast<std::uint32_t>(id),
+                      c3 = static_cast<std::uint32_t>(id >> 32);
+  std::uint32_t words[64];
+  double lam[16], count[16];
+  for (std::size_t j0 = 0; j0 < n; j0 += 16) {
+    const int m = static_cast<int>(std::min<std::size_t>(16, n - j0));
+    philox4x32_16(static_cast<std::uint32_t>(j0), c1, c2, c3, key, words);
+    for (int i = 0; i < 16; ++i) lam[i] = i < m ? std::max(0.0, static_cast<double>(lambda[j0 + i])) : 0.0;
+    ptrs_fast16(lam, words, count);
+    for (int i = 0; i < m; ++i) {
+      double k = count[i];
+      if (k < 0)
+        k = poisson_pixel(lam[i], uniform_of(words[4 * i], words[4 * i + 1]),
+                          uniform_of(words[4 * i + 2], words[4 * i + 3]), static_cast<std::uint32_t>(j0 + i), c1, c2,
+                          c3, key);
+      out[j0 + i] = static_cast<float>(k);
+    }
+  }
+}
+
+} // namespace
+
+void poisson_pixels(const float* lambda, float* out, std::size_t n, std::uint64_t seed, Purpose purpose,
+                    std::uint64_t id) {
+  static const PtrsFast16 kernel = ptrs_fast16_kernel();
+  poisson_pixels_by(kernel, lambda, out, n, seed, purpose, id);
+}
+
+void poisson_pixels_scalar(const float* lambda, float* out, std::size_t n, std::uint64_t seed, Purpose purpose,
+                           std::uint64_t id) {
+  poisson_pixels_by(ptrs_fast16_scalar, lambda, out, n, seed, purpose, id);
+}
 
 std::uint64_t Rng::poisson(double lambda) {
   if (!(lambda > 0)) return 0;

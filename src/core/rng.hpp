@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <utility>
 #include <vector>
@@ -48,6 +49,14 @@ public:
   double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
   /// Standard normal (Marsaglia polar method).
   double normal();
+  /// Standard normal by the ziggurat method (256 layers: Marsaglia and Tsang 2000, in Doornik's 2005 form):
+  /// two words a draw, more for the 1.1% of draws beyond the layers' rectangles. Exact, and about 4x faster
+  /// than normal(); used for noise fields (granular ice, damage noise). Another stream of values than normal().
+  double normal_ziggurat();
+  /// out[i] = scale x normal_ziggurat(), i = 0..n-1, in order.
+  void fill_normal(float* out, std::size_t n, double scale = 1.0);
+  /// out[i] += scale x normal_ziggurat(), i = 0..n-1, in order.
+  void add_normal(float* out, std::size_t n, double scale);
   /// Poisson with mean lambda >= 0: inversion below 10, PTRS (Hormann 1993) above.
   std::uint64_t poisson(double lambda);
   /// Index in [0, n).
@@ -59,6 +68,7 @@ public:
 
 private:
   void refill();
+  double ziggurat_slow(int layer, double u);
 
   std::array<std::uint32_t, 2> key_;
   std::array<std::uint32_t, 4> counter_;
@@ -67,5 +77,17 @@ private:
   double spare_normal_ = 0;
   bool has_spare_ = false;
 };
+
+/// Poisson counts of an image: out[j] ~ Poisson(max(0, lambda[j])), j = 0..n-1 (out may be lambda). Pixel j
+/// draws from its own counter-based stream, Philox blocks (j, purpose | 2^31 | attempt x 2^16, id low, id high)
+/// under the key (seed low, seed high), two uniforms a block: inversion below a mean of 10 (one uniform), PTRS
+/// (Hormann 1993) above, its fast acceptance tried for 16 pixels at a time. So the counts do not depend on the
+/// order or vector width they are drawn in; these streams never meet those of Rng (whose second counter word
+/// stays below 2^31). n < 2^32 - 16.
+void poisson_pixels(const float* lambda, float* out, std::size_t n, std::uint64_t seed, Purpose purpose,
+                    std::uint64_t id);
+/// The same without the vector kernel this CPU would use (for tests: both give the same counts).
+void poisson_pixels_scalar(const float* lambda, float* out, std::size_t n, std::uint64_t seed, Purpose purpose,
+                           std::uint64_t id);
 
 } // namespace tomosweep

@@ -55,7 +55,7 @@ IceTextureField ice_texture_field(const Grid& g, double ice_V, std::uint64_t see
   IceTextureField f;
   f.noise = [rng, seed, replicate, nx = g.nx](int y, int z, float* row) {
     if (y == 0) *rng = Rng(seed, Purpose::ice_texture, (std::uint64_t(std::uint32_t(replicate)) << 32) | std::uint32_t(z));
-    for (int x = 0; x < nx; ++x) row[x] = float(rng->normal());
+    rng->fill_normal(row, std::size_t(nx));
   };
   f.filter = [table, step](double k) {
     const double t = std::min(k / step, double(kSteps));

@@ -24,7 +24,7 @@ double damage_noise_sd_rad(double rad_A_per_e_A2, double exposure_e_per_A2, doub
 
 void add_damage_noise(Image& phase_rad, double rad_A_per_e_A2, double exposure_e_per_A2, Rng& rng) {
   const double sd = damage_noise_sd_rad(rad_A_per_e_A2, exposure_e_per_A2, phase_rad.pixel_A);
-  for (float& x : phase_rad.data) x += static_cast<float>(sd * rng.normal());
+  rng.add_normal(phase_rad.data.data(), phase_rad.data.size(), sd);
 }
 
 double sinc_mtf(double fx, double fy) {
@@ -71,8 +71,8 @@ Image fourier_bin(const Image& fine, int n) {
   return fft_inverse(c, fine.pixel_A * n); // 1 / (coarse pixels): the mean of a block times n^2
 }
 
-void poisson_counts(Image& expected, Rng& rng) {
-  for (float& v : expected.data) v = static_cast<float>(rng.poisson(std::max(0.0f, v)));
+void poisson_counts(Image& expected, std::uint64_t seed, std::uint64_t id) {
+  poisson_pixels(expected.data.data(), expected.data.data(), expected.data.size(), seed, Purpose::detector, id);
 }
 
 } // namespace tomosweep

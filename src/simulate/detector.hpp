@@ -17,7 +17,8 @@ double flat_counts(double dose_e_per_A2, double pixel_A, double transmission, do
 /// e/A^2) at `exposure` (e/A^2) on pixels of pixel_A: density x exposure / pixel_A. Its variance times the pixel
 /// area, the noise power per unit area, does not depend on the pixel size.
 double damage_noise_sd_rad(double rad_A_per_e_A2, double exposure_e_per_A2, double pixel_A);
-/// Add that noise to a phase image (rad) on its own pixel size, one normal draw of rng per pixel.
+/// Add that noise to a phase image (rad) on its own pixel size, one normal draw of rng per pixel (ziggurat, in
+/// pixel order).
 void add_damage_noise(Image& phase_rad, double rad_A_per_e_A2, double exposure_e_per_A2, Rng& rng);
 
 /// Counting detector MTF sinc(pi f/2) per axis, f = frequency in units of Nyquist (|f| <= 1).
@@ -29,7 +30,8 @@ double sinc_mtf(double fx_nyquist, double fy_nyquist);
 /// of the two fine terms they stand for.
 Image fourier_bin(const Image& fine, int n);
 
-/// Replace each pixel of an expected-count image by a Poisson draw from rng (row by row).
-void poisson_counts(Image& expected, Rng& rng);
+/// Replace each pixel of an expected-count image by a Poisson draw (poisson_pixels: pixel j from its own stream
+/// of Purpose::detector, `id`, under `seed`; negative means count 0).
+void poisson_counts(Image& expected, std::uint64_t seed, std::uint64_t id);
 
 } // namespace tomosweep

@@ -202,8 +202,7 @@ public:
       if (factor)
         for (std::size_t j = 0; j < counts_.data.size(); ++j)
           counts_.data[j] = static_cast<float>(f * factor[j] * (1.0 + contrast_.data[j]));
-      Rng rng(seed_, Purpose::detector, id + (h == 1 ? kEvenHalf : 0));
-      poisson_counts(counts_, rng);
+      poisson_counts(counts_, seed_, id + (h == 1 ? kEvenHalf : 0));
       if (cts_order_) {
         // CTS: count first, then modulate the noisy image's contrast by the CTF (and MTF).
         for (float& x : counts_.data) x = static_cast<float>(x / f - 1.0);

@@ -19,7 +19,7 @@ namespace tomosweep {
 /// (a uniform slab is a constant phase) except for the `exterior` layers that continue beyond it
 /// (add_exterior); the ice enters through the transmission. Images are detector_shape(grid, views)
 /// (core/projector.hpp) at the same pixel size, ascending angle order.
-/// Counts of tilt i use Rng(seed, Purpose::detector, job_id * 4096 + i) (+ 2048 for the even half).
+/// Counts of tilt i use poisson_pixels(..., seed, Purpose::detector, job_id * 4096 + i) (+ 2048 for the even half).
 /// `terms` (simulate/absorption.hpp, default none): ice between rough or wedged surfaces (the phase of the ice
 /// beyond the box, each pixel's own ice path in the transmission; `flat_e_per_pixel` stays that of
 /// ice_thickness_A) and the amplitude term of gold and carbon; without them the series is unchanged.

@@ -169,10 +169,22 @@ void samplers() {
   std::printf("\nsamplers (best of 3 over 2^23 draws, one core)\n");
   per("next_u32", [](Rng& r) { return r.next_u32(); });
   per("uniform", [](Rng& r) { return r.uniform(); });
-  per("normal", [](Rng& r) { return r.normal(); });
+  per("normal (polar)", [](Rng& r) { return r.normal(); });
+  per("normal_ziggurat", [](Rng& r) { return r.normal_ziggurat(); });
   per("poisson(5)", [](Rng& r) { return r.poisson(5); });
   per("poisson(160)", [](Rng& r) { return r.poisson(160); });
   per("poisson(3000)", [](Rng& r) { return r.poisson(3000); });
+  // Images: poisson_pixels over a 512 x 512 image of one mean, 32 times.
+  for (double lambda : {5.0, 160.0, 3000.0}) {
+    const std::size_t m = 512 * 512;
+    std::vector<float> lam(m, float(lambda)), out(m);
+    const double t = best_of(3, [&] {
+      for (int rep = 0; rep < 32; ++rep) poisson_pixels(lam.data(), out.data(), m, 1, Purpose::test, rep);
+    });
+    char what[64];
+    std::snprintf(what, sizeof what, "poisson_pixels(%g) per pixel", lambda);
+    std::printf("%-34s %7.2f ns per draw%s\n", what, 1e9 * t / double(32 * m), out[7] == -1 ? " " : "");
+  }
 }
 
 void scaling(const Machine&) {

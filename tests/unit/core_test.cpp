@@ -11,7 +11,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <algorithm>
 #include <numeric>
+#include <vector>
 #include <string>
 
 using namespace tomosweep;
@@ -106,6 +108,43 @@ TEST(rng, normal_mean_and_variance) {
   EXPECT_NEAR(s2 / n, 1.0, 0.01);
 }
 
+TEST(rng, ziggurat_normal_follows_the_normal_distribution) {
+  // Kolmogorov-Smirnov distance of 10^6 draws to the normal CDF, the moments, and the tails beyond the
+  // ziggurat's base layer (r = 3.654: drawn by the tail algorithm) on both sides.
+  Rng r(21, Purpose::test, 0);
+  const int n = 1000000;
+  std::vector<double> x(n);
+  double s = 0, s2 = 0, s4 = 0;
+  int above = 0, below = 0;
+  for (double& v : x) {
+    v = r.normal_ziggurat();
+    s += v, s2 += v * v, s4 += v * v * v * v;
+    above += v > 3.6541528853610088, below += v < -3.6541528853610088;
+  }
+  EXPECT_NEAR(s / n, 0.0, 0.005);
+  EXPECT_NEAR(s2 / n, 1.0, 0.005);
+  EXPECT_NEAR(s4 / n, 3.0, 0.04);
+  const double tail = 0.5 * std::erfc(3.6541528853610088 / std::sqrt(2.0)) * n; // 129 expected each side
+  EXPECT_NEAR(above, tail, 5 * std::sqrt(tail));
+  EXPECT_NEAR(below, tail, 5 * std::sqrt(tail));
+  std::sort(x.begin(), x.end());
+  double d = 0;
+  for (int i = 0; i < n; ++i) {
+    const double cdf = 0.5 * std::erfc(-x[i] / std::sqrt(2.0));
+    d = std::max({d, std::abs(cdf - double(i) / n), std::abs(cdf - double(i + 1) / n)});
+  }
+  EXPECT_LT(d, 1.95 / std::sqrt(double(n))); // the 0.1% critical value
+}
+
+TEST(rng, fill_and_add_normal_are_successive_ziggurat_draws) {
+  Rng a(22, Purpose::test, 1), b(22, Purpose::test, 1);
+  std::vector<float> f(1000), g(1000, 1.0f);
+  a.fill_normal(f.data(), 500, 2.0);
+  a.add_normal(g.data(), 500, 0.5);
+  for (int i = 0; i < 500; ++i) ASSERT_EQ(f[i], float(2.0 * b.normal_ziggurat())) << i;
+  for (int i = 0; i < 500; ++i) ASSERT_EQ(g[i], 1.0f + float(0.5 * b.normal_ziggurat())) << i;
+}
+
 class poisson_lambda : public ::testing::TestWithParam<double> {};
 
 TEST_P(poisson_lambda, mean_and_variance_equal_lambda) {
@@ -125,6 +164,79 @@ TEST_P(poisson_lambda, mean_and_variance_equal_lambda) {
 }
 
 INSTANTIATE_TEST_SUITE_P(rng, poisson_lambda, ::testing::Values(0.05, 0.8, 3.0, 9.9, 10.0, 37.5, 250.0, 5000.0));
+
+TEST_P(poisson_lambda, pixels_mean_and_variance_equal_lambda) {
+  const double lambda = GetParam();
+  const int n = 200000;
+  std::vector<float> img(n, float(lambda));
+  poisson_pixels(img.data(), img.data(), n, 3, Purpose::test, static_cast<std::uint64_t>(lambda * 100));
+  double s = 0, s2 = 0;
+  for (float k : img) {
+    ASSERT_EQ(k, std::floor(k));
+    ASSERT_GE(k, 0.0f);
+    s += k, s2 += double(k) * k;
+  }
+  const double mean = s / n, var = s2 / n - mean * mean, l = double(float(lambda));
+  EXPECT_NEAR(mean, l, 6 * std::sqrt(l / n) + 1e-12);
+  EXPECT_NEAR(var, l, 6 * l * std::sqrt(2.0 / n) + 6 * std::sqrt(l / n));
+}
+
+TEST(rng, poisson_pixels_follow_the_probabilities) {
+  // Chi-square of the counts against the Poisson probabilities, at means on both sides of the switch from
+  // inversion to PTRS (bins with at least 50 expected, the rest pooled at each end).
+  for (double lambda : {3.0, 9.5, 10.0, 40.0, 300.0}) {
+    const int n = 400000;
+    std::vector<float> img(n, float(lambda));
+    poisson_pixels(img.data(), img.data(), n, 5, Purpose::test, static_cast<std::uint64_t>(lambda));
+    const int kmax = int(lambda + 12 * std::sqrt(lambda) + 20);
+    std::vector<double> count(kmax + 1, 0), expect(kmax + 1, 0);
+    for (float k : img) count[std::min(int(k), kmax)] += 1;
+    for (int k = 0; k <= kmax; ++k) expect[k] = n * std::exp(k * std::log(lambda) - lambda - std::lgamma(k + 1.0));
+    double chi2 = 0, c = 0, e = 0;
+    int dof = -1;
+    for (int k = 0; k <= kmax; ++k) {
+      c += count[k], e += expect[k];
+      if (e >= 50 || k == kmax) {
+        if (k == kmax) e += n - std::accumulate(expect.begin(), expect.end(), 0.0); // the far tail
+        chi2 += (c - e) * (c - e) / e, ++dof;
+        c = e = 0;
+      }
+    }
+    // Mean dof, sd sqrt(2 dof): 5 sd above.
+    EXPECT_LT(chi2, dof + 5 * std::sqrt(2.0 * dof)) << "lambda " << lambda << ", " << dof << " degrees of freedom";
+  }
+}
+
+TEST(rng, poisson_pixels_each_pixel_its_own_stream) {
+  // A pixel's count depends on its index, mean and key only: not on the image size, the other pixels, whether
+  // out aliases the means, or the kernel (vector or scalar) that tried the fast acceptance.
+  Rng r(6, Purpose::test, 0);
+  const int n = 5000;
+  std::vector<float> lam(n);
+  for (float& l : lam) l = float(r.uniform(-5, 600)); // negative means count 0
+  lam[7] = std::nanf("");
+  lam[8] = 0, lam[9] = 9.999f, lam[10] = 10.0f;
+  std::vector<float> a(n), b(37), c(lam), d(n);
+  poisson_pixels(lam.data(), a.data(), n, 9, Purpose::detector, 42);
+  poisson_pixels(lam.data(), b.data(), b.size(), 9, Purpose::detector, 42);
+  poisson_pixels(c.data(), c.data(), n, 9, Purpose::detector, 42);
+  poisson_pixels_scalar(lam.data(), d.data(), n, 9, Purpose::detector, 42);
+  for (int j = 0; j < n; ++j) {
+    if (j < int(b.size())) {
+      ASSERT_EQ(a[j], b[j]) << j;
+    }
+    ASSERT_EQ(a[j], c[j]) << j;
+    ASSERT_EQ(a[j], d[j]) << j;
+    if (!(lam[j] > 0)) {
+      ASSERT_EQ(a[j], 0.0f) << j;
+    }
+  }
+  std::vector<float> other(n);
+  poisson_pixels(lam.data(), other.data(), n, 9, Purpose::detector, 43);
+  int same = 0;
+  for (int j = 0; j < n; ++j) same += lam[j] > 100 && other[j] == a[j];
+  EXPECT_LT(same, n / 20); // another id, other counts
+}
 
 TEST(rng, poisson_probability_of_zero) {
   Rng r(4, Purpose::test, 0);

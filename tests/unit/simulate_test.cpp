@@ -1036,7 +1036,11 @@ TEST(granular_ice, ice_alone_shows_thon_rings_where_the_ctf_puts_them) {
   const double with = thon_correlation(simulate_series(granular.potential, p, 60, 1, 1, ice_V), ctf);
   sc.ice_texture = IceTexture::none;
   const SpecimenVolumes flat = rasterize(sc, {}, 3.0, PotentialMode::form_factor);
-  const double without = thon_correlation(simulate_series(flat.potential, p, 60, 1, 1, ice_V), ctf);
+  // Shot noise alone correlates with CTF^2 by chance only (about +-0.2 for one image of this size): the mean over
+  // 8 detector seeds (+-0.07).
+  double without = 0;
+  for (int seed = 1; seed <= 8; ++seed)
+    without += thon_correlation(simulate_series(flat.potential, p, 60, seed, 1, ice_V), ctf) / 8;
   EXPECT_GT(with, 0.5);
   EXPECT_LT(std::abs(without), 0.3);
 }
