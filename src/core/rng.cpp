@@ -8,6 +8,7 @@
 #include <immintrin.h>
 #endif
 #include <cmath>
+#include <cstring>
 
 namespace tomosweep {
 
@@ -284,13 +285,17 @@ namespace {
 // doses of tilt images (and std::lgamma past the table).
 constexpr int kLogFactorials = 8192;
 
-double log_factorial(double k) {
+const double* log_factorials() {
   static const std::vector<double> table = [] {
     std::vector<double> t(kLogFactorials);
     for (int i = 0; i < kLogFactorials; ++i) t[i] = std::lgamma(i + 1.0);
     return t;
   }();
-  return k < kLogFactorials ? table[static_cast<std::size_t>(k)] : std::lgamma(k + 1);
+  return table.data();
+}
+
+double log_factorial(double k) {
+  return k < kLogFactorials ? log_factorials()[static_cast<std::size_t>(k)] : std::lgamma(k + 1);
 }
 
 } // namespace
@@ -310,24 +315,50 @@ struct Ptrs {
 };
 
 // One PTRS trial with uniforms u0 (in [0, 1), shifted to u) and v: the count, or -1 when rejected.
-double ptrs_trial(double lambda, const Ptrs& c, double u0, double v, double& loglam, double& log_invalpha,
-                  bool& slow_constants) {
+// Natural logarithm for PTRS's acceptance test, the same bits in scalar and vector code (log_poly4 below):
+// x = m 2^e with m in [sqrt(1/2), sqrt(2)), log m = 2 atanh(s) with s = (m - 1) / (m + 1), |s| <= 0.1716, as
+// s (2 + s^2 (2/3 + s^2 (2/5 + ...))) to s^23 (relative error below 1e-16), plus e log 2 in two parts. Positive
+// normal x; log(0) = -infinity; nothing else is met.
+constexpr double kLn2Hi = 6.93147180369123816490e-01, kLn2Lo = 1.90821492927058770002e-10;
+constexpr double kLogC[12] = {2.0,        2.0 / 3,  2.0 / 5,  2.0 / 7,  2.0 / 9,  2.0 / 11,
+                              2.0 / 13,   2.0 / 15, 2.0 / 17, 2.0 / 19, 2.0 / 21, 2.0 / 23};
+
+double log_poly(double x) {
+  if (x == 0) return -HUGE_VAL;
+  std::uint64_t bits;
+  std::memcpy(&bits, &x, 8);
+  std::int64_t e = static_cast<std::int64_t>(bits >> 52) - 1023;
+  bits = (bits & 0x000FFFFFFFFFFFFFULL) | 0x3FF0000000000000ULL;
+  double m;
+  std::memcpy(&m, &bits, 8);
+  if (m > 1.4142135623730951) m *= 0.5, e += 1;
+  const double s = (m - 1) / (m + 1), s2 = s * s;
+  double p = kLogC[11];
+  for (int i = 10; i >= 0; --i) p = p * s2 + kLogC[i];
+  const double de = static_cast<double>(e);
+  return de * kLn2Hi + (de * kLn2Lo + s * p);
+}
+
+// PTRS's full test of one trial after the fast acceptance failed: log(v alpha^-1 / (a / us^2 + b)) against
+// k log(lambda) - lambda - log k!.
+bool ptrs_slow_accept(double lambda, double loglam, double b, double a, double us, double v, double k) {
+  if (k < 0 || (us < 0.013 && v > us)) return false;
+  const double inv_alpha = 1.1239 + 1.1328 / (b - 3.4);
+  return log_poly(v * inv_alpha / (a / (us * us) + b)) <= k * loglam - lambda - log_factorial(k);
+}
+
+// One PTRS trial with uniforms u0 (in [0, 1), shifted to u) and v: the count, or -1 when rejected.
+double ptrs_trial(double lambda, double loglam, const Ptrs& c, double u0, double v) {
   const double u = u0 - 0.5, us = 0.5 - std::abs(u);
   const double k = std::floor((2 * c.a / us + c.b) * u + lambda + 0.43);
   if (us >= 0.07 && v <= c.vr) return k;
-  if (k < 0 || (us < 0.013 && v > us)) return -1;
-  if (!slow_constants) {
-    loglam = std::log(lambda), log_invalpha = std::log(1.1239 + 1.1328 / (c.b - 3.4));
-    slow_constants = true;
-  }
-  if (std::log(v) + log_invalpha - std::log(c.a / (us * us) + c.b) <= -lambda + k * loglam - log_factorial(k))
-    return k;
-  return -1;
+  return ptrs_slow_accept(lambda, loglam, c.b, c.a, us, v, k) ? k : -1;
 }
 
-// Pixel j of poisson_pixels from the uniforms (u0, v) of its first block; later blocks made here.
-double poisson_pixel(double lambda, double u0, double v, std::uint32_t j, std::uint32_t c1, std::uint32_t c2,
-                     std::uint32_t c3, std::array<std::uint32_t, 2> key) {
+// Pixel j of poisson_pixels from the uniforms (u0, v) of its first block, or, when `first_rejected` (a PTRS mean
+// whose first trial failed), from its second block on; later blocks made here.
+double poisson_pixel(double lambda, double u0, double v, bool first_rejected, std::uint32_t j, std::uint32_t c1,
+                     std::uint32_t c2, std::uint32_t c3, std::array<std::uint32_t, 2> key) {
   if (!(lambda > 0)) return 0;
   if (lambda < 10) {
     double p = std::exp(-lambda), f = p;
@@ -340,14 +371,15 @@ double poisson_pixel(double lambda, double u0, double v, std::uint32_t j, std::u
     return static_cast<double>(k);
   }
   const Ptrs c(lambda);
-  double loglam = 0, log_invalpha = 0;
-  bool slow_constants = false;
-  for (std::uint32_t attempt = 1;; ++attempt) {
-    const double k = ptrs_trial(lambda, c, u0, v, loglam, log_invalpha, slow_constants);
+  const double loglam = log_poly(lambda);
+  for (std::uint32_t attempt = first_rejected ? 1 : 0;; ++attempt) {
+    if (attempt > 0) {
+      if (attempt >= 0x7FFF) fail("Poisson sampler: no count accepted after 32767 trials at mean ", lambda);
+      const auto w = philox4x32({j, c1 + (attempt << 16), c2, c3}, key);
+      u0 = uniform_of(w[0], w[1]), v = uniform_of(w[2], w[3]);
+    }
+    const double k = ptrs_trial(lambda, loglam, c, u0, v);
     if (k >= 0) return k;
-    if (attempt >= 0x7FFF) fail("Poisson sampler: no count accepted after 32767 trials at mean ", lambda);
-    const auto w = philox4x32({j, c1 + (attempt << 16), c2, c3}, key);
-    u0 = uniform_of(w[0], w[1]), v = uniform_of(w[2], w[3]);
   }
 }
 
@@ -364,6 +396,10 @@ void uniforms16(const std::uint32_t* words, double* u0, double* v) {
   }
 }
 
+// What the first trial of a pixel gave, when not its count: rejected (the next trial is the pixel's second
+// block), or undecided (a mean below 10, or PTRS's test beyond the table of log k!: poisson_pixel starts again).
+constexpr double kRejected = -1, kUndecided = -2;
+
 void ptrs_fast16_scalar(const double* lambda, const std::uint32_t* words, double* count) {
   double u0[16], v[16];
   uniforms16(words, u0, v);
@@ -374,20 +410,47 @@ void ptrs_fast16_scalar(const double* lambda, const std::uint32_t* words, double
     const double vr = 0.9277 - 3.6224 / (b - 2);
     const double u = u0[i] - 0.5, us = 0.5 - std::abs(u);
     const double k = std::floor((2 * a / us + b) * u + lam + 0.43);
-    count[i] = big && us >= 0.07 && v[i] <= vr ? k : -1.0;
+    const bool fast = us >= 0.07 && v[i] <= vr;
+    // The full test where the table of log k! reaches (else poisson_pixel decides).
+    const bool decided = fast || k < kLogFactorials;
+    const bool slow = !fast && decided && ptrs_slow_accept(lam, log_poly(lam), b, a, us, v[i], k);
+    count[i] = !big || !decided ? kUndecided : fast || slow ? k : kRejected;
   }
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
-// The same operations in the same order, four lanes at a time (IEEE square root, division and floor are exact
-// in any width, and nothing is fused): the same counts.
+// log_poly of four lanes: the same operations in the same order.
+[[gnu::target("avx2")]] inline __m256d log_poly4(__m256d x) {
+  const __m256i bits = _mm256_castpd_si256(x);
+  // The biased exponent as a double, exactly: its integer in the mantissa of 2^52, minus 2^52.
+  const __m256i eb = _mm256_srli_epi64(bits, 52);
+  const __m256d two52 = _mm256_set1_pd(4503599627370496.0);
+  __m256d e = _mm256_sub_pd(_mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(eb, _mm256_castpd_si256(two52))), two52),
+                            _mm256_set1_pd(1023.0));
+  __m256d m = _mm256_castsi256_pd(_mm256_or_si256(_mm256_and_si256(bits, _mm256_set1_epi64x(0x000FFFFFFFFFFFFFLL)),
+                                                  _mm256_set1_epi64x(0x3FF0000000000000LL)));
+  const __m256d hi = _mm256_cmp_pd(m, _mm256_set1_pd(1.4142135623730951), _CMP_GT_OQ);
+  m = _mm256_blendv_pd(m, _mm256_mul_pd(m, _mm256_set1_pd(0.5)), hi);
+  e = _mm256_blendv_pd(e, _mm256_add_pd(e, _mm256_set1_pd(1.0)), hi);
+  const __m256d one = _mm256_set1_pd(1.0);
+  const __m256d s = _mm256_div_pd(_mm256_sub_pd(m, one), _mm256_add_pd(m, one)), s2 = _mm256_mul_pd(s, s);
+  __m256d p = _mm256_set1_pd(kLogC[11]);
+  for (int i = 10; i >= 0; --i) p = _mm256_add_pd(_mm256_mul_pd(p, s2), _mm256_set1_pd(kLogC[i]));
+  const __m256d r = _mm256_add_pd(_mm256_mul_pd(e, _mm256_set1_pd(kLn2Hi)),
+                                  _mm256_add_pd(_mm256_mul_pd(e, _mm256_set1_pd(kLn2Lo)), _mm256_mul_pd(s, p)));
+  return _mm256_blendv_pd(r, _mm256_set1_pd(-HUGE_VAL), _mm256_cmp_pd(x, _mm256_setzero_pd(), _CMP_EQ_OQ));
+}
+
+// ptrs_fast16_scalar four lanes at a time (IEEE square root, division and floor are exact in any width, and
+// nothing is fused): the same counts.
 [[gnu::target("avx2")]] void ptrs_fast16_avx2(const double* lambda, const std::uint32_t* words, double* count) {
   double u0[16], v[16];
   uniforms16(words, u0, v);
-  const __m256d ten = _mm256_set1_pd(10.0), half = _mm256_set1_pd(0.5), minus1 = _mm256_set1_pd(-1.0);
-  const __m256d sign = _mm256_set1_pd(-0.0);
+  const double* logfact = log_factorials();
+  const __m256d ten = _mm256_set1_pd(10.0), half = _mm256_set1_pd(0.5), minus1 = _mm256_set1_pd(kRejected);
+  const __m256d undecided = _mm256_set1_pd(kUndecided), sign = _mm256_set1_pd(-0.0), zero = _mm256_setzero_pd();
   for (int i = 0; i < 16; i += 4) {
-    const __m256d l = _mm256_loadu_pd(lambda + i);
+    const __m256d l = _mm256_loadu_pd(lambda + i), vv = _mm256_loadu_pd(v + i);
     const __m256d big = _mm256_cmp_pd(l, ten, _CMP_GE_OQ);
     const __m256d lam = _mm256_blendv_pd(ten, l, big);
     const __m256d slam = _mm256_sqrt_pd(lam);
@@ -400,9 +463,26 @@ void ptrs_fast16_scalar(const double* lambda, const std::uint32_t* words, double
     const __m256d t = _mm256_add_pd(_mm256_div_pd(_mm256_mul_pd(_mm256_set1_pd(2.0), a), us), b);
     const __m256d k =
         _mm256_floor_pd(_mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(t, u), lam), _mm256_set1_pd(0.43)));
-    const __m256d ok = _mm256_and_pd(_mm256_and_pd(big, _mm256_cmp_pd(us, _mm256_set1_pd(0.07), _CMP_GE_OQ)),
-                                     _mm256_cmp_pd(_mm256_loadu_pd(v + i), vr, _CMP_LE_OQ));
-    _mm256_storeu_pd(count + i, _mm256_blendv_pd(minus1, k, ok));
+    const __m256d fast =
+        _mm256_and_pd(_mm256_cmp_pd(us, _mm256_set1_pd(0.07), _CMP_GE_OQ), _mm256_cmp_pd(vv, vr, _CMP_LE_OQ));
+    // The full test (ptrs_slow_accept) where k is in [0, kLogFactorials) and not (us < 0.013 and v > us).
+    const __m256d in_table = _mm256_and_pd(_mm256_cmp_pd(k, zero, _CMP_GE_OQ),
+                                           _mm256_cmp_pd(k, _mm256_set1_pd(kLogFactorials), _CMP_LT_OQ));
+    const __m256d squeezed_out =
+        _mm256_and_pd(_mm256_cmp_pd(us, _mm256_set1_pd(0.013), _CMP_LT_OQ), _mm256_cmp_pd(vv, us, _CMP_GT_OQ));
+    const __m128i idx = _mm256_cvttpd_epi32(_mm256_and_pd(k, in_table)); // 0 outside the table
+    const __m256d lf = _mm256_mask_i32gather_pd(zero, logfact, idx, _mm256_castsi256_pd(_mm256_set1_epi64x(-1)), 8);
+    const __m256d inv_alpha =
+        _mm256_add_pd(_mm256_set1_pd(1.1239), _mm256_div_pd(_mm256_set1_pd(1.1328), _mm256_sub_pd(b, _mm256_set1_pd(3.4))));
+    const __m256d lhs = log_poly4(_mm256_div_pd(_mm256_mul_pd(vv, inv_alpha),
+                                                _mm256_add_pd(_mm256_div_pd(a, _mm256_mul_pd(us, us)), b)));
+    const __m256d rhs = _mm256_sub_pd(_mm256_sub_pd(_mm256_mul_pd(k, log_poly4(lam)), lam), lf);
+    const __m256d slow = _mm256_andnot_pd(squeezed_out, _mm256_and_pd(in_table, _mm256_cmp_pd(lhs, rhs, _CMP_LE_OQ)));
+    // Decided unless the full test needs log k! beyond the table (k >= kLogFactorials; k < 0 is a rejection).
+    const __m256d decided =
+        _mm256_or_pd(fast, _mm256_cmp_pd(k, _mm256_set1_pd(kLogFactorials), _CMP_LT_OQ));
+    const __m256d r = _mm256_blendv_pd(minus1, k, _mm256_or_pd(fast, slow));
+    _mm256_storeu_pd(count + i, _mm256_blendv_pd(undecided, r, _mm256_and_pd(big, decided)));
   }
 }
 #endif
@@ -437,8 +517,8 @@ void poisson_pixels_by(PtrsFast16 ptrs_fast16, const float* lambda, float* out, 
       double k = count[i];
       if (k < 0)
         k = poisson_pixel(lam[i], uniform_of(words[4 * i], words[4 * i + 1]),
-                          uniform_of(words[4 * i + 2], words[4 * i + 3]), static_cast<std::uint32_t>(j0 + i), c1, c2,
-                          c3, key);
+                          uniform_of(words[4 * i + 2], words[4 * i + 3]), k == kRejected,
+                          static_cast<std::uint32_t>(j0 + i), c1, c2, c3, key);
       out[j0 + i] = static_cast<float>(k);
     }
   }
