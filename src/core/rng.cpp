@@ -339,6 +339,60 @@ double log_poly(double x) {
   return de * kLn2Hi + (de * kLn2Lo + s * p);
 }
 
+// e^x for x in (-10, 0], the same bits in scalar and vector code (exp_poly4 below): x = n log 2 + r,
+// |r| <= log(2) / 2, e^r by its Taylor series to r^13 (relative error below 1e-16), times 2^n from its bits.
+constexpr double kLog2e = 1.4426950408889634;
+constexpr double kExpC[14] = {1.0,
+                              1.0,
+                              1.0 / 2,
+                              1.0 / 6,
+                              1.0 / 24,
+                              1.0 / 120,
+                              1.0 / 720,
+                              1.0 / 5040,
+                              1.0 / 40320,
+                              1.0 / 362880,
+                              1.0 / 3628800,
+                              1.0 / 39916800,
+                              1.0 / 479001600,
+                              1.0 / 6227020800};
+
+double exp_poly(double x) {
+  const double n = std::floor(x * kLog2e + 0.5);
+  const double r = (x - n * kLn2Hi) - n * kLn2Lo;
+  double p = kExpC[13];
+  for (int i = 12; i >= 0; --i) p = p * r + kExpC[i];
+  const std::uint64_t bits = static_cast<std::uint64_t>(static_cast<std::int64_t>(n) + 1023) << 52;
+  double scale;
+  std::memcpy(&scale, &bits, 8);
+  return p * scale;
+}
+
+// 1 / k for the inversion's terms.
+constexpr int kInversionMax = 1000;
+const double* inverse_integers() {
+  static const std::vector<double> t = [] {
+    std::vector<double> v(kInversionMax + 1, 0.0);
+    for (int k = 1; k <= kInversionMax; ++k) v[k] = 1.0 / k;
+    return v;
+  }();
+  return t.data();
+}
+
+// Poisson count for a mean in (0, 10) by inversion: the least k with u0 <= P(K <= k), the terms p_k = p_(k-1)
+// (lambda / k) with 1 / k from a table; at most kInversionMax.
+double poisson_inversion(double lambda, double u0) {
+  const double* inv = inverse_integers();
+  double p = exp_poly(-lambda), f = p;
+  int k = 0;
+  while (u0 > f && k < kInversionMax) {
+    ++k;
+    p = p * (lambda * inv[k]);
+    f = f + p;
+  }
+  return k;
+}
+
 // PTRS's full test of one trial after the fast acceptance failed: log(v alpha^-1 / (a / us^2 + b)) against
 // k log(lambda) - lambda - log k!.
 bool ptrs_slow_accept(double lambda, double loglam, double b, double a, double us, double v, double k) {
@@ -360,16 +414,7 @@ double ptrs_trial(double lambda, double loglam, const Ptrs& c, double u0, double
 double poisson_pixel(double lambda, double u0, double v, bool first_rejected, std::uint32_t j, std::uint32_t c1,
                      std::uint32_t c2, std::uint32_t c3, std::array<std::uint32_t, 2> key) {
   if (!(lambda > 0)) return 0;
-  if (lambda < 10) {
-    double p = std::exp(-lambda), f = p;
-    std::uint64_t k = 0;
-    while (u0 > f && k < 1000) {
-      ++k;
-      p *= lambda / static_cast<double>(k);
-      f += p;
-    }
-    return static_cast<double>(k);
-  }
+  if (lambda < 10) return poisson_inversion(lambda, u0);
   const Ptrs c(lambda);
   const double loglam = log_poly(lambda);
   for (std::uint32_t attempt = first_rejected ? 1 : 0;; ++attempt) {
@@ -415,6 +460,7 @@ void ptrs_fast16_scalar(const double* lambda, const std::uint32_t* words, double
     const bool decided = fast || k < kLogFactorials;
     const bool slow = !fast && decided && ptrs_slow_accept(lam, log_poly(lam), b, a, us, v[i], k);
     count[i] = !big || !decided ? kUndecided : fast || slow ? k : kRejected;
+    if (!big) count[i] = lambda[i] > 0 ? poisson_inversion(lambda[i], u0[i]) : 0.0;
   }
 }
 
@@ -441,6 +487,49 @@ void ptrs_fast16_scalar(const double* lambda, const std::uint32_t* words, double
   return _mm256_blendv_pd(r, _mm256_set1_pd(-HUGE_VAL), _mm256_cmp_pd(x, _mm256_setzero_pd(), _CMP_EQ_OQ));
 }
 
+// exp_poly of four lanes: the same operations in the same order.
+[[gnu::target("avx2")]] inline __m256d exp_poly4(__m256d x) {
+  const __m256d n = _mm256_floor_pd(_mm256_add_pd(_mm256_mul_pd(x, _mm256_set1_pd(kLog2e)), _mm256_set1_pd(0.5)));
+  const __m256d r = _mm256_sub_pd(_mm256_sub_pd(x, _mm256_mul_pd(n, _mm256_set1_pd(kLn2Hi))),
+                                  _mm256_mul_pd(n, _mm256_set1_pd(kLn2Lo)));
+  __m256d p = _mm256_set1_pd(kExpC[13]);
+  for (int i = 12; i >= 0; --i) p = _mm256_add_pd(_mm256_mul_pd(p, r), _mm256_set1_pd(kExpC[i]));
+  // 2^n: n + 1023 in the low bits of the mantissa of 2^52 + n + 1023, shifted into the exponent.
+  const __m256d t = _mm256_add_pd(n, _mm256_set1_pd(4503599627370496.0 + 1023.0));
+  const __m256d scale = _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_castpd_si256(t), 52));
+  return _mm256_mul_pd(p, scale);
+}
+
+// poisson_inversion of 16 lanes (where `lanes`, 4 masks of 4; others 0), in four registers at once so that
+// their chains overlap: all lanes step through k together, each counting while its u0 is above its running sum.
+[[gnu::target("avx2")]] void inversion16(const double* lambda, const double* u0, const __m256d* lanes,
+                                         __m256d* count) {
+  const double* inv = inverse_integers();
+  __m256d l[4], u[4], p[4], f[4], active[4];
+  const __m256d one = _mm256_set1_pd(1.0), ten = _mm256_set1_pd(10.0);
+  int any = 0;
+  for (int g = 0; g < 4; ++g) {
+    l[g] = _mm256_blendv_pd(ten, _mm256_loadu_pd(lambda + 4 * g), lanes[g]);
+    u[g] = _mm256_loadu_pd(u0 + 4 * g);
+    p[g] = exp_poly4(_mm256_sub_pd(_mm256_setzero_pd(), l[g]));
+    f[g] = p[g];
+    count[g] = _mm256_setzero_pd();
+    active[g] = _mm256_and_pd(lanes[g], _mm256_cmp_pd(u[g], f[g], _CMP_GT_OQ));
+    any |= _mm256_movemask_pd(active[g]);
+  }
+  for (int k = 1; k <= kInversionMax && any != 0; ++k) {
+    const __m256d ik = _mm256_set1_pd(inv[k]);
+    any = 0;
+    for (int g = 0; g < 4; ++g) {
+      p[g] = _mm256_mul_pd(p[g], _mm256_mul_pd(l[g], ik));
+      f[g] = _mm256_add_pd(f[g], p[g]);
+      count[g] = _mm256_add_pd(count[g], _mm256_and_pd(active[g], one));
+      active[g] = _mm256_and_pd(active[g], _mm256_cmp_pd(u[g], f[g], _CMP_GT_OQ));
+      any |= _mm256_movemask_pd(active[g]);
+    }
+  }
+}
+
 // ptrs_fast16_scalar four lanes at a time (IEEE square root, division and floor are exact in any width, and
 // nothing is fused): the same counts.
 [[gnu::target("avx2")]] void ptrs_fast16_avx2(const double* lambda, const std::uint32_t* words, double* count) {
@@ -449,6 +538,8 @@ void ptrs_fast16_scalar(const double* lambda, const std::uint32_t* words, double
   const double* logfact = log_factorials();
   const __m256d ten = _mm256_set1_pd(10.0), half = _mm256_set1_pd(0.5), minus1 = _mm256_set1_pd(kRejected);
   const __m256d undecided = _mm256_set1_pd(kUndecided), sign = _mm256_set1_pd(-0.0), zero = _mm256_setzero_pd();
+  __m256d small[4];
+  int any_small = 0;
   for (int i = 0; i < 16; i += 4) {
     const __m256d l = _mm256_loadu_pd(lambda + i), vv = _mm256_loadu_pd(v + i);
     const __m256d big = _mm256_cmp_pd(l, ten, _CMP_GE_OQ);
@@ -483,6 +574,17 @@ void ptrs_fast16_scalar(const double* lambda, const std::uint32_t* words, double
         _mm256_or_pd(fast, _mm256_cmp_pd(k, _mm256_set1_pd(kLogFactorials), _CMP_LT_OQ));
     const __m256d r = _mm256_blendv_pd(minus1, k, _mm256_or_pd(fast, slow));
     _mm256_storeu_pd(count + i, _mm256_blendv_pd(undecided, r, _mm256_and_pd(big, decided)));
+    // Means in (0, 10): inversion, below; 0 (or less): count 0.
+    small[i / 4] = _mm256_andnot_pd(big, _mm256_cmp_pd(l, zero, _CMP_GT_OQ));
+    any_small |= _mm256_movemask_pd(small[i / 4]);
+  }
+  __m256d inverted[4];
+  if (any_small) inversion16(lambda, u0, small, inverted);
+  for (int g = 0; g < 4; ++g) {
+    const __m256d l = _mm256_loadu_pd(lambda + 4 * g);
+    __m256d c = _mm256_loadu_pd(count + 4 * g);
+    if (any_small) c = _mm256_blendv_pd(c, inverted[g], small[g]);
+    _mm256_storeu_pd(count + 4 * g, _mm256_blendv_pd(c, zero, _mm256_cmp_pd(l, zero, _CMP_LE_OQ)));
   }
 }
 #endif

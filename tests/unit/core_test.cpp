@@ -216,6 +216,8 @@ TEST(rng, poisson_pixels_each_pixel_its_own_stream) {
   for (float& l : lam) l = float(r.uniform(-5, 600)); // negative means count 0
   lam[7] = std::nanf("");
   lam[8] = 0, lam[9] = 9.999f, lam[10] = 10.0f;
+  for (int j = 11; j < 200; ++j) lam[j] = 8000.0f + 5.0f * float(j); // PTRS around the end of the table of log k!
+  for (int j = 200; j < 600; ++j) lam[j] = float(r.uniform(0, 10)); // inversion
   std::vector<float> a(n), b(37), c(lam), d(n);
   poisson_pixels(lam.data(), a.data(), n, 9, Purpose::detector, 42);
   poisson_pixels(lam.data(), b.data(), b.size(), 9, Purpose::detector, 42);
