@@ -49,26 +49,60 @@ struct Stats {
 };
 
 // Statistics of the n values get(i) (as stored), in double: two passes, as the header has always had them.
-template <class Get> Stats stats_of(std::size_t n, Get get) {
+// Minimum, maximum, mean and RMS deviation in two passes, each with 8 running sums in a fixed pattern (element
+// i into sum i mod 8, the 8 added in order at the end), so that the passes are not one long chain of dependent
+// additions and they vectorize: the same figures on every run. `finite_at`: the first element that is NaN or
+// infinite (n if none), for floating-point data.
+template <class Get> Stats stats_of(std::size_t n, Get get, std::size_t& finite_at) {
   Stats s;
+  finite_at = n;
   if (n == 0) return s;
-  double lo = static_cast<double>(get(0)), hi = lo, sum = 0;
-  for (std::size_t i = 0; i < n; ++i) {
+  constexpr std::size_t kLanes = 8;
+  double lo[kLanes], hi[kLanes], sum[kLanes] = {};
+  for (std::size_t l = 0; l < kLanes; ++l) lo[l] = hi[l] = static_cast<double>(get(0));
+  bool finite = true;
+  const std::size_t whole = n / kLanes * kLanes;
+  for (std::size_t i = 0; i < whole; i += kLanes) {
+    bool ok = true;
+    for (std::size_t l = 0; l < kLanes; ++l) {
+      const double d = static_cast<double>(get(i + l));
+      ok &= std::isfinite(d);
+      lo[l] = std::min(lo[l], d), hi[l] = std::max(hi[l], d), sum[l] += d;
+    }
+    finite &= ok;
+  }
+  for (std::size_t i = whole; i < n; ++i) {
     const double d = static_cast<double>(get(i));
-    lo = std::min(lo, d);
-    hi = std::max(hi, d);
-    sum += d;
+    finite &= std::isfinite(d);
+    lo[i - whole] = std::min(lo[i - whole], d), hi[i - whole] = std::max(hi[i - whole], d), sum[i - whole] += d;
   }
-  const double mean = sum / static_cast<double>(n);
-  double ss = 0;
-  for (std::size_t i = 0; i < n; ++i) {
+  if (!finite) {
+    for (std::size_t i = 0; i < n; ++i)
+      if (!std::isfinite(static_cast<double>(get(i)))) {
+        finite_at = i;
+        break;
+      }
+    return s;
+  }
+  double total = 0, mn = lo[0], mx = hi[0];
+  for (std::size_t l = 0; l < kLanes; ++l) total += sum[l], mn = std::min(mn, lo[l]), mx = std::max(mx, hi[l]);
+  const double mean = total / static_cast<double>(n);
+  double ss[kLanes] = {};
+  for (std::size_t i = 0; i < whole; i += kLanes)
+    for (std::size_t l = 0; l < kLanes; ++l) {
+      const double d = static_cast<double>(get(i + l)) - mean;
+      ss[l] += d * d;
+    }
+  for (std::size_t i = whole; i < n; ++i) {
     const double d = static_cast<double>(get(i)) - mean;
-    ss += d * d;
+    ss[i - whole] += d * d;
   }
-  s.dmin = static_cast<float>(lo);
-  s.dmax = static_cast<float>(hi);
+  double squares = 0;
+  for (std::size_t l = 0; l < kLanes; ++l) squares += ss[l];
+  s.dmin = static_cast<float>(mn);
+  s.dmax = static_cast<float>(mx);
   s.dmean = static_cast<float>(mean);
-  s.rms = static_cast<float>(std::sqrt(ss / static_cast<double>(n)));
+  s.rms = static_cast<float>(std::sqrt(squares / static_cast<double>(n)));
   return s;
 }
 
@@ -124,15 +158,13 @@ void write_any(const std::string& path, int nx, int ny, int nz, double voxel_A, 
   if (!(voxel_A > 0) || !std::isfinite(voxel_A))
     fail_io("cannot write ", path, ": voxel size ", voxel_A, " A is not positive");
   const std::size_t n = static_cast<std::size_t>(nx) * ny * nz;
-  if constexpr (std::is_floating_point_v<Stored>) {
-    // NaN or infinity is always an upstream bug, and it would make the header statistics meaningless.
-    for (std::size_t i = 0; i < n; ++i)
-      if (!std::isfinite(get(i))) {
-        const std::size_t x = i % nx, y = i / nx % ny, z = i / (static_cast<std::size_t>(nx) * ny);
-        fail_io("cannot write ", path, ": value ", get(i), " at voxel (", x, ", ", y, ", ", z, ") is not finite");
-      }
+  std::size_t i = n;
+  const Stats stats = stats_of(n, get, i);
+  if (i < n) { // NaN or infinity is always an upstream bug, and it would make the header statistics meaningless.
+    const std::size_t x = i % nx, y = i / nx % ny, z = i / (static_cast<std::size_t>(nx) * ny);
+    fail_io("cannot write ", path, ": value ", get(i), " at voxel (", x, ", ", y, ", ", z, ") is not finite");
   }
-  const std::string header = make_header(nx, ny, nz, mode, voxel_A, stack, stats_of(n, get), kind);
+  const std::string header = make_header(nx, ny, nz, mode, voxel_A, stack, stats, kind);
   AtomicFileWriter file(path, kHeaderBytes + n * sizeof(Stored));
   file.append(header);
   constexpr std::size_t kChunk = 1 << 18;
