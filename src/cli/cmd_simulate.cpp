@@ -2,12 +2,14 @@
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
 #include "core/errors.hpp"
+#include "io/files/background_writer.hpp"
 #include "io/files/job_files.hpp"
 #include "io/structures/structure_file.hpp"
 #include "job/job.hpp"
 #include "sweep/validate.hpp"
 
 #include <cstdio>
+#include <unistd.h>
 #include <filesystem>
 #include <fstream>
 
@@ -43,6 +45,26 @@ void print_timings(const JobResult& r, const std::vector<double>& peak_MB) {
                r.particles.size());
 }
 
+/// Fail before any work when `out` cannot become a folder of files: it, or its nearest existing ancestor, is not a
+/// folder, or that folder is not writable.
+void check_output_folder(const std::string& out) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path p = fs::absolute(out, ec);
+  if (ec) fail("--out ", out, ": ", ec.message());
+  for (fs::path q = p;; q = q.parent_path()) {
+    const fs::file_status st = fs::status(q, ec);
+    if (fs::exists(st)) {
+      if (!fs::is_directory(st))
+        fail("--out ", out, ": ", q == p ? "it exists and is not a folder" : q.string() + " is not a folder");
+      if (::access(q.c_str(), W_OK) != 0)
+        fail("--out ", out, ": ", q == p ? std::string("the folder") : q.string(), " is not writable");
+      return;
+    }
+    if (q == q.parent_path()) return;
+  }
+}
+
 } // namespace
 
 int cmd_simulate(int argc, char** argv) {
@@ -61,30 +83,47 @@ int cmd_simulate(int argc, char** argv) {
   if (job_id >= sweep.jobs.size())
     fail("--job ", job_id, " is not in ", sweep_path, ", whose jobs are 0..", sweep.jobs.size() - 1);
   const SweepJob& job = sweep.jobs[job_id];
+  check_output_folder(out);
   const StructureSet structures = load_structures(model_sources(job.config.model), sweep_folder(sweep_path));
   validate_jobs(sweep, {static_cast<std::size_t>(job_id)}, structures);
 
   // Peak memory is sampled as each stage starts, so the figure printed for a stage is the peak reached
   // by the end of the stage before it; the last stage's comes after the job.
-  // The tilt series is written (and freed) as soon as the tomograms are made, so that the prior does not
-  // find it still held.
+  // Each file is written as soon as its array is final, on a thread of its own while the job goes on (the disk
+  // time overlaps the next stages): the specimen volumes during the tilt series, the series during the
+  // tomograms, the tomograms during the prior. The tilt series is freed once written and the tomograms made,
+  // so that the prior does not find it still held.
   std::vector<double> peak_MB;
   const auto on_stage = [&](const std::string& stage) {
     peak_MB.push_back(peak_rss_MB());
     std::fprintf(stderr, "tomosweep: %s...\n", stage.c_str());
   };
-  const auto on_series_done = [&](JobResult& r) {
+  BackgroundWriter writer;
+  JobHooks hooks;
+  hooks.specimen_ready = [&](const SpecimenVolumes& s) {
+    std::fprintf(stderr, "tomosweep: writing the model, atlas and instances to %s\n", out.c_str());
+    std::filesystem::create_directories(out); // once the job has got this far
+    writer.post([&out, &s] { write_specimen_files(out, s.potential, s.atlas, s.instances); });
+  };
+  hooks.series_ready = [&](const TiltSeries& series) {
     std::fprintf(stderr, "tomosweep: writing the tilt series to %s\n", out.c_str());
-    std::filesystem::create_directories(out);
-    write_series_files(out, "tilt_series", r.series);
+    writer.post([&out, &series] { write_series_files(out, "tilt_series", series); });
+  };
+  hooks.series_done = [&](JobResult& r) {
+    writer.rethrow(); // the series is written: free it
     r.series.images = Volume<float>();
     for (Volume<float>& h : r.series.halves) h = Volume<float>();
+    std::fprintf(stderr, "tomosweep: writing the tomogram to %s\n", out.c_str());
+    writer.post([&out, &r] { write_tomogram_files(out, r); });
   };
-  const JobResult r = run_job(job.config, structures, job.job_id, job.replicate, on_stage, on_series_done);
+  hooks.drain = [&] { writer.drain(); };
+  const JobResult r = run_job(job.config, structures, job.job_id, job.replicate, on_stage, hooks);
   peak_MB.push_back(peak_rss_MB());
 
   std::fprintf(stderr, "tomosweep: writing %s\n", out.c_str());
-  write_job_files(out, r, "job-" + std::to_string(job.job_id), false);
+  writer.rethrow();
+  std::filesystem::create_directories(out);
+  write_prior_and_tables(out, r, "job-" + std::to_string(job.job_id));
   print_timings(r, peak_MB);
   return 0;
 }

@@ -232,7 +232,7 @@ void make_prior(const JobConfig& config, const Grid& grid, const PotentialAccess
 /// `access` reaches it; its series images `imaged_grid` (the fine grid of acquisition binning `bin`).
 void image(const JobConfig& config, const Scene& scene, const Grid& grid, const Grid& imaged_grid, int bin,
            double ice_thickness_A, const PotentialAccess& access, std::uint64_t job_id, Stages& stages, JobResult& r,
-           const SeriesDoneCallback& on_series_done) {
+           const JobHooks& hooks) {
   // The box sits in a laterally infinite ice slab (images and the prior show the potential against ice), and
   // a carbon film continues beyond it.
   const double ice_V = scene.ice ? ice_potential_V(config.model.potential) : 0.0;
@@ -243,6 +243,7 @@ void image(const JobConfig& config, const Scene& scene, const Grid& grid, const 
   r.series = simulate_series(imaged_grid, access.project_imaged ? access.project_imaged : access.project,
                              config.imaging, ice_thickness_A, config.run.seed, job_id, ice_V, exterior, terms.terms);
   if (access.series_made) access.series_made();
+  if (hooks.series_ready) hooks.series_ready(r.series);
 
   stages.start("tomogram");
   r.tomogram = reconstruct_tomogram(r.series, grid, config.reconstruction, access.back_project);
@@ -253,9 +254,9 @@ void image(const JobConfig& config, const Scene& scene, const Grid& grid, const 
     r.tomogram_even = reconstruct_tomogram(half_series(r.series, 1), grid, config.reconstruction, access.back_project);
   }
 
-  if (on_series_done) {
+  if (hooks.series_done) {
     stages.stop();
-    on_series_done(r);
+    hooks.series_done(r);
   }
 
   if (config.prior.enabled) make_prior(config, grid, access, ice_V, exterior, terms.terms, stages, r);
@@ -265,20 +266,20 @@ void image(const JobConfig& config, const Scene& scene, const Grid& grid, const 
 } // namespace
 
 JobResult run_job(const JobConfig& config, const StructureSet& structures, std::uint64_t job_id, int replicate,
-                  const StageCallback& on_stage, const SeriesDoneCallback& on_series_done) {
+                  const StageCallback& on_stage, const JobHooks& hooks) {
   // The scene depends on (seed, replicate) and the model only: every imaging condition of one replicate
   // images the same specimen.
   if (on_stage) on_stage("scene");
   const auto t0 = std::chrono::steady_clock::now();
   const Scene scene = build_scene(config.model, structures, config.run.seed, replicate);
   const double scene_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  JobResult r = run_job(config, structures, scene, job_id, replicate, on_stage, on_series_done);
+  JobResult r = run_job(config, structures, scene, job_id, replicate, on_stage, hooks);
   r.timings.insert(r.timings.begin(), StageTiming{"scene", scene_s});
   return r;
 }
 
 JobResult run_job(const JobConfig& config, const StructureSet& structures, const Scene& scene, std::uint64_t job_id,
-                  int replicate, const StageCallback& on_stage, const SeriesDoneCallback& on_series_done) {
+                  int replicate, const StageCallback& on_stage, const JobHooks& hooks) {
   JobResult r;
   r.job_id = job_id;
   r.replicate = replicate;
@@ -299,6 +300,16 @@ JobResult run_job(const JobConfig& config, const StructureSet& structures, const
     specimen.potential = block_mean(fine, bin);
   }
 
+  // A caller shown the volumes may read them until drained: before they move into r, and on the way out of an
+  // exception (this guard goes before `specimen`, `fine` and r's members do).
+  struct Drain {
+    const JobHooks& hooks;
+    ~Drain() {
+      if (hooks.drain) hooks.drain();
+    }
+  } drain{hooks};
+  if (hooks.specimen_ready) hooks.specimen_ready(specimen);
+
   // The series images the fine potential (freed once the series exist), the prior the coarse one.
   PotentialAccess access;
   access.project = volume_projector(specimen.potential);
@@ -308,8 +319,9 @@ JobResult run_job(const JobConfig& config, const StructureSet& structures, const
     return bandlimited_prior(specimen.potential, ice_V, config.reconstruction);
   };
   image(config, scene, grid, bin > 1 ? fine.grid() : grid, bin, specimen.ice_thickness_A, access, job_id, stages, r,
-        on_series_done);
+        hooks);
 
+  if (hooks.drain) hooks.drain();
   r.potential = std::move(specimen.potential);
   r.atlas = std::move(specimen.atlas);
   r.instances = std::move(specimen.instances);
@@ -319,7 +331,7 @@ JobResult run_job(const JobConfig& config, const StructureSet& structures, const
 void image_job(const JobConfig& config, const Scene& scene, const Grid& grid, double ice_thickness_A,
                const PotentialAccess& access, std::uint64_t job_id, JobResult& r, const StageCallback& on_stage) {
   Stages stages(r.timings, on_stage);
-  image(config, scene, grid, grid, 1, ice_thickness_A, access, job_id, stages, r, {});
+  image(config, scene, grid, grid, 1, ice_thickness_A, access, job_id, stages, r, JobHooks{});
 }
 
 } // namespace tomosweep

@@ -8,6 +8,7 @@
 #include "core/volume.hpp"
 #include "job/job_config.hpp"
 #include "model/particles.hpp"
+#include "model/rasterize.hpp"
 #include "model/scene.hpp"
 #include "model/structure.hpp"
 
@@ -44,9 +45,20 @@ struct JobResult {
 /// Called with a stage name as each stage starts (for progress display); may be empty.
 using StageCallback = std::function<void(const std::string& stage)>;
 
-/// Called once the tomograms are made, when the job is done with its tilt series: the callee may take the series
-/// out of `r` (write it and free it) so that it is not held through the prior.
-using SeriesDoneCallback = std::function<void(JobResult& r)>;
+/// What a caller that writes a job's outputs while the job runs (tomosweep simulate) is shown, on the job's thread.
+/// Any may be empty. A callee may read what it is shown from another thread until `drain` returns.
+struct JobHooks {
+  /// The specimen volumes (potential, atlas, instances), final from here on.
+  std::function<void(const SpecimenVolumes& specimen)> specimen_ready;
+  /// The noisy tilt series, final from here on (its tomograms are made next).
+  std::function<void(const TiltSeries& series)> series_ready;
+  /// The tomograms are made and the job is done with its tilt series: the callee may take the series out of `r`
+  /// (and free it) so that it is not held through the prior.
+  std::function<void(JobResult& r)> series_done;
+  /// Blocks until the caller reads nothing it was shown any more: called before the specimen volumes move into the
+  /// result, and, when the job throws, before any of them is freed (must not throw then).
+  std::function<void()> drain;
+};
 
 /// Estimated peak memory of one job in bytes: the specimen volumes, tomogram, prior and their working
 /// buffers, and the noisy and ideal tilt series (measured for the 600 x 600 x 60 cytoplasm job: 0.58 GB with
@@ -94,11 +106,11 @@ void image_job(const JobConfig& config, const Scene& scene, const Grid& grid, do
 
 /// Run the whole pipeline of one job. Deterministic in (config, structures, job_id, replicate).
 JobResult run_job(const JobConfig& config, const StructureSet& structures, std::uint64_t job_id, int replicate,
-                  const StageCallback& on_stage = {}, const SeriesDoneCallback& on_series_done = {});
+                  const StageCallback& on_stage = {}, const JobHooks& hooks = {});
 
 /// The same from a scene already built by build_scene(config.model, structures, config.run.seed, replicate),
 /// so that the imaging conditions of one replicate share one packing (the result is identical).
 JobResult run_job(const JobConfig& config, const StructureSet& structures, const Scene& scene, std::uint64_t job_id,
-                  int replicate, const StageCallback& on_stage = {}, const SeriesDoneCallback& on_series_done = {});
+                  int replicate, const StageCallback& on_stage = {}, const JobHooks& hooks = {});
 
 } // namespace tomosweep

@@ -81,6 +81,14 @@ sed 's/tiny.pdb/missing.pdb/' "$tmp/job.toml" > "$tmp/missing.toml"
 expect_error "missing structure" \
   "tomosweep: error: $tmp/missing.pdb: No such file or directory" \
   "$exe" simulate "$tmp/missing.toml" --out "$tmp/x"
+touch "$tmp/a-file"
+expect_error "output folder under a file" \
+  "tomosweep: error: --out $tmp/a-file/out: $tmp/a-file is not a folder" \
+  "$exe" simulate "$tmp/job.toml" --out "$tmp/a-file/out"
+expect_error "output folder is a file" \
+  "tomosweep: error: --out $tmp/a-file: it exists and is not a folder" \
+  "$exe" simulate "$tmp/job.toml" --out "$tmp/a-file"
+check "no output folder after a refused run" test ! -e "$tmp/x"
 expect_error "unknown option" \
   "tomosweep: error: simulate: unrecognised option '--bogus' (usage: tomosweep simulate SWEEP.toml --out DIR [--job N])" \
   "$exe" simulate "$tmp/job.toml" --out "$tmp/x" --bogus

@@ -42,21 +42,34 @@ template <class T> void write_if_any(const std::string& path, const Volume<T>& v
 
 } // namespace
 
-void write_job_files(const std::string& dir, const JobResult& r, const std::string& tomo_name, bool with_series) {
-  std::filesystem::create_directories(dir);
-  write_if_any(dir + "/model.mrc", r.potential);
+void write_specimen_files(const std::string& dir, const Volume<float>& potential, const Volume<std::uint8_t>& atlas,
+                          const Volume<std::uint32_t>& instances) {
+  write_if_any(dir + "/model.mrc", potential);
+  write_if_any(dir + "/atlas.mrc", atlas);
+  write_if_any(dir + "/instances.mrc", instances);
+}
+
+void write_tomogram_files(const std::string& dir, const JobResult& r) {
   write_if_any(dir + "/tomogram.mrc", r.tomogram);
-  write_if_any(dir + "/prior.mrc", r.prior);
   write_if_any(dir + "/tomogram_odd.mrc", r.tomogram_odd);
   write_if_any(dir + "/tomogram_even.mrc", r.tomogram_even);
-  write_if_any(dir + "/atlas.mrc", r.atlas);
-  write_if_any(dir + "/instances.mrc", r.instances);
-  if (with_series) write_series_files(dir, "tilt_series", r.series);
+}
+
+void write_prior_and_tables(const std::string& dir, const JobResult& r, const std::string& tomo_name) {
+  write_if_any(dir + "/prior.mrc", r.prior);
   write_series_files(dir, "prior_series", r.prior_series);
   write_file_atomically(dir + "/classes.tsv", classes_tsv(r.classes));
   const ParticleTableInfo table = particle_table_info(r.tomogram, tomo_name);
   write_particles_star(dir + "/particles.star", r.particles, r.classes, table);
   write_particles_json(dir + "/particles.json", r.particles, r.classes, table);
+}
+
+void write_job_files(const std::string& dir, const JobResult& r, const std::string& tomo_name, bool with_series) {
+  std::filesystem::create_directories(dir);
+  write_specimen_files(dir, r.potential, r.atlas, r.instances);
+  write_tomogram_files(dir, r);
+  if (with_series) write_series_files(dir, "tilt_series", r.series);
+  write_prior_and_tables(dir, r, tomo_name);
 }
 
 } // namespace tomosweep
