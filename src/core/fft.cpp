@@ -173,6 +173,34 @@ Volume<float> filtered_volume(const Grid& g, const std::function<void(int y, int
   return v;
 }
 
+Volume<float> spectral_volume(const Grid& g, const std::function<void(int ky, int kz, Complex* row)>& spectrum,
+                              const std::function<double(double k)>& filter) {
+  Volume<float> v;
+  v.nx = g.nx, v.ny = g.ny, v.nz = g.nz, v.voxel_A = g.voxel_A;
+  if (g.nx <= 0 || g.ny <= 0 || g.nz <= 0) {
+    v = Volume<float>(g);
+    return v;
+  }
+  const int nx = g.nx, ny = g.ny, nz = g.nz, nkx = nx / 2 + 1, px = 2 * nkx;
+  float* buf = aligned_transform_buffer(v, static_cast<std::size_t>(px) * ny * nz);
+  Complex* spec = reinterpret_cast<Complex*>(buf);
+  for (int z = 0; z < nz; ++z)
+    for (int y = 0; y < ny; ++y) spectrum(y, z, spec + (static_cast<std::size_t>(z) * ny + y) * nkx);
+  weight_spectrum_planes(spec, nx, ny, nz, 0, nz, filter);
+  fftwf_plan inv;
+  {
+    std::lock_guard lock(planner_mutex());
+    inv = fftwf_plan_dft_c2r_3d(nz, ny, nx, reinterpret_cast<fftwf_complex*>(buf), buf, FFTW_ESTIMATE);
+  }
+  fftwf_execute(inv);
+  {
+    std::lock_guard lock(planner_mutex());
+    fftwf_destroy_plan(inv);
+  }
+  unpad_rows(v, buf, nx, px, static_cast<std::size_t>(ny) * nz);
+  return v;
+}
+
 void filter_volume(Volume<float>& v, const std::function<double(double k)>& g) {
   if (v.data.empty()) return;
   const auto copy = [&v](int y, int z, float* row) { std::copy_n(v.data.data() + v.index(0, y, z), v.nx, row); };

@@ -64,6 +64,13 @@ void unpad_rows(Volume<float>& v, const float* buf, int nx, int px, std::size_t 
 Volume<float> filtered_volume(const Grid& g, const std::function<void(int y, int z, float* row)>& fill,
                               const std::function<double(double k)>& filter);
 
+/// The real volume on grid `g` whose half spectrum (FFTW's r2c layout: kx = 0..nx/2 of row ky of plane kz)
+/// spectrum(ky, kz, row) writes, each term times filter(|k|) (cycles per voxel) / (nx ny nz), inverted (c2r),
+/// made in the returned volume's own storage. The spectrum is that of a real volume where it is Hermitian in the
+/// planes kx = 0 and (nx even) nx / 2; spectrum is called for kz, then ky, in increasing order.
+Volume<float> spectral_volume(const Grid& g, const std::function<void(int ky, int kz, Complex* row)>& spectrum,
+                              const std::function<double(double k)>& filter);
+
 /// In-place real 1D filtering of many rows of length n (used by weighted back projection):
 /// each row is transformed, multiplied by weights[k] for k in [0, n/2], and transformed back.
 void filter_rows(float* rows, int n, int count, const std::vector<float>& weights);

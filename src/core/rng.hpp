@@ -18,6 +18,7 @@ enum class Purpose : std::uint32_t {
   features = 3,    // vesicles, carbon, beads, contamination of one replicate
   ice_texture = 4, // granular ice of one replicate (id = replicate x 2^32 + z slice)
   ice_surface = 5, // ice surfaces (roughness modes) of one replicate
+  ice_spectrum = 6, // granular ice's white-noise spectrum of one replicate (id = replicate x 2^32 + kz ny + ky)
   tilt_error = 10, // per-tilt angle errors of one job
   detector = 11,   // electron counting of one tilt image (id = job and tilt)
   damage = 12,     // radiation-damage noise of one tilt image

@@ -50,12 +50,40 @@ IceTextureField ice_texture_field(const Grid& g, double ice_V, std::uint64_t see
   auto table = std::make_shared<std::vector<double>>(kSteps + 2);
   for (int i = 0; i <= kSteps + 1; ++i)
     (*table)[i] = std::sqrt(ice_texture_power(i * step / g.voxel_A, g.voxel_A, ice_V));
-  // The noise goes straight into the transform's buffer, one stream per z slice, rows in order.
-  auto rng = std::make_shared<Rng>(seed, Purpose::ice_texture, 0);
+  // The noise is drawn as its spectrum, straight into the transform's buffer. Row (ky, kz) and its mirror
+  // (-ky, -kz) pair their terms in the Hermitian planes kx = 0 and nx / 2: the first of the two in (kz, ky) order
+  // draws them (the first 4 normals of each row's stream), the other takes their conjugates.
   IceTextureField f;
-  f.noise = [rng, seed, replicate, nx = g.nx](int y, int z, float* row) {
-    if (y == 0) *rng = Rng(seed, Purpose::ice_texture, (std::uint64_t(std::uint32_t(replicate)) << 32) | std::uint32_t(z));
-    rng->fill_normal(row, std::size_t(nx));
+  const int nx = g.nx, ny = g.ny, nz = g.nz;
+  if (static_cast<double>(ny) * nz >= 4294967296.0)
+    fail("granular ice on ", ny, " x ", nz, " rows of the box: at most 2^32 rows");
+  const double n = static_cast<double>(nx) * ny * nz;
+  f.spectrum = [seed, replicate, nx, ny, nz, generic = std::sqrt(0.5 * n), real = std::sqrt(n)](int ky, int kz,
+                                                                                                  Complex* row) {
+    const auto stream = [&](int y, int z) {
+      return Rng(seed, Purpose::ice_spectrum,
+                 (std::uint64_t(std::uint32_t(replicate)) << 32) | (std::uint64_t(z) * std::uint64_t(ny) + y));
+    };
+    const int nkx = nx / 2 + 1, my = (ny - ky) % ny, mz = (nz - kz) % nz;
+    const bool self = my == ky && mz == kz, first = kz < mz || (kz == mz && ky <= my);
+    Rng rng = stream(ky, kz);
+    float head[4], interior[2];
+    rng.fill_normal(head, 4);
+    if (!first) { // the mirror row's draws, conjugated
+      Rng mirror = stream(my, mz);
+      mirror.fill_normal(head, 4);
+      head[1] = -head[1], head[3] = -head[3];
+    }
+    const auto hermitian = [&](const float* h) {
+      return self ? Complex(float(real * h[0]), 0.0f) : Complex(float(generic * h[0]), float(generic * h[1]));
+    };
+    row[0] = hermitian(head);
+    const bool even = nx % 2 == 0;
+    if (even && nkx > 1) row[nkx - 1] = hermitian(head + 2);
+    for (int kx = 1; kx < (even ? nkx - 1 : nkx); ++kx) {
+      rng.fill_normal(interior, 2);
+      row[kx] = Complex(float(generic * interior[0]), float(generic * interior[1]));
+    }
   };
   f.filter = [table, step](double k) {
     const double t = std::min(k / step, double(kSteps));
@@ -67,7 +95,7 @@ IceTextureField ice_texture_field(const Grid& g, double ice_V, std::uint64_t see
 
 Volume<float> ice_texture(const Grid& g, double ice_V, std::uint64_t seed, int replicate) {
   const IceTextureField f = ice_texture_field(g, ice_V, seed, replicate);
-  return filtered_volume(g, f.noise, f.filter);
+  return spectral_volume(g, f.spectrum, f.filter);
 }
 
 } // namespace tomosweep

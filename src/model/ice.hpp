@@ -2,6 +2,7 @@
 // random field whose power spectrum is water's structure factor times one molecule's form factor.
 #pragma once
 
+#include "core/fft.hpp"
 #include "core/volume.hpp"
 
 #include <cstdint>
@@ -23,16 +24,19 @@ double water_form_factor_shape(double k_per_A);
 /// modes of a grid is the voxel variance.
 double ice_texture_power(double k_per_A, double voxel_A, double ice_V);
 
-/// The texture on grid g (volts, zero mean, ice at full occupancy): white Gaussian noise from the stream
-/// (seed, Purpose::ice_texture, replicate x 2^32 + z) per z slice, filtered in 3D to ice_texture_power().
-/// Deterministic in (g, ice_V, seed, replicate).
+/// The texture on grid g (volts, zero mean, ice at full occupancy): white Gaussian noise, drawn directly as its
+/// spectrum (IceTextureField::spectrum), filtered in 3D to ice_texture_power(). Deterministic in (g, ice_V, seed,
+/// replicate).
 Volume<float> ice_texture(const Grid& g, double ice_V, std::uint64_t seed, int replicate);
 
-/// ice_texture as its two parts: the white noise, row y of slice z at a time (the slices in any order, the rows of
-/// each in order from y = 0), and the filter over |k| (cycles per voxel): filtered_volume(g, noise, filter) is
-/// ice_texture, and a rank group filters the same noise over its slabs.
+/// ice_texture as its two parts, for spectral_volume (core/fft.hpp) and a rank group's spectral_slab:
+/// - spectrum(ky, kz, row): the half row (kx = 0..nx/2) of plane kz of the discrete Fourier transform of real
+///   white noise of variance 1 per voxel (complex normals of variance nx ny nz, Hermitian in the planes kx = 0 and
+///   nx/2, real where a term is its own mirror), from the stream (seed, Purpose::ice_spectrum, replicate x 2^32 +
+///   kz ny + ky): rows in any order. Half the transforms of filtering noise made in real space.
+/// - filter(|k|) (cycles per voxel): the texture's amplitude.
 struct IceTextureField {
-  std::function<void(int y, int z, float* row)> noise;
+  std::function<void(int ky, int kz, Complex* row)> spectrum;
   std::function<double(double k)> filter;
 };
 IceTextureField ice_texture_field(const Grid& g, double ice_V, std::uint64_t seed, int replicate);

@@ -146,4 +146,37 @@ Volume<float> filtered_slab(const boost::mpi::communicator& comm, const Grid& g,
   return out;
 }
 
+Volume<float> spectral_slab(const boost::mpi::communicator& comm, const Grid& g, int block,
+                            const std::function<void(int ky, int kz, Complex* row)>& spectrum,
+                            const std::function<double(double k)>& filter) {
+  if (block <= 0 || block % 64 != 0) fail("spectral_slab: block ", block, " is not a positive multiple of 64");
+  if (static_cast<long long>(comm.size()) * block < g.nz)
+    fail("spectral_slab: block ", block, " on ", comm.size(), " ranks covers only part of ", g.nz, " slices");
+  init_fftw_mpi();
+  const int nx = g.nx, ny = g.ny, nz_total = g.nz, nkx = nx / 2 + 1, px = 2 * nkx;
+  const int nzl = static_cast<int>(slices_of(comm.rank(), nz_total, block));
+  const std::ptrdiff_t n[3] = {nz_total, ny, nx}, nc[3] = {nz_total, ny, nkx};
+  std::ptrdiff_t local_n0 = 0, z0 = 0;
+  const std::ptrdiff_t alloc = fftwf_mpi_local_size_many(3, nc, 1, block, comm, &local_n0, &z0);
+  if (local_n0 != nzl || (nzl > 0 && z0 != static_cast<std::ptrdiff_t>(comm.rank()) * block))
+    fail("spectral_slab: FFTW-MPI gives rank ", comm.rank(), " slices ", z0, " + ", local_n0, ", not the slab's ",
+         nzl); // cannot happen for a valid block: the same distribution by construction
+  Volume<float> out;
+  out.nx = nx, out.ny = ny, out.nz = nzl, out.voxel_A = g.voxel_A;
+  float* buf = aligned_transform_buffer(out, 2 * static_cast<std::size_t>(std::max<std::ptrdiff_t>(alloc, 1)));
+  fftwf_complex* spec = reinterpret_cast<fftwf_complex*>(buf);
+  PlanPair plans;
+  plans.inv = fftwf_mpi_plan_many_dft_c2r(3, n, 1, block, block, spec, buf, comm, FFTW_ESTIMATE);
+  if (!boost::mpi::all_reduce(comm, plans.inv != nullptr, std::logical_and<bool>()))
+    fail("spectral_slab: FFTW-MPI could not plan the ", nx, " x ", ny, " x ", nz_total, " transform on ",
+         comm.size(), " ranks with block ", block);
+  Complex* c = reinterpret_cast<Complex*>(buf);
+  for (int z = 0; z < nzl; ++z)
+    for (int y = 0; y < ny; ++y) spectrum(y, static_cast<int>(z0) + z, c + (static_cast<std::size_t>(z) * ny + y) * nkx);
+  weight_spectrum_planes(c, nx, ny, nz_total, z0, local_n0, filter);
+  fftwf_execute(plans.inv);
+  unpad_rows(out, buf, nx, px, static_cast<std::size_t>(ny) * nzl);
+  return out;
+}
+
 } // namespace tomosweep

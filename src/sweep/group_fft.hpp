@@ -2,6 +2,7 @@
 // group version of reconstruct's bandlimited_prior, for volumes too large for one rank. MPI stays in the .cpp.
 #pragma once
 
+#include "core/fft.hpp"
 #include "core/volume.hpp"
 #include "reconstruct/params.hpp"
 
@@ -33,6 +34,13 @@ Volume<float> bandlimited_prior_slab(const boost::mpi::communicator& comm, const
 /// returns this rank's slab.
 Volume<float> filtered_slab(const boost::mpi::communicator& comm, const Grid& g, int block,
                             const std::function<void(int y, int z, float* row)>& fill,
+                            const std::function<double(double k)>& filter);
+
+/// spectral_volume (core/fft.hpp) over the slabs: `spectrum(ky, kz, row)` is asked for this rank's planes kz (its
+/// slab's slice numbers), the terms are multiplied by filter(|k|) / (nx ny nz) and inverted. Collective over
+/// comm; returns this rank's slab.
+Volume<float> spectral_slab(const boost::mpi::communicator& comm, const Grid& g, int block,
+                            const std::function<void(int ky, int kz, Complex* row)>& spectrum,
                             const std::function<double(double k)>& filter);
 
 } // namespace tomosweep

@@ -280,7 +280,7 @@ JobResult run_group_job(const boost::mpi::communicator& comm, const JobConfig& c
   if (scene.ice && scene.ice_texture == IceTexture::granular) {
     const IceTextureField f =
         ice_texture_field(grid, ice_potential_V(config.model.potential), scene.seed, scene.replicate);
-    texture = filtered_slab(comm, grid, plan.block, f.noise, f.filter);
+    texture = spectral_slab(comm, grid, plan.block, f.spectrum, f.filter);
   }
   SpecimenVolumes specimen = rasterize_slab(scene, structures, config.model.pixel_size_A, config.model.potential,
                                             g.z0(), g.z1(), texture.data.empty() ? nullptr : &texture);

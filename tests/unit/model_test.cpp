@@ -508,6 +508,36 @@ TEST(ice_texture, variance_and_spectrum_follow_the_model) {
   EXPECT_LT(std::abs(dot / norm), 0.05);
 }
 
+TEST(ice_texture, spectrum_is_that_of_real_white_noise) {
+  // The half spectrum's rows are Hermitian in the planes kx = 0 and nx / 2 (real where a term is its own mirror),
+  // and unfiltered it inverts to white noise of variance 1 per voxel, for even and odd sizes alike.
+  for (const Grid g : {Grid{16, 12, 10, 3.0}, Grid{17, 15, 13, 3.0}, Grid{15, 16, 9, 3.0}}) {
+    const IceTextureField f = ice_texture_field(g, 4.5, 11, 2);
+    const int nkx = g.nx / 2 + 1;
+    std::vector<Complex> spec(std::size_t(nkx) * g.ny * g.nz);
+    auto at = [&](int kx, int ky, int kz) -> Complex& { return spec[(std::size_t(kz) * g.ny + ky) * nkx + kx]; };
+    for (int kz = 0; kz < g.nz; ++kz)
+      for (int ky = 0; ky < g.ny; ++ky) f.spectrum(ky, kz, &at(0, ky, kz));
+    std::vector<int> planes{0};
+    if (g.nx % 2 == 0) planes.push_back(nkx - 1);
+    for (int kx : planes)
+      for (int kz = 0; kz < g.nz; ++kz)
+        for (int ky = 0; ky < g.ny; ++ky) {
+          const Complex a = at(kx, ky, kz), b = at(kx, (g.ny - ky) % g.ny, (g.nz - kz) % g.nz);
+          ASSERT_EQ(a, std::conj(b)) << g.nx << " x " << g.ny << " x " << g.nz << ": " << kx << " " << ky << " " << kz;
+        }
+    const Volume<float> w = spectral_volume(g, f.spectrum, [](double) { return 1.0; });
+    double s = 0, s2 = 0;
+    for (float v : w.data) s += v, s2 += double(v) * v;
+    const double n = double(w.size()), mean = s / n, var = s2 / n - mean * mean;
+    EXPECT_NEAR(var, 1.0, 4 * std::sqrt(2 / n)) << g.nx << " x " << g.ny << " x " << g.nz;
+    // The same seed and replicate give the same rows in any order.
+    std::vector<Complex> again(static_cast<std::size_t>(nkx));
+    f.spectrum(3, g.nz - 1, again.data());
+    for (int kx = 0; kx < nkx; ++kx) ASSERT_EQ(again[kx], at(kx, 3, g.nz - 1));
+  }
+}
+
 TEST(ice_texture, rasterized_ice_carries_the_texture_times_the_free_fraction) {
   // A carbon film filling the lower half of the box holds no ice, hence no texture; above it the ice is the
   // mean level plus the texture of (seed, replicate).
