@@ -1,8 +1,9 @@
 // bandlimited_prior_slab (src/sweep/group_fft.hpp) against the serial bandlimited_prior of the whole volume, on
 // however many ranks mpiexec starts (ctest: group_fft_n1, _n2, _n3): every rank makes the same volume, filters it
 // whole, and compares its slab of the group's result. Also the one-line errors of bad inputs, after which the group
-// must still work (no rank left waiting in a collective).
+// must still work (no rank left waiting in a collective). And spectral_slab of granular ice against spectral_volume.
 #include "../unit/expect_error.hpp"
+#include "model/ice.hpp"
 #include "reconstruct/wbp.hpp"
 #include "sweep/group_fft.hpp"
 
@@ -149,6 +150,31 @@ TEST(GroupFft, SlabsMatchTheSerialPrior) {
                     size, size == 1 ? "" : "s", nx, ny, nz, block, worst, tol);
       EXPECT_LE(worst, tol) << nx << " x " << ny << " x " << nz << ", block " << block;
     }
+  }
+}
+
+TEST(GroupFft, SpectralSlabsMatchTheSerialTexture) {
+  // Granular ice over the slabs: every rank draws its own planes of the spectrum (model/ice.hpp), against the
+  // serial spectral_volume of the whole box.
+  const int rank = world().rank(), size = world().size();
+  for (const auto& [nx, ny, nz] : {std::array{40, 36, 150}, std::array{27, 33, 101}}) {
+    const Grid g{nx, ny, nz, 3.0};
+    const IceTextureField f = ice_texture_field(g, 4.5, 9, 1);
+    const Volume<float> serial = spectral_volume(g, f.spectrum, f.filter);
+    const double tol = 1e-4 * stddev(serial);
+    const int block = (nz + 64 * size - 1) / (64 * size) * 64;
+    const Volume<float> out = spectral_slab(world(), g, block, f.spectrum, f.filter);
+    const Volume<float> want = slab_of(serial, rank, block);
+    const bool shaped = out.same_shape(want) && out.voxel_A == want.voxel_A;
+    EXPECT_TRUE(shaped) << "rank " << rank << ": the result is not the slab's shape";
+    double local = shaped ? 0.0 : HUGE_VAL;
+    for (std::size_t i = 0; shaped && i < out.size(); ++i)
+      local = std::max(local, std::abs(double(out.data[i]) - want.data[i]));
+    const double worst = boost::mpi::all_reduce(world(), local, boost::mpi::maximum<double>());
+    if (rank == 0)
+      std::printf("spectral_slab %d rank%s, %d x %d x %d, block %d: max |slab - serial| = %.3g (limit %.3g)\n", size,
+                  size == 1 ? "" : "s", nx, ny, nz, block, worst, tol);
+    EXPECT_LE(worst, tol) << nx << " x " << ny << " x " << nz;
   }
 }
 
