@@ -1,6 +1,77 @@
 #include "core/ctf.hpp"
 
+#include "core/simd.hpp"
+
+#include <cmath>
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
+
 namespace tomosweep {
+
+namespace {
+
+// sin(x) for the CTF's phases, the same bits in scalar and vector code: x = n pi + r (pi in three parts, Cody
+// and Waite: n p1 exact for |n| < 2^26), sin r by its Taylor series to r^21 (|r| <= pi / 2: error below 1e-16),
+// negated for odd n.
+constexpr double kInvPi = 0.31830988618379067154, kP1 = 4 * 7.85398125648498535156E-1,
+                 kP2 = 4 * 3.77489470793079817668E-8, kP3 = 4 * 2.69515142907905952645E-15;
+constexpr double kSinC[11] = {1.0,
+                              -1.0 / 6,
+                              1.0 / 120,
+                              -1.0 / 5040,
+                              1.0 / 362880,
+                              -1.0 / 39916800,
+                              1.0 / 6227020800,
+                              -1.0 / 1307674368000,
+                              1.0 / 355687428096000,
+                              -1.0 / 121645100408832000,
+                              1.0 / 51090942171709440000.0};
+
+double sin_poly(double x) {
+  const double n = std::floor(x * kInvPi + 0.5);
+  const double r = ((x - n * kP1) - n * kP2) - n * kP3, r2 = r * r;
+  double p = kSinC[10];
+  for (int k = 9; k >= 1; --k) p = p * r2 + kSinC[k];
+  const double s = r + r * (r2 * p), h = n * 0.5;
+  return h - std::floor(h) != 0 ? -s : s;
+}
+
+void sin_rows_scalar(const double* x, double* out, int n) {
+  for (int i = 0; i < n; ++i) out[i] = sin_poly(x[i]);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+[[gnu::target("avx2")]] void sin_rows_avx2(const double* x, double* out, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const __m256d v = _mm256_loadu_pd(x + i);
+    const __m256d k = _mm256_floor_pd(_mm256_add_pd(_mm256_mul_pd(v, _mm256_set1_pd(kInvPi)), _mm256_set1_pd(0.5)));
+    const __m256d r = _mm256_sub_pd(_mm256_sub_pd(_mm256_sub_pd(v, _mm256_mul_pd(k, _mm256_set1_pd(kP1))),
+                                                  _mm256_mul_pd(k, _mm256_set1_pd(kP2))),
+                                    _mm256_mul_pd(k, _mm256_set1_pd(kP3)));
+    const __m256d r2 = _mm256_mul_pd(r, r);
+    __m256d p = _mm256_set1_pd(kSinC[10]);
+    for (int c = 9; c >= 1; --c) p = _mm256_add_pd(_mm256_mul_pd(p, r2), _mm256_set1_pd(kSinC[c]));
+    const __m256d s = _mm256_add_pd(r, _mm256_mul_pd(r, _mm256_mul_pd(r2, p)));
+    const __m256d h = _mm256_mul_pd(k, _mm256_set1_pd(0.5));
+    const __m256d odd = _mm256_cmp_pd(_mm256_sub_pd(h, _mm256_floor_pd(h)), _mm256_setzero_pd(), _CMP_NEQ_OQ);
+    _mm256_storeu_pd(out + i, _mm256_xor_pd(s, _mm256_and_pd(odd, _mm256_set1_pd(-0.0))));
+  }
+  for (; i < n; ++i) out[i] = sin_poly(x[i]);
+}
+#endif
+
+using SinRows = void (*)(const double*, double*, int);
+
+SinRows sin_rows_kernel() {
+#if !defined(TOMOSWEEP_NO_CLONES) && defined(__x86_64__) && defined(__GNUC__)
+  if (__builtin_cpu_supports("avx2")) return sin_rows_avx2;
+#endif
+  return sin_rows_scalar;
+}
+
+} // namespace
 
 double Ctf::chi(double kx, double ky, double defocus_A) const {
   const double k2 = kx * kx + ky * ky;
@@ -56,15 +127,19 @@ CtfGrid ctf_grid(const Ctf& ctf, int nx, int ny) {
   return g;
 }
 
-double CtfAt::operator()(std::size_t i, double d_A) const {
+double CtfAt::phase(std::size_t i, double d_A) const {
   const double k2 = grid.k2[i], dd = grid.astig.empty() ? d_A : d_A + ctf.astigmatism_A * grid.astig[i];
-  return -grid.envelope[i] * std::sin(kPi * l * dd * k2 - a * k2 * k2 + shift);
+  return kPi * l * dd * k2 - a * k2 * k2 + shift;
 }
 
+double CtfAt::operator()(std::size_t i, double d_A) const { return -grid.envelope[i] * sin_poly(phase(i, d_A)); }
+
 void ctf_values(const CtfAt& at, double d_A, int nx, int ny, std::vector<double>& c) {
+  static const SinRows sin_rows = sin_rows_kernel();
   const std::size_t nkx = static_cast<std::size_t>(nx / 2 + 1);
   c.resize(nkx * ny);
   const bool radial = at.grid.astig.empty();
+  std::vector<double> phase(nkx);
   for (int ky = 0; ky < ny; ++ky) {
     double* row = c.data() + ky * nkx;
     if (radial && ky > ny / 2) { // fft_freq(ky) = -(ny - ky): the same k^2 as row ny - ky
@@ -72,7 +147,10 @@ void ctf_values(const CtfAt& at, double d_A, int nx, int ny, std::vector<double>
       std::copy(mirror, mirror + nkx, row);
       continue;
     }
-    for (std::size_t kx = 0; kx < nkx; ++kx) row[kx] = at(ky * nkx + kx, d_A);
+    const std::size_t i0 = ky * nkx;
+    for (std::size_t kx = 0; kx < nkx; ++kx) phase[kx] = at.phase(i0 + kx, d_A);
+    sin_rows(phase.data(), row, static_cast<int>(nkx)); // the bits of sin_poly, as CtfAt() gives
+    for (std::size_t kx = 0; kx < nkx; ++kx) row[kx] = -at.grid.envelope[i0 + kx] * row[kx];
   }
 }
 

@@ -47,12 +47,14 @@ struct CtfGrid {
 };
 CtfGrid ctf_grid(const Ctf& ctf, int nx, int ny);
 
-/// CTF value -E sin(chi + shift) at index i of `grid` and defocus d_A.
+/// CTF value -E sin(chi + shift) at index i of `grid` and defocus d_A (the sine by a polynomial of our own, the
+/// same bits in ctf_values' vector code).
 struct CtfAt {
   const Ctf& ctf;
   const CtfGrid& grid;
   double l = ctf.wavelength_A, a = 0.5 * kPi * ctf.cs_A * l * l * l;
   double shift = ctf.phase_shift_rad + std::asin(ctf.amplitude_contrast);
+  double phase(std::size_t i, double d_A) const; ///< chi + shift
   double operator()(std::size_t i, double d_A) const;
 };
 

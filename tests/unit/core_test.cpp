@@ -368,3 +368,33 @@ TEST(ctf, values_of_a_strip_equal_the_ctf_at_every_index) {
       for (std::size_t i = 0; i < c.size(); ++i) ASSERT_EQ(c[i], at(i, 25000)) << nx << " x " << ny << " at " << i;
     }
 }
+
+// The sine of ctf_values and CtfAt is a polynomial of our own (the same bits in its vector and scalar code): it
+// must agree with std::sin to 2e-15, and the values with the CTF's formula, also where the phase reaches hundreds
+// of radians (1.5 A pixels, 1 to 10 um of defocus).
+TEST(ctf, values_agree_with_the_formula_at_large_phases) {
+  for (const double defocus_A : {10000.0, 100000.0}) {
+    tomosweep::Ctf ctf;
+    ctf.pixel_A = 1.5;
+    const int nx = 67, ny = 64;
+    const tomosweep::CtfGrid grid = tomosweep::ctf_grid(ctf, nx, ny);
+    const tomosweep::CtfAt at{ctf, grid};
+    std::vector<double> c;
+    tomosweep::ctf_values(at, defocus_A, nx, ny, c);
+    double sine = 0, formula = 0, largest_phase = 0;
+    for (int ky = 0; ky < ny; ++ky)
+      for (int kx = 0; kx <= nx / 2; ++kx) {
+        const std::size_t i = std::size_t(ky) * (nx / 2 + 1) + kx;
+        const double phase = at.phase(i, defocus_A);
+        // The sine itself: against std::sin of the same phase.
+        sine = std::max(sine, std::abs(c[i] + grid.envelope[i] * std::sin(phase)));
+        // The whole value: against Ctf::value, whose phase rounds otherwise (1e-16 of the phase).
+        const double fx = kx / (nx * 1.5), fy = tomosweep::fft_freq(ky, ny) / (ny * 1.5);
+        formula = std::max(formula, std::abs(c[i] - ctf.value(fx, fy, defocus_A)) / (1 + std::abs(phase)));
+        largest_phase = std::max(largest_phase, std::abs(phase));
+      }
+    EXPECT_LT(sine, 2e-15) << defocus_A;
+    EXPECT_LT(formula, 1e-15) << defocus_A;
+    EXPECT_GT(largest_phase, defocus_A > 50000 ? 300.0 : 30.0); // the range reduction is exercised
+  }
+}
