@@ -105,16 +105,32 @@ Image fft_inverse(const Spectrum2& s, double pixel_A) {
 
 void weight_spectrum_planes(Complex* c, int nx, int ny, int nz, std::ptrdiff_t z0, std::ptrdiff_t planes,
                             const std::function<double(double k)>& g) {
+  // The weight depends on |k| alone: rows +-fy of planes +-fz share their weights, computed once (the same
+  // values: (-f)^2 = f^2 exactly) for each row y <= ny / 2 of each plane pair held here.
   const int nkx = nx / 2 + 1;
   const double norm = 1.0 / (static_cast<double>(nx) * ny * nz);
-  for (std::ptrdiff_t lz = 0; lz < planes; ++lz) {
-    const double fz = static_cast<double>(fft_freq(static_cast<int>(z0 + lz), nz)) / nz;
-    for (int y = 0; y < ny; ++y) {
+  std::vector<float> w(nkx);
+  const auto row_of = [&](std::ptrdiff_t z, int y) { return c + (static_cast<std::size_t>(z - z0) * ny + y) * nkx; };
+  const auto apply = [&](Complex* r) {
+    for (int x = 0; x < nkx; ++x) r[x] *= w[x];
+  };
+  for (std::ptrdiff_t z = z0; z < z0 + planes; ++z) {
+    const std::ptrdiff_t mirror = (nz - z) % nz;
+    if (mirror < z && mirror >= z0) continue; // done with its mirror plane
+    const bool both = mirror != z && mirror >= z0 && mirror < z0 + planes;
+    const double fz = static_cast<double>(fft_freq(static_cast<int>(z), nz)) / nz;
+    for (int y = 0; y <= ny / 2; ++y) {
       const double fy = static_cast<double>(fft_freq(y, ny)) / ny;
-      Complex* r = c + (static_cast<std::size_t>(lz) * ny + y) * nkx;
       for (int x = 0; x < nkx; ++x) {
         const double fx = static_cast<double>(x) / nx;
-        r[x] *= static_cast<float>(g(std::sqrt(fx * fx + fy * fy + fz * fz)) * norm);
+        w[x] = static_cast<float>(g(std::sqrt(fx * fx + fy * fy + fz * fz)) * norm);
+      }
+      const int ym = (ny - y) % ny;
+      apply(row_of(z, y));
+      if (ym != y) apply(row_of(z, ym));
+      if (both) {
+        apply(row_of(mirror, y));
+        if (ym != y) apply(row_of(mirror, ym));
       }
     }
   }
