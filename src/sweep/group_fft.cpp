@@ -109,74 +109,74 @@ Volume<float> bandlimited_prior_slab(const boost::mpi::communicator& comm, const
                        [&p](double k) { return radial_rolloff(k, p); });
 }
 
+namespace {
+
+// The slab transform filtered_slab and spectral_slab share: this rank's planes of the whole volume's transform,
+// its padded buffer in the returned slab's own storage (from a 64-byte boundary, as filtered_volume's), and the
+// plans (the forward one only when asked for). `what` names the caller in errors.
+struct SlabTransform {
+  Volume<float> out;
+  float* buf = nullptr;
+  std::ptrdiff_t z0 = 0, local_n0 = 0;
+  int nzl = 0;
+  PlanPair plans;
+};
+
+void plan_slab_transform(const char* what, const boost::mpi::communicator& comm, const Grid& g, int block,
+                         bool forward, SlabTransform& t) {
+  if (block <= 0 || block % 64 != 0) fail(what, ": block ", block, " is not a positive multiple of 64");
+  if (static_cast<long long>(comm.size()) * block < g.nz)
+    fail(what, ": block ", block, " on ", comm.size(), " ranks covers only part of ", g.nz, " slices");
+  init_fftw_mpi();
+  const int nx = g.nx, ny = g.ny, nz_total = g.nz;
+  t.nzl = static_cast<int>(slices_of(comm.rank(), nz_total, block));
+  const std::ptrdiff_t n[3] = {nz_total, ny, nx}, nc[3] = {nz_total, ny, nx / 2 + 1};
+  const std::ptrdiff_t alloc = fftwf_mpi_local_size_many(3, nc, 1, block, comm, &t.local_n0, &t.z0);
+  if (t.local_n0 != t.nzl || (t.nzl > 0 && t.z0 != static_cast<std::ptrdiff_t>(comm.rank()) * block))
+    fail(what, ": FFTW-MPI gives rank ", comm.rank(), " slices ", t.z0, " + ", t.local_n0, ", not the slab's ",
+         t.nzl); // cannot happen for a valid block: the same distribution by construction
+  t.out.nx = nx, t.out.ny = ny, t.out.nz = t.nzl, t.out.voxel_A = g.voxel_A;
+  t.buf = aligned_transform_buffer(t.out, 2 * static_cast<std::size_t>(std::max<std::ptrdiff_t>(alloc, 1)));
+  fftwf_complex* spec = reinterpret_cast<fftwf_complex*>(t.buf);
+  if (forward) t.plans.fwd = fftwf_mpi_plan_many_dft_r2c(3, n, 1, block, block, t.buf, spec, comm, FFTW_ESTIMATE);
+  t.plans.inv = fftwf_mpi_plan_many_dft_c2r(3, n, 1, block, block, spec, t.buf, comm, FFTW_ESTIMATE);
+  const bool planned = (!forward || t.plans.fwd) && t.plans.inv;
+  if (!boost::mpi::all_reduce(comm, planned, std::logical_and<bool>()))
+    fail(what, ": FFTW-MPI could not plan the ", nx, " x ", ny, " x ", nz_total, " transform on ", comm.size(),
+         " ranks with block ", block);
+}
+
+} // namespace
+
 Volume<float> filtered_slab(const boost::mpi::communicator& comm, const Grid& g, int block,
                             const std::function<void(int y, int z, float* row)>& fill,
                             const std::function<double(double k)>& filter) {
-  if (block <= 0 || block % 64 != 0) fail("filtered_slab: block ", block, " is not a positive multiple of 64");
-  if (static_cast<long long>(comm.size()) * block < g.nz)
-    fail("filtered_slab: block ", block, " on ", comm.size(), " ranks covers only part of ", g.nz, " slices");
-  init_fftw_mpi();
-  const int nx = g.nx, ny = g.ny, nz_total = g.nz, px = 2 * (nx / 2 + 1);
-  const int nzl = static_cast<int>(slices_of(comm.rank(), nz_total, block));
-  const std::ptrdiff_t n[3] = {nz_total, ny, nx}, nc[3] = {nz_total, ny, nx / 2 + 1};
-  std::ptrdiff_t local_n0 = 0, z0 = 0;
-  const std::ptrdiff_t alloc = fftwf_mpi_local_size_many(3, nc, 1, block, comm, &local_n0, &z0);
-  if (local_n0 != nzl || (nzl > 0 && z0 != static_cast<std::ptrdiff_t>(comm.rank()) * block))
-    fail("filtered_slab: FFTW-MPI gives rank ", comm.rank(), " slices ", z0, " + ", local_n0, ", not the slab's ",
-         nzl); // cannot happen for a valid block: the same distribution by construction
-  // The buffer is the returned slab's storage, starting at a 64-byte boundary (as filtered_volume's does).
-  Volume<float> out;
-  out.nx = nx, out.ny = ny, out.nz = nzl, out.voxel_A = g.voxel_A;
-  float* buf = aligned_transform_buffer(out, 2 * static_cast<std::size_t>(std::max<std::ptrdiff_t>(alloc, 1)));
-  fftwf_complex* spec = reinterpret_cast<fftwf_complex*>(buf);
-  PlanPair plans;
-  plans.fwd = fftwf_mpi_plan_many_dft_r2c(3, n, 1, block, block, buf, spec, comm, FFTW_ESTIMATE);
-  plans.inv = fftwf_mpi_plan_many_dft_c2r(3, n, 1, block, block, spec, buf, comm, FFTW_ESTIMATE);
-  const bool planned = plans.fwd && plans.inv;
-  if (!boost::mpi::all_reduce(comm, planned, std::logical_and<bool>()))
-    fail("filtered_slab: FFTW-MPI could not plan the ", nx, " x ", ny, " x ", nz_total, " transform on ",
-         comm.size(), " ranks with block ", block);
-  const int first = comm.rank() * block;
-  for (int z = 0; z < nzl; ++z)
-    for (int y = 0; y < ny; ++y) fill(y, first + z, buf + (static_cast<std::size_t>(z) * ny + y) * px);
-  fftwf_execute(plans.fwd);
-  weight_spectrum_planes(reinterpret_cast<Complex*>(buf), nx, ny, nz_total, z0, local_n0, filter);
-  fftwf_execute(plans.inv);
-  unpad_rows(out, buf, nx, px, static_cast<std::size_t>(ny) * nzl);
-  return out;
+  SlabTransform t;
+  plan_slab_transform("filtered_slab", comm, g, block, true, t);
+  const int nx = g.nx, ny = g.ny, px = 2 * (nx / 2 + 1), first = comm.rank() * block;
+  for (int z = 0; z < t.nzl; ++z)
+    for (int y = 0; y < ny; ++y) fill(y, first + z, t.buf + (static_cast<std::size_t>(z) * ny + y) * px);
+  fftwf_execute(t.plans.fwd);
+  weight_spectrum_planes(reinterpret_cast<Complex*>(t.buf), nx, ny, g.nz, t.z0, t.local_n0, filter);
+  fftwf_execute(t.plans.inv);
+  unpad_rows(t.out, t.buf, nx, px, static_cast<std::size_t>(ny) * t.nzl);
+  return std::move(t.out);
 }
 
 Volume<float> spectral_slab(const boost::mpi::communicator& comm, const Grid& g, int block,
                             const std::function<void(int ky, int kz, Complex* row)>& spectrum,
                             const std::function<double(double k)>& filter) {
-  if (block <= 0 || block % 64 != 0) fail("spectral_slab: block ", block, " is not a positive multiple of 64");
-  if (static_cast<long long>(comm.size()) * block < g.nz)
-    fail("spectral_slab: block ", block, " on ", comm.size(), " ranks covers only part of ", g.nz, " slices");
-  init_fftw_mpi();
-  const int nx = g.nx, ny = g.ny, nz_total = g.nz, nkx = nx / 2 + 1, px = 2 * nkx;
-  const int nzl = static_cast<int>(slices_of(comm.rank(), nz_total, block));
-  const std::ptrdiff_t n[3] = {nz_total, ny, nx}, nc[3] = {nz_total, ny, nkx};
-  std::ptrdiff_t local_n0 = 0, z0 = 0;
-  const std::ptrdiff_t alloc = fftwf_mpi_local_size_many(3, nc, 1, block, comm, &local_n0, &z0);
-  if (local_n0 != nzl || (nzl > 0 && z0 != static_cast<std::ptrdiff_t>(comm.rank()) * block))
-    fail("spectral_slab: FFTW-MPI gives rank ", comm.rank(), " slices ", z0, " + ", local_n0, ", not the slab's ",
-         nzl); // cannot happen for a valid block: the same distribution by construction
-  Volume<float> out;
-  out.nx = nx, out.ny = ny, out.nz = nzl, out.voxel_A = g.voxel_A;
-  float* buf = aligned_transform_buffer(out, 2 * static_cast<std::size_t>(std::max<std::ptrdiff_t>(alloc, 1)));
-  fftwf_complex* spec = reinterpret_cast<fftwf_complex*>(buf);
-  PlanPair plans;
-  plans.inv = fftwf_mpi_plan_many_dft_c2r(3, n, 1, block, block, spec, buf, comm, FFTW_ESTIMATE);
-  if (!boost::mpi::all_reduce(comm, plans.inv != nullptr, std::logical_and<bool>()))
-    fail("spectral_slab: FFTW-MPI could not plan the ", nx, " x ", ny, " x ", nz_total, " transform on ",
-         comm.size(), " ranks with block ", block);
-  Complex* c = reinterpret_cast<Complex*>(buf);
-  for (int z = 0; z < nzl; ++z)
-    for (int y = 0; y < ny; ++y) spectrum(y, static_cast<int>(z0) + z, c + (static_cast<std::size_t>(z) * ny + y) * nkx);
-  weight_spectrum_planes(c, nx, ny, nz_total, z0, local_n0, filter);
-  fftwf_execute(plans.inv);
-  unpad_rows(out, buf, nx, px, static_cast<std::size_t>(ny) * nzl);
-  return out;
+  SlabTransform t;
+  plan_slab_transform("spectral_slab", comm, g, block, false, t);
+  const int nx = g.nx, ny = g.ny, nkx = nx / 2 + 1, px = 2 * nkx;
+  Complex* c = reinterpret_cast<Complex*>(t.buf);
+  for (int z = 0; z < t.nzl; ++z)
+    for (int y = 0; y < ny; ++y)
+      spectrum(y, static_cast<int>(t.z0) + z, c + (static_cast<std::size_t>(z) * ny + y) * nkx);
+  weight_spectrum_planes(c, nx, ny, g.nz, t.z0, t.local_n0, filter);
+  fftwf_execute(t.plans.inv);
+  unpad_rows(t.out, t.buf, nx, px, static_cast<std::size_t>(ny) * t.nzl);
+  return std::move(t.out);
 }
 
 } // namespace tomosweep
