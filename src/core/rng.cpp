@@ -41,30 +41,35 @@ void philox4x32_16_scalar(std::uint32_t c0, std::uint32_t c1, std::uint32_t c2, 
 // Blocks in the lanes of vector registers: x0..x3 hold word j of every block. A round's 32 x 32 -> 64-bit
 // products come from vpmuludq on the even lanes and on the odd lanes shifted down; their high and low halves
 // are blended back into 32-bit lanes. Integer work: the same words as philox4x32.
+[[gnu::target("avx2")]] inline void philox_rounds8(__m256i& x0, __m256i& x1, __m256i& x2, __m256i& x3,
+                                                 std::array<std::uint32_t, 2> key) {
+  const __m256i m0 = _mm256_set1_epi64x(kM0), m1 = _mm256_set1_epi64x(kM1);
+  std::uint32_t k0 = key[0], k1 = key[1];
+  for (int round = 0; round < 10; ++round) {
+    const __m256i e0 = _mm256_mul_epu32(x0, m0), o0 = _mm256_mul_epu32(_mm256_srli_epi64(x0, 32), m0);
+    const __m256i e1 = _mm256_mul_epu32(x2, m1), o1 = _mm256_mul_epu32(_mm256_srli_epi64(x2, 32), m1);
+    const __m256i hi0 = _mm256_blend_epi32(_mm256_srli_epi64(e0, 32), o0, 0xAA);
+    const __m256i lo0 = _mm256_blend_epi32(e0, _mm256_slli_epi64(o0, 32), 0xAA);
+    const __m256i hi1 = _mm256_blend_epi32(_mm256_srli_epi64(e1, 32), o1, 0xAA);
+    const __m256i lo1 = _mm256_blend_epi32(e1, _mm256_slli_epi64(o1, 32), 0xAA);
+    x0 = _mm256_xor_si256(_mm256_xor_si256(hi1, x1), _mm256_set1_epi32(static_cast<int>(k0)));
+    x2 = _mm256_xor_si256(_mm256_xor_si256(hi0, x3), _mm256_set1_epi32(static_cast<int>(k1)));
+    x1 = lo1;
+    x3 = lo0;
+    k0 += kW0;
+    k1 += kW1;
+  }
+}
+
 [[gnu::target("avx2")]] void philox4x32_16_avx2(std::uint32_t c0, std::uint32_t c1, std::uint32_t c2,
                                                 std::uint32_t c3, std::array<std::uint32_t, 2> key,
                                                 std::uint32_t* out) {
-  const __m256i m0 = _mm256_set1_epi64x(kM0), m1 = _mm256_set1_epi64x(kM1);
   for (int half = 0; half < 2; ++half) {
     const auto b = static_cast<int>(c0 + 8u * static_cast<std::uint32_t>(half));
     __m256i x0 = _mm256_add_epi32(_mm256_set1_epi32(b), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
     __m256i x1 = _mm256_set1_epi32(static_cast<int>(c1)), x2 = _mm256_set1_epi32(static_cast<int>(c2));
     __m256i x3 = _mm256_set1_epi32(static_cast<int>(c3));
-    std::uint32_t k0 = key[0], k1 = key[1];
-    for (int round = 0; round < 10; ++round) {
-      const __m256i e0 = _mm256_mul_epu32(x0, m0), o0 = _mm256_mul_epu32(_mm256_srli_epi64(x0, 32), m0);
-      const __m256i e1 = _mm256_mul_epu32(x2, m1), o1 = _mm256_mul_epu32(_mm256_srli_epi64(x2, 32), m1);
-      const __m256i hi0 = _mm256_blend_epi32(_mm256_srli_epi64(e0, 32), o0, 0xAA);
-      const __m256i lo0 = _mm256_blend_epi32(e0, _mm256_slli_epi64(o0, 32), 0xAA);
-      const __m256i hi1 = _mm256_blend_epi32(_mm256_srli_epi64(e1, 32), o1, 0xAA);
-      const __m256i lo1 = _mm256_blend_epi32(e1, _mm256_slli_epi64(o1, 32), 0xAA);
-      x0 = _mm256_xor_si256(_mm256_xor_si256(hi1, x1), _mm256_set1_epi32(static_cast<int>(k0)));
-      x2 = _mm256_xor_si256(_mm256_xor_si256(hi0, x3), _mm256_set1_epi32(static_cast<int>(k1)));
-      x1 = lo1;
-      x3 = lo0;
-      k0 += kW0;
-      k1 += kW1;
-    }
+    philox_rounds8(x0, x1, x2, x3, key);
     alignas(32) std::uint32_t w[4][8];
     _mm256_store_si256(reinterpret_cast<__m256i*>(w[0]), x0);
     _mm256_store_si256(reinterpret_cast<__m256i*>(w[1]), x1);
@@ -75,19 +80,39 @@ void philox4x32_16_scalar(std::uint32_t c0, std::uint32_t c1, std::uint32_t c2, 
   }
 }
 
+// Philox4x32-10 of the 16 counters (c0[i], c1[i], c2, c3), word j of block i into w[j][i] (planar, as the
+// Poisson sampler reads them).
+void philox_planar16_scalar(const std::uint32_t* c0, const std::uint32_t* c1, std::uint32_t c2, std::uint32_t c3,
+                            std::array<std::uint32_t, 2> key, std::uint32_t (*w)[16]) {
+  for (int i = 0; i < 16; ++i) {
+    const auto b = philox4x32({c0[i], c1[i], c2, c3}, key);
+    for (int j = 0; j < 4; ++j) w[j][i] = b[j];
+  }
+}
+
+[[gnu::target("avx2")]] void philox_planar16_avx2(const std::uint32_t* c0, const std::uint32_t* c1, std::uint32_t c2,
+                                                  std::uint32_t c3, std::array<std::uint32_t, 2> key,
+                                                  std::uint32_t (*w)[16]) {
+  for (int half = 0; half < 16; half += 8) {
+    __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c0 + half));
+    __m256i x1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c1 + half));
+    __m256i x2 = _mm256_set1_epi32(static_cast<int>(c2)), x3 = _mm256_set1_epi32(static_cast<int>(c3));
+    philox_rounds8(x0, x1, x2, x3, key);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(w[0] + half), x0);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(w[1] + half), x1);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(w[2] + half), x2);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(w[3] + half), x3);
+  }
+}
+
 // GCC 12's AVX-512 headers start some intrinsics from _mm512_undefined_epi32(), which -Wuninitialized reports
 // where they are inlined.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-[[gnu::target("avx512f")]] void philox4x32_16_avx512(std::uint32_t c0, std::uint32_t c1, std::uint32_t c2,
-                                                     std::uint32_t c3, std::array<std::uint32_t, 2> key,
-                                                     std::uint32_t* out) {
+[[gnu::target("avx512f")]] inline void philox_rounds16(__m512i& x0, __m512i& x1, __m512i& x2, __m512i& x3,
+                                                     std::array<std::uint32_t, 2> key) {
   const __m512i m0 = _mm512_set1_epi64(kM0), m1 = _mm512_set1_epi64(kM1);
-  __m512i x0 = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(c0)),
-                                _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
-  __m512i x1 = _mm512_set1_epi32(static_cast<int>(c1)), x2 = _mm512_set1_epi32(static_cast<int>(c2));
-  __m512i x3 = _mm512_set1_epi32(static_cast<int>(c3));
   constexpr __mmask16 kOdd = 0xAAAA;
   std::uint32_t k0 = key[0], k1 = key[1];
   for (int round = 0; round < 10; ++round) {
@@ -104,6 +129,28 @@ void philox4x32_16_scalar(std::uint32_t c0, std::uint32_t c1, std::uint32_t c2, 
     k0 += kW0;
     k1 += kW1;
   }
+}
+
+[[gnu::target("avx512f")]] void philox_planar16_avx512(const std::uint32_t* c0, const std::uint32_t* c1,
+                                                       std::uint32_t c2, std::uint32_t c3,
+                                                       std::array<std::uint32_t, 2> key, std::uint32_t (*w)[16]) {
+  __m512i x0 = _mm512_loadu_si512(c0), x1 = _mm512_loadu_si512(c1);
+  __m512i x2 = _mm512_set1_epi32(static_cast<int>(c2)), x3 = _mm512_set1_epi32(static_cast<int>(c3));
+  philox_rounds16(x0, x1, x2, x3, key);
+  _mm512_storeu_si512(w[0], x0);
+  _mm512_storeu_si512(w[1], x1);
+  _mm512_storeu_si512(w[2], x2);
+  _mm512_storeu_si512(w[3], x3);
+}
+
+[[gnu::target("avx512f")]] void philox4x32_16_avx512(std::uint32_t c0, std::uint32_t c1, std::uint32_t c2,
+                                                     std::uint32_t c3, std::array<std::uint32_t, 2> key,
+                                                     std::uint32_t* out) {
+  __m512i x0 = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(c0)),
+                                _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+  __m512i x1 = _mm512_set1_epi32(static_cast<int>(c1)), x2 = _mm512_set1_epi32(static_cast<int>(c2));
+  __m512i x3 = _mm512_set1_epi32(static_cast<int>(c3));
+  philox_rounds16(x0, x1, x2, x3, key);
   // Interleave the four word vectors into blocks (4 words each): a 4 x 16 transpose through two unpack levels
   // and 128-bit lane shuffles.
   const __m512i a = _mm512_unpacklo_epi32(x0, x1), b = _mm512_unpackhi_epi32(x0, x1);
@@ -409,58 +456,75 @@ double ptrs_trial(double lambda, double loglam, const Ptrs& c, double u0, double
   return ptrs_slow_accept(lambda, loglam, c.b, c.a, us, v, k) ? k : -1;
 }
 
-// Pixel j of poisson_pixels from the uniforms (u0, v) of its first block, or, when `first_rejected` (a PTRS mean
-// whose first trial failed), from its second block on; later blocks made here.
-double poisson_pixel(double lambda, double u0, double v, bool first_rejected, std::uint32_t j, std::uint32_t c1,
+// The uniforms of trial `attempt` of pixel j of poisson_pixels: its first block's for the first trial, then one
+// block per trial.
+std::array<double, 2> trial_uniforms(double lambda, std::uint32_t attempt, std::uint32_t j, std::uint32_t c1,
+                                     std::uint32_t c2, std::uint32_t c3, std::array<std::uint32_t, 2> key) {
+  if (attempt >= 0x7FFF) fail("Poisson sampler: no count accepted after 32767 trials at mean ", lambda);
+  const auto w = philox4x32({j, c1 + (attempt << 16), c2, c3}, key);
+  return {uniform_of(w[0], w[1]), uniform_of(w[2], w[3])};
+}
+
+// Pixel j of poisson_pixels (a mean of 10 or more) from trial `attempt` on, whose uniforms are (u0, v).
+double poisson_pixel(double lambda, double u0, double v, std::uint32_t attempt, std::uint32_t j, std::uint32_t c1,
                      std::uint32_t c2, std::uint32_t c3, std::array<std::uint32_t, 2> key) {
-  if (!(lambda > 0)) return 0;
-  if (lambda < 10) return poisson_inversion(lambda, u0);
   const Ptrs c(lambda);
   const double loglam = log_poly(lambda);
-  for (std::uint32_t attempt = first_rejected ? 1 : 0;; ++attempt) {
-    if (attempt > 0) {
-      if (attempt >= 0x7FFF) fail("Poisson sampler: no count accepted after 32767 trials at mean ", lambda);
-      const auto w = philox4x32({j, c1 + (attempt << 16), c2, c3}, key);
-      u0 = uniform_of(w[0], w[1]), v = uniform_of(w[2], w[3]);
-    }
+  for (;;) {
     const double k = ptrs_trial(lambda, loglam, c, u0, v);
     if (k >= 0) return k;
+    const auto uv = trial_uniforms(lambda, ++attempt, j, c1, c2, c3, key);
+    u0 = uv[0], v = uv[1];
   }
 }
 
-// First trials of 16 pixels: the PTRS fast acceptance (the same arithmetic as ptrs_trial's first test), count or
-// -1. The uniforms go through signed conversions (the shifted words fit 27 bits).
-void uniforms16(const std::uint32_t* words, double* u0, double* v) {
+// The uniforms (u0, v) of 16 pixels from their blocks' words (planar: word j of block i in w[j][i]), as
+// uniform_of (the shifted words fit 27 bits, so the conversions may go through signed integers).
+void uniforms16_scalar(const std::uint32_t (*w)[16], double* u0, double* v) {
   for (int i = 0; i < 16; ++i) {
-    u0[i] = (static_cast<double>(static_cast<std::int32_t>(words[4 * i] >> 5)) * 67108864.0 +
-             static_cast<double>(static_cast<std::int32_t>(words[4 * i + 1] >> 6))) *
+    u0[i] = (static_cast<double>(static_cast<std::int32_t>(w[0][i] >> 5)) * 67108864.0 +
+             static_cast<double>(static_cast<std::int32_t>(w[1][i] >> 6))) *
             (1.0 / 9007199254740992.0);
-    v[i] = (static_cast<double>(static_cast<std::int32_t>(words[4 * i + 2] >> 5)) * 67108864.0 +
-            static_cast<double>(static_cast<std::int32_t>(words[4 * i + 3] >> 6))) *
+    v[i] = (static_cast<double>(static_cast<std::int32_t>(w[2][i] >> 5)) * 67108864.0 +
+            static_cast<double>(static_cast<std::int32_t>(w[3][i] >> 6))) *
            (1.0 / 9007199254740992.0);
   }
 }
 
-// What the first trial of a pixel gave, when not its count: rejected (the next trial is the pixel's second
-// block), or undecided (a mean below 10, or PTRS's test beyond the table of log k!: poisson_pixel starts again).
-constexpr double kRejected = -1, kUndecided = -2;
+// What a pixel's first trial gave, when not its count: pending (PTRS's fast acceptance failed: the full test
+// decides, in a later pass over such pixels only), rejected (the next trial is the pixel's second block), or
+// undecided (the full test needs log k! beyond the table: poisson_pixel starts again).
+constexpr double kRejected = -1, kUndecided = -2, kPending = -3;
 
-void ptrs_fast16_scalar(const double* lambda, const std::uint32_t* words, double* count) {
-  double u0[16], v[16];
-  uniforms16(words, u0, v);
+// First pass over 16 pixels: their uniforms; the count of a mean in (0, 10) by inversion, 0 for a mean of 0 (or
+// less), and for a mean of 10 or more PTRS's first trial when its fast acceptance holds, else kPending.
+void first_pass16_scalar(const double* lambda, const std::uint32_t (*w)[16], double* u0, double* v, double* count) {
+  uniforms16_scalar(w, u0, v);
   for (int i = 0; i < 16; ++i) {
-    const bool big = lambda[i] >= 10; // the others are decided by poisson_pixel
-    const double lam = big ? lambda[i] : 10.0;
-    const double slam = std::sqrt(lam), b = 0.931 + 2.53 * slam, a = -0.059 + 0.02483 * b;
-    const double vr = 0.9277 - 3.6224 / (b - 2);
+    if (!(lambda[i] > 0)) {
+      count[i] = 0;
+    } else if (lambda[i] < 10) {
+      count[i] = poisson_inversion(lambda[i], u0[i]);
+    } else {
+      const Ptrs c(lambda[i]);
+      const double u = u0[i] - 0.5, us = 0.5 - std::abs(u);
+      const double k = std::floor((2 * c.a / us + c.b) * u + lambda[i] + 0.43);
+      count[i] = us >= 0.07 && v[i] <= c.vr ? k : kPending;
+    }
+  }
+}
+
+// Later passes: a whole PTRS trial of n pixels (means of 10 or more; n a multiple of 4) with uniforms (u0, v): the
+// count, kRejected, or kUndecided where the full test needs log k! beyond the table.
+void trial4n_scalar(const double* lambda, const double* u0, const double* v, std::size_t n, double* count) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const Ptrs c(lambda[i]);
     const double u = u0[i] - 0.5, us = 0.5 - std::abs(u);
-    const double k = std::floor((2 * a / us + b) * u + lam + 0.43);
-    const bool fast = us >= 0.07 && v[i] <= vr;
-    // The full test where the table of log k! reaches (else poisson_pixel decides).
-    const bool decided = fast || k < kLogFactorials;
-    const bool slow = !fast && decided && ptrs_slow_accept(lam, log_poly(lam), b, a, us, v[i], k);
-    count[i] = !big || !decided ? kUndecided : fast || slow ? k : kRejected;
-    if (!big) count[i] = lambda[i] > 0 ? poisson_inversion(lambda[i], u0[i]) : 0.0;
+    const double k = std::floor((2 * c.a / us + c.b) * u + lambda[i] + 0.43);
+    count[i] = us >= 0.07 && v[i] <= c.vr                                             ? k
+               : k >= kLogFactorials                                                  ? kUndecided
+               : ptrs_slow_accept(lambda[i], log_poly(lambda[i]), c.b, c.a, us, v[i], k) ? k
+                                                                                        : kRejected;
   }
 }
 
@@ -530,113 +594,230 @@ void ptrs_fast16_scalar(const double* lambda, const std::uint32_t* words, double
   }
 }
 
-// ptrs_fast16_scalar four lanes at a time (IEEE square root, division and floor are exact in any width, and
-// nothing is fused): the same counts.
-[[gnu::target("avx2")]] void ptrs_fast16_avx2(const double* lambda, const std::uint32_t* words, double* count) {
-  double u0[16], v[16];
-  uniforms16(words, u0, v);
-  const double* logfact = log_factorials();
-  const __m256d ten = _mm256_set1_pd(10.0), half = _mm256_set1_pd(0.5), minus1 = _mm256_set1_pd(kRejected);
-  const __m256d undecided = _mm256_set1_pd(kUndecided), sign = _mm256_set1_pd(-0.0), zero = _mm256_setzero_pd();
+// uniforms16_scalar of pixels 4 g .. 4 g + 3: the same conversions in the same order.
+[[gnu::target("avx2")]] inline __m256d shifted_words4(const std::uint32_t* w, int shift) {
+  return _mm256_cvtepi32_pd(_mm_srl_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w)), _mm_cvtsi32_si128(shift)));
+}
+
+[[gnu::target("avx2")]] inline void uniforms4(const std::uint32_t (*w)[16], int g, __m256d& u0, __m256d& v) {
+  const __m256d hi = _mm256_set1_pd(67108864.0), scale = _mm256_set1_pd(1.0 / 9007199254740992.0);
+  u0 = _mm256_mul_pd(_mm256_add_pd(_mm256_mul_pd(shifted_words4(w[0] + 4 * g, 5), hi), shifted_words4(w[1] + 4 * g, 6)),
+                     scale);
+  v = _mm256_mul_pd(_mm256_add_pd(_mm256_mul_pd(shifted_words4(w[2] + 4 * g, 5), hi), shifted_words4(w[3] + 4 * g, 6)),
+                    scale);
+}
+
+[[gnu::target("avx2")]] void uniforms16_avx2(const std::uint32_t (*w)[16], double* u0, double* v) {
+  for (int g = 0; g < 4; ++g) {
+    __m256d uu, vv;
+    uniforms4(w, g, uu, vv);
+    _mm256_storeu_pd(u0 + 4 * g, uu);
+    _mm256_storeu_pd(v + 4 * g, vv);
+  }
+}
+
+// PTRS's first trial of four lanes (means of 10 or more): its count k, and the quantities the tests need.
+struct PtrsTrial4 {
+  __m256d b, a, us, k;
+};
+
+[[gnu::target("avx2")]] inline PtrsTrial4 ptrs_trial4(__m256d lam, __m256d u0) {
+  PtrsTrial4 t;
+  const __m256d half = _mm256_set1_pd(0.5), sign = _mm256_set1_pd(-0.0);
+  const __m256d slam = _mm256_sqrt_pd(lam);
+  t.b = _mm256_add_pd(_mm256_set1_pd(0.931), _mm256_mul_pd(_mm256_set1_pd(2.53), slam));
+  t.a = _mm256_add_pd(_mm256_set1_pd(-0.059), _mm256_mul_pd(_mm256_set1_pd(0.02483), t.b));
+  const __m256d u = _mm256_sub_pd(u0, half);
+  t.us = _mm256_sub_pd(half, _mm256_andnot_pd(sign, u));
+  const __m256d m = _mm256_add_pd(_mm256_div_pd(_mm256_mul_pd(_mm256_set1_pd(2.0), t.a), t.us), t.b);
+  t.k = _mm256_floor_pd(_mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(m, u), lam), _mm256_set1_pd(0.43)));
+  return t;
+}
+
+// first_pass16_scalar four lanes at a time (IEEE square root, division and floor are exact in any width, and
+// nothing is fused): the same uniforms and counts.
+[[gnu::target("avx2")]] void first_pass16_avx2(const double* lambda, const std::uint32_t (*w)[16], double* u0,
+                                               double* v, double* count) {
+  const __m256d ten = _mm256_set1_pd(10.0), zero = _mm256_setzero_pd(), pending = _mm256_set1_pd(kPending);
   __m256d small[4];
   int any_small = 0;
-  for (int i = 0; i < 16; i += 4) {
-    const __m256d l = _mm256_loadu_pd(lambda + i), vv = _mm256_loadu_pd(v + i);
-    const __m256d big = _mm256_cmp_pd(l, ten, _CMP_GE_OQ);
-    const __m256d lam = _mm256_blendv_pd(ten, l, big);
-    const __m256d slam = _mm256_sqrt_pd(lam);
-    const __m256d b = _mm256_add_pd(_mm256_set1_pd(0.931), _mm256_mul_pd(_mm256_set1_pd(2.53), slam));
-    const __m256d a = _mm256_add_pd(_mm256_set1_pd(-0.059), _mm256_mul_pd(_mm256_set1_pd(0.02483), b));
-    const __m256d vr = _mm256_sub_pd(_mm256_set1_pd(0.9277),
-                                     _mm256_div_pd(_mm256_set1_pd(3.6224), _mm256_sub_pd(b, _mm256_set1_pd(2.0))));
-    const __m256d u = _mm256_sub_pd(_mm256_loadu_pd(u0 + i), half);
-    const __m256d us = _mm256_sub_pd(half, _mm256_andnot_pd(sign, u));
-    const __m256d t = _mm256_add_pd(_mm256_div_pd(_mm256_mul_pd(_mm256_set1_pd(2.0), a), us), b);
-    const __m256d k =
-        _mm256_floor_pd(_mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(t, u), lam), _mm256_set1_pd(0.43)));
-    const __m256d fast =
-        _mm256_and_pd(_mm256_cmp_pd(us, _mm256_set1_pd(0.07), _CMP_GE_OQ), _mm256_cmp_pd(vv, vr, _CMP_LE_OQ));
-    // The full test (ptrs_slow_accept) where k is in [0, kLogFactorials) and not (us < 0.013 and v > us).
-    const __m256d in_table = _mm256_and_pd(_mm256_cmp_pd(k, zero, _CMP_GE_OQ),
-                                           _mm256_cmp_pd(k, _mm256_set1_pd(kLogFactorials), _CMP_LT_OQ));
-    const __m256d squeezed_out =
-        _mm256_and_pd(_mm256_cmp_pd(us, _mm256_set1_pd(0.013), _CMP_LT_OQ), _mm256_cmp_pd(vv, us, _CMP_GT_OQ));
-    const __m128i idx = _mm256_cvttpd_epi32(_mm256_and_pd(k, in_table)); // 0 outside the table
-    const __m256d lf = _mm256_mask_i32gather_pd(zero, logfact, idx, _mm256_castsi256_pd(_mm256_set1_epi64x(-1)), 8);
-    const __m256d inv_alpha =
-        _mm256_add_pd(_mm256_set1_pd(1.1239), _mm256_div_pd(_mm256_set1_pd(1.1328), _mm256_sub_pd(b, _mm256_set1_pd(3.4))));
-    const __m256d lhs = log_poly4(_mm256_div_pd(_mm256_mul_pd(vv, inv_alpha),
-                                                _mm256_add_pd(_mm256_div_pd(a, _mm256_mul_pd(us, us)), b)));
-    const __m256d rhs = _mm256_sub_pd(_mm256_sub_pd(_mm256_mul_pd(k, log_poly4(lam)), lam), lf);
-    const __m256d slow = _mm256_andnot_pd(squeezed_out, _mm256_and_pd(in_table, _mm256_cmp_pd(lhs, rhs, _CMP_LE_OQ)));
-    // Decided unless the full test needs log k! beyond the table (k >= kLogFactorials; k < 0 is a rejection).
-    const __m256d decided =
-        _mm256_or_pd(fast, _mm256_cmp_pd(k, _mm256_set1_pd(kLogFactorials), _CMP_LT_OQ));
-    const __m256d r = _mm256_blendv_pd(minus1, k, _mm256_or_pd(fast, slow));
-    _mm256_storeu_pd(count + i, _mm256_blendv_pd(undecided, r, _mm256_and_pd(big, decided)));
-    // Means in (0, 10): inversion, below; 0 (or less): count 0.
-    small[i / 4] = _mm256_andnot_pd(big, _mm256_cmp_pd(l, zero, _CMP_GT_OQ));
-    any_small |= _mm256_movemask_pd(small[i / 4]);
-  }
-  __m256d inverted[4];
-  if (any_small) inversion16(lambda, u0, small, inverted);
   for (int g = 0; g < 4; ++g) {
+    __m256d uu, vv;
+    uniforms4(w, g, uu, vv);
+    _mm256_storeu_pd(u0 + 4 * g, uu);
+    _mm256_storeu_pd(v + 4 * g, vv);
     const __m256d l = _mm256_loadu_pd(lambda + 4 * g);
-    __m256d c = _mm256_loadu_pd(count + 4 * g);
-    if (any_small) c = _mm256_blendv_pd(c, inverted[g], small[g]);
-    _mm256_storeu_pd(count + 4 * g, _mm256_blendv_pd(c, zero, _mm256_cmp_pd(l, zero, _CMP_LE_OQ)));
+    const __m256d big = _mm256_cmp_pd(l, ten, _CMP_GE_OQ);
+    const PtrsTrial4 t = ptrs_trial4(_mm256_blendv_pd(ten, l, big), uu);
+    const __m256d vr = _mm256_sub_pd(_mm256_set1_pd(0.9277),
+                                     _mm256_div_pd(_mm256_set1_pd(3.6224), _mm256_sub_pd(t.b, _mm256_set1_pd(2.0))));
+    const __m256d fast =
+        _mm256_and_pd(_mm256_cmp_pd(t.us, _mm256_set1_pd(0.07), _CMP_GE_OQ), _mm256_cmp_pd(vv, vr, _CMP_LE_OQ));
+    // Means in (0, 10): inversion, below; 0 (or less): count 0.
+    small[g] = _mm256_andnot_pd(big, _mm256_cmp_pd(l, zero, _CMP_GT_OQ));
+    any_small |= _mm256_movemask_pd(small[g]);
+    _mm256_storeu_pd(count + 4 * g, _mm256_and_pd(big, _mm256_blendv_pd(pending, t.k, fast)));
+  }
+  if (!any_small) return;
+  __m256d inverted[4];
+  inversion16(lambda, u0, small, inverted);
+  for (int g = 0; g < 4; ++g)
+    _mm256_storeu_pd(count + 4 * g, _mm256_blendv_pd(_mm256_loadu_pd(count + 4 * g), inverted[g], small[g]));
+}
+
+// trial4n_scalar four lanes at a time: the same counts.
+[[gnu::target("avx2")]] void trial4n_avx2(const double* lambda, const double* u0, const double* v, std::size_t n,
+                                          double* count) {
+  const double* logfact = log_factorials();
+  const __m256d zero = _mm256_setzero_pd(), table = _mm256_set1_pd(kLogFactorials);
+  for (std::size_t i = 0; i < n; i += 4) {
+    const __m256d lam = _mm256_loadu_pd(lambda + i), vv = _mm256_loadu_pd(v + i);
+    const PtrsTrial4 t = ptrs_trial4(lam, _mm256_loadu_pd(u0 + i));
+    const __m256d vr = _mm256_sub_pd(_mm256_set1_pd(0.9277),
+                                     _mm256_div_pd(_mm256_set1_pd(3.6224), _mm256_sub_pd(t.b, _mm256_set1_pd(2.0))));
+    const __m256d fast =
+        _mm256_and_pd(_mm256_cmp_pd(t.us, _mm256_set1_pd(0.07), _CMP_GE_OQ), _mm256_cmp_pd(vv, vr, _CMP_LE_OQ));
+    // ptrs_slow_accept where k is in [0, kLogFactorials) and not (us < 0.013 and v > us).
+    const __m256d in_table =
+        _mm256_and_pd(_mm256_cmp_pd(t.k, zero, _CMP_GE_OQ), _mm256_cmp_pd(t.k, table, _CMP_LT_OQ));
+    const __m256d squeezed_out = _mm256_and_pd(_mm256_cmp_pd(t.us, _mm256_set1_pd(0.013), _CMP_LT_OQ),
+                                               _mm256_cmp_pd(vv, t.us, _CMP_GT_OQ));
+    const __m128i idx = _mm256_cvttpd_epi32(_mm256_and_pd(t.k, in_table)); // 0 outside the table
+    const __m256d lf = _mm256_mask_i32gather_pd(zero, logfact, idx, _mm256_castsi256_pd(_mm256_set1_epi64x(-1)), 8);
+    const __m256d inv_alpha = _mm256_add_pd(
+        _mm256_set1_pd(1.1239), _mm256_div_pd(_mm256_set1_pd(1.1328), _mm256_sub_pd(t.b, _mm256_set1_pd(3.4))));
+    const __m256d lhs = log_poly4(_mm256_div_pd(_mm256_mul_pd(vv, inv_alpha),
+                                                _mm256_add_pd(_mm256_div_pd(t.a, _mm256_mul_pd(t.us, t.us)), t.b)));
+    const __m256d rhs = _mm256_sub_pd(_mm256_sub_pd(_mm256_mul_pd(t.k, log_poly4(lam)), lam), lf);
+    const __m256d slow =
+        _mm256_andnot_pd(squeezed_out, _mm256_and_pd(in_table, _mm256_cmp_pd(lhs, rhs, _CMP_LE_OQ)));
+    const __m256d r = _mm256_blendv_pd(_mm256_set1_pd(kRejected), t.k, slow);
+    const __m256d beyond = _mm256_andnot_pd(fast, _mm256_cmp_pd(t.k, table, _CMP_GE_OQ));
+    _mm256_storeu_pd(count + i, _mm256_blendv_pd(_mm256_blendv_pd(r, t.k, fast), _mm256_set1_pd(kUndecided), beyond));
   }
 }
 #endif
 
-using PtrsFast16 = void (*)(const double*, const std::uint32_t*, double*);
+using PhiloxPlanar16 = void (*)(const std::uint32_t*, const std::uint32_t*, std::uint32_t, std::uint32_t,
+                                std::array<std::uint32_t, 2>, std::uint32_t (*)[16]);
 
-PtrsFast16 ptrs_fast16_kernel() {
+struct PoissonKernels {
+  PhiloxPlanar16 philox16;
+  void (*uniforms16)(const std::uint32_t (*)[16], double*, double*);
+  void (*first_pass16)(const double*, const std::uint32_t (*)[16], double*, double*, double*);
+  void (*trial4n)(const double*, const double*, const double*, std::size_t, double*);
+};
+
+constexpr PoissonKernels kScalarPoisson{philox_planar16_scalar, uniforms16_scalar, first_pass16_scalar,
+                                        trial4n_scalar};
+
+PoissonKernels poisson_kernels() {
 #if !defined(TOMOSWEEP_NO_CLONES) && defined(__x86_64__) && defined(__GNUC__)
-  if (__builtin_cpu_supports("avx2")) return ptrs_fast16_avx2;
+  if (__builtin_cpu_supports("avx2"))
+    return {__builtin_cpu_supports("avx512f") ? philox_planar16_avx512 : philox_planar16_avx2, uniforms16_avx2,
+            first_pass16_avx2, trial4n_avx2};
 #endif
-  return ptrs_fast16_scalar;
+  return kScalarPoisson;
 }
 
 } // namespace
 
 namespace {
 
-void poisson_pixels_by(PtrsFast16 ptrs_fast16, const float* lambda, float* out, std::size_t n, std::uint64_t seed,
-                       Purpose purpose, std::uint64_t id) {
+// Pixels whose first trial awaits PTRS's full test (about one pixel in four with a mean of 10 or more), decided a
+// batch at a time: the full test of their first trials, then whole trials of those rejected, with new blocks,
+// until every pixel has its count.
+class PendingPixels {
+public:
+  static constexpr int kBatch = 256;
+  PendingPixels(const PoissonKernels& kernels, float* out, std::uint32_t c1, std::uint32_t c2, std::uint32_t c3,
+                std::array<std::uint32_t, 2> key)
+      : k_(kernels), out_(out), c1_(c1), c2_(c2), c3_(c3), key_(key) {}
+  // The pixels of block j0 whose count is kPending (without branches: each slot is written, kept or not).
+  void add16(std::uint32_t j0, int m, const double* lambda, const double* u0, const double* v, const double* count) {
+    for (int i = 0; i < m; ++i) {
+      index_[n_] = j0 + static_cast<std::uint32_t>(i), attempt_[n_] = 0;
+      lambda_[n_] = lambda[i], u0_[n_] = u0[i], v_[n_] = v[i];
+      n_ += count[i] == kPending ? 1 : 0;
+    }
+    if (n_ >= kBatch) decide();
+  }
+  void decide() {
+    while (n_ > 0) {
+      int n4 = n_;
+      for (; n4 % 4 != 0; ++n4) lambda_[n4] = 10, u0_[n4] = 0.5, v_[n4] = 0.5; // padding, results unused
+      k_.trial4n(lambda_, u0_, v_, static_cast<std::size_t>(n4), count_);
+      int kept = 0; // the rejected to the front
+      for (int i = 0; i < n_; ++i) {
+        double c = count_[i];
+        if (c == kUndecided)
+          c = poisson_pixel(lambda_[i], u0_[i], v_[i], attempt_[i], index_[i], c1_, c2_, c3_, key_);
+        if (c >= 0) {
+          out_[index_[i]] = static_cast<float>(c);
+          continue;
+        }
+        if (attempt_[i] + 1 >= 0x7FFF) fail("Poisson sampler: no count accepted after 32767 trials at mean ", lambda_[i]);
+        index_[kept] = index_[i], attempt_[kept] = attempt_[i] + 1, lambda_[kept] = lambda_[i];
+        ++kept;
+      }
+      n_ = kept;
+      // Their next trial's uniforms: block (j, c1 + attempt 2^16, c2, c3).
+      for (int i0 = 0; i0 < n_; i0 += 16) {
+        alignas(64) std::uint32_t c0[16] = {}, c1[16] = {}, w[4][16];
+        const int m = std::min(16, n_ - i0);
+        for (int i = 0; i < m; ++i) c0[i] = index_[i0 + i], c1[i] = c1_ + (attempt_[i0 + i] << 16);
+        k_.philox16(c0, c1, c2_, c3_, key_, w);
+        double u0[16], v[16];
+        k_.uniforms16(w, u0, v);
+        for (int i = 0; i < m; ++i) u0_[i0 + i] = u0[i], v_[i0 + i] = v[i];
+      }
+    }
+  }
+
+private:
+  const PoissonKernels& k_;
+  float* out_;
+  std::uint32_t c1_, c2_, c3_;
+  std::array<std::uint32_t, 2> key_;
+  int n_ = 0;
+  static constexpr int kSize = kBatch + 16;
+  std::uint32_t index_[kSize], attempt_[kSize];
+  double lambda_[kSize], u0_[kSize], v_[kSize], count_[kSize];
+};
+
+void poisson_pixels_by(const PoissonKernels& kernels, const float* lambda, float* out, std::size_t n,
+                       std::uint64_t seed, Purpose purpose, std::uint64_t id) {
   if (n >= 0xFFFFFFF0u) fail("Poisson counts of ", n, " pixels at once: at most 2^32 - 17");
   const std::array<std::uint32_t, 2> key{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)};
   const std::uint32_t c1 = static_cast<std::uint32_t>(purpose) | 0x80000000u, c2 = static_cast<std::uint32_t>(id),
                       c3 = static_cast<std::uint32_t>(id >> 32);
-  std::uint32_t words[64];
-  double lam[16], count[16];
+  alignas(64) std::uint32_t c0s[16], c1s[16], w[4][16];
+  for (int i = 0; i < 16; ++i) c1s[i] = c1;
+  double lam[16], u0[16], v[16], count[16];
+  PendingPixels pending(kernels, out, c1, c2, c3, key);
   for (std::size_t j0 = 0; j0 < n; j0 += 16) {
     const int m = static_cast<int>(std::min<std::size_t>(16, n - j0));
-    philox4x32_16(static_cast<std::uint32_t>(j0), c1, c2, c3, key, words);
+    for (int i = 0; i < 16; ++i) c0s[i] = static_cast<std::uint32_t>(j0) + static_cast<std::uint32_t>(i);
+    kernels.philox16(c0s, c1s, c2, c3, key, w);
     for (int i = 0; i < 16; ++i) lam[i] = i < m ? std::max(0.0, static_cast<double>(lambda[j0 + i])) : 0.0;
-    ptrs_fast16(lam, words, count);
-    for (int i = 0; i < m; ++i) {
-      double k = count[i];
-      if (k < 0)
-        k = poisson_pixel(lam[i], uniform_of(words[4 * i], words[4 * i + 1]),
-                          uniform_of(words[4 * i + 2], words[4 * i + 3]), k == kRejected,
-                          static_cast<std::uint32_t>(j0 + i), c1, c2, c3, key);
-      out[j0 + i] = static_cast<float>(k);
-    }
+    kernels.first_pass16(lam, w, u0, v, count);
+    for (int i = 0; i < m; ++i) out[j0 + i] = static_cast<float>(count[i]); // kPending: replaced by decide()
+    pending.add16(static_cast<std::uint32_t>(j0), m, lam, u0, v, count);
   }
+  pending.decide();
 }
 
 } // namespace
 
 void poisson_pixels(const float* lambda, float* out, std::size_t n, std::uint64_t seed, Purpose purpose,
                     std::uint64_t id) {
-  static const PtrsFast16 kernel = ptrs_fast16_kernel();
-  poisson_pixels_by(kernel, lambda, out, n, seed, purpose, id);
+  static const PoissonKernels kernels = poisson_kernels();
+  poisson_pixels_by(kernels, lambda, out, n, seed, purpose, id);
 }
 
 void poisson_pixels_scalar(const float* lambda, float* out, std::size_t n, std::uint64_t seed, Purpose purpose,
                            std::uint64_t id) {
-  poisson_pixels_by(ptrs_fast16_scalar, lambda, out, n, seed, purpose, id);
+  poisson_pixels_by(kScalarPoisson, lambda, out, n, seed, purpose, id);
 }
 
 std::uint64_t Rng::poisson(double lambda) {
