@@ -271,29 +271,36 @@ void add_features(const Scene& scene, PotentialMode mode, ParticleSplatter& g, V
           contamination_potential_V(scene.contamination_material, mode));
 }
 
-/// With model.ice_surface: the fraction of each voxel's z extent between the two surfaces at its column
-/// centre, per voxel ([z][y][x]); empty without.
-std::vector<float> ice_fraction(const Scene& scene, const Grid& g, int z_begin, int z_end) {
-  if (!scene.ice_surface) return {};
-  const IceSlab& s = scene.ice_slab;
-  const double pix = g.voxel_A, x0 = voxel_centre_A(0, g.nx, pix), y0 = voxel_centre_A(0, g.ny, pix);
-  const std::vector<float> top = s.top.on_grid(x0, y0, pix, g.nx, g.ny),
-                           bottom = s.bottom.on_grid(x0, y0, pix, g.nx, g.ny);
-  const std::size_t plane = std::size_t(g.nx) * g.ny;
-  std::vector<float> f(plane * std::size_t(z_end - z_begin));
-  for (int y = 0; y < g.ny; ++y)
-    for (int x = 0; x < g.nx; ++x) {
-      const std::size_t c = std::size_t(y) * g.nx + x;
-      const double wedge = s.slope * voxel_centre_A(x, g.nx, pix);
-      const double hi = s.half_thickness_A + wedge + top[c], lo = -s.half_thickness_A - wedge + bottom[c];
-      for (int z = z_begin; z < z_end; ++z) {
-        const double zc = voxel_centre_A(z, g.nz, pix);
-        f[std::size_t(z - z_begin) * plane + c] =
-            float(std::clamp((std::min(hi, zc + 0.5 * pix) - std::max(lo, zc - 0.5 * pix)) / pix, 0.0, 1.0));
+/// With model.ice_surface: the two surfaces' heights (A) at each column's centre ([y][x]), and the fraction of a
+/// voxel's z extent between them; without, every voxel is wholly in the ice.
+class IceFraction {
+public:
+  IceFraction(const Scene& scene, const Grid& g) : pix_(g.voxel_A), nz_(g.nz) {
+    if (!scene.ice_surface) return;
+    const IceSlab& s = scene.ice_slab;
+    const double x0 = voxel_centre_A(0, g.nx, pix_), y0 = voxel_centre_A(0, g.ny, pix_);
+    const std::vector<float> top = s.top.on_grid(x0, y0, pix_, g.nx, g.ny),
+                             bottom = s.bottom.on_grid(x0, y0, pix_, g.nx, g.ny);
+    hi_.resize(top.size()), lo_.resize(top.size());
+    for (int y = 0; y < g.ny; ++y)
+      for (int x = 0; x < g.nx; ++x) {
+        const std::size_t c = std::size_t(y) * g.nx + x;
+        const double wedge = s.slope * voxel_centre_A(x, g.nx, pix_);
+        hi_[c] = s.half_thickness_A + wedge + top[c], lo_[c] = -s.half_thickness_A - wedge + bottom[c];
       }
-    }
-  return f;
-}
+  }
+  bool all() const { return hi_.empty(); }
+  /// Column c (y nx + x), slice z.
+  float operator()(std::size_t c, int z) const {
+    const double zc = voxel_centre_A(z, nz_, pix_);
+    return float(std::clamp((std::min(hi_[c], zc + 0.5 * pix_) - std::max(lo_[c], zc - 0.5 * pix_)) / pix_, 0.0, 1.0));
+  }
+
+private:
+  double pix_;
+  int nz_;
+  std::vector<double> hi_, lo_;
+};
 
 /// Ice (with its granular texture, if any) in the free fraction of every voxel; a voxel keeps its dominating
 /// particle's label and instance only where that particle's potential exceeds the local mean ice level.
@@ -314,18 +321,21 @@ void add_ice_and_labels(const Scene& scene, PotentialMode mode, ParticleSplatter
   const Volume<float> texture =
       granular && !given ? ice_texture(whole, ice_v, scene.seed, scene.replicate) : Volume<float>{};
   const float* tex = given ? texture_slab->data.data() : texture.data.data();
-  const std::vector<float> in_ice = ice_fraction(scene, whole, g.sz0_, g.sz1_); // vacuum beyond the surfaces
-  for (std::size_t i = 0; i < g.potential.size(); ++i) {
-    double free = std::max(0.0, 1.0 - g.occupancy.data[i] / kOccupancyScale);
-    if (!in_ice.empty()) free *= in_ice[i];
-    const double ice_level = ice_v * free;
-    if (scene.ice) g.potential.data[i] += float(ice_level + (granular ? tex[i] * free : 0.0));
-    std::uint32_t& owner = g.owner.data[i];
-    if (owner && g.best.data[i] / kBestScale > ice_level)
-      atlas.data[i] = std::uint8_t(label_of[owner]);
-    else
-      owner = 0;
-  }
+  const IceFraction in_ice(scene, whole); // vacuum beyond the surfaces
+  const std::size_t plane = std::size_t(g.nx_) * g.ny_;
+  for (int z = g.sz0_; z < g.sz1_; ++z)
+    for (std::size_t c = 0; c < plane; ++c) {
+      const std::size_t i = std::size_t(z - g.sz0_) * plane + c;
+      double free = std::max(0.0, 1.0 - g.occupancy.data[i] / kOccupancyScale);
+      if (!in_ice.all()) free *= in_ice(c, z);
+      const double ice_level = ice_v * free;
+      if (scene.ice) g.potential.data[i] += float(ice_level + (granular ? tex[i] * free : 0.0));
+      std::uint32_t& owner = g.owner.data[i];
+      if (owner && g.best.data[i] / kBestScale > ice_level)
+        atlas.data[i] = std::uint8_t(label_of[owner]);
+      else
+        owner = 0;
+    }
 }
 
 } // namespace
