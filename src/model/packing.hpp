@@ -55,11 +55,12 @@ private:
     }
     return idx;
   }
-  bool test(const std::vector<std::uint64_t>& b, long i) const { return (b[i >> 6] >> (i & 63)) & 1; }
-  void set(std::vector<std::uint64_t>& b, long i) { b[i >> 6] |= std::uint64_t(1) << (i & 63); }
+  void set(bool membrane, long i) { bits_[2 * std::size_t(i >> 6) + membrane] |= std::uint64_t(1) << (i & 63); }
   std::array<std::array<bool, 2>, 3> walls_;
   int n_[3];
-  std::vector<std::uint64_t> solid_, membrane_;
+  /// The solid and membrane bits of cells 64 w .. 64 w + 63 in words 2 w and 2 w + 1 (a test of both reads one
+  /// cache line).
+  std::vector<std::uint64_t> bits_;
 };
 
 template <class F> void CollisionGrid::mark_where(F&& pred, bool membrane, Vec3 lo, Vec3 hi) {
@@ -76,7 +77,7 @@ template <class F> void CollisionGrid::mark_where(F&& pred, bool membrane, Vec3 
     for (int y = y0; y <= y1; ++y)
       for (int x = x0; x <= x1; ++x) {
         const Vec3 p{(x + 0.5) * c - 0.5 * box_A[0], (y + 0.5) * c - 0.5 * box_A[1], (z + 0.5) * c - 0.5 * box_A[2]};
-        if (pred(p)) set(membrane ? membrane_ : solid_, (long(z) * n_[1] + y) * n_[0] + x);
+        if (pred(p)) set(membrane, (long(z) * n_[1] + y) * n_[0] + x);
       }
 }
 
