@@ -1,6 +1,7 @@
 #include "simulate/pipeline.hpp"
 
 #include "core/conventions.hpp"
+#include "core/exposure.hpp"
 #include "core/fft.hpp"
 #include "core/projector.hpp"
 #include "core/rng.hpp"
@@ -73,8 +74,7 @@ struct SignalFilter {
     std::vector<float> f = mtf;
     if (damage) {
       f.resize(half_inv_ne.size());
-      for (std::size_t i = 0; i < f.size(); ++i)
-        f[i] = static_cast<float>(std::exp(-exposure * half_inv_ne[i])) * (mtf.empty() ? 1.0f : mtf[i]);
+      exp_neg_scaled(half_inv_ne.data(), exposure, mtf.empty() ? nullptr : mtf.data(), f.data(), f.size());
     }
     multiply_motion_blur(f, nx, ny, pixel_A, dx_A, dy_A);
     return f;

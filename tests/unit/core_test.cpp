@@ -1,6 +1,7 @@
 #include "core/conventions.hpp"
 #include "core/ctf.hpp"
 #include "core/errors.hpp"
+#include "core/exposure.hpp"
 #include "core/fft.hpp"
 #include "core/geometry.hpp"
 #include "core/rng.hpp"
@@ -397,4 +398,33 @@ TEST(ctf, values_agree_with_the_formula_at_large_phases) {
     EXPECT_LT(formula, 1e-15) << defocus_A;
     EXPECT_GT(largest_phase, defocus_A > 50000 ? 300.0 : 30.0); // the range reduction is exercised
   }
+}
+
+TEST(exposure, exp_neg_scaled_is_exp_to_float_rounding_and_the_same_in_any_width) {
+  // Exposure filter values e^(-a h) over the range a tilt series meets (and beyond: 0 below e^-708), with and
+  // without a multiplier; each element alone (the scalar code) equals the whole array (vector code where the
+  // CPU has it).
+  Rng r(3, Purpose::test, 0);
+  const int n = 1003;
+  std::vector<float> h(n), mul(n);
+  for (int i = 0; i < n; ++i) h[i] = float(std::pow(10.0, r.uniform(-6, 3))), mul[i] = float(r.uniform(0, 1));
+  h[0] = 0, h[1] = 1e30f, h[2] = 7.08f, h[3] = 7.09f; // e^0, 0, e^-708, 0 at a = 100
+  for (double a : {0.5, 100.0}) {
+    std::vector<float> all(n), with(n), one(1);
+    exp_neg_scaled(h.data(), a, nullptr, all.data(), n);
+    exp_neg_scaled(h.data(), a, mul.data(), with.data(), n);
+    for (int i = 0; i < n; ++i) {
+      const double exact = std::exp(-a * double(h[i]));
+      const float want = exact < 1e-307 ? 0.0f : float(exact);
+      ASSERT_LE(std::abs(all[i] - want), 1.2e-7 * want) << "a " << a << ", h " << h[i];
+      ASSERT_EQ(with[i], all[i] * mul[i]) << i;
+      exp_neg_scaled(h.data() + i, a, nullptr, one.data(), 1);
+      ASSERT_EQ(one[0], all[i]) << i;
+    }
+    EXPECT_EQ(all[0], 1.0f);
+    EXPECT_EQ(all[1], 0.0f);
+  }
+  std::vector<float> v{1, 2, 3, 4, 5};
+  exp_neg_scaled(v.data(), 1.0, nullptr, v.data(), v.size()); // in place
+  EXPECT_NEAR(v[4], std::exp(-5.0), 1e-8);
 }
