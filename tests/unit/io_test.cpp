@@ -1,5 +1,6 @@
 // io/: MRC files, tilt-angle files and particle tables. Every file is written by the test itself.
 #include "core/errors.hpp"
+#include "core/rng.hpp"
 #include "expect_error.hpp"
 #include "io/files/atomic_file.hpp"
 #include "io/files/mrc.hpp"
@@ -9,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -369,4 +371,22 @@ TEST(particles, unknown_label_is_an_error) {
   parts[1].label = 7;
   EXPECT_EQ(error_of([&] { particles_star(parts, two_classes(), ParticleTableInfo{}); }),
             "particle table: particle 2 has label 7, which is no class");
+}
+
+TEST(particles_file, format_number_writes_what_printf_writes) {
+  // format_number takes the fast path (std::to_chars) for "%.Nf" and "%.Ng": the characters must be printf's,
+  // rounding ties and large, tiny and negative values included; "-0.000" loses its sign.
+  Rng r(8, Purpose::test, 0);
+  std::vector<double> values{0.0, -0.0, 0.5, 1.5, 2.5, -2.5, 0.0005, -0.0004, 0.125, 1e-320, 1e300, -1e22, 123456789.0};
+  for (int i = 0; i < 3000; ++i) values.push_back((r.uniform() - 0.5) * std::pow(10.0, r.uniform(-12, 12)));
+  for (const char* f : {"%.3f", "%.4f", "%.6f", "%.9f", "%.6g", "%.10g", "%.17g", "%.0f"})
+    for (double v : values) {
+      char b[512];
+      std::snprintf(b, sizeof b, f, v);
+      std::string want = b;
+      if (want[0] == '-' && want.find_first_not_of("-0.") == std::string::npos) want.erase(0, 1);
+      ASSERT_EQ(format_number(f, v), want) << f << " of " << v;
+    }
+  EXPECT_EQ(format_number("%.3f", -0.0001), "0.000");
+  EXPECT_EQ(format_number("%8.2f", 3.14159), "    3.14"); // other formats: snprintf
 }
