@@ -13,7 +13,7 @@ namespace {
 // consecutive y values is one AXPY into one image column. The work runs one block of kB rows at a time:
 // the block of the volume ([z][x][kB]) and of every image ([view][u][kB]) is regrouped into small buffers
 // so that the inner loops are contiguous vector operations and the buffers stay in cache.
-constexpr int kB = 16;
+constexpr int kB = 32;
 constexpr std::size_t kT = 8; // views per pass over a volume block: each volume line is loaded once for kT views
 
 // Eight floats per vector (GCC/Clang vector extension; unaligned, may alias float): two SSE registers by
