@@ -150,10 +150,11 @@ void check_shape(const std::string& path, int nx, int ny, int nz) {
 }
 
 // An MRC file of the n = nx ny nz values get(i), converted to Stored as they are written (a chunk at a time:
-// no converted copy of the whole volume is made).
+// no converted copy of the whole volume is made); with `stored`, the values already as Stored in memory, written
+// from there.
 template <class Stored, class Get>
 void write_any(const std::string& path, int nx, int ny, int nz, double voxel_A, int mode, bool stack, Get get,
-               const std::string& kind) {
+               const std::string& kind, const Stored* stored = nullptr) {
   check_shape(path, nx, ny, nz);
   if (!(voxel_A > 0) || !std::isfinite(voxel_A))
     fail_io("cannot write ", path, ": voxel size ", voxel_A, " A is not positive");
@@ -167,6 +168,11 @@ void write_any(const std::string& path, int nx, int ny, int nz, double voxel_A, 
   const std::string header = make_header(nx, ny, nz, mode, voxel_A, stack, stats, kind);
   AtomicFileWriter file(path, kHeaderBytes + n * sizeof(Stored));
   file.append(header);
+  if (stored) { // the values as they are in memory: no converted copy
+    file.append(stored, n * sizeof(Stored));
+    file.commit();
+    return;
+  }
   constexpr std::size_t kChunk = 1 << 18;
   std::vector<Stored> chunk(std::min(n, kChunk));
   for (std::size_t i0 = 0; i0 < n; i0 += kChunk) {
@@ -180,7 +186,7 @@ void write_any(const std::string& path, int nx, int ny, int nz, double voxel_A, 
 template <class Stored> void write_data(const std::string& path, const Volume<Stored>& v, int mode, bool stack,
                                         const std::string& kind) {
   const Stored* d = v.data.data();
-  write_any<Stored>(path, v.nx, v.ny, v.nz, v.voxel_A, mode, stack, [d](std::size_t i) { return d[i]; }, kind);
+  write_any<Stored>(path, v.nx, v.ny, v.nz, v.voxel_A, mode, stack, [d](std::size_t i) { return d[i]; }, kind, d);
 }
 
 float half_to_float(std::uint16_t h) {
