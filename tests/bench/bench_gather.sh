@@ -36,7 +36,14 @@ one_run() { # ranks repeat
   watch_disk "$dir" "$scratch/stop" "$scratch/peak" &
   load=$(cut -d' ' -f1 /proc/loadavg)
   start=$(date +%s.%N)
-  mpiexec -n "$n" "$build/tomosweep" run "$sweep" -o "$dir/c.h5" --keep-work --log-interval 1000 2>"$scratch/err"
+  if ! mpiexec -n "$n" "$build/tomosweep" run "$sweep" -o "$dir/c.h5" --keep-work --log-interval 1000 2>"$scratch/err"
+  then
+    touch "$scratch/stop" # stop the disk watcher, then report the run's own error
+    wait
+    echo "bench_gather.sh: the run on $n rank(s) failed:" >&2
+    grep 'error' "$scratch/err" | head -3 >&2
+    exit 1
+  fi
   end=$(date +%s.%N)
   touch "$scratch/stop"
   wait
