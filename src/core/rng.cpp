@@ -1,6 +1,7 @@
 #include "core/rng.hpp"
 
 #include "core/errors.hpp"
+#include "core/exp_poly.hpp"
 #include "core/simd.hpp"
 
 #include <algorithm>
@@ -366,7 +367,8 @@ struct Ptrs {
 // x = m 2^e with m in [sqrt(1/2), sqrt(2)), log m = 2 atanh(s) with s = (m - 1) / (m + 1), |s| <= 0.1716, as
 // s (2 + s^2 (2/3 + s^2 (2/5 + ...))) to s^23 (relative error below 1e-16), plus e log 2 in two parts. Positive
 // normal x; log(0) = -infinity; nothing else is met.
-constexpr double kLn2Hi = 6.93147180369123816490e-01, kLn2Lo = 1.90821492927058770002e-10;
+using poly::kLn2Hi;
+using poly::kLn2Lo;
 constexpr double kLogC[12] = {2.0,        2.0 / 3,  2.0 / 5,  2.0 / 7,  2.0 / 9,  2.0 / 11,
                               2.0 / 13,   2.0 / 15, 2.0 / 17, 2.0 / 19, 2.0 / 21, 2.0 / 23};
 
@@ -386,34 +388,7 @@ double log_poly(double x) {
   return de * kLn2Hi + (de * kLn2Lo + s * p);
 }
 
-// e^x for x in (-10, 0], the same bits in scalar and vector code (exp_poly4 below): x = n log 2 + r,
-// |r| <= log(2) / 2, e^r by its Taylor series to r^13 (relative error below 1e-16), times 2^n from its bits.
-constexpr double kLog2e = 1.4426950408889634;
-constexpr double kExpC[14] = {1.0,
-                              1.0,
-                              1.0 / 2,
-                              1.0 / 6,
-                              1.0 / 24,
-                              1.0 / 120,
-                              1.0 / 720,
-                              1.0 / 5040,
-                              1.0 / 40320,
-                              1.0 / 362880,
-                              1.0 / 3628800,
-                              1.0 / 39916800,
-                              1.0 / 479001600,
-                              1.0 / 6227020800};
-
-double exp_poly(double x) {
-  const double n = std::floor(x * kLog2e + 0.5);
-  const double r = (x - n * kLn2Hi) - n * kLn2Lo;
-  double p = kExpC[13];
-  for (int i = 12; i >= 0; --i) p = p * r + kExpC[i];
-  const std::uint64_t bits = static_cast<std::uint64_t>(static_cast<std::int64_t>(n) + 1023) << 52;
-  double scale;
-  std::memcpy(&scale, &bits, 8);
-  return p * scale;
-}
+using poly::exp_poly; // e^-lambda of the inversion (core/exp_poly.hpp)
 
 // 1 / k for the inversion's terms.
 constexpr int kInversionMax = 1000;
@@ -551,18 +526,7 @@ void trial4n_scalar(const double* lambda, const double* u0, const double* v, std
   return _mm256_blendv_pd(r, _mm256_set1_pd(-HUGE_VAL), _mm256_cmp_pd(x, _mm256_setzero_pd(), _CMP_EQ_OQ));
 }
 
-// exp_poly of four lanes: the same operations in the same order.
-[[gnu::target("avx2")]] inline __m256d exp_poly4(__m256d x) {
-  const __m256d n = _mm256_floor_pd(_mm256_add_pd(_mm256_mul_pd(x, _mm256_set1_pd(kLog2e)), _mm256_set1_pd(0.5)));
-  const __m256d r = _mm256_sub_pd(_mm256_sub_pd(x, _mm256_mul_pd(n, _mm256_set1_pd(kLn2Hi))),
-                                  _mm256_mul_pd(n, _mm256_set1_pd(kLn2Lo)));
-  __m256d p = _mm256_set1_pd(kExpC[13]);
-  for (int i = 12; i >= 0; --i) p = _mm256_add_pd(_mm256_mul_pd(p, r), _mm256_set1_pd(kExpC[i]));
-  // 2^n: n + 1023 in the low bits of the mantissa of 2^52 + n + 1023, shifted into the exponent.
-  const __m256d t = _mm256_add_pd(n, _mm256_set1_pd(4503599627370496.0 + 1023.0));
-  const __m256d scale = _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_castpd_si256(t), 52));
-  return _mm256_mul_pd(p, scale);
-}
+using poly::exp_poly4;
 
 // poisson_inversion of 16 lanes (where `lanes`, 4 masks of 4; others 0), in four registers at once so that
 // their chains overlap: all lanes step through k together, each counting while its u0 is above its running sum.
