@@ -423,19 +423,35 @@ bool ptrs_slow_accept(double lambda, double loglam, double b, double a, double u
   return log_poly(v * inv_alpha / (a / (us * us) + b)) <= k * loglam - lambda - log_factorial(k);
 }
 
-// One PTRS trial with uniforms u0 (in [0, 1), shifted to u) and v: the count, or -1 when rejected.
-double ptrs_trial(double lambda, double loglam, const Ptrs& c, double u0, double v) {
+// A PTRS trial's candidate count k from uniform u0 (in [0, 1), shifted to u), the |u| margin us it needs, and
+// whether v passes the fast acceptance (ptrs_trial4 is the same in four lanes).
+struct PtrsCandidate {
+  double us, k;
+  bool fast;
+};
+PtrsCandidate ptrs_candidate(double lambda, const Ptrs& c, double u0, double v) {
   const double u = u0 - 0.5, us = 0.5 - std::abs(u);
   const double k = std::floor((2 * c.a / us + c.b) * u + lambda + 0.43);
-  if (us >= 0.07 && v <= c.vr) return k;
-  return ptrs_slow_accept(lambda, loglam, c.b, c.a, us, v, k) ? k : -1;
+  return {us, k, us >= 0.07 && v <= c.vr};
+}
+
+// One PTRS trial with uniforms u0 and v: the count, or -1 when rejected.
+double ptrs_trial(double lambda, double loglam, const Ptrs& c, double u0, double v) {
+  const PtrsCandidate t = ptrs_candidate(lambda, c, u0, v);
+  if (t.fast) return t.k;
+  return ptrs_slow_accept(lambda, loglam, c.b, c.a, t.us, v, t.k) ? t.k : -1;
+}
+
+// Trials of a pixel are numbered from 0; trial `attempt` uses block (j, c1 + attempt 2^16, c2, c3).
+void check_attempt(double lambda, std::uint32_t attempt) {
+  if (attempt >= 0x7FFF) fail("Poisson sampler: no count accepted after 32767 trials at mean ", lambda);
 }
 
 // The uniforms of trial `attempt` of pixel j of poisson_pixels: its first block's for the first trial, then one
 // block per trial.
 std::array<double, 2> trial_uniforms(double lambda, std::uint32_t attempt, std::uint32_t j, std::uint32_t c1,
                                      std::uint32_t c2, std::uint32_t c3, std::array<std::uint32_t, 2> key) {
-  if (attempt >= 0x7FFF) fail("Poisson sampler: no count accepted after 32767 trials at mean ", lambda);
+  check_attempt(lambda, attempt);
   const auto w = philox4x32({j, c1 + (attempt << 16), c2, c3}, key);
   return {uniform_of(w[0], w[1]), uniform_of(w[2], w[3])};
 }
@@ -453,17 +469,9 @@ double poisson_pixel(double lambda, double u0, double v, std::uint32_t attempt, 
   }
 }
 
-// The uniforms (u0, v) of 16 pixels from their blocks' words (planar: word j of block i in w[j][i]), as
-// uniform_of (the shifted words fit 27 bits, so the conversions may go through signed integers).
+// The uniforms (u0, v) of 16 pixels from their blocks' words (planar: word j of block i in w[j][i]).
 void uniforms16_scalar(const std::uint32_t (*w)[16], double* u0, double* v) {
-  for (int i = 0; i < 16; ++i) {
-    u0[i] = (static_cast<double>(static_cast<std::int32_t>(w[0][i] >> 5)) * 67108864.0 +
-             static_cast<double>(static_cast<std::int32_t>(w[1][i] >> 6))) *
-            (1.0 / 9007199254740992.0);
-    v[i] = (static_cast<double>(static_cast<std::int32_t>(w[2][i] >> 5)) * 67108864.0 +
-            static_cast<double>(static_cast<std::int32_t>(w[3][i] >> 6))) *
-           (1.0 / 9007199254740992.0);
-  }
+  for (int i = 0; i < 16; ++i) u0[i] = uniform_of(w[0][i], w[1][i]), v[i] = uniform_of(w[2][i], w[3][i]);
 }
 
 // What a pixel's first trial gave, when not its count: pending (PTRS's fast acceptance failed: the full test
@@ -481,10 +489,8 @@ void first_pass16_scalar(const double* lambda, const std::uint32_t (*w)[16], dou
     } else if (lambda[i] < 10) {
       count[i] = poisson_inversion(lambda[i], u0[i]);
     } else {
-      const Ptrs c(lambda[i]);
-      const double u = u0[i] - 0.5, us = 0.5 - std::abs(u);
-      const double k = std::floor((2 * c.a / us + c.b) * u + lambda[i] + 0.43);
-      count[i] = us >= 0.07 && v[i] <= c.vr ? k : kPending;
+      const PtrsCandidate t = ptrs_candidate(lambda[i], Ptrs(lambda[i]), u0[i], v[i]);
+      count[i] = t.fast ? t.k : kPending;
     }
   }
 }
@@ -494,12 +500,11 @@ void first_pass16_scalar(const double* lambda, const std::uint32_t (*w)[16], dou
 void trial4n_scalar(const double* lambda, const double* u0, const double* v, std::size_t n, double* count) {
   for (std::size_t i = 0; i < n; ++i) {
     const Ptrs c(lambda[i]);
-    const double u = u0[i] - 0.5, us = 0.5 - std::abs(u);
-    const double k = std::floor((2 * c.a / us + c.b) * u + lambda[i] + 0.43);
-    count[i] = us >= 0.07 && v[i] <= c.vr                                             ? k
-               : k >= kLogFactorials                                                  ? kUndecided
-               : ptrs_slow_accept(lambda[i], log_poly(lambda[i]), c.b, c.a, us, v[i], k) ? k
-                                                                                        : kRejected;
+    const PtrsCandidate t = ptrs_candidate(lambda[i], c, u0[i], v[i]);
+    count[i] = t.fast                                                                        ? t.k
+               : t.k >= kLogFactorials                                                       ? kUndecided
+               : ptrs_slow_accept(lambda[i], log_poly(lambda[i]), c.b, c.a, t.us, v[i], t.k) ? t.k
+                                                                                             : kRejected;
   }
 }
 
@@ -558,7 +563,8 @@ using poly::exp_poly4;
   }
 }
 
-// uniforms16_scalar of pixels 4 g .. 4 g + 3: the same conversions in the same order.
+// uniform_of for pixels 4 g .. 4 g + 3: the same operations in the same order (the shifted words fit 27 bits, so
+// their conversions through signed integers are exact).
 [[gnu::target("avx2")]] inline __m256d shifted_words4(const std::uint32_t* w, int shift) {
   return _mm256_cvtepi32_pd(_mm_srl_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w)), _mm_cvtsi32_si128(shift)));
 }
@@ -580,12 +586,12 @@ using poly::exp_poly4;
   }
 }
 
-// PTRS's first trial of four lanes (means of 10 or more): its count k, and the quantities the tests need.
+// ptrs_candidate of four lanes (means of 10 or more), with the constants b and a the full test needs.
 struct PtrsTrial4 {
-  __m256d b, a, us, k;
+  __m256d b, a, us, k, fast;
 };
 
-[[gnu::target("avx2")]] inline PtrsTrial4 ptrs_trial4(__m256d lam, __m256d u0) {
+[[gnu::target("avx2")]] inline PtrsTrial4 ptrs_trial4(__m256d lam, __m256d u0, __m256d v) {
   PtrsTrial4 t;
   const __m256d half = _mm256_set1_pd(0.5), sign = _mm256_set1_pd(-0.0);
   const __m256d slam = _mm256_sqrt_pd(lam);
@@ -595,6 +601,9 @@ struct PtrsTrial4 {
   t.us = _mm256_sub_pd(half, _mm256_andnot_pd(sign, u));
   const __m256d m = _mm256_add_pd(_mm256_div_pd(_mm256_mul_pd(_mm256_set1_pd(2.0), t.a), t.us), t.b);
   t.k = _mm256_floor_pd(_mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(m, u), lam), _mm256_set1_pd(0.43)));
+  const __m256d vr = _mm256_sub_pd(_mm256_set1_pd(0.9277),
+                                   _mm256_div_pd(_mm256_set1_pd(3.6224), _mm256_sub_pd(t.b, _mm256_set1_pd(2.0))));
+  t.fast = _mm256_and_pd(_mm256_cmp_pd(t.us, _mm256_set1_pd(0.07), _CMP_GE_OQ), _mm256_cmp_pd(v, vr, _CMP_LE_OQ));
   return t;
 }
 
@@ -612,15 +621,11 @@ struct PtrsTrial4 {
     _mm256_storeu_pd(v + 4 * g, vv);
     const __m256d l = _mm256_loadu_pd(lambda + 4 * g);
     const __m256d big = _mm256_cmp_pd(l, ten, _CMP_GE_OQ);
-    const PtrsTrial4 t = ptrs_trial4(_mm256_blendv_pd(ten, l, big), uu);
-    const __m256d vr = _mm256_sub_pd(_mm256_set1_pd(0.9277),
-                                     _mm256_div_pd(_mm256_set1_pd(3.6224), _mm256_sub_pd(t.b, _mm256_set1_pd(2.0))));
-    const __m256d fast =
-        _mm256_and_pd(_mm256_cmp_pd(t.us, _mm256_set1_pd(0.07), _CMP_GE_OQ), _mm256_cmp_pd(vv, vr, _CMP_LE_OQ));
+    const PtrsTrial4 t = ptrs_trial4(_mm256_blendv_pd(ten, l, big), uu, vv);
     // Means in (0, 10): inversion, below; 0 (or less): count 0.
     small[g] = _mm256_andnot_pd(big, _mm256_cmp_pd(l, zero, _CMP_GT_OQ));
     any_small |= _mm256_movemask_pd(small[g]);
-    _mm256_storeu_pd(count + 4 * g, _mm256_and_pd(big, _mm256_blendv_pd(pending, t.k, fast)));
+    _mm256_storeu_pd(count + 4 * g, _mm256_and_pd(big, _mm256_blendv_pd(pending, t.k, t.fast)));
   }
   if (!any_small) return;
   __m256d inverted[4];
@@ -636,11 +641,7 @@ struct PtrsTrial4 {
   const __m256d zero = _mm256_setzero_pd(), table = _mm256_set1_pd(kLogFactorials);
   for (std::size_t i = 0; i < n; i += 4) {
     const __m256d lam = _mm256_loadu_pd(lambda + i), vv = _mm256_loadu_pd(v + i);
-    const PtrsTrial4 t = ptrs_trial4(lam, _mm256_loadu_pd(u0 + i));
-    const __m256d vr = _mm256_sub_pd(_mm256_set1_pd(0.9277),
-                                     _mm256_div_pd(_mm256_set1_pd(3.6224), _mm256_sub_pd(t.b, _mm256_set1_pd(2.0))));
-    const __m256d fast =
-        _mm256_and_pd(_mm256_cmp_pd(t.us, _mm256_set1_pd(0.07), _CMP_GE_OQ), _mm256_cmp_pd(vv, vr, _CMP_LE_OQ));
+    const PtrsTrial4 t = ptrs_trial4(lam, _mm256_loadu_pd(u0 + i), vv);
     // ptrs_slow_accept where k is in [0, kLogFactorials) and not (us < 0.013 and v > us).
     const __m256d in_table =
         _mm256_and_pd(_mm256_cmp_pd(t.k, zero, _CMP_GE_OQ), _mm256_cmp_pd(t.k, table, _CMP_LT_OQ));
@@ -656,8 +657,8 @@ struct PtrsTrial4 {
     const __m256d slow =
         _mm256_andnot_pd(squeezed_out, _mm256_and_pd(in_table, _mm256_cmp_pd(lhs, rhs, _CMP_LE_OQ)));
     const __m256d r = _mm256_blendv_pd(_mm256_set1_pd(kRejected), t.k, slow);
-    const __m256d beyond = _mm256_andnot_pd(fast, _mm256_cmp_pd(t.k, table, _CMP_GE_OQ));
-    _mm256_storeu_pd(count + i, _mm256_blendv_pd(_mm256_blendv_pd(r, t.k, fast), _mm256_set1_pd(kUndecided), beyond));
+    const __m256d beyond = _mm256_andnot_pd(t.fast, _mm256_cmp_pd(t.k, table, _CMP_GE_OQ));
+    _mm256_storeu_pd(count + i, _mm256_blendv_pd(_mm256_blendv_pd(r, t.k, t.fast), _mm256_set1_pd(kUndecided), beyond));
   }
 }
 #endif
@@ -720,7 +721,7 @@ public:
           out_[index_[i]] = static_cast<float>(c);
           continue;
         }
-        if (attempt_[i] + 1 >= 0x7FFF) fail("Poisson sampler: no count accepted after 32767 trials at mean ", lambda_[i]);
+        check_attempt(lambda_[i], attempt_[i] + 1);
         index_[kept] = index_[i], attempt_[kept] = attempt_[i] + 1, lambda_[kept] = lambda_[i];
         ++kept;
       }

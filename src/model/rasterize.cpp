@@ -290,10 +290,14 @@ public:
       }
   }
   bool all() const { return hi_.empty(); }
-  /// Column c (y nx + x), slice z.
-  float operator()(std::size_t c, int z) const {
+  /// Slice z's extent in z (A): {bottom, top}.
+  std::array<double, 2> slice(int z) const {
     const double zc = voxel_centre_A(z, nz_, pix_);
-    return float(std::clamp((std::min(hi_[c], zc + 0.5 * pix_) - std::max(lo_[c], zc - 0.5 * pix_)) / pix_, 0.0, 1.0));
+    return {zc - 0.5 * pix_, zc + 0.5 * pix_};
+  }
+  /// Column c (y nx + x) of the slice whose extent is s.
+  float operator()(std::size_t c, const std::array<double, 2>& s) const {
+    return float(std::clamp((std::min(hi_[c], s[1]) - std::max(lo_[c], s[0])) / pix_, 0.0, 1.0));
   }
 
 private:
@@ -323,11 +327,12 @@ void add_ice_and_labels(const Scene& scene, PotentialMode mode, ParticleSplatter
   const float* tex = given ? texture_slab->data.data() : texture.data.data();
   const IceFraction in_ice(scene, whole); // vacuum beyond the surfaces
   const std::size_t plane = std::size_t(g.nx_) * g.ny_;
-  for (int z = g.sz0_; z < g.sz1_; ++z)
+  for (int z = g.sz0_; z < g.sz1_; ++z) {
+    const std::array<double, 2> slice = in_ice.slice(z);
     for (std::size_t c = 0; c < plane; ++c) {
       const std::size_t i = std::size_t(z - g.sz0_) * plane + c;
       double free = std::max(0.0, 1.0 - g.occupancy.data[i] / kOccupancyScale);
-      if (!in_ice.all()) free *= in_ice(c, z);
+      if (!in_ice.all()) free *= in_ice(c, slice);
       const double ice_level = ice_v * free;
       if (scene.ice) g.potential.data[i] += float(ice_level + (granular ? tex[i] * free : 0.0));
       std::uint32_t& owner = g.owner.data[i];
@@ -336,6 +341,7 @@ void add_ice_and_labels(const Scene& scene, PotentialMode mode, ParticleSplatter
       else
         owner = 0;
     }
+  }
 }
 
 } // namespace

@@ -9,27 +9,32 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <optional>
+#include <utility>
 
 namespace tomosweep {
 namespace {
 
-// printf-style "%.Nf" and "%.Ng" (N one or two digits) through std::to_chars, which gives printf's characters
-// (the C locale, exact rounding) several times faster; anything else through snprintf.
+// For a format "%.Nf" or "%.Ng" (N of one or two digits): the std::to_chars form and precision that write the
+// same characters as printf (the C locale, exact rounding), several times faster; none for other formats.
+std::optional<std::pair<std::chars_format, int>> to_chars_form(const char* f) {
+  const std::size_t len = std::strlen(f);
+  if ((len != 4 && len != 5) || f[0] != '%' || f[1] != '.' || (f[len - 1] != 'f' && f[len - 1] != 'g'))
+    return std::nullopt;
+  int precision = 0;
+  for (std::size_t i = 2; i + 1 < len; ++i) {
+    if (!std::isdigit(static_cast<unsigned char>(f[i]))) return std::nullopt;
+    precision = precision * 10 + (f[i] - '0');
+  }
+  return std::pair{f[len - 1] == 'f' ? std::chars_format::fixed : std::chars_format::general, precision};
+}
+
 std::string fmt(const char* f, double v) {
   char b[400];
   std::string s;
-  const std::size_t len = std::strlen(f);
-  const char conv = len >= 4 ? f[len - 1] : 0;
-  int precision = -1;
-  if (f[0] == '%' && f[1] == '.' && (conv == 'f' || conv == 'g') && (len == 4 || len == 5)) {
-    precision = 0;
-    for (std::size_t i = 2; i + 1 < len; ++i)
-      precision = std::isdigit(static_cast<unsigned char>(f[i])) ? precision * 10 + (f[i] - '0') : -1000;
-  }
-  const auto r = precision >= 0 ? std::to_chars(b, b + sizeof b, v,
-                                                 conv == 'f' ? std::chars_format::fixed : std::chars_format::general,
-                                                 precision)
-                                : std::to_chars_result{b, std::errc::value_too_large};
+  const auto form = to_chars_form(f);
+  const auto r = form ? std::to_chars(b, b + sizeof b, v, form->first, form->second)
+                      : std::to_chars_result{b, std::errc::value_too_large};
   if (r.ec == std::errc{}) {
     s.assign(b, r.ptr);
   } else {
