@@ -1,5 +1,6 @@
 #include "sweep/coordinator.hpp"
 
+#include <algorithm>
 #include <boost/mpi/communicator.hpp>
 #include <boost/mpi/status.hpp>
 #include <chrono>
@@ -23,13 +24,12 @@ using Clock = std::chrono::steady_clock;
 /// working main thread.
 class Queue {
 public:
-  Queue(const std::vector<std::size_t>& order, const ProgressFunction& progress, std::size_t assigned)
-      : order_(order), progress_(progress), total_(order.size() + assigned), last_(Clock::now()) {}
-  bool next(std::size_t& index) {
+  Queue(const std::vector<std::size_t>& order, const JobAffinity& affinity, int ranks, const ProgressFunction& progress,
+        std::size_t assigned)
+      : picker_(order, affinity, ranks), progress_(progress), total_(order.size() + assigned), last_(Clock::now()) {}
+  bool next(int rank, std::size_t& index) {
     std::lock_guard lock(mutex_);
-    if (next_ == order_.size()) return false;
-    index = order_[next_++];
-    return true;
+    return picker_.next(rank, index);
   }
   void finished(std::size_t index, bool ok) {
     std::lock_guard lock(mutex_);
@@ -56,13 +56,13 @@ public:
   Clock::time_point last_finished() const { return last_; }
 
 private:
-  const std::vector<std::size_t>& order_;
+  JobPicker picker_;
   const ProgressFunction& progress_;
   std::mutex mutex_;
   std::condition_variable changed_;
   std::vector<std::size_t> pending_;
   std::size_t total_;
-  std::size_t next_ = 0, done_ = 0, failed_ = 0;
+  std::size_t done_ = 0, failed_ = 0;
   Clock::time_point last_;
 };
 
@@ -100,7 +100,7 @@ void serve(boost::mpi::communicator world, Queue& queue) {
     world.recv(st->source(), kTagRequest, msg, 2);
     if (msg[0] >= 0) queue.finished(static_cast<std::size_t>(msg[0]), msg[1] != 0);
     std::size_t index = 0;
-    if (queue.next(index)) {
+    if (queue.next(st->source(), index)) {
       const long long i = static_cast<long long>(index);
       world.send(st->source(), kTagJob, i);
     } else {
@@ -138,7 +138,7 @@ void run_root(const MpiSession& mpi, Queue& queue, const WorkFunction& work, con
   }
   int slow_passes = 0;
   std::size_t index = 0;
-  while (slow_passes < 2 && queue.next(index)) {
+  while (slow_passes < 2 && queue.next(0, index)) {
     const auto start = Clock::now();
     const bool ok = run_one(mpi, work, index);
     ++stats.local;
@@ -159,14 +159,74 @@ void run_root(const MpiSession& mpi, Queue& queue, const WorkFunction& work, con
 
 } // namespace
 
+JobPicker::JobPicker(const std::vector<std::size_t>& order, JobAffinity affinity, int ranks)
+    : order_(order), affinity_(std::move(affinity)), taken_(order.size(), false),
+      last_(static_cast<std::size_t>(std::max(ranks, 1)), -1) {
+  const std::size_t n = order.size();
+  const auto& scene = affinity_.scene;
+  if (scene.size() != n || affinity_.tier.size() != n || std::any_of(scene.begin(), scene.end(), [](int s) { return s < 0; })) {
+    affinity_ = {};
+    return;
+  }
+  const int scenes = n == 0 ? 0 : *std::max_element(scene.begin(), scene.end()) + 1;
+  next_same_.assign(n, n);
+  cursor_.assign(static_cast<std::size_t>(scenes), n);
+  holders_.assign(static_cast<std::size_t>(scenes), 0);
+  for (std::size_t p = n; p-- > 0;) {
+    auto& first = cursor_[static_cast<std::size_t>(scene[p])];
+    next_same_[p] = first;
+    first = p;
+  }
+}
+
+bool JobPicker::next(int rank, std::size_t& index) {
+  const std::size_t n = order_.size();
+  while (head_ < n && taken_[head_]) ++head_;
+  if (head_ == n) return false;
+  std::size_t pick = head_;
+  if (!affinity_.scene.empty()) {
+    const int tier = affinity_.tier[head_];
+    const int own = last_[static_cast<std::size_t>(rank)];
+    std::size_t p = n;
+    if (own >= 0) { // the first job left of the rank's last scene
+      auto& first = cursor_[static_cast<std::size_t>(own)];
+      while (first < n && taken_[first]) first = next_same_[first];
+      p = first;
+    }
+    if (p < n && affinity_.tier[p] == tier) {
+      pick = p;
+    } else { // a scene no other rank is on (a bounded look ahead: the first job left is always a fair choice)
+      constexpr std::size_t kLookAhead = 4096;
+      for (std::size_t q = head_, k = 0; q < n && affinity_.tier[q] == tier && k < kLookAhead; ++q, ++k)
+        if (!taken_[q] && holders_[static_cast<std::size_t>(affinity_.scene[q])] == 0) {
+          pick = q;
+          break;
+        }
+    }
+  }
+  index = order_[take(rank, pick)];
+  return true;
+}
+
+std::size_t JobPicker::take(int rank, std::size_t pos) {
+  taken_[pos] = true;
+  if (!affinity_.scene.empty()) {
+    int& last = last_[static_cast<std::size_t>(rank)];
+    if (last >= 0) --holders_[static_cast<std::size_t>(last)];
+    last = affinity_.scene[pos];
+    ++holders_[static_cast<std::size_t>(last)];
+  }
+  return pos;
+}
+
 CoordinatorStats run_distributed(const MpiSession& mpi, const std::vector<std::size_t>& order, const WorkFunction& work,
                                  const ProgressFunction& progress, bool root_works, const FinishedFunction& finished,
-                                 const AssignedJobs& assigned) {
+                                 const AssignedJobs& assigned, const JobAffinity& affinity) {
   const auto t0 = Clock::now();
   CoordinatorStats stats;
   boost::mpi::communicator world;
   if (mpi.rank() == 0) {
-    Queue queue(order, progress, assigned.total);
+    Queue queue(order, affinity, mpi.size(), progress, assigned.total);
     run_root(mpi, queue, work, finished, stats, root_works, assigned);
   } else {
     for (std::size_t k = 0; k < assigned.jobs.size(); ++k) {

@@ -311,7 +311,7 @@ CoordinatorStats run_jobs(const MpiSession& mpi, const RunOptions& o, const RunS
   const auto order = mpi.rank() == 0 ? dispatch_order(sweep, groups.singles) : std::vector<std::size_t>{};
   const CoordinatorStats stats = run_distributed(
       mpi, order, work_fn, [&](std::size_t d, std::size_t f) { progress.update(d, f); }, true, absorb,
-      groups.assigned);
+      groups.assigned, dispatch_affinity(sweep, order));
   if (mpi.rank() == 0) progress.finish();
   return stats;
 }
@@ -336,17 +336,26 @@ std::size_t finish_gather(const MpiSession& mpi, Gatherer* gatherer, bool keep_w
 
 std::vector<std::size_t> dispatch_order(const Sweep& sweep, const std::vector<std::size_t>& todo) {
   std::vector<std::pair<double, std::size_t>> cost;
-  for (std::size_t i : todo) {
-    const JobConfig& c = sweep.jobs[i].config;
-    const double px = c.model.pixel_size_A > 0 ? c.model.pixel_size_A : 1;
-    const double voxels = (c.model.box_A[0] / px) * (c.model.box_A[1] / px) * (c.model.box_A[2] / px);
-    const double tilts = tilt_count(c.imaging.tilt) + (c.prior.enabled ? tilt_count(c.prior.tilt) : 0);
-    cost.push_back({-voxels * tilts, i});
-  }
+  for (std::size_t i : todo) cost.push_back({-job_cost(sweep.jobs[i].config), i});
   std::stable_sort(cost.begin(), cost.end());
   std::vector<std::size_t> out;
   for (const auto& [c, i] : cost) out.push_back(i);
   return out;
+}
+
+JobAffinity dispatch_affinity(const Sweep& sweep, const std::vector<std::size_t>& order) {
+  JobAffinity a;
+  const auto axes = scene_axes(sweep);
+  std::map<std::string, int> ids;
+  double previous = 0;
+  for (std::size_t k = 0; k < order.size(); ++k) {
+    const SweepJob& job = sweep.jobs[order[k]];
+    a.scene.push_back(ids.emplace(scene_key(job, axes), static_cast<int>(ids.size())).first->second);
+    const double cost = job_cost(job.config);
+    a.tier.push_back(k == 0 ? 0 : a.tier.back() + (cost != previous ? 1 : 0));
+    previous = cost;
+  }
+  return a;
 }
 
 JobFactory pipeline_job_factory() {

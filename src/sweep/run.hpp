@@ -2,6 +2,7 @@
 #pragma once
 
 #include "job/job.hpp"
+#include "sweep/coordinator.hpp"
 #include "sweep/sweep.hpp"
 
 #include <cstddef>
@@ -71,5 +72,9 @@ RunSummary run_sweep(const RunOptions& options, const JobFactory& factory);
 
 /// Jobs in the order they are handed out: estimated cost (voxels x tilts) descending, then job id.
 std::vector<std::size_t> dispatch_order(const Sweep& sweep, const std::vector<std::size_t>& todo);
+
+/// The scenes (SceneCache keys) and cost tiers of the jobs in `order`, so that a rank takes the jobs of the scene it
+/// has built while they last (JobPicker).
+JobAffinity dispatch_affinity(const Sweep& sweep, const std::vector<std::size_t>& order);
 
 } // namespace tomosweep

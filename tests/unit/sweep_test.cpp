@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <unistd.h>
@@ -193,6 +194,59 @@ TEST(sweep, dispatch_order_puts_expensive_jobs_first) {
   const Sweep s = parse_sweep(kBase + "[sweep]\n\"model.pixel_size_A\" = [10.0, 5.0, 20.0]\n", "s.toml");
   const auto order = dispatch_order(s, {0, 1, 2, 3, 4, 5});
   EXPECT_EQ(order, (std::vector<std::size_t>{2, 3, 0, 1, 4, 5}));
+}
+
+TEST(sweep, dispatch_affinity_names_scenes_and_cost_tiers) {
+  // Pixel size and defocus do not change a scene: the scenes are the replicates; the tiers are the pixel sizes.
+  const Sweep s = parse_sweep(kBase + "[sweep]\n\"model.pixel_size_A\" = [10.0, 5.0]\n\"imaging.defocus_um\" = [3, 4]\n",
+                              "s.toml");
+  const auto order = dispatch_order(s, {0, 1, 2, 3, 4, 5, 6, 7});
+  EXPECT_EQ(order, (std::vector<std::size_t>{4, 5, 6, 7, 0, 1, 2, 3}));
+  const JobAffinity a = dispatch_affinity(s, order);
+  EXPECT_EQ(a.scene, (std::vector<int>{0, 1, 0, 1, 0, 1, 0, 1}));
+  EXPECT_EQ(a.tier, (std::vector<int>{0, 0, 0, 0, 1, 1, 1, 1}));
+  // A swept model setting other than the pixel size makes scenes of its own.
+  const Sweep d = parse_sweep(kBase + "[sweep]\n\"model.ice_surface.roughness_A\" = [10, 20]\n", "d.toml");
+  const auto dorder = dispatch_order(d, {0, 1, 2, 3});
+  EXPECT_EQ(dispatch_affinity(d, dorder).scene, (std::vector<int>{0, 1, 2, 3}));
+}
+
+namespace {
+/// Who gets which job when `ranks` ask in turn (rank 0, 1, ..., 0, 1, ...): the job's scene per rank.
+std::vector<std::vector<int>> picks(const std::vector<std::size_t>& order, const JobAffinity& a, int ranks,
+                                    std::vector<std::size_t>* handed = nullptr) {
+  JobPicker picker(order, a, ranks);
+  std::vector<std::vector<int>> got(static_cast<std::size_t>(ranks));
+  std::size_t index = 0;
+  for (int r = 0; picker.next(r, index); r = (r + 1) % ranks) {
+    const auto pos = static_cast<std::size_t>(std::find(order.begin(), order.end(), index) - order.begin());
+    got[static_cast<std::size_t>(r)].push_back(a.scene.size() != order.size() ? static_cast<int>(index) : a.scene[pos]);
+    if (handed) handed->push_back(index);
+  }
+  return got;
+}
+} // namespace
+
+TEST(sweep, job_picker_keeps_a_rank_on_its_scene_within_a_cost_tier) {
+  // 3 conditions x 4 replicates in condition-major order: scenes 0 1 2 3 0 1 2 3 0 1 2 3.
+  const std::vector<std::size_t> order{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
+  JobAffinity a{{0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3}, std::vector<int>(12, 0)};
+  std::vector<std::size_t> handed;
+  EXPECT_EQ(picks(order, a, 2, &handed),
+            (std::vector<std::vector<int>>{{0, 0, 0, 2, 2, 2}, {1, 1, 1, 3, 3, 3}}));
+  std::sort(handed.begin(), handed.end());
+  EXPECT_EQ(handed, order); // each job once
+  // Without affinity, or with a malformed one, jobs go out in order.
+  EXPECT_EQ(picks(order, {}, 2), (std::vector<std::vector<int>>{{0, 2, 4, 6, 8, 10}, {1, 3, 5, 7, 9, 11}}));
+  EXPECT_EQ(picks(order, JobAffinity{{0, 1}, {0, 0}}, 2),
+            (std::vector<std::vector<int>>{{0, 2, 4, 6, 8, 10}, {1, 3, 5, 7, 9, 11}}));
+  // A more expensive tier goes first even when a rank's scene has cheaper jobs left: rank 0's scene 0 comes
+  // back only in tier 1, so it takes scene 1's job of tier 0 first.
+  JobAffinity t{{0, 1, 0, 1}, {0, 0, 1, 1}};
+  EXPECT_EQ(picks({0, 1, 2, 3}, t, 1), (std::vector<std::vector<int>>{{0, 1, 1, 0}}));
+  // With more ranks than scenes, ranks share a scene rather than wait.
+  JobAffinity one{{0, 0, 0, 0}, {0, 0, 0, 0}};
+  EXPECT_EQ(picks({0, 1, 2, 3}, one, 3), (std::vector<std::vector<int>>{{0, 0}, {0}, {0}}));
 }
 
 TEST(sweep, launcher_size_mismatch_is_an_error) {
