@@ -1,9 +1,11 @@
 #include "core/system.hpp"
 
 #include <csignal>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <string>
 
@@ -39,6 +41,18 @@ void fault_point(const char* name) {
   static int calls = 0;
   const int count = hash == std::string::npos ? 1 : std::atoi(spec.c_str() + hash + 1);
   if (++calls == count) std::raise(SIGKILL);
+}
+
+void prefault_for_write(void* p, std::size_t bytes) {
+#ifdef MADV_POPULATE_WRITE
+  if (bytes < (std::size_t(1) << 20)) return;
+  static const std::uintptr_t page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
+  const std::uintptr_t begin = (reinterpret_cast<std::uintptr_t>(p) + page - 1) / page * page;
+  const std::uintptr_t end = (reinterpret_cast<std::uintptr_t>(p) + bytes) / page * page;
+  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_WRITE); // best effort
+#else
+  (void)p, (void)bytes;
+#endif
 }
 
 } // namespace tomosweep

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "core/errors.hpp"
+#include "core/system.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -26,7 +27,10 @@ template <class T> struct Volume {
   Volume() = default;
   Volume(int nx_, int ny_, int nz_, double voxel_A_, T fill = T{}) : nx(nx_), ny(ny_), nz(nz_), voxel_A(voxel_A_) {
     if (nx < 0 || ny < 0 || nz < 0) fail("negative volume size ", nx, " x ", ny, " x ", nz);
-    data.assign(static_cast<std::size_t>(nx) * ny * nz, fill);
+    const std::size_t n = static_cast<std::size_t>(nx) * ny * nz;
+    data.reserve(n);
+    prefault_for_write(data.data(), n * sizeof(T));
+    data.assign(n, fill);
   }
   explicit Volume(const Grid& g, T fill = T{}) : Volume(g.nx, g.ny, g.nz, g.voxel_A, fill) {}
   Grid grid() const { return {nx, ny, nz, voxel_A}; }

@@ -5,6 +5,7 @@
 #include "core/fft.hpp"
 #include "core/geometry.hpp"
 #include "core/rng.hpp"
+#include "core/system.hpp"
 #include "core/tilt.hpp"
 #include "core/volume.hpp"
 #include "expect_error.hpp"
@@ -19,6 +20,24 @@
 
 using namespace tomosweep;
 using test_util::error_of;
+
+TEST(system, prefault_keeps_what_memory_holds_and_volumes_start_filled) {
+  // Written memory, mapped-in memory never written, odd offsets and lengths, and blocks below the 1 MiB floor.
+  std::vector<std::uint32_t> a(3u << 20);
+  for (std::size_t i = 0; i < a.size(); ++i) a[i] = static_cast<std::uint32_t>(i * 2654435761u);
+  prefault_for_write(reinterpret_cast<char*>(a.data()) + 3, a.size() * 4 - 5);
+  prefault_for_write(a.data(), 100);
+  for (std::size_t i = 0; i < a.size(); ++i) ASSERT_EQ(a[i], static_cast<std::uint32_t>(i * 2654435761u)) << i;
+  std::vector<float> b;
+  b.reserve(5u << 20);
+  prefault_for_write(b.data(), b.capacity() * sizeof(float));
+  b.assign(b.capacity(), 0.5f);
+  EXPECT_EQ(std::count(b.begin(), b.end(), 0.5f), static_cast<long>(b.size()));
+  const Volume<float> v(301, 203, 19, 2.0, -1.25f);
+  EXPECT_EQ(std::count(v.data.begin(), v.data.end(), -1.25f), 301L * 203 * 19);
+  const Volume<std::uint8_t> z(1031, 1027, 3, 1.0);
+  EXPECT_EQ(std::count(z.data.begin(), z.data.end(), std::uint8_t{0}), 1031L * 1027 * 3);
+}
 
 TEST(rng, philox_known_answer) {
   // Known-answer vectors of Philox4x32-10 from Random123's kat_vectors.

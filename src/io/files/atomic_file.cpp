@@ -1,6 +1,7 @@
 #include "io/files/atomic_file.hpp"
 
 #include "core/errors.hpp"
+#include "core/system.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -28,6 +29,7 @@ AtomicFileWriter::AtomicFileWriter(std::string path, std::uint64_t expected_byte
     if (fd_ >= 0) {
       buf_ = static_cast<char*>(std::aligned_alloc(kDirectAlign, kDirectBuffer));
       direct_ = buf_ != nullptr;
+      if (direct_) prefault_for_write(buf_, kDirectBuffer);
       if (!direct_) ::close(fd_), fd_ = -1;
     }
   }
