@@ -29,13 +29,31 @@ constexpr int kV = kB / 8;
   for (int k = 0; k < kV; ++k) dv[k] += wv * sv[k];
 }
 
-[[gnu::always_inline]] inline void axpy2(float* __restrict d, float a, const float* __restrict s0, float b,
-                                         const float* __restrict s1) {
-  V8* dv = reinterpret_cast<V8*>(d);
-  const V8* v0 = reinterpret_cast<const V8*>(s0);
-  const V8* v1 = reinterpret_cast<const V8*>(s1);
-  const V8 av = {a, a, a, a, a, a, a, a}, bv = {b, b, b, b, b, b, b, b};
-  for (int k = 0; k < kV; ++k) dv[k] += av * v0[k] + bv * v1[k];
+// A line of kB floats held in registers: d += a s0 + b s1 (the back projection of both neighbours) and d += w s (as
+// axpy computes it).
+struct Line8 {
+  V8 d[kV];
+  [[gnu::always_inline]] inline void add2(float a, const float* s0, float b, const float* s1) {
+    const V8* v0 = reinterpret_cast<const V8*>(s0);
+    const V8* v1 = reinterpret_cast<const V8*>(s1);
+    const V8 av = {a, a, a, a, a, a, a, a}, bv = {b, b, b, b, b, b, b, b};
+    for (int k = 0; k < kV; ++k) d[k] += av * v0[k] + bv * v1[k];
+  }
+  [[gnu::always_inline]] inline void add(float w, const float* s) {
+    const V8* sv = reinterpret_cast<const V8*>(s);
+    const V8 wv = {w, w, w, w, w, w, w, w};
+    for (int k = 0; k < kV; ++k) d[k] += wv * sv[k];
+  }
+  [[gnu::always_inline]] inline void store(float* p) const {
+    V8* pv = reinterpret_cast<V8*>(p);
+    for (int k = 0; k < kV; ++k) pv[k] = d[k];
+  }
+};
+[[gnu::always_inline]] inline Line8 load_line(const float* p) {
+  Line8 l;
+  const V8* pv = reinterpret_cast<const V8*>(p);
+  for (int k = 0; k < kV; ++k) l.d[k] = pv[k];
+  return l;
 }
 
 // Rows y in [y0, y0 + kB) of the given slices of `v`, minus `level` -> buf[slice k][x][kB] (zero padded past ny).
@@ -73,44 +91,59 @@ Line line_of(const TiltView& v, int nx, int nz, int nu) {
 
 constexpr double kOffset = 1 << 20; // makes the index positive so that truncation is floor
 
-struct Weight {
-  int i0;
-  float w0, w1;
-};
-[[gnu::always_inline]] inline Weight weight_at(const Line& l, double base, int x) {
-  const double q = base + x * l.c;
-  const long iq = static_cast<long>(q);
-  const float w1 = static_cast<float>(q - static_cast<double>(iq));
-  return {static_cast<int>(iq - static_cast<long>(kOffset)), 1.0f - w1, w1};
-}
-
 // One block: volume buffer vol[z][x][kB] (z in [z0, z1) of nz), images img[view][u][kB].
 template <bool kForward>
 [[gnu::always_inline]] inline void block_kernel(float* vol, float* img, const std::vector<Line>& lines, int nx, int nz,
                                                 int nu, int z0, int z1, float scale) {
   const std::size_t iview = static_cast<std::size_t>(nu) * kB;
+  // Per slice, each view's detector column i0 and weights (times scale) for every x, computed first in loops over x
+  // that the compiler vectorises, then read by the voxel loop: voxel x adds w0 to column i0 and w1 to i0 + 1, where
+  // q = base + x c, i0 = floor(q) - kOffset, w1 = q - floor(q), w0 = 1 - w1 (q is positive and below 2^31).
+  std::vector<int> index(kT * static_cast<std::size_t>(nx));
+  std::vector<float> w0s(index.size()), w1s(index.size());
   for (std::size_t t0 = 0; t0 < lines.size(); t0 += kT) {
     const std::size_t t1 = std::min(lines.size(), t0 + kT);
     for (int z = z0; z < z1; ++z) {
       float* col = vol + static_cast<std::size_t>(z - z0) * nx * kB;
-      double base[kT];
-      for (std::size_t t = t0; t < t1; ++t) base[t - t0] = lines[t].u0 - z * lines[t].s + kOffset;
+      for (std::size_t t = t0; t < t1; ++t) {
+        const double base = lines[t].u0 - z * lines[t].s + kOffset, c = lines[t].c;
+        const std::size_t row = (t - t0) * static_cast<std::size_t>(nx);
+        int* i0 = index.data() + row;
+        float *a = w0s.data() + row, *b = w1s.data() + row;
+        for (int x = 0; x < nx; ++x) {
+          const double q = base + x * c;
+          const int iq = static_cast<int>(q);
+          const float w1 = static_cast<float>(q - static_cast<double>(iq));
+          i0[x] = iq - static_cast<int>(kOffset);
+          a[x] = (1.0f - w1) * scale;
+          b[x] = w1 * scale;
+        }
+      }
       for (int x = 0; x < nx; ++x) {
         float* v = col + static_cast<std::size_t>(x) * kB;
-        for (std::size_t t = t0; t < t1; ++t) {
-          const Weight w = weight_at(lines[t], base[t - t0], x);
-          float* im = img + t * iview;
-          const bool in0 = w.i0 >= 0 && w.i0 < nu, in1 = w.i0 + 1 >= 0 && w.i0 + 1 < nu;
-          float* p0 = im + static_cast<std::size_t>(w.i0) * kB;
-          if constexpr (kForward) {
-            if (in0) axpy(p0, w.w0 * scale, v);
-            if (in1) axpy(p0 + kB, w.w1 * scale, v);
-          } else if (in0 && in1) {
-            axpy2(v, w.w0 * scale, p0, w.w1 * scale, p0 + kB);
-          } else {
-            if (in0) axpy(v, w.w0 * scale, p0);
-            if (in1) axpy(v, w.w1 * scale, p0 + kB);
+        if constexpr (kForward) {
+          for (std::size_t t = t0; t < t1; ++t) {
+            const std::size_t k = (t - t0) * static_cast<std::size_t>(nx) + x;
+            const int i0 = index[k];
+            float* p0 = img + t * iview + static_cast<std::ptrdiff_t>(i0) * kB;
+            if (i0 >= 0 && i0 < nu) axpy(p0, w0s[k], v);
+            if (i0 + 1 >= 0 && i0 + 1 < nu) axpy(p0 + kB, w1s[k], v);
           }
+        } else { // the voxel line stays in registers over the views of the pass (same sums, same order)
+          Line8 acc = load_line(v);
+          for (std::size_t t = t0; t < t1; ++t) {
+            const std::size_t k = (t - t0) * static_cast<std::size_t>(nx) + x;
+            const int i0 = index[k];
+            const float* p0 = img + t * iview + static_cast<std::ptrdiff_t>(i0) * kB;
+            const bool in0 = i0 >= 0 && i0 < nu, in1 = i0 + 1 >= 0 && i0 + 1 < nu;
+            if (in0 && in1) {
+              acc.add2(w0s[k], p0, w1s[k], p0 + kB);
+            } else {
+              if (in0) acc.add(w0s[k], p0);
+              if (in1) acc.add(w1s[k], p0 + kB);
+            }
+          }
+          acc.store(v);
         }
       }
     }
