@@ -56,27 +56,38 @@ struct Line8 {
   return l;
 }
 
+// The transposes between volume rows and blocks go kX columns at a time, so that the kX lines of the block they
+// touch (kX x 128 bytes) stay in L1 over all of the block's rows.
+constexpr int kX = 16;
+
 // Rows y in [y0, y0 + kB) of the given slices of `v`, minus `level` -> buf[slice k][x][kB] (zero padded past ny).
 void gather_block(const Volume<float>& v, const std::vector<int>& slices, int y0, std::vector<float>& buf,
                   float level = 0) {
-  const int nx = v.nx;
-  buf.assign(slices.size() * nx * kB, 0.0f);
+  const int nx = v.nx, y1 = std::min(v.ny, y0 + kB);
+  buf.resize(slices.size() * nx * kB);
+  if (y1 - y0 < kB) std::fill(buf.begin(), buf.end(), 0.0f);
   for (std::size_t k = 0; k < slices.size(); ++k)
-    for (int y = y0; y < std::min(v.ny, y0 + kB); ++y) {
-      const float* row = v.data.data() + v.index(0, y, slices[k]);
-      float* dst = buf.data() + k * nx * kB + (y - y0);
-      for (int x = 0; x < nx; ++x) dst[static_cast<std::size_t>(x) * kB] = row[x] - level;
+    for (int x0 = 0; x0 < nx; x0 += kX) {
+      const int x1 = std::min(nx, x0 + kX);
+      for (int y = y0; y < y1; ++y) {
+        const float* row = v.data.data() + v.index(0, y, slices[k]);
+        float* dst = buf.data() + k * nx * kB + (y - y0);
+        for (int x = x0; x < x1; ++x) dst[static_cast<std::size_t>(x) * kB] = row[x] - level;
+      }
     }
 }
 
 // Inverse of gather_block, adding into `v`.
 void scatter_block(const std::vector<float>& buf, const std::vector<int>& slices, int y0, Volume<float>& v) {
-  const int nx = v.nx;
+  const int nx = v.nx, y1 = std::min(v.ny, y0 + kB);
   for (std::size_t k = 0; k < slices.size(); ++k)
-    for (int y = y0; y < std::min(v.ny, y0 + kB); ++y) {
-      float* row = v.data.data() + v.index(0, y, slices[k]);
-      const float* src = buf.data() + k * nx * kB + (y - y0);
-      for (int x = 0; x < nx; ++x) row[x] += src[static_cast<std::size_t>(x) * kB];
+    for (int x0 = 0; x0 < nx; x0 += kX) {
+      const int x1 = std::min(nx, x0 + kX);
+      for (int y = y0; y < y1; ++y) {
+        float* row = v.data.data() + v.index(0, y, slices[k]);
+        const float* src = buf.data() + k * nx * kB + (y - y0);
+        for (int x = x0; x < x1; ++x) row[x] += src[static_cast<std::size_t>(x) * kB];
+      }
     }
 }
 
