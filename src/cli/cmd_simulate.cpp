@@ -2,6 +2,7 @@
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
 #include "core/errors.hpp"
+#include "core/system.hpp"
 #include "io/files/background_writer.hpp"
 #include "io/files/job_files.hpp"
 #include "io/structures/structure_file.hpp"
@@ -100,6 +101,7 @@ int cmd_simulate(int argc, char** argv) {
   };
   BackgroundWriter writer;
   JobHooks hooks;
+  hooks.spare_core = usable_cores() > 1;
   hooks.specimen_ready = [&](const SpecimenVolumes& s) {
     std::fprintf(stderr, "tomosweep: writing the model, atlas and instances to %s\n", out.c_str());
     std::filesystem::create_directories(out); // once the job has got this far

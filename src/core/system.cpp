@@ -1,6 +1,7 @@
 #include "core/system.hpp"
 
 #include <csignal>
+#include <sched.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -53,6 +54,13 @@ void prefault_for_write(void* p, std::size_t bytes) {
 #else
   (void)p, (void)bytes;
 #endif
+}
+
+int usable_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return 1;
+  return std::max(1, CPU_COUNT(&set));
 }
 
 } // namespace tomosweep

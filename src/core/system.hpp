@@ -13,6 +13,9 @@ double memory_per_rank_bytes();
 /// SLURM_PROCID), 0 when run alone: known before MPI is initialised.
 int launcher_rank();
 
+/// The cores this process may run on (its CPU affinity: taskset, Slurm's binding), at least 1.
+int usable_cores();
+
 /// Maps in the pages of [p, p + bytes) at once, before they are first written: one call instead of a page fault per
 /// 4 KiB page, which costs about 2 us in a virtual machine (several times the kernel's zeroing of the page). For
 /// blocks of 1 MiB or more (smaller ones: nothing); best effort: nothing where the kernel lacks

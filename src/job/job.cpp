@@ -288,7 +288,8 @@ JobResult run_job(const JobConfig& config, const StructureSet& structures, const
   r.particles = scene.particles;
 
   stages.start("rasterize");
-  SpecimenVolumes specimen = rasterize(scene, structures, config.model.pixel_size_A, config.model.potential);
+  SpecimenVolumes specimen =
+      rasterize(scene, structures, config.model.pixel_size_A, config.model.potential, hooks.spare_core);
   const Grid grid = specimen.potential.grid();
   // Acquisition at a finer pixel: the series images the potential rasterized at pixel / bin, and the prior and the
   // model are its block means, so that they show what was imaged.

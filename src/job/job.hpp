@@ -58,6 +58,9 @@ struct JobHooks {
   /// Blocks until the caller reads nothing it was shown any more: called before the specimen volumes move into the
   /// result, and, when the job throws, before any of them is freed (must not throw then).
   std::function<void()> drain;
+  /// The caller has a core to spare while the job runs (`tomosweep simulate`): granular ice's texture is then made
+  /// on a second thread while the particles are splatted. The same volumes either way.
+  bool spare_core = false;
 };
 
 /// Estimated peak memory of one job in bytes: the specimen volumes, tomogram, prior and their working

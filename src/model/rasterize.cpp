@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <future>
 #include <map>
 #include <tuple>
 
@@ -346,21 +347,34 @@ void add_ice_and_labels(const Scene& scene, PotentialMode mode, ParticleSplatter
 
 } // namespace
 
-SpecimenVolumes rasterize(const Scene& scene, const StructureSet& structures, double pixel_size_A, PotentialMode mode) {
-  return rasterize_slab(scene, structures, pixel_size_A, mode, 0, -1, nullptr);
+SpecimenVolumes rasterize(const Scene& scene, const StructureSet& structures, double pixel_size_A, PotentialMode mode,
+                          bool texture_thread) {
+  return rasterize_slab(scene, structures, pixel_size_A, mode, 0, -1, nullptr, texture_thread);
 }
 
 SpecimenVolumes rasterize_slab(const Scene& scene, const StructureSet& structures, double pixel_size_A,
-                               PotentialMode mode, int z_begin, int z_end, const Volume<float>* texture) {
+                               PotentialMode mode, int z_begin, int z_end, const Volume<float>* texture,
+                               bool texture_thread) {
   const auto n = grid_shape(scene.box_A, pixel_size_A);
   const Grid grid{n[0], n[1], n[2], pixel_size_A};
   const int z0 = std::clamp(z_begin, 0, n[2]), z1 = z_end < 0 ? n[2] : std::clamp(z_end, z0, n[2]);
+  // The whole volume's texture (what add_ice_and_labels would make itself) on its own thread, during the splatting.
+  std::future<Volume<float>> whole_texture;
+  if (texture_thread && !texture && scene.ice && scene.ice_texture == IceTexture::granular && z0 == 0 && z1 == n[2])
+    whole_texture = std::async(std::launch::async, [&scene, grid, mode] {
+      return ice_texture(grid, ice_potential_V(mode), scene.seed, scene.replicate);
+    });
   ParticleSplatter g(grid, z0, z1 - z0);
   SpecimenVolumes out;
   out.atlas = Volume<std::uint8_t>(g.slab_grid(grid));
   out.ice_thickness_A = scene.ice_surface ? 2 * scene.ice_slab.half_thickness_A : scene.box_A[2];
   splat_particles(scene, structures, mode, g);
   add_features(scene, mode, g, out.atlas);
+  Volume<float> made;
+  if (whole_texture.valid()) {
+    made = whole_texture.get();
+    texture = &made;
+  }
   add_ice_and_labels(scene, mode, g, out.atlas, texture);
   out.potential = std::move(g.potential);
   out.instances = std::move(g.owner);

@@ -27,13 +27,17 @@ struct SpecimenVolumes {
 /// A voxel gets a particle's label and instance when that particle's potential there is the largest of
 /// all particles and exceeds the local ice level (ice potential x the free fraction); features label the
 /// voxels they fill at least half.
-SpecimenVolumes rasterize(const Scene& scene, const StructureSet& structures, double pixel_size_A, PotentialMode mode);
+/// With `texture_thread`, granular ice's texture is made on a second thread while the particles are splatted (the
+/// same volumes; for a caller with a core to spare).
+SpecimenVolumes rasterize(const Scene& scene, const StructureSet& structures, double pixel_size_A, PotentialMode mode,
+                          bool texture_thread = false);
 
 /// The slices [z_begin, z_end) of rasterize() (z_end < 0: to the last), bit for bit: what one rank of a group
 /// holds. Granular ice's texture is one field over the whole volume: a slab takes its slices from `texture`
 /// (ice_texture_field filtered over a group's slabs), or needs all slices.
 SpecimenVolumes rasterize_slab(const Scene& scene, const StructureSet& structures, double pixel_size_A,
-                               PotentialMode mode, int z_begin, int z_end, const Volume<float>* texture = nullptr);
+                               PotentialMode mode, int z_begin, int z_end, const Volume<float>* texture = nullptr,
+                               bool texture_thread = false);
 
 /// Volume fraction (0..1) of the gold beads in each voxel, as rasterize() fills them (the same profile), on the
 /// same grid: what the imaging's amplitude term for gold projects (simulate/absorption.hpp).

@@ -659,4 +659,7 @@ TEST(rasterize, slab_equals_the_slices_of_the_whole) {
   s.ice_texture = IceTexture::granular;
   EXPECT_EQ(test_util::error_of([&] { rasterize_slab(s, st, 10, PotentialMode::fast, 0, 13); }),
             "model.ice_texture = \"granular\" on a slab of the volume needs the texture's slab");
+  // With the texture thread too (tests/unit/texture_thread_test.cpp has the whole volume).
+  EXPECT_EQ(test_util::error_of([&] { rasterize_slab(s, st, 10, PotentialMode::fast, 0, 13, nullptr, true); }),
+            "model.ice_texture = \"granular\" on a slab of the volume needs the texture's slab");
 }
