@@ -289,7 +289,8 @@ JobResult run_job(const JobConfig& config, const StructureSet& structures, const
 
   stages.start("rasterize");
   SpecimenVolumes specimen =
-      rasterize(scene, structures, config.model.pixel_size_A, config.model.potential, hooks.spare_core);
+      hooks.specimen ? hooks.specimen(scene)
+                     : rasterize(scene, structures, config.model.pixel_size_A, config.model.potential, hooks.spare_core);
   const Grid grid = specimen.potential.grid();
   // Acquisition at a finer pixel: the series images the potential rasterized at pixel / bin, and the prior and the
   // model are its block means, so that they show what was imaged.

@@ -61,6 +61,9 @@ struct JobHooks {
   /// The caller has a core to spare while the job runs (`tomosweep simulate`): granular ice's texture is then made
   /// on a second thread while the particles are splatted. The same volumes either way.
   bool spare_core = false;
+  /// The scene's specimen volumes at the job's pixel size and potential mode, if the caller has them (a sweep's
+  /// RasterCache: the imaging conditions of one scene share one rasterization); empty: run_job rasterizes.
+  std::function<SpecimenVolumes(const Scene& scene)> specimen;
 };
 
 /// Estimated peak memory of one job in bytes: the specimen volumes, tomogram, prior and their working

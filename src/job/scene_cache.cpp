@@ -1,5 +1,8 @@
 #include "job/scene_cache.hpp"
 
+#include <charconv>
+#include <utility>
+
 namespace tomosweep {
 
 const Scene& SceneCache::scene(const std::string& key, const JobConfig& config, const StructureSet& structures,
@@ -11,6 +14,39 @@ const Scene& SceneCache::scene(const std::string& key, const JobConfig& config, 
     it = scenes_.emplace(key, build_scene(config.model, structures, config.run.seed, replicate)).first;
   }
   return it->second;
+}
+
+namespace {
+double bytes_of(const SpecimenVolumes& v) {
+  return static_cast<double>(v.potential.size()) * sizeof(float) + static_cast<double>(v.atlas.size()) +
+         static_cast<double>(v.instances.size()) * sizeof(std::uint32_t);
+}
+} // namespace
+
+SpecimenVolumes RasterCache::specimen(const std::string& key, const Scene& scene, const StructureSet& structures,
+                                      double pixel_size_A, PotentialMode mode, double room) {
+  std::lock_guard lock(mutex_);
+  if (has_ && key == key_) {
+    ++hits_;
+    if (bytes_of(kept_) <= room) return kept_;
+    has_ = false; // no room for two copies beside this job: it takes the cached ones
+    return std::exchange(kept_, SpecimenVolumes{});
+  }
+  has_ = false;
+  kept_ = SpecimenVolumes{}; // freed before the next scene's volumes are made
+  SpecimenVolumes v = rasterize(scene, structures, pixel_size_A, mode);
+  if (bytes_of(v) <= room) {
+    kept_ = v;
+    key_ = key;
+    has_ = true;
+  }
+  return v;
+}
+
+std::string raster_key(const std::string& scene_key, double pixel_size_A, PotentialMode mode) {
+  char px[32];
+  const auto end = std::to_chars(px, px + sizeof px, pixel_size_A).ptr;
+  return scene_key + "|px " + std::string(px, end) + "|mode " + std::to_string(static_cast<int>(mode));
 }
 
 } // namespace tomosweep

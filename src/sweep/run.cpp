@@ -365,10 +365,22 @@ JobFactory pipeline_job_factory() {
     // the ranks' budget, before any job.
     validate_jobs(sweep, first_replicates(sweep), *structures, limits.memory_per_rank, limits.ranks);
     auto cache = std::make_shared<SceneCache>();
+    auto rasters = std::make_shared<RasterCache>();
     const auto axes = scene_axes(sweep);
-    JobFunction single = [structures, axes, cache](const SweepJob& job) {
-      const Scene& scene = cache->scene(scene_key(job, axes), job.config, *structures, job.replicate);
-      return run_job(job.config, *structures, scene, job.job_id, job.replicate);
+    const double budget = limits.memory_per_rank;
+    JobFunction single = [structures, axes, cache, rasters, budget](const SweepJob& job) {
+      const std::string key = scene_key(job, axes);
+      const Scene& scene = cache->scene(key, job.config, *structures, job.replicate);
+      // The conditions of one scene that differ only in imaging share its rasterization, while the budget leaves
+      // room for a second copy of the volumes beside the job.
+      const double room = budget > 0 ? budget - job_memory_bytes(job.config) : 1e300;
+      JobHooks hooks;
+      hooks.specimen = [&](const Scene& s) {
+        const ModelParams& m = job.config.model;
+        return rasters->specimen(raster_key(key, m.pixel_size_A, m.potential), s, *structures, m.pixel_size_A,
+                                 m.potential, room);
+      };
+      return run_job(job.config, *structures, scene, job.job_id, job.replicate, {}, hooks);
     };
     GroupJobFunction group = [structures, axes, cache](const SweepJob& job, const RankGroup& g) {
       const Scene& scene = cache->scene(scene_key(job, axes), job.config, *structures, job.replicate);

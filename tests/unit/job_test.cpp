@@ -2,6 +2,7 @@
 #include "core/projector.hpp"
 #include "expect_error.hpp"
 #include "job/job.hpp"
+#include "job/scene_cache.hpp"
 #include "model/synthetic.hpp"
 
 #include <gtest/gtest.h>
@@ -324,3 +325,72 @@ TEST(job, group_sizes_follow_the_budget) {
   gold.model.beads.count = 2;
   EXPECT_EQ(group_job_problem(gold), "imaging.gold_absorption_mfp_A > 0 needs the whole volume on one rank");
 }
+
+namespace {
+Scene film_scene(int replicate) {
+  Scene sc;
+  sc.box_A = {240, 200, 120};
+  sc.carbon.present = true;
+  sc.carbon.thickness_A = 30;
+  sc.carbon.z_A = -30;
+  sc.carbon.hole_radius_A = 60 + 10 * replicate;
+  sc.ice_texture = IceTexture::granular;
+  sc.seed = 3, sc.replicate = replicate;
+  return sc;
+}
+void expect_same(const SpecimenVolumes& a, const SpecimenVolumes& b) {
+  EXPECT_EQ(a.potential.data, b.potential.data);
+  EXPECT_EQ(a.atlas.data, b.atlas.data);
+  EXPECT_EQ(a.instances.data, b.instances.data);
+  EXPECT_EQ(a.potential.voxel_A, b.potential.voxel_A);
+  EXPECT_EQ(a.ice_thickness_A, b.ice_thickness_A);
+}
+} // namespace
+
+TEST(raster_cache, repeats_the_last_rasterization_and_keeps_only_what_fits) {
+  const Scene a = film_scene(0), b = film_scene(1);
+  const SpecimenVolumes va = rasterize(a, {}, 4, PotentialMode::fast), vb = rasterize(b, {}, 4, PotentialMode::fast);
+  const double bytes = double(va.potential.size()) * 9;
+  RasterCache cache;
+  const std::string ka = raster_key("0", 4, PotentialMode::fast), kb = raster_key("1", 4, PotentialMode::fast);
+  expect_same(cache.specimen(ka, a, {}, 4, PotentialMode::fast, 1e300), va);
+  expect_same(cache.specimen(ka, a, {}, 4, PotentialMode::fast, 1e300), va);
+  EXPECT_EQ(cache.hits(), 1u);
+  expect_same(cache.specimen(kb, b, {}, 4, PotentialMode::fast, 1e300), vb); // another scene: made again
+  expect_same(cache.specimen(ka, a, {}, 4, PotentialMode::fast, 1e300), va); // one entry: made again
+  EXPECT_EQ(cache.hits(), 1u);
+  // A job without room for a second copy takes the cached volumes; the next one makes them again.
+  expect_same(cache.specimen(ka, a, {}, 4, PotentialMode::fast, bytes - 1), va);
+  EXPECT_EQ(cache.hits(), 2u);
+  expect_same(cache.specimen(ka, a, {}, 4, PotentialMode::fast, bytes - 1), va); // not kept: no room
+  expect_same(cache.specimen(ka, a, {}, 4, PotentialMode::fast, bytes), va);
+  EXPECT_EQ(cache.hits(), 2u);
+  expect_same(cache.specimen(ka, a, {}, 4, PotentialMode::fast, bytes), va);
+  EXPECT_EQ(cache.hits(), 3u);
+  // The key tells pixel sizes and potential modes apart.
+  EXPECT_NE(raster_key("0", 4, PotentialMode::fast), raster_key("0", 4.5, PotentialMode::fast));
+  EXPECT_NE(raster_key("0", 4, PotentialMode::fast), raster_key("0", 4, PotentialMode::form_factor));
+  EXPECT_EQ(raster_key("0|2.5", 10, PotentialMode::fast), "0|2.5|px 10|mode 0");
+}
+
+TEST(raster_cache, a_job_given_the_volumes_equals_a_job_that_rasterizes) {
+  const JobConfig c = small_config();
+  const StructureSet st = structures_for(c);
+  const Scene scene = build_scene(c.model, st, c.run.seed, 0);
+  RasterCache cache;
+  JobHooks hooks;
+  hooks.specimen = [&](const Scene& s) {
+    return cache.specimen("k", s, st, c.model.pixel_size_A, c.model.potential, 1e300);
+  };
+  const JobResult plain = run_job(c, st, scene, 5, 0);
+  for (int i = 0; i < 2; ++i) {
+    const JobResult cached = run_job(c, st, scene, 5, 0, {}, hooks);
+    EXPECT_EQ(cached.potential.data, plain.potential.data);
+    EXPECT_EQ(cached.atlas.data, plain.atlas.data);
+    EXPECT_EQ(cached.instances.data, plain.instances.data);
+    EXPECT_EQ(cached.series.images.data, plain.series.images.data);
+    EXPECT_EQ(cached.tomogram.data, plain.tomogram.data);
+  }
+  EXPECT_EQ(cache.hits(), 1u);
+}
+
