@@ -138,10 +138,7 @@ void weight_spectrum_planes(Complex* c, int nx, int ny, int nz, std::ptrdiff_t z
 
 float* aligned_transform_buffer(Volume<float>& v, std::size_t floats) {
   constexpr std::size_t kAlign = 64 / sizeof(float);
-  v.data.clear();
-  v.data.reserve(floats + kAlign);
-  prefault_for_write(v.data.data(), (floats + kAlign) * sizeof(float));
-  v.data.assign(floats + kAlign, 0.0f);
+  assign_prefaulted(v.data, floats + kAlign, 0.0f);
   const std::size_t off =
       (kAlign - reinterpret_cast<std::uintptr_t>(v.data.data()) / sizeof(float) % kAlign) % kAlign;
   return v.data.data() + off;

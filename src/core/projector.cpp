@@ -22,15 +22,7 @@ constexpr std::size_t kT = 8; // views per pass over a volume block: each volume
 typedef float V8 __attribute__((vector_size(32), aligned(4), __may_alias__));
 constexpr int kV = kB / 8;
 
-[[gnu::always_inline]] inline void axpy(float* __restrict d, float w, const float* __restrict s) {
-  V8* dv = reinterpret_cast<V8*>(d);
-  const V8* sv = reinterpret_cast<const V8*>(s);
-  const V8 wv = {w, w, w, w, w, w, w, w};
-  for (int k = 0; k < kV; ++k) dv[k] += wv * sv[k];
-}
-
-// A line of kB floats held in registers: d += a s0 + b s1 (the back projection of both neighbours) and d += w s (as
-// axpy computes it).
+// A line of kB floats held in registers: d += a s0 + b s1 (the back projection of both neighbours) and d += w s.
 struct Line8 {
   V8 d[kV];
   [[gnu::always_inline]] inline void add2(float a, const float* s0, float b, const float* s1) {
@@ -54,6 +46,13 @@ struct Line8 {
   const V8* pv = reinterpret_cast<const V8*>(p);
   for (int k = 0; k < kV; ++k) l.d[k] = pv[k];
   return l;
+}
+
+// d += w s for a line of kB floats in memory (the forward projection's scatter into an image column).
+[[gnu::always_inline]] inline void axpy(float* d, float w, const float* s) {
+  Line8 l = load_line(d);
+  l.add(w, s);
+  l.store(d);
 }
 
 // The transposes between volume rows and blocks go kX columns at a time, so that the kX lines of the block they

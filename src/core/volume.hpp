@@ -17,6 +17,14 @@ struct Grid {
   double voxel_A = 1.0;
 };
 
+/// v = n copies of `fill`, its pages mapped in at once before they are written (prefault_for_write).
+template <class T> void assign_prefaulted(std::vector<T>& v, std::size_t n, T fill) {
+  v.clear();
+  v.reserve(n);
+  prefault_for_write(v.data(), n * sizeof(T));
+  v.assign(n, fill);
+}
+
 /// A 3D array, x fastest, with cubic voxels of voxel_A Angstrom. Specimen coordinates of voxel centres
 /// follow voxel_centre_A() in conventions.hpp (the box centre is the origin).
 template <class T> struct Volume {
@@ -27,10 +35,7 @@ template <class T> struct Volume {
   Volume() = default;
   Volume(int nx_, int ny_, int nz_, double voxel_A_, T fill = T{}) : nx(nx_), ny(ny_), nz(nz_), voxel_A(voxel_A_) {
     if (nx < 0 || ny < 0 || nz < 0) fail("negative volume size ", nx, " x ", ny, " x ", nz);
-    const std::size_t n = static_cast<std::size_t>(nx) * ny * nz;
-    data.reserve(n);
-    prefault_for_write(data.data(), n * sizeof(T));
-    data.assign(n, fill);
+    assign_prefaulted(data, static_cast<std::size_t>(nx) * ny * nz, fill);
   }
   explicit Volume(const Grid& g, T fill = T{}) : Volume(g.nx, g.ny, g.nz, g.voxel_A, fill) {}
   Grid grid() const { return {nx, ny, nz, voxel_A}; }

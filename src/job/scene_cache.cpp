@@ -26,19 +26,18 @@ double bytes_of(const SpecimenVolumes& v) {
 SpecimenVolumes RasterCache::specimen(const std::string& key, const Scene& scene, const StructureSet& structures,
                                       double pixel_size_A, PotentialMode mode, double room) {
   std::lock_guard lock(mutex_);
-  if (has_ && key == key_) {
+  if (!key_.empty() && key == key_) {
     ++hits_;
     if (bytes_of(kept_) <= room) return kept_;
-    has_ = false; // no room for two copies beside this job: it takes the cached ones
+    key_.clear(); // no room for two copies beside this job: it takes the cached ones
     return std::exchange(kept_, SpecimenVolumes{});
   }
-  has_ = false;
+  key_.clear();
   kept_ = SpecimenVolumes{}; // freed before the next scene's volumes are made
   SpecimenVolumes v = rasterize(scene, structures, pixel_size_A, mode);
   if (bytes_of(v) <= room) {
     kept_ = v;
     key_ = key;
-    has_ = true;
   }
   return v;
 }

@@ -44,9 +44,8 @@ public:
   std::size_t hits() const { return hits_; }
 
 private:
-  std::string key_;
+  std::string key_; ///< of kept_; empty: nothing kept
   SpecimenVolumes kept_;
-  bool has_ = false;
   std::size_t hits_ = 0;
   std::mutex mutex_;
 };
