@@ -12,13 +12,15 @@
 #include <cstdio>
 #include <unistd.h>
 #include <filesystem>
+#include <memory>
+#include <utility>
 #include <fstream>
 
 namespace tomosweep::cli {
 namespace {
 
-/// Peak resident memory of this process so far, MB (VmHWM; 0 where /proc is missing).
-double peak_rss_MB() {
+/// Peak resident memory of this process so far, MiB (VmHWM; 0 where /proc is missing).
+double peak_rss_MiB() {
   std::ifstream status("/proc/self/status");
   std::string key;
   while (status >> key) {
@@ -38,7 +40,7 @@ void print_timings(const JobResult& r, const std::vector<double>& peak_MB) {
   for (std::size_t i = 0; i < r.timings.size(); ++i) {
     const StageTiming& t = r.timings[i];
     const double peak = i + 1 < peak_MB.size() ? peak_MB[i + 1] : 0;
-    std::fprintf(stderr, "tomosweep: %-14s %8.3f s   peak memory %7.1f MB\n", t.stage.c_str(), t.seconds, peak);
+    std::fprintf(stderr, "tomosweep: %-14s %8.3f s   peak memory %7.1f MiB\n", t.stage.c_str(), t.seconds, peak);
     total += t.seconds;
   }
   std::fprintf(stderr, "tomosweep: %-14s %8.3f s  (%d x %d x %d voxels at %.2f A, %zu tilts, %zu particles)\n", "total",
@@ -96,16 +98,23 @@ int cmd_simulate(int argc, char** argv) {
   // so that the prior does not find it still held.
   std::vector<double> peak_MB;
   const auto on_stage = [&](const std::string& stage) {
-    peak_MB.push_back(peak_rss_MB());
+    peak_MB.push_back(peak_rss_MiB());
     std::fprintf(stderr, "tomosweep: %s...\n", stage.c_str());
   };
   BackgroundWriter writer;
   JobHooks hooks;
   hooks.spare_core = usable_cores() > 1;
-  hooks.specimen_ready = [&](const SpecimenVolumes& s) {
+  hooks.specimen_ready = [&](SpecimenVolumes& s) {
     std::fprintf(stderr, "tomosweep: writing the model, atlas and instances to %s\n", out.c_str());
     std::filesystem::create_directories(out); // once the job has got this far
-    writer.post([&out, &s] { write_specimen_files(out, s.potential, s.atlas, s.instances); });
+    // The writer takes the atlas and instances and frees them once written (5 bytes per voxel not held through
+    // the tomograms); the potential stays the job's.
+    auto labels = std::make_shared<std::pair<Volume<std::uint8_t>, Volume<std::uint32_t>>>(
+        std::exchange(s.atlas, {}), std::exchange(s.instances, {}));
+    writer.post([&out, &s, labels]() mutable {
+      write_specimen_files(out, s.potential, labels->first, labels->second);
+      labels.reset();
+    });
   };
   hooks.series_ready = [&](const TiltSeries& series) {
     std::fprintf(stderr, "tomosweep: writing the tilt series to %s\n", out.c_str());
@@ -120,7 +129,7 @@ int cmd_simulate(int argc, char** argv) {
   };
   hooks.drain = [&] { writer.drain(); };
   const JobResult r = run_job(job.config, structures, job.job_id, job.replicate, on_stage, hooks);
-  peak_MB.push_back(peak_rss_MB());
+  peak_MB.push_back(peak_rss_MiB());
 
   std::fprintf(stderr, "tomosweep: writing %s\n", out.c_str());
   writer.rethrow();

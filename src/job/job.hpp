@@ -48,8 +48,9 @@ using StageCallback = std::function<void(const std::string& stage)>;
 /// What a caller that writes a job's outputs while the job runs (tomosweep simulate) is shown, on the job's thread.
 /// Any may be empty. A callee may read what it is shown from another thread until `drain` returns.
 struct JobHooks {
-  /// The specimen volumes (potential, atlas, instances), final from here on.
-  std::function<void(const SpecimenVolumes& specimen)> specimen_ready;
+  /// The specimen volumes (potential, atlas, instances), final from here on. The job reads only the potential
+  /// after this: the callee may take the atlas and instances (the result then holds what it left in their place).
+  std::function<void(SpecimenVolumes& specimen)> specimen_ready;
   /// The noisy tilt series, final from here on (its tomograms are made next).
   std::function<void(const TiltSeries& series)> series_ready;
   /// The tomograms are made and the job is done with its tilt series: the callee may take the series out of `r`

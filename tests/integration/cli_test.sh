@@ -65,6 +65,12 @@ check rerun "$exe" simulate "$tmp/job.toml" --out "$tmp/out2"
 for f in model tilt_series tomogram prior atlas instances; do
   check "byte-identical rerun $f" cmp "$tmp/out1/$f.mrc" "$tmp/out2/$f.mrc"
 done
+# simulate hands the atlas and instances to its writer thread (freed once written): its files equal the corpus's.
+check "run the same job" "$exe" run "$tmp/job.toml" -o "$tmp/job.h5"
+check "export it" "$exe" export "$tmp/job.h5" --job 0 --to "$tmp/exported"
+for f in atlas instances tomogram; do
+  check "simulate's $f.mrc = the corpus's" cmp "$tmp/out1/$f.mrc" "$tmp/exported/$f.mrc"
+done
 check structure "$exe" structure "$tmp/tiny.pdb" --pixel-size 8
 cp "$tmp/out" "$tmp/structure.txt"
 check "structure counts atoms" grep -q "atoms         160 (plus 120 implicit hydrogens)" "$tmp/structure.txt"
