@@ -24,9 +24,10 @@ fi
 
 if [ "${SANITIZE:-1}" != 0 ] && [ "${TSAN:-1}" != 0 ]; then
   # Rank 0's coordinator thread beside its own jobs, on 1, 2 and 3 ranks (docs/reliability.md), and simulate's writer
-  # thread (background_writer_test) and its granular ice texture thread (texture_thread_test); Open MPI's own
+  # thread (background_writer_test), its granular ice texture thread (texture_thread_test) and its imaging and
+  # back-projection threads (imaging_threads_test); Open MPI's own
   # races are suppressed by tests/mpi/tsan.supp, which tests/CMakeLists.txt passes in TSAN_OPTIONS.
-  BUILD_DIR=build-tsan BUILD_TYPE=RelWithDebInfo TARGETS="fake_sweep background_writer_test texture_thread_test" tools/build.sh -DTOMOSWEEP_SANITIZE=thread \
+  BUILD_DIR=build-tsan BUILD_TYPE=RelWithDebInfo TARGETS="fake_sweep background_writer_test texture_thread_test imaging_threads_test" tools/build.sh -DTOMOSWEEP_SANITIZE=thread \
     -DTOMOSWEEP_BENCHMARKS=OFF
   ctest --test-dir build-tsan --output-on-failure -j "$jobs" --timeout 600 -L tsan
 fi

@@ -4,6 +4,7 @@
 #include "core/simd.hpp"
 
 #include <algorithm>
+#include <future>
 #include <cmath>
 
 namespace tomosweep {
@@ -570,13 +571,15 @@ bool back_projects_rows(const std::vector<TiltView>& views) {
 
 // back_project_fast of one group holding every view in order, its image rows made a block at a time: the same
 // buffers (and sums) as gathering them from a stack.
-Volume<float> back_project_rows(int nu, const ImageRows& rows, const std::vector<TiltView>& views, const Grid& grid) {
-  return back_project_rows_slab(nu, rows, views, grid, 0, grid.nz);
+Volume<float> back_project_rows(int nu, const ImageRows& rows, const std::vector<TiltView>& views, const Grid& grid,
+                                int threads) {
+  return back_project_rows_slab(nu, rows, views, grid, 0, grid.nz, threads);
 }
 
 Volume<float> back_project_rows_slab(int nu, const ImageRows& rows, const std::vector<TiltView>& views,
-                                     const Grid& grid, int z_begin, int z_end) {
+                                     const Grid& grid, int z_begin, int z_end, int threads) {
   if (!back_projects_rows(views)) fail("back projection by rows needs views at azimuth 0 without residuals");
+  if (threads < 1 || threads > 2) fail("back_project_rows: ", threads, " threads (1 or 2)");
   const int nx = grid.nx, ny = grid.ny, nt = static_cast<int>(views.size());
   const int z0 = std::clamp(z_begin, 0, grid.nz), z1 = std::clamp(z_end, z0, grid.nz), nz = z1 - z0;
   Volume<float> vol(nx, ny, nz, grid.voxel_A);
@@ -584,20 +587,30 @@ Volume<float> back_project_rows_slab(int nu, const ImageRows& rows, const std::v
   for (const TiltView& v : views) lines.push_back(line_of(v, nx, grid.nz, nu));
   std::vector<int> zs(nz);
   for (int z = 0; z < nz; ++z) zs[z] = z;
-  std::vector<float> block(static_cast<std::size_t>(nt) * kB * nu), vbuf, ibuf;
-  for (int y0 = 0; y0 < ny; y0 += kB) {
-    const int y1 = std::min(ny, y0 + kB);
-    rows(y0, y1, block.data());
-    ibuf.assign(static_cast<std::size_t>(nt) * nu * kB, 0.0f); // gather_block's layout [view][u][kB]
-    for (int t = 0; t < nt; ++t)
-      for (int y = y0; y < y1; ++y) {
-        const float* row = block.data() + (static_cast<std::size_t>(t) * (y1 - y0) + (y - y0)) * nu;
-        float* dst = ibuf.data() + static_cast<std::size_t>(t) * nu * kB + (y - y0);
-        for (int u = 0; u < nu; ++u) dst[static_cast<std::size_t>(u) * kB] = row[u];
-      }
-    vbuf.assign(static_cast<std::size_t>(nz) * nx * kB, 0.0f);
-    backward_kernel(vbuf.data(), ibuf.data(), lines, nx, nu, static_cast<float>(grid.voxel_A), z0, z1);
-    scatter_block(vbuf, zs, y0, vol);
+  // Blocks first, first + step, ...: each thread has its own buffers and writes only its blocks' rows of vol.
+  const auto blocks = [&](int first, int step) {
+    std::vector<float> block(static_cast<std::size_t>(nt) * kB * nu), vbuf, ibuf;
+    for (int y0 = first * kB; y0 < ny; y0 += step * kB) {
+      const int y1 = std::min(ny, y0 + kB);
+      rows(y0, y1, block.data());
+      ibuf.assign(static_cast<std::size_t>(nt) * nu * kB, 0.0f); // gather_block's layout [view][u][kB]
+      for (int t = 0; t < nt; ++t)
+        for (int y = y0; y < y1; ++y) {
+          const float* row = block.data() + (static_cast<std::size_t>(t) * (y1 - y0) + (y - y0)) * nu;
+          float* dst = ibuf.data() + static_cast<std::size_t>(t) * nu * kB + (y - y0);
+          for (int u = 0; u < nu; ++u) dst[static_cast<std::size_t>(u) * kB] = row[u];
+        }
+      vbuf.assign(static_cast<std::size_t>(nz) * nx * kB, 0.0f);
+      backward_kernel(vbuf.data(), ibuf.data(), lines, nx, nu, static_cast<float>(grid.voxel_A), z0, z1);
+      scatter_block(vbuf, zs, y0, vol);
+    }
+  };
+  if (threads == 2 && ny > kB) {
+    auto second = std::async(std::launch::async, [&] { blocks(1, 2); });
+    blocks(0, 2); // if this throws, second's destructor waits for the other thread first
+    second.get();
+  } else {
+    blocks(0, 1);
   }
   return vol;
 }

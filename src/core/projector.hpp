@@ -97,10 +97,13 @@ using ImageRows = std::function<void(int y0, int y1, float* out)>;
 
 /// back_project() of a stack of nu x grid.ny images given a block of rows at a time (the same result, bit for
 /// bit, without the stack): only for views at azimuth 0 without acquisition residuals (back_projects_rows).
-Volume<float> back_project_rows(int nu, const ImageRows& rows, const std::vector<TiltView>& views, const Grid& grid);
+/// `threads` (1 or 2): the blocks of rows are shared out between that many threads, every other block each (each
+/// voxel is made by one thread, as with one: the same volume); `rows` is then called from both at once.
+Volume<float> back_project_rows(int nu, const ImageRows& rows, const std::vector<TiltView>& views, const Grid& grid,
+                                int threads = 1);
 bool back_projects_rows(const std::vector<TiltView>& views);
 /// Slices [z_begin, z_end) of back_project_rows(), the same values bit for bit; `rows` is called for every block.
 Volume<float> back_project_rows_slab(int nu, const ImageRows& rows, const std::vector<TiltView>& views,
-                                     const Grid& grid, int z_begin, int z_end);
+                                     const Grid& grid, int z_begin, int z_end, int threads = 1);
 
 } // namespace tomosweep

@@ -241,12 +241,14 @@ void image(const JobConfig& config, const Scene& scene, const Grid& grid, const 
   job_specimen_terms(scene, config, ice_V, terms, bin);
   stages.start("tilt series");
   r.series = simulate_series(imaged_grid, access.project_imaged ? access.project_imaged : access.project,
-                             config.imaging, ice_thickness_A, config.run.seed, job_id, ice_V, exterior, terms.terms);
+                             config.imaging, ice_thickness_A, config.run.seed, job_id, ice_V, exterior, terms.terms,
+                             hooks.spare_core ? 2 : 1);
   if (access.series_made) access.series_made();
   if (hooks.series_ready) hooks.series_ready(r.series);
 
   stages.start("tomogram");
-  r.tomogram = reconstruct_tomogram(r.series, grid, config.reconstruction, access.back_project);
+  r.tomogram = reconstruct_tomogram(r.series, grid, config.reconstruction, access.back_project,
+                                    hooks.spare_core ? 2 : 1);
   if (config.imaging.half_series) {
     // Noise2Noise pairs: the two halves have independent counts of half the dose each.
     stages.start("half tomograms");

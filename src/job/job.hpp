@@ -60,7 +60,8 @@ struct JobHooks {
   /// result, and, when the job throws, before any of them is freed (must not throw then).
   std::function<void()> drain;
   /// The caller has a core to spare while the job runs (`tomosweep simulate`): granular ice's texture is then made
-  /// on a second thread while the particles are splatted. The same volumes either way.
+  /// on a second thread while the particles are splatted, the tilts are imaged on two threads (simulate_series),
+  /// and the tomogram is back-projected on two (reconstruct_tomogram). The same volumes and series either way.
   bool spare_core = false;
   /// The scene's specimen volumes at the job's pixel size and potential mode, if the caller has them (a sweep's
   /// RasterCache: the imaging conditions of one scene share one rasterization); empty: run_job rasterizes.

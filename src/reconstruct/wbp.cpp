@@ -143,16 +143,18 @@ bool streams(const TiltSeries& s, const std::vector<TiltView>& views, const Grid
 // WBP without a filtered copy of the series: each block of rows is turned into line integrals, weighted and back
 // projected when the back projection needs it; the values are those of to_line_integrals and wbp_in_place.
 Volume<float> wbp_streamed(const TiltSeries& series, const std::vector<TiltView>& views, const Grid& grid,
-                           const ReconParams& p, const BackProjector& bp) {
+                           const ReconParams& p, const BackProjector& bp, int threads) {
   const Volume<float>& im = series.images;
   const int nu = im.nx, npad = 2 * nu;
   const double to_line = line_scale(series);
   const std::vector<double> flat = flat_fields(series);
   std::vector<double> scale = angular_weights(views);
   for (double& s : scale) s /= grid.voxel_A * grid.voxel_A;
-  RowFilter filter(npad, radial_weights(npad, p));
-  std::vector<float> row(npad);
+  const std::vector<float> weights = radial_weights(npad, p);
+  // A filter and a row per block, so that two threads may ask for blocks at once (a plan costs microseconds).
   const auto rows = [&](int y0, int y1, float* out) {
+    RowFilter filter(npad, weights);
+    std::vector<float> row(npad);
     for (int t = 0; t < im.nz; ++t) {
       const float s = static_cast<float>(scale[t]);
       for (int y = y0; y < y1; ++y) {
@@ -165,7 +167,7 @@ Volume<float> wbp_streamed(const TiltSeries& series, const std::vector<TiltView>
       }
     }
   };
-  return bp.rows ? bp.rows(nu, rows, views) : back_project_rows(nu, rows, views, grid);
+  return bp.rows ? bp.rows(nu, rows, views) : back_project_rows(nu, rows, views, grid, threads);
 }
 
 // The views a tomogram is reconstructed with (nominal, or the acquired ones with true_geometry), after checking
@@ -183,9 +185,9 @@ const std::vector<TiltView>& recon_views(const TiltSeries& series, const ReconPa
 Volume<float> contrast_line_integrals(const TiltSeries& series) { return to_line_integrals(TiltSeries(series)); }
 
 Volume<float> reconstruct_tomogram(const TiltSeries& series, const Grid& grid, const ReconParams& p,
-                                   const BackProjector& bp) {
+                                   const BackProjector& bp, int threads) {
   const std::vector<TiltView>& views = recon_views(series, p);
-  if (streams(series, views, grid, p)) return wbp_streamed(series, views, grid, p, bp);
+  if (streams(series, views, grid, p)) return wbp_streamed(series, views, grid, p, bp, threads);
   return reconstruct_tomogram(TiltSeries(series), grid, p, bp);
 }
 

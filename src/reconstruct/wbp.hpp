@@ -43,8 +43,10 @@ struct BackProjector {
 /// nominal views (nominal angles, axis azimuth). XYZ volume, Z along the beam, specimen coordinates. Units:
 /// volts with protein dark (the prior of an ideal series is -(V - V_ice)), or contrast per Angstrom if sigma_e
 /// is unknown. With a BackProjector, what it returns (SIRT refuses one).
+/// `threads` (1 or 2): a series back-projected by blocks of rows (views at azimuth 0, WBP) shares the blocks out
+/// between that many threads (back_project_rows); the same tomogram either way.
 Volume<float> reconstruct_tomogram(const TiltSeries& series, const Grid& grid, const ReconParams& p,
-                                   const BackProjector& bp = {});
+                                   const BackProjector& bp = {}, int threads = 1);
 /// The same, reusing the series' memory for the filtered images (for callers that no longer need it).
 Volume<float> reconstruct_tomogram(TiltSeries&& series, const Grid& grid, const ReconParams& p,
                                    const BackProjector& bp = {});

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <future>
 #include <optional>
 
 namespace tomosweep {
@@ -296,7 +297,8 @@ TiltSeries simulate_ideal_series(const Grid& grid, const Projector& projector, c
 
 TiltSeries simulate_series(const Grid& grid, const Projector& projector, const ImagingParams& p,
                            double ice_thickness_A, std::uint64_t seed, std::uint64_t job_id, double ice_V,
-                           const std::vector<ExteriorLayer>& exterior, const SpecimenTerms& terms) {
+                           const std::vector<ExteriorLayer>& exterior, const SpecimenTerms& terms, int threads) {
+  if (threads < 1 || threads > 2) fail("simulate_series: ", threads, " threads (1 or 2)");
   if (p.ideal) return simulate_ideal_series(grid, projector, p, p.tilt, ice_V, exterior, terms);
   check_params(p, grid);
   const double pA = grid.voxel_A;
@@ -336,20 +338,31 @@ TiltSeries simulate_series(const Grid& grid, const Projector& projector, const I
   if (p.half_series)
     for (auto& h : out.halves) h = Volume<float>(nx, ny, nt, pA);
 
-  TiltImager imager(p, nx, ny, pA, sigma, seed);
-  std::vector<const float*> slab_images(slabs.z_A.size());
-  for (int i = 0; i < nt; ++i) {
-    TiltRecord& r = out.tilts[i];
-    const TiltView& v = out.views[i];
-    const std::uint64_t id = job_id * kTiltsPerJob + static_cast<std::uint64_t>(i);
-    for (std::size_t s = 0; s < slab_images.size(); ++s)
-      slab_images[s] = one_slab ? out.images.slice(i) : slabs.stacks[s].slice(i);
-    imager.contrast(slab_images, slabs.z_A, v, r, r.cumulative_dose_e_per_A2 + 0.5 * r.dose_e_per_A2, id);
-    const double flat = r.flat_e_per_pixel =
-        flat_counts(r.dose_e_per_A2, pA, transmission(ice_thickness_A, v.tilt_rad, p.imfp_A, p.scatter_factor), p.dqe);
-    const float* factor = amplitude.at(v, ice_path_A.data.empty() ? nullptr : ice_path_A.slice(i),
-                                       gold_path_A.data.empty() ? nullptr : gold_path_A.slice(i), sigma);
-    imager.count(flat, v, id, i, out.images, out.halves, factor);
+  // Tilts first, first + step, ...: each writes only its own record and images, with its own working buffers.
+  const auto image_tilts = [&](int first, int step, AmplitudeTerms& amp) {
+    TiltImager imager(p, nx, ny, pA, sigma, seed);
+    std::vector<const float*> slab_images(slabs.z_A.size());
+    for (int i = first; i < nt; i += step) {
+      TiltRecord& r = out.tilts[i];
+      const TiltView& v = out.views[i];
+      const std::uint64_t id = job_id * kTiltsPerJob + static_cast<std::uint64_t>(i);
+      for (std::size_t s = 0; s < slab_images.size(); ++s)
+        slab_images[s] = one_slab ? out.images.slice(i) : slabs.stacks[s].slice(i);
+      imager.contrast(slab_images, slabs.z_A, v, r, r.cumulative_dose_e_per_A2 + 0.5 * r.dose_e_per_A2, id);
+      const double flat = r.flat_e_per_pixel = flat_counts(
+          r.dose_e_per_A2, pA, transmission(ice_thickness_A, v.tilt_rad, p.imfp_A, p.scatter_factor), p.dqe);
+      const float* factor = amp.at(v, ice_path_A.data.empty() ? nullptr : ice_path_A.slice(i),
+                                   gold_path_A.data.empty() ? nullptr : gold_path_A.slice(i), sigma);
+      imager.count(flat, v, id, i, out.images, out.halves, factor);
+    }
+  };
+  if (threads == 2 && nt > 1) {
+    AmplitudeTerms second = amplitude; // its own factor buffer
+    auto odd = std::async(std::launch::async, [&] { image_tilts(1, 2, second); });
+    image_tilts(0, 2, amplitude); // if this throws, odd's destructor waits for the other thread first
+    odd.get();
+  } else {
+    image_tilts(0, 1, amplitude);
   }
   if (bin > 1) bin_series(out, p, bin);
   return out;

@@ -38,9 +38,12 @@ TiltSeries simulate_ideal_series(const Volume<float>& potential_V, const Imaging
 
 /// simulate_series and simulate_ideal_series of a potential on `grid` that `projector` projects (e.g. one held in
 /// slabs by a rank group); the same results as from a volume that project() projects.
+/// `threads` (1 or 2): tilts imaged (CTF, damage, counts) on that many threads, every other tilt each; each tilt's
+/// image depends on nothing but its own inputs and random streams, so the series is the same either way.
 TiltSeries simulate_series(const Grid& grid, const Projector& projector, const ImagingParams& p,
                            double ice_thickness_A, std::uint64_t seed, std::uint64_t job_id, double ice_V = 0,
-                           const std::vector<ExteriorLayer>& exterior = {}, const SpecimenTerms& terms = {});
+                           const std::vector<ExteriorLayer>& exterior = {}, const SpecimenTerms& terms = {},
+                           int threads = 1);
 TiltSeries simulate_ideal_series(const Grid& grid, const Projector& projector, const ImagingParams& p,
                                  const TiltParams& tilts, double ice_V = 0,
                                  const std::vector<ExteriorLayer>& exterior = {}, const SpecimenTerms& terms = {});
