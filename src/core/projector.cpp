@@ -2,9 +2,9 @@
 
 #include "core/conventions.hpp"
 #include "core/simd.hpp"
+#include "core/threads.hpp"
 
 #include <algorithm>
-#include <future>
 #include <cmath>
 
 namespace tomosweep {
@@ -275,25 +275,31 @@ void rotate_adjoint(const Volume<float>& w, const Rotation& r, Volume<float>& v)
 // zoff on) into the images `slices` of `stack`. With `onto`, the images hold the projection of the slices before
 // z0 and the sums go on from there (each image pixel sums its slices in z order either way, so projecting slab
 // after slab gives the bits of one projection of all of them).
+// `threads` (1 or 2): the blocks of 32 rows are shared out, every other one each (split_work); each image row is
+// made by one thread, as with one.
 void project_fast(const Volume<float>& volume, int zoff, int z0, int z1, int nz_total, const std::vector<Line>& lines,
-                  const std::vector<int>& slices, Volume<float>& stack, float scale, float level, bool onto = false) {
+                  const std::vector<int>& slices, Volume<float>& stack, float scale, float level, bool onto = false,
+                  int threads = 1) {
   const int nx = volume.nx, nu = stack.nx;
   std::vector<int> zs;
   for (int z = z0; z < z1; ++z) zs.push_back(z - zoff);
-  std::vector<float> vbuf, ibuf;
-  for (int y0 = 0; y0 < volume.ny; y0 += kB) {
-    gather_block(volume, zs, y0, vbuf, level);
-    if (onto) {
-      gather_block(stack, slices, y0, ibuf);
-      for (int s : slices)
-        for (int y = y0; y < std::min(stack.ny, y0 + kB); ++y)
-          std::fill_n(stack.data.data() + stack.index(0, y, s), nu, 0.0f);
-    } else {
-      ibuf.assign(slices.size() * nu * kB, 0.0f);
+  const auto blocks = [&](int first, int step) {
+    std::vector<float> vbuf, ibuf;
+    for (int y0 = first * kB; y0 < volume.ny; y0 += step * kB) {
+      gather_block(volume, zs, y0, vbuf, level);
+      if (onto) {
+        gather_block(stack, slices, y0, ibuf);
+        for (int s : slices)
+          for (int y = y0; y < std::min(stack.ny, y0 + kB); ++y)
+            std::fill_n(stack.data.data() + stack.index(0, y, s), nu, 0.0f);
+      } else {
+        ibuf.assign(slices.size() * nu * kB, 0.0f);
+      }
+      forward_kernel(vbuf.data(), ibuf.data(), lines, nx, nz_total, nu, z0, z1, scale);
+      scatter_block(ibuf, slices, y0, stack);
     }
-    forward_kernel(vbuf.data(), ibuf.data(), lines, nx, nz_total, nu, z0, z1, scale);
-    scatter_block(ibuf, slices, y0, stack);
-  }
+  };
+  split_work(threads, "project", blocks);
 }
 
 // Adjoint of project_fast: adds into `volume`, which holds the slices [z0, z0 + volume.nz) of a volume nz_total
@@ -502,28 +508,30 @@ void warp_views(Volume<float>& stack, const std::vector<TiltView>& views) {
 }
 
 Volume<float> project(const Volume<float>& volume, const std::vector<TiltView>& views, int nu, int nv, int z_begin,
-                      int z_end, float level) {
+                      int z_end, float level, int threads) {
   const int nx = volume.nx, ny = volume.ny, nz = volume.nz;
   const int z0 = std::clamp(z_begin, 0, nz), z1 = z_end < 0 ? nz : std::clamp(z_end, z0, nz);
   Volume<float> stack(nu, nv, static_cast<int>(views.size()), volume.voxel_A);
   const float scale = static_cast<float>(volume.voxel_A);
   for (const Group& g : group_views(views)) {
     if (g.azimuth_rad == 0 && ny == nv) {
-      project_fast(volume, 0, z0, z1, nz, lines_of(g, views, nx, nz, nu), g.views, stack, scale, level);
+      project_fast(volume, 0, z0, z1, nz, lines_of(g, views, nx, nz, nu), g.views, stack, scale, level, false,
+                   threads);
     } else {
       const Rotation r = make_rotation(g.azimuth_rad, nx, ny, nv);
       const Volume<float> w = rotate_forward(volume, r, z0, z1, level);
-      project_fast(w, z0, z0, z1, nz, lines_of(g, views, r.nw, nz, nu), g.views, stack, scale, 0);
+      project_fast(w, z0, z0, z1, nz, lines_of(g, views, r.nw, nz, nu), g.views, stack, scale, 0, false, threads);
     }
   }
   warp_views(stack, views);
   return stack;
 }
 
-Projector volume_projector(const Volume<float>& v) {
-  return [&v](const std::vector<TiltView>& views, int nu, int nv, const ZRanges& ranges, float level) {
+Projector volume_projector(const Volume<float>& v, int threads) {
+  if (threads < 1 || threads > 2) fail("volume_projector: ", threads, " threads (1 or 2)");
+  return [&v, threads](const std::vector<TiltView>& views, int nu, int nv, const ZRanges& ranges, float level) {
     std::vector<Volume<float>> out;
-    for (const auto& r : ranges) out.push_back(project(v, views, nu, nv, r[0], r[1], level));
+    for (const auto& r : ranges) out.push_back(project(v, views, nu, nv, r[0], r[1], level, threads));
     return out;
   };
 }
@@ -579,7 +587,6 @@ Volume<float> back_project_rows(int nu, const ImageRows& rows, const std::vector
 Volume<float> back_project_rows_slab(int nu, const ImageRows& rows, const std::vector<TiltView>& views,
                                      const Grid& grid, int z_begin, int z_end, int threads) {
   if (!back_projects_rows(views)) fail("back projection by rows needs views at azimuth 0 without residuals");
-  if (threads < 1 || threads > 2) fail("back_project_rows: ", threads, " threads (1 or 2)");
   const int nx = grid.nx, ny = grid.ny, nt = static_cast<int>(views.size());
   const int z0 = std::clamp(z_begin, 0, grid.nz), z1 = std::clamp(z_end, z0, grid.nz), nz = z1 - z0;
   Volume<float> vol(nx, ny, nz, grid.voxel_A);
@@ -605,13 +612,7 @@ Volume<float> back_project_rows_slab(int nu, const ImageRows& rows, const std::v
       scatter_block(vbuf, zs, y0, vol);
     }
   };
-  if (threads == 2 && ny > kB) {
-    auto second = std::async(std::launch::async, [&] { blocks(1, 2); });
-    blocks(0, 2); // if this throws, second's destructor waits for the other thread first
-    second.get();
-  } else {
-    blocks(0, 1);
-  }
+  split_work(threads, "back_project_rows", blocks);
   return vol;
 }
 

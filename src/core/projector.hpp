@@ -28,8 +28,10 @@ std::array<int, 2> detector_shape(const Grid& grid, const std::vector<TiltView>&
 /// A view with acquisition residuals (TiltView::warped) has its image resampled bilinearly afterwards:
 /// image'(q) = image(R(-phi) (q - shift) / m) about the image centre (core/tilt.hpp).
 /// Only slices z_begin <= z < z_end take part (z_end < 0: all), at their place in the whole volume.
+/// `threads` (1 or 2): the blocks of 32 rows are shared out between that many threads, every other block each; each
+/// image row is made by one thread, so the stack is the same either way.
 Volume<float> project(const Volume<float>& volume, const std::vector<TiltView>& views, int nu, int nv, int z_begin = 0,
-                      int z_end = -1, float level = 0);
+                      int z_end = -1, float level = 0, int threads = 1);
 
 /// Add to `stack` (nu x nv x views.size(); it holds the projection of the slices before z_begin, or zeros) the
 /// projection of slices [z_begin, z_end) of a volume nz_total deep, of which `slab` holds the slices from slab_z0
@@ -48,8 +50,8 @@ using ZRanges = std::vector<std::array<int, 2>>;
 using Projector = std::function<std::vector<Volume<float>>(const std::vector<TiltView>& views, int nu, int nv,
                                                            const ZRanges& ranges, float level)>;
 
-/// The Projector of a volume held whole (project() of each range); `v` must outlive it.
-Projector volume_projector(const Volume<float>& v);
+/// The Projector of a volume held whole (project() of each range, on `threads` threads); `v` must outlive it.
+Projector volume_projector(const Volume<float>& v, int threads = 1);
 
 /// A layer that continues beyond the box (a carbon film): the slab |z - z_A| <= thickness_A / 2 outside a
 /// round hole (axis along z, centre hole_x_A, hole_y_A, radius hole_radius_A; radius 0: no hole), with

@@ -179,6 +179,9 @@ std::vector<ExteriorLayer> exterior_layers(const Scene& scene, PotentialMode mod
   return {{c.z_A, c.thickness_A, carbon_potential_V(mode) - medium_V, c.hole_x_A, c.hole_y_A, c.hole_radius_A}};
 }
 
+/// Threads for the job's projections, imaging and back projection: 2 with a core to spare (JobHooks::spare_core).
+int threads_of(const JobHooks& hooks) { return hooks.spare_core ? 2 : 1; }
+
 /// The potential (volts) of the scene at pixel / bin on bin times the grid `coarse` (the same box): what a
 /// series acquired at a finer pixel images (imaging.acquisition_binning). Atlas and instances are not kept.
 Volume<float> fine_potential(const Scene& scene, const StructureSet& structures, const Grid& coarse, int bin,
@@ -242,13 +245,13 @@ void image(const JobConfig& config, const Scene& scene, const Grid& grid, const 
   stages.start("tilt series");
   r.series = simulate_series(imaged_grid, access.project_imaged ? access.project_imaged : access.project,
                              config.imaging, ice_thickness_A, config.run.seed, job_id, ice_V, exterior, terms.terms,
-                             hooks.spare_core ? 2 : 1);
+                             threads_of(hooks));
   if (access.series_made) access.series_made();
   if (hooks.series_ready) hooks.series_ready(r.series);
 
   stages.start("tomogram");
   r.tomogram = reconstruct_tomogram(r.series, grid, config.reconstruction, access.back_project,
-                                    hooks.spare_core ? 2 : 1);
+                                    threads_of(hooks));
   if (config.imaging.half_series) {
     // Noise2Noise pairs: the two halves have independent counts of half the dose each.
     stages.start("half tomograms");
@@ -316,8 +319,8 @@ JobResult run_job(const JobConfig& config, const StructureSet& structures, const
 
   // The series images the fine potential (freed once the series exist), the prior the coarse one.
   PotentialAccess access;
-  access.project = volume_projector(specimen.potential);
-  if (bin > 1) access.project_imaged = volume_projector(fine);
+  access.project = volume_projector(specimen.potential, threads_of(hooks));
+  if (bin > 1) access.project_imaged = volume_projector(fine, threads_of(hooks));
   access.series_made = [&fine] { fine = Volume<float>(); };
   access.bandlimited_prior = [&](double ice_V) {
     return bandlimited_prior(specimen.potential, ice_V, config.reconstruction);

@@ -5,6 +5,7 @@
 #include "core/fft.hpp"
 #include "core/projector.hpp"
 #include "core/rng.hpp"
+#include "core/threads.hpp"
 #include "core/tilt_scheme.hpp"
 #include "simulate/absorption.hpp"
 #include "simulate/ctf.hpp"
@@ -13,7 +14,6 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <future>
 #include <optional>
 
 namespace tomosweep {
@@ -298,7 +298,6 @@ TiltSeries simulate_ideal_series(const Grid& grid, const Projector& projector, c
 TiltSeries simulate_series(const Grid& grid, const Projector& projector, const ImagingParams& p,
                            double ice_thickness_A, std::uint64_t seed, std::uint64_t job_id, double ice_V,
                            const std::vector<ExteriorLayer>& exterior, const SpecimenTerms& terms, int threads) {
-  if (threads < 1 || threads > 2) fail("simulate_series: ", threads, " threads (1 or 2)");
   if (p.ideal) return simulate_ideal_series(grid, projector, p, p.tilt, ice_V, exterior, terms);
   check_params(p, grid);
   const double pA = grid.voxel_A;
@@ -339,7 +338,10 @@ TiltSeries simulate_series(const Grid& grid, const Projector& projector, const I
     for (auto& h : out.halves) h = Volume<float>(nx, ny, nt, pA);
 
   // Tilts first, first + step, ...: each writes only its own record and images, with its own working buffers.
-  const auto image_tilts = [&](int first, int step, AmplitudeTerms& amp) {
+  const auto image_tilts = [&](int first, int step) {
+    std::optional<AmplitudeTerms> copy; // another thread's own factor buffer
+    if (first > 0) copy.emplace(amplitude);
+    AmplitudeTerms& amp = copy ? *copy : amplitude;
     TiltImager imager(p, nx, ny, pA, sigma, seed);
     std::vector<const float*> slab_images(slabs.z_A.size());
     for (int i = first; i < nt; i += step) {
@@ -356,14 +358,7 @@ TiltSeries simulate_series(const Grid& grid, const Projector& projector, const I
       imager.count(flat, v, id, i, out.images, out.halves, factor);
     }
   };
-  if (threads == 2 && nt > 1) {
-    AmplitudeTerms second = amplitude; // its own factor buffer
-    auto odd = std::async(std::launch::async, [&] { image_tilts(1, 2, second); });
-    image_tilts(0, 2, amplitude); // if this throws, odd's destructor waits for the other thread first
-    odd.get();
-  } else {
-    image_tilts(0, 1, amplitude);
-  }
+  split_work(threads, "simulate_series", image_tilts);
   if (bin > 1) bin_series(out, p, bin);
   return out;
 }

@@ -1,9 +1,10 @@
-// tomosweep simulate images the tilts and back-projects the tomogram on two threads when it has a core to spare
+// tomosweep simulate projects, images the tilts and back-projects the tomogram on two threads when it has a core to spare
 // (JobHooks::spare_core): the same series and tomogram, bit for bit, as one thread. Also in the ThreadSanitizer
 // pass (tools/test.sh).
 #include "core/errors.hpp"
 #include "core/projector.hpp"
 #include "core/rng.hpp"
+#include "core/tilt_scheme.hpp"
 #include "reconstruct/wbp.hpp"
 #include "simulate/pipeline.hpp"
 
@@ -56,6 +57,26 @@ TEST(imaging_threads, two_threads_image_the_series_of_one) {
   EXPECT_FALSE(same_bits(one.images, other.images));
 }
 
+TEST(imaging_threads, two_threads_project_the_stack_of_one) {
+  const Volume<float> v = random_potential();
+  const TiltSeries plan = plan_series(imaging().tilt, 100, 3, 1, 0);
+  const std::array<int, 2> det = detector_shape(v.grid(), plan.views);
+  for (const auto& [z0, z1] : {std::array<int, 2>{0, -1}, std::array<int, 2>{5, 12}}) {
+    const Volume<float> one = project(v, plan.views, det[0], det[1], z0, z1, 4.5f, 1);
+    const Volume<float> two = project(v, plan.views, det[0], det[1], z0, z1, 4.5f, 2);
+    ASSERT_EQ(one.ny, 80);
+    EXPECT_TRUE(same_bits(one, two)) << "slices " << z0 << " to " << z1;
+  }
+  // At an oblique axis (the rotated path) and with acquisition residuals (warped images).
+  TiltParams t = imaging().tilt;
+  t.axis_azimuth_deg = 30, t.shift_sd_A = 4, t.rotation_sd_deg = 0.5;
+  const TiltSeries oblique = plan_series(t, 100, 3, 1, 0);
+  const std::array<int, 2> d = detector_shape(v.grid(), oblique.views);
+  const auto one = volume_projector(v, 1)(oblique.views, d[0], d[1], {{0, 20}}, 4.5f);
+  const auto two = volume_projector(v, 2)(oblique.views, d[0], d[1], {{0, 20}}, 4.5f);
+  EXPECT_TRUE(same_bits(one.at(0), two.at(0)));
+}
+
 TEST(imaging_threads, two_threads_back_project_the_tomogram_of_one) {
   const Volume<float> v = random_potential();
   ImagingParams p = imaging();
@@ -80,4 +101,5 @@ TEST(imaging_threads, more_than_two_threads_are_refused) {
   } catch (const Error& e) {
     EXPECT_STREQ(e.what(), "simulate_series: 3 threads (1 or 2)");
   }
+  EXPECT_THROW((void)volume_projector(v, 0), Error);
 }
