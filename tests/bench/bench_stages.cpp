@@ -4,7 +4,9 @@
 //   2. per stage of a 600 x 600 x 60 job at 13.2 A with 61 tilts (random potential, default imaging): CPU
 //      seconds, the bytes it must move to and from memory (compulsory traffic: each input read once, each
 //      output written once; working images of one tilt stay in cache), its floating-point operations, and the
-//      fraction of its roofline, max(bytes / bandwidth, flops / peak) / time;
+//      fraction of its roofline, max(bytes / bandwidth, flops / peak) / time; for the FFT stages also FFTW's own
+//      rate on the stage's transform, as tomosweep plans it (FFTW_ESTIMATE) and as FFTW_MEASURE would: the most
+//      an FFT-bound stage can reach with that library;
 //   3. the scaling table: CPU seconds of the series, tomogram and prior as the voxel count doubles (lateral
 //      size x sqrt 2) and as the tilt count doubles (61 -> 121 -> 241 by halving the step).
 //   4. ns per draw of the random samplers (uniform, normal, Poisson at 5, 160 and 3000).
@@ -19,6 +21,8 @@
 #include "simulate/pipeline.hpp"
 
 #include "bench_clock.hpp"
+
+#include <fftw3.h>
 
 #include <algorithm>
 #include <cmath>
@@ -96,6 +100,41 @@ void row(const char* stage, double s, double bytes, double flops, const Machine&
               100 * roof / s);
 }
 
+// FFTW's own rate on one of a stage's transforms: a forward and an inverse real transform of nx x ny (x nz), out
+// of place in 2D (as the CTF's plan cache) and in place in 3D (as the prior), planned with `flags`; Gflop/s
+// counting fft_flops per transform, best of `reps`. What an FFT-bound stage can reach at most with that planner.
+double fftw_rate(int nx, int ny, int nz, unsigned flags, int reps) {
+  const std::size_t n = std::size_t(nx) * ny * nz, nk = std::size_t(nx / 2 + 1) * ny * nz;
+  float* real = fftwf_alloc_real(2 * nk);
+  fftwf_complex* spec = nz == 1 ? fftwf_alloc_complex(nk) : reinterpret_cast<fftwf_complex*>(real);
+  fftwf_plan fwd, inv;
+  if (nz == 1) {
+    fwd = fftwf_plan_dft_r2c_2d(ny, nx, real, spec, flags);
+    inv = fftwf_plan_dft_c2r_2d(ny, nx, spec, real, flags);
+  } else {
+    fwd = fftwf_plan_dft_r2c_3d(nz, ny, nx, real, spec, flags);
+    inv = fftwf_plan_dft_c2r_3d(nz, ny, nx, spec, real, flags);
+  }
+  for (std::size_t i = 0; i < 2 * nk; ++i) real[i] = static_cast<float>(std::sin(0.001 * double(i)));
+  const double t = best_of(reps, [&] {
+    fftwf_execute(fwd);
+    fftwf_execute(inv);
+  });
+  fftwf_destroy_plan(fwd);
+  fftwf_destroy_plan(inv);
+  if (nz == 1) fftwf_free(spec);
+  fftwf_free(real);
+  return 2 * fft_flops(double(n)) / t;
+}
+
+void fft_ceiling(const char* what, int nx, int ny, int nz, const Machine& m) {
+  const int reps = nz == 1 ? 20 : 3;
+  const double est = fftw_rate(nx, ny, nz, FFTW_ESTIMATE, reps), meas = fftw_rate(nx, ny, nz, FFTW_MEASURE, reps);
+  std::printf("  %-24s FFTW alone: %.1f Gflop/s planned as tomosweep plans (FFTW_ESTIMATE, %.0f%% of the peak), "
+              "%.1f Gflop/s with FFTW_MEASURE (%.0f%%)\n",
+              what, est / 1e9, 100 * est / m.flops, meas / 1e9, 100 * meas / m.flops);
+}
+
 Volume<float> random_volume(int nx, int ny, int nz, double voxel_A) {
   Volume<float> v(nx, ny, nz, voxel_A);
   Rng rng(1, Purpose::test, 0);
@@ -135,6 +174,9 @@ void stages(int nx, int ny, int nz, const Machine& m) {
   for (const TiltView& w : series.views) copies += plan_ctf_strips(ctf, det[0], w.defocus_A, w.tilt_rad).copies;
   row("imaging (CTF, counts)", t_series - t_proj, 8 * S, fft_flops(M) * (nt + copies), m);
   std::printf("%-26s %8.3f s   (%.1f CTF strips per tilt)\n", "  tilt series in all", t_series, copies / nt);
+  char size[48];
+  std::snprintf(size, sizeof size, "%d x %d:", det[0], det[1]);
+  fft_ceiling(size, det[0], det[1], 1, m);
 
   const double t_tomo = best_of(3, [&] { (void)reconstruct_tomogram(series, v.grid(), ReconParams{}); });
   // Read the series, write the volume (zeroed, then added to once per block); rows filtered at twice their length.
@@ -144,6 +186,8 @@ void stages(int nx, int ny, int nz, const Machine& m) {
   // Read the potential, the padded buffer in and out of each of the two 3D transforms (out of cache: at least
   // one pass each way), write the prior.
   row("prior (3D FFT filter)", t_prior, 4 * N + 4 * 4 * N + 4 * N, 2 * fft_flops(N), m);
+  std::snprintf(size, sizeof size, "%d x %d x %d:", nx, ny, nz);
+  fft_ceiling(size, nx, ny, nz, m);
 
   const double t_noise = best_of(3, [&] {
     // The series' counting: poisson_pixels image by image (mean 3000 everywhere).
