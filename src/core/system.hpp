@@ -5,8 +5,11 @@
 
 namespace tomosweep {
 
-/// Physical memory of this machine in bytes, divided among the ranks an MPI launcher started on this
-/// node (OMPI_COMM_WORLD_LOCAL_SIZE, MPI_LOCALNRANKS, SLURM_NTASKS_PER_NODE); 0 if unknown.
+/// The ranks an MPI launcher started on this node (OMPI_COMM_WORLD_LOCAL_SIZE, MPI_LOCALNRANKS,
+/// SLURM_NTASKS_PER_NODE), 1 when run alone: known before MPI is initialised.
+int ranks_on_node();
+
+/// Physical memory of this machine in bytes, divided among ranks_on_node(); 0 if unknown.
 double memory_per_rank_bytes();
 
 /// Rank of this process as an MPI launcher's environment gives it (OMPI_COMM_WORLD_RANK, PMIX_RANK, PMI_RANK,

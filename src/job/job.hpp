@@ -59,7 +59,8 @@ struct JobHooks {
   /// Blocks until the caller reads nothing it was shown any more: called before the specimen volumes move into the
   /// result, and, when the job throws, before any of them is freed (must not throw then).
   std::function<void()> drain;
-  /// The caller has a core to spare while the job runs (`tomosweep simulate`): granular ice's texture is then made
+  /// The caller has a core to spare while the job runs (`tomosweep simulate`, a sweep's rank with two cores per rank
+  /// of its node): granular ice's texture is then made
   /// on a second thread while the particles are splatted, the tilts are imaged on two threads (simulate_series),
   /// and the tomogram is back-projected on two (reconstruct_tomogram). The same volumes and series either way.
   bool spare_core = false;

@@ -71,6 +71,14 @@ check "export it" "$exe" export "$tmp/job.h5" --job 0 --to "$tmp/exported"
 for f in atlas instances tomogram; do
   check "simulate's $f.mrc = the corpus's" cmp "$tmp/out1/$f.mrc" "$tmp/exported/$f.mrc"
 done
+# On one core (taskset) the sweep's jobs run on one thread, on more cores on two: the same corpus either way.
+if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+  check "run on one core" taskset -c 0 "$exe" run "$tmp/job.toml" -o "$tmp/job-one-core.h5"
+  check "export it" "$exe" export "$tmp/job-one-core.h5" --job 0 --to "$tmp/exported-one-core"
+  for f in atlas tomogram prior; do
+    check "$f.mrc on one thread = on two" cmp "$tmp/exported/$f.mrc" "$tmp/exported-one-core/$f.mrc"
+  done
+fi
 check structure "$exe" structure "$tmp/tiny.pdb" --pixel-size 8
 cp "$tmp/out" "$tmp/structure.txt"
 check "structure counts atoms" grep -q "atoms         160 (plus 120 implicit hydrogens)" "$tmp/structure.txt"
