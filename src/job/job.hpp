@@ -60,12 +60,13 @@ struct JobHooks {
   /// result, and, when the job throws, before any of them is freed (must not throw then).
   std::function<void()> drain;
   /// The caller has a core to spare while the job runs (`tomosweep simulate`, a sweep's rank with two cores per rank
-  /// of its node): granular ice's texture is then made
-  /// on a second thread while the particles are splatted, the tilts are imaged on two threads (simulate_series),
-  /// and the tomogram is back-projected on two (reconstruct_tomogram). The same volumes and series either way.
+  /// of its node): granular ice's texture is then made on a second thread while the particles are splatted, and the
+  /// projections, the tilts' imaging (simulate_series) and the back projection (reconstruct_tomogram) run on two
+  /// threads. The same volumes and series either way.
   bool spare_core = false;
   /// The scene's specimen volumes at the job's pixel size and potential mode, if the caller has them (a sweep's
-  /// RasterCache: the imaging conditions of one scene share one rasterization); empty: run_job rasterizes.
+  /// RasterCache: the imaging conditions of one scene share one rasterization), made with spare_core's texture
+  /// thread; empty: run_job rasterizes.
   std::function<SpecimenVolumes(const Scene& scene)> specimen;
 };
 

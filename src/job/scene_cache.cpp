@@ -24,7 +24,7 @@ double bytes_of(const SpecimenVolumes& v) {
 } // namespace
 
 SpecimenVolumes RasterCache::specimen(const std::string& key, const Scene& scene, const StructureSet& structures,
-                                      double pixel_size_A, PotentialMode mode, double room) {
+                                      double pixel_size_A, PotentialMode mode, double room, bool texture_thread) {
   std::lock_guard lock(mutex_);
   if (!key_.empty() && key == key_) {
     ++hits_;
@@ -34,7 +34,7 @@ SpecimenVolumes RasterCache::specimen(const std::string& key, const Scene& scene
   }
   key_.clear();
   kept_ = SpecimenVolumes{}; // freed before the next scene's volumes are made
-  SpecimenVolumes v = rasterize(scene, structures, pixel_size_A, mode);
+  SpecimenVolumes v = rasterize(scene, structures, pixel_size_A, mode, texture_thread);
   if (bytes_of(v) <= room) {
     kept_ = v;
     key_ = key;

@@ -35,11 +35,11 @@ private:
 /// (JobPicker). Thread-safe.
 class RasterCache {
 public:
-  /// rasterize(scene, structures, pixel_size_A, mode), from the cache when `key` is the last one asked for. The
-  /// volumes stay cached only if they take at most `room` bytes (what the rank's memory budget leaves beside the job
-  /// asking: a second copy of them lives as long as the job).
+  /// rasterize(scene, structures, pixel_size_A, mode, texture_thread), from the cache when `key` is the last one
+  /// asked for. The volumes stay cached only if they take at most `room` bytes (what the rank's memory budget leaves
+  /// beside the job asking: a second copy of them lives as long as the job).
   SpecimenVolumes specimen(const std::string& key, const Scene& scene, const StructureSet& structures,
-                           double pixel_size_A, PotentialMode mode, double room);
+                           double pixel_size_A, PotentialMode mode, double room, bool texture_thread = false);
   /// Times a job's volumes came from the cache (for tests and benchmarks).
   std::size_t hits() const { return hits_; }
 

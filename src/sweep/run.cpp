@@ -382,7 +382,7 @@ JobFactory pipeline_job_factory() {
       hooks.specimen = [&](const Scene& s) {
         const ModelParams& m = job.config.model;
         return rasters->specimen(raster_key(key, m.pixel_size_A, m.potential), s, *structures, m.pixel_size_A,
-                                 m.potential, room);
+                                 m.potential, room, spare);
       };
       return run_job(job.config, *structures, scene, job.job_id, job.replicate, {}, hooks);
     };

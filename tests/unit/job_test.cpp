@@ -392,5 +392,17 @@ TEST(raster_cache, a_job_given_the_volumes_equals_a_job_that_rasterizes) {
     EXPECT_EQ(cached.tomogram.data, plain.tomogram.data);
   }
   EXPECT_EQ(cache.hits(), 1u);
+  // With a core to spare (a sweep's rank with two cores): texture thread, two-thread imaging, the same job.
+  RasterCache spare_cache;
+  JobHooks spare;
+  spare.spare_core = true;
+  spare.specimen = [&](const Scene& s) {
+    return spare_cache.specimen("k", s, st, c.model.pixel_size_A, c.model.potential, 1e300, spare.spare_core);
+  };
+  const JobResult two = run_job(c, st, scene, 5, 0, {}, spare);
+  EXPECT_EQ(two.potential.data, plain.potential.data);
+  EXPECT_EQ(two.series.images.data, plain.series.images.data);
+  EXPECT_EQ(two.tomogram.data, plain.tomogram.data);
+  EXPECT_EQ(two.prior.data, plain.prior.data);
 }
 
