@@ -6,10 +6,28 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <set>
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define TOMOSWEEP_GRID_AVX2 1
+#endif
+
 namespace tomosweep {
+
+namespace {
+std::vector<double> blocks_of_4(const std::vector<Vec3>& p) {
+  std::vector<double> out(12 * ((p.size() + 3) / 4));
+  for (std::size_t i = 0; i < out.size() / 3; ++i) {
+    const Vec3& a = p[std::min(i, p.size() - 1)];
+    double* b = &out[12 * (i / 4) + i % 4];
+    b[0] = a.x, b[4] = a.y, b[8] = a.z;
+  }
+  return out;
+}
+} // namespace
 
 CollisionShape make_collision_shape(const AtomicStructure& s) {
   CollisionShape c;
@@ -50,14 +68,19 @@ CollisionShape make_collision_shape(const AtomicStructure& s) {
     return std::array<double, 6>{double(q(p.z)), double(q(p.y)), double(q(p.x)), p.z, p.y, p.x};
   };
   std::sort(c.points.begin(), c.points.end(), [&](const Vec3& a, const Vec3& b) { return key(a) < key(b); });
+  c.points4 = blocks_of_4(c.points);
+  c.test_points4 = blocks_of_4(c.test_points);
   return c;
 }
 
 CollisionGrid::CollisionGrid(std::array<double, 3> box, std::array<std::array<bool, 2>, 3> walls)
     : box_A(box), walls_(walls) {
   for (int a = 0; a < 3; ++a) n_[a] = std::max(1, int(std::ceil(box[a] / kCollisionCell_A)));
-  const std::size_t cells = std::size_t(n_[0]) * n_[1] * n_[2];
-  bits_.assign(2 * ((cells + 63) / 64), 0);
+  nb_[0] = (n_[0] + 7) / 8;
+  nb_[1] = (n_[1] + 7) / 8;
+  nb_[2] = (n_[2] + 3) / 4;
+  bricks_.assign(std::size_t(nb_[0] * nb_[1] * nb_[2]), Brick{});
+  vector_ok_ = bricks_.size() <= std::size_t(std::numeric_limits<std::int32_t>::max()); // 32-bit brick numbers
 }
 
 // Collision points are 5 A centroids: keep them this far from a walled face so atoms stay inside.
@@ -65,7 +88,8 @@ constexpr double kWallMargin_A = 2.5;
 
 double CollisionGrid::occupied_fraction() const {
   std::size_t n = 0;
-  for (std::size_t w = 0; w < bits_.size(); w += 2) n += std::size_t(__builtin_popcountll(bits_[w] | bits_[w + 1]));
+  for (const Brick& b : bricks_)
+    for (int z = 0; z < 4; ++z) n += std::size_t(__builtin_popcountll(b.w[z] | b.w[z + 4]));
   return double(n) / (double(n_[0]) * n_[1] * n_[2]);
 }
 
@@ -78,32 +102,130 @@ bool CollisionGrid::inside_walls(Vec3 p, double margin_A) const {
   return true;
 }
 
-bool CollisionGrid::fits(const CollisionShape& s, const Mat3& r, Vec3 pos, bool ignore_membrane) const {
+bool CollisionGrid::operator==(const CollisionGrid& o) const {
+  return box_A == o.box_A && walls_ == o.walls_ && bricks_.size() == o.bricks_.size() &&
+         std::memcmp(bricks_.data(), o.bricks_.data(), bricks_.size() * sizeof(Brick)) == 0;
+}
+
+namespace {
+bool use_avx2(CollisionGrid::Kernel k) {
+#if defined(TOMOSWEEP_GRID_AVX2)
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  return avx2 && k == CollisionGrid::Kernel::best;
+#else
+  (void)k;
+  return false;
+#endif
+}
+} // namespace
+
+bool CollisionGrid::fits(const CollisionShape& s, const Mat3& r, Vec3 pos, bool ignore_membrane, Kernel k) const {
   const double off[3] = {pos.x + 0.5 * box_A[0], pos.y + 0.5 * box_A[1], pos.z + 0.5 * box_A[2]};
   double lo[3], hi[3]; // allowed range of q per axis (walls), in box coordinates
   for (int a = 0; a < 3; ++a) {
     lo[a] = walls_[a][0] ? kWallMargin_A : -1e300;
     hi[a] = walls_[a][1] ? box_A[a] - kWallMargin_A : 1e300;
   }
+  if (vector_ok_ && use_avx2(k)) return fits_avx2(s, r, off, lo, hi, ignore_membrane);
   for (const Vec3& a : s.test_points) {
     const std::array<double, 3> q = place(r, a, off);
-    for (int k = 0; k < 3; ++k)
-      if (q[k] < lo[k] || q[k] > hi[k]) return false;
+    for (int ax = 0; ax < 3; ++ax)
+      if (q[ax] < lo[ax] || q[ax] > hi[ax]) return false;
     const long idx = cell(q);
     if (idx < 0) continue;
-    const std::uint64_t* w = &bits_[2 * std::size_t(idx >> 6)]; // solid, then membrane: one cache line
-    if (((w[0] | (ignore_membrane ? 0 : w[1])) >> (idx & 63)) & 1) return false;
+    const std::uint64_t* w = word(idx); // solid, and membrane 4 words on: one cache line
+    if (((w[0] | (ignore_membrane ? 0 : w[4])) >> (idx & 63)) & 1) return false;
   }
   return true;
 }
 
-void CollisionGrid::mark(const CollisionShape& s, const Mat3& r, Vec3 pos) {
+void CollisionGrid::mark(const CollisionShape& s, const Mat3& r, Vec3 pos, Kernel k) {
   const double off[3] = {pos.x + 0.5 * box_A[0], pos.y + 0.5 * box_A[1], pos.z + 0.5 * box_A[2]};
+  if (vector_ok_ && use_avx2(k)) return mark_avx2(s, r, off);
   for (const Vec3& a : s.points) {
     const long idx = cell(place(r, a, off));
     if (idx >= 0) set(false, idx);
   }
 }
+
+#if defined(TOMOSWEEP_GRID_AVX2)
+namespace {
+/// place() and cell() for the 4 points of block b: their box coordinates q (each rounded as place() rounds
+/// them: no fused multiply-add), which lanes fall in the box, and for those the brick, word and bit of
+/// position().
+struct Cells4 {
+  __m256d q[3];
+  int in_box; ///< lane mask
+  alignas(16) std::int32_t brick[4], word[4], bit[4];
+};
+
+[[gnu::target("avx2")]] inline void cells4(const double* b, const Mat3& r, const double off[3], const int n[3],
+                                           const long nb[3], Cells4& c) {
+  const __m256d x = _mm256_loadu_pd(b), y = _mm256_loadu_pd(b + 4), z = _mm256_loadu_pd(b + 8);
+  const __m256d inv = _mm256_set1_pd(1.0 / kCollisionCell_A), zero = _mm256_setzero_pd();
+  __m256d ok = _mm256_castsi256_pd(_mm256_set1_epi64x(-1));
+  __m128i i[3];
+  for (int k = 0; k < 3; ++k) {
+    const __m256d s = _mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(_mm256_set1_pd(r(k, 0)), x),
+                                                  _mm256_mul_pd(_mm256_set1_pd(r(k, 1)), y)),
+                                    _mm256_mul_pd(_mm256_set1_pd(r(k, 2)), z));
+    c.q[k] = _mm256_add_pd(s, _mm256_set1_pd(off[k]));
+    const __m256d v = _mm256_mul_pd(c.q[k], inv);
+    // cell(): q >= 0 and long(v) < n, i.e. v < n
+    ok = _mm256_and_pd(ok, _mm256_and_pd(_mm256_cmp_pd(c.q[k], zero, _CMP_GE_OQ),
+                                         _mm256_cmp_pd(v, _mm256_set1_pd(double(n[k])), _CMP_LT_OQ)));
+    i[k] = _mm256_cvttpd_epi32(v);
+  }
+  c.in_box = _mm256_movemask_pd(ok);
+  const __m128i seven = _mm_set1_epi32(7), three = _mm_set1_epi32(3);
+  const __m128i brick = _mm_add_epi32(
+      _mm_mullo_epi32(_mm_add_epi32(_mm_mullo_epi32(_mm_srai_epi32(i[2], 2), _mm_set1_epi32(std::int32_t(nb[1]))),
+                                    _mm_srai_epi32(i[1], 3)),
+                      _mm_set1_epi32(std::int32_t(nb[0]))),
+      _mm_srai_epi32(i[0], 3));
+  _mm_store_si128(reinterpret_cast<__m128i*>(c.brick), brick);
+  _mm_store_si128(reinterpret_cast<__m128i*>(c.word), _mm_and_si128(i[2], three));
+  _mm_store_si128(reinterpret_cast<__m128i*>(c.bit),
+                  _mm_or_si128(_mm_slli_epi32(_mm_and_si128(i[1], seven), 3), _mm_and_si128(i[0], seven)));
+}
+} // namespace
+
+[[gnu::target("avx2")]] bool CollisionGrid::fits_avx2(const CollisionShape& s, const Mat3& r, const double off[3],
+                                                     const double lo[3], const double hi[3],
+                                                     bool ignore_membrane) const {
+  const int membrane = ignore_membrane ? 0 : 4;
+  Cells4 c;
+  for (std::size_t b = 0; b < s.test_points4.size(); b += 12) {
+    cells4(&s.test_points4[b], r, off, n_, nb_, c);
+    __m256d out = _mm256_setzero_pd();
+    for (int k = 0; k < 3; ++k)
+      out = _mm256_or_pd(out, _mm256_or_pd(_mm256_cmp_pd(c.q[k], _mm256_set1_pd(lo[k]), _CMP_LT_OQ),
+                                           _mm256_cmp_pd(c.q[k], _mm256_set1_pd(hi[k]), _CMP_GT_OQ)));
+    if (_mm256_movemask_pd(out)) return false;
+    for (int l = 0; l < 4; ++l) {
+      if (!((c.in_box >> l) & 1)) continue;
+      const std::uint64_t* w = &bricks_[std::size_t(c.brick[l])].w[c.word[l]];
+      if (((w[0] | w[membrane]) >> c.bit[l]) & 1) return false;
+    }
+  }
+  return true;
+}
+
+[[gnu::target("avx2")]] void CollisionGrid::mark_avx2(const CollisionShape& s, const Mat3& r, const double off[3]) {
+  Cells4 c;
+  for (std::size_t b = 0; b < s.points4.size(); b += 12) {
+    cells4(&s.points4[b], r, off, n_, nb_, c);
+    for (int l = 0; l < 4; ++l)
+      if ((c.in_box >> l) & 1) bricks_[std::size_t(c.brick[l])].w[c.word[l]] |= std::uint64_t(1) << c.bit[l];
+  }
+}
+#else
+bool CollisionGrid::fits_avx2(const CollisionShape&, const Mat3&, const double*, const double*, const double*,
+                              bool) const {
+  return false;
+}
+void CollisionGrid::mark_avx2(const CollisionShape&, const Mat3&, const double*) {}
+#endif
 
 namespace {
 

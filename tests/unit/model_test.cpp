@@ -663,3 +663,41 @@ TEST(rasterize, slab_equals_the_slices_of_the_whole) {
   EXPECT_EQ(test_util::error_of([&] { rasterize_slab(s, st, 10, PotentialMode::fast, 0, 13, nullptr, true); }),
             "model.ice_texture = \"granular\" on a slab of the volume needs the texture's slab");
 }
+
+TEST(packing, vector_and_scalar_grid_kernels_agree) {
+  // fits and mark, 4 points at a time (AVX2 where the CPU has it) and one at a time: the same answers and the same
+  // marked cells, over poses that cross the open faces, hit the walls, and meet solid and membrane cells.
+  const std::array<double, 3> box{1200, 1000, 300};
+  const auto walls = parse_walls("-z+x");
+  CollisionGrid vec(box, walls), one(box, walls);
+  for (CollisionGrid* g : {&vec, &one})
+    g->mark_where([](Vec3 q) { return std::abs(q.length() - 250) < 15; }, true, {-300, -300, -300}, {300, 300, 300});
+  const CollisionShape shapes[] = {make_collision_shape(make_synthetic("synthetic:globular?mass_kDa=300")),
+                                   make_collision_shape(make_synthetic("synthetic:cofilin"))};
+  Rng rng(7, Purpose::structure, 0);
+  int placed = 0, refused = 0, walled = 0, crossing = 0;
+  for (int t = 0; t < 4000; ++t) {
+    const CollisionShape& s = shapes[t % 2];
+    const Vec3 pos{rng.uniform(-0.6, 0.6) * box[0], rng.uniform(-0.6, 0.6) * box[1], rng.uniform(-0.6, 0.6) * box[2]};
+    const Mat3 r = uniform_rotation(rng.uniform(), rng.uniform(), rng.uniform());
+    for (bool ignore_membrane : {false, true}) {
+      const bool a = vec.fits(s, r, pos, ignore_membrane);
+      ASSERT_EQ(a, one.fits(s, r, pos, ignore_membrane, CollisionGrid::Kernel::scalar)) << "pose " << t;
+    }
+    if (!vec.inside_walls(pos, s.radius_A)) ++walled;
+    if (!vec.fits(s, r, pos)) {
+      ++refused;
+      continue;
+    }
+    vec.mark(s, r, pos);
+    one.mark(s, r, pos, CollisionGrid::Kernel::scalar);
+    ++placed;
+    crossing += std::abs(pos.x) + s.radius_A > 600 || std::abs(pos.y) + s.radius_A > 500;
+  }
+  EXPECT_TRUE(vec == one);
+  EXPECT_GT(placed, 100);
+  EXPECT_GT(refused, 1000);
+  EXPECT_GT(walled, 500);
+  EXPECT_GT(crossing, 10);
+  EXPECT_GT(vec.occupied_fraction(), 0.1);
+}
