@@ -54,7 +54,13 @@ void blur_axis(std::vector<float>& a, int lx, int ly, int lz, int axis, const st
 constexpr double kOccupancyScale = 8192.0;
 constexpr double kBestScale = 1000.0;
 
-std::uint16_t to_u16(double v) { return std::uint16_t(std::clamp(std::lround(v), 0L, 65535L)); }
+/// v rounded half away from zero (std::lround) into 0..65535; inline, where std::lround is a library call.
+std::uint16_t to_u16(double v) {
+  if (!(v >= 0.5)) return 0; // and NaN
+  if (v >= 65534.5) return 65535;
+  const long r = long(v);
+  return std::uint16_t(r + (v - double(r) >= 0.5)); // v - r is exact
+}
 
 /// Potential of every particle: local trilinear splat, then merged into potential/occupancy/owner grids.
 class ParticleSplatter {
@@ -123,6 +129,17 @@ public:
     for (int z = std::max(0, sz0_ - z0); z < std::min(lz, sz1_ - z0); ++z)
       for (int y = 0; y < ly; ++y) {
         const std::size_t li = (std::size_t(z) * ly + y) * lx, gi = potential.index(x0, y0 + y, z0 + z - sz0_);
+        if (y + 2 < ly) { // the row after next: scattered rows are cache misses the hardware does not foresee
+          const std::size_t pi = gi + 2 * std::size_t(nx_);
+          for (int x = 0; x < lx; x += 16) {
+            __builtin_prefetch(&potential.data[pi + x], 1);
+            __builtin_prefetch(&owner.data[pi + x], 1);
+          }
+          for (int x = 0; x < lx; x += 32) {
+            __builtin_prefetch(&occupancy.data[pi + x], 1);
+            __builtin_prefetch(&best.data[pi + x], 1);
+          }
+        }
         for (int x = 0; x < lx; ++x) {
           const float volts = w_[li + x] * to_volts;
           if (volts == 0) continue;
