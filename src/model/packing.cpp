@@ -8,7 +8,6 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
-#include <set>
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -32,18 +31,20 @@ std::vector<double> blocks_of_4(const std::vector<Vec3>& p) {
 CollisionShape make_collision_shape(const AtomicStructure& s) {
   CollisionShape c;
   c.centre_A = structure_centre(s);
-  std::set<std::array<long, 3>> cells;
   auto cell = [](Vec3 p) {
     return std::array<long, 3>{long(std::floor(p.x / kCollisionPoint_A)), long(std::floor(p.y / kCollisionPoint_A)),
                                long(std::floor(p.z / kCollisionPoint_A))};
   };
+  std::vector<std::array<long, 3>> cells; // the occupied point cells, sorted
   for (const PseudoAtom& a : coarse_grain(s, kCollisionPoint_A)) {
     c.points.push_back(a.pos_A);
-    cells.insert(cell(a.pos_A));
+    cells.push_back(cell(a.pos_A));
     c.volume_A3 += a.volume_A3;
     c.radius_A = std::max(c.radius_A, a.pos_A.length());
   }
   c.radius_A += kCollisionPoint_A;
+  std::sort(cells.begin(), cells.end());
+  cells.erase(std::unique(cells.begin(), cells.end()), cells.end());
   // Deterministic shuffle (a fixed stream): spread-out points first make rejections fast.
   Rng rng(0, Purpose::structure, c.points.size());
   for (std::size_t i = c.points.size(); i > 1; --i) std::swap(c.points[i - 1], c.points[rng.below(i)]);
@@ -55,19 +56,24 @@ CollisionShape make_collision_shape(const AtomicStructure& s) {
     bool inside = true;
     for (int a = 0; a < 3 && inside; ++a)
       for (int d : {-1, 1}) {
-        auto n = k;
-        n[a] += d;
-        inside = inside && cells.count(n);
+        auto nb = k;
+        nb[a] += d;
+        inside = inside && std::binary_search(cells.begin(), cells.end(), nb);
       }
     if (!inside || interior++ % 4 == 0) c.test_points.push_back(p);
   }
   // Marking sets every point's cell, in any order: in the order of the grid's memory (z, y, x cells of the
   // structure's frame, which a rotation keeps mostly together) most of a particle's cells share cache lines.
-  auto key = [](const Vec3& p) {
-    const auto q = [](double v) { return long(std::floor(v / kCollisionCell_A)); };
-    return std::array<double, 6>{double(q(p.z)), double(q(p.y)), double(q(p.x)), p.z, p.y, p.x};
-  };
-  std::sort(c.points.begin(), c.points.end(), [&](const Vec3& a, const Vec3& b) { return key(a) < key(b); });
+  // (Distinct points have distinct keys, so the order is the one sort order of the keys.)
+  using Key = std::array<double, 6>;
+  std::vector<std::pair<Key, Vec3>> keyed;
+  keyed.reserve(c.points.size());
+  for (const Vec3& p : c.points) {
+    const auto q = [](double v) { return double(long(std::floor(v / kCollisionCell_A))); };
+    keyed.push_back({Key{q(p.z), q(p.y), q(p.x), p.z, p.y, p.x}, p});
+  }
+  std::sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (std::size_t i = 0; i < keyed.size(); ++i) c.points[i] = keyed[i].second;
   c.points4 = blocks_of_4(c.points);
   c.test_points4 = blocks_of_4(c.test_points);
   return c;
