@@ -1,6 +1,7 @@
 #include "model/rasterize.hpp"
 
 #include "core/conventions.hpp"
+#include "core/simd.hpp"
 #include "model/atoms.hpp"
 #include "model/ice.hpp"
 #include "model/ice_surface.hpp"
@@ -324,6 +325,20 @@ private:
   std::vector<double> hi_, lo_;
 };
 
+/// The free fraction of voxels with occupancies occ (1 - occupancy, at least 0), and the ice added to their
+/// potential: ice_v free, plus texture x free where `tex` is given; `add` false leaves the potential alone. Loops the
+/// compiler vectorises (each voxel's operations are those of one voxel at a time: the same values).
+TOMOSWEEP_KERNEL_CLONES void free_fractions(const std::uint16_t* occ, std::size_t m, double* free) {
+  for (std::size_t j = 0; j < m; ++j) free[j] = std::max(0.0, 1.0 - occ[j] / kOccupancyScale);
+}
+TOMOSWEEP_KERNEL_CLONES void add_ice(float* potential, const double* free, const float* tex, double ice_v,
+                                     std::size_t m) {
+  if (tex)
+    for (std::size_t j = 0; j < m; ++j) potential[j] += float(ice_v * free[j] + tex[j] * free[j]);
+  else
+    for (std::size_t j = 0; j < m; ++j) potential[j] += float(ice_v * free[j]);
+}
+
 /// Ice (with its granular texture, if any) in the free fraction of every voxel; a voxel keeps its dominating
 /// particle's label and instance only where that particle's potential exceeds the local mean ice level.
 void add_ice_and_labels(const Scene& scene, PotentialMode mode, ParticleSplatter& g, Volume<std::uint8_t>& atlas,
@@ -345,19 +360,23 @@ void add_ice_and_labels(const Scene& scene, PotentialMode mode, ParticleSplatter
   const float* tex = given ? texture_slab->data.data() : texture.data.data();
   const IceFraction in_ice(scene, whole); // vacuum beyond the surfaces
   const std::size_t plane = std::size_t(g.nx_) * g.ny_;
+  constexpr std::size_t kRun = 1024; // voxels at a time: their free fractions stay in L1
+  std::vector<double> free(std::min(plane, kRun));
   for (int z = g.sz0_; z < g.sz1_; ++z) {
     const std::array<double, 2> slice = in_ice.slice(z);
-    for (std::size_t c = 0; c < plane; ++c) {
-      const std::size_t i = std::size_t(z - g.sz0_) * plane + c;
-      double free = std::max(0.0, 1.0 - g.occupancy.data[i] / kOccupancyScale);
-      if (!in_ice.all()) free *= in_ice(c, slice);
-      const double ice_level = ice_v * free;
-      if (scene.ice) g.potential.data[i] += float(ice_level + (granular ? tex[i] * free : 0.0));
-      std::uint32_t& owner = g.owner.data[i];
-      if (owner && g.best.data[i] / kBestScale > ice_level)
-        atlas.data[i] = std::uint8_t(label_of[owner]);
-      else
-        owner = 0;
+    for (std::size_t c0 = 0; c0 < plane; c0 += kRun) {
+      const std::size_t m = std::min(kRun, plane - c0), i0 = std::size_t(z - g.sz0_) * plane + c0;
+      free_fractions(&g.occupancy.data[i0], m, free.data());
+      if (!in_ice.all())
+        for (std::size_t j = 0; j < m; ++j) free[j] *= in_ice(c0 + j, slice);
+      if (scene.ice) add_ice(&g.potential.data[i0], free.data(), granular ? tex + i0 : nullptr, ice_v, m);
+      for (std::size_t j = 0; j < m; ++j) {
+        std::uint32_t& owner = g.owner.data[i0 + j];
+        if (owner && g.best.data[i0 + j] / kBestScale > ice_v * free[j])
+          atlas.data[i0 + j] = std::uint8_t(label_of[owner]);
+        else
+          owner = 0;
+      }
     }
   }
 }
