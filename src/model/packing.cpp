@@ -68,8 +68,8 @@ CollisionShape make_collision_shape(const AtomicStructure& s) {
   using Key = std::array<double, 6>;
   std::vector<std::pair<Key, Vec3>> keyed;
   keyed.reserve(c.points.size());
+  const auto q = [](double v) { return double(long(std::floor(v / kCollisionCell_A))); };
   for (const Vec3& p : c.points) {
-    const auto q = [](double v) { return double(long(std::floor(v / kCollisionCell_A))); };
     keyed.push_back({Key{q(p.z), q(p.y), q(p.x), p.z, p.y, p.x}, p});
   }
   std::sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -86,7 +86,6 @@ CollisionGrid::CollisionGrid(std::array<double, 3> box, std::array<std::array<bo
   nb_[1] = (n_[1] + 7) / 8;
   nb_[2] = (n_[2] + 3) / 4;
   bricks_.assign(std::size_t(nb_[0] * nb_[1] * nb_[2]), Brick{});
-  vector_ok_ = bricks_.size() <= std::size_t(std::numeric_limits<std::int32_t>::max()); // 32-bit brick numbers
 }
 
 // Collision points are 5 A centroids: keep them this far from a walled face so atoms stay inside.
@@ -113,17 +112,16 @@ bool CollisionGrid::operator==(const CollisionGrid& o) const {
          std::memcmp(bricks_.data(), o.bricks_.data(), bricks_.size() * sizeof(Brick)) == 0;
 }
 
-namespace {
-bool use_avx2(CollisionGrid::Kernel k) {
+bool CollisionGrid::vectors(Kernel k) const {
 #if defined(TOMOSWEEP_GRID_AVX2)
   static const bool avx2 = __builtin_cpu_supports("avx2");
-  return avx2 && k == CollisionGrid::Kernel::best;
+  // the vector code numbers bricks in 32 bits
+  return avx2 && k == Kernel::best && bricks_.size() <= std::size_t(std::numeric_limits<std::int32_t>::max());
 #else
   (void)k;
   return false;
 #endif
 }
-} // namespace
 
 bool CollisionGrid::fits(const CollisionShape& s, const Mat3& r, Vec3 pos, bool ignore_membrane, Kernel k) const {
   const double off[3] = {pos.x + 0.5 * box_A[0], pos.y + 0.5 * box_A[1], pos.z + 0.5 * box_A[2]};
@@ -132,7 +130,7 @@ bool CollisionGrid::fits(const CollisionShape& s, const Mat3& r, Vec3 pos, bool 
     lo[a] = walls_[a][0] ? kWallMargin_A : -1e300;
     hi[a] = walls_[a][1] ? box_A[a] - kWallMargin_A : 1e300;
   }
-  if (vector_ok_ && use_avx2(k)) return fits_avx2(s, r, off, lo, hi, ignore_membrane);
+  if (vectors(k)) return fits_avx2(s, r, off, lo, hi, ignore_membrane);
   for (const Vec3& a : s.test_points) {
     const std::array<double, 3> q = place(r, a, off);
     for (int ax = 0; ax < 3; ++ax)
@@ -147,7 +145,7 @@ bool CollisionGrid::fits(const CollisionShape& s, const Mat3& r, Vec3 pos, bool 
 
 void CollisionGrid::mark(const CollisionShape& s, const Mat3& r, Vec3 pos, Kernel k) {
   const double off[3] = {pos.x + 0.5 * box_A[0], pos.y + 0.5 * box_A[1], pos.z + 0.5 * box_A[2]};
-  if (vector_ok_ && use_avx2(k)) return mark_avx2(s, r, off);
+  if (vectors(k)) return mark_avx2(s, r, off);
   for (const Vec3& a : s.points) {
     const long idx = cell(place(r, a, off));
     if (idx >= 0) set(false, idx);

@@ -48,6 +48,8 @@ public:
   std::array<double, 3> box_A;
 
 private:
+  /// Whether fits and mark take the AVX2 code for kernel k on this CPU and grid.
+  bool vectors(Kernel k) const;
   bool fits_avx2(const CollisionShape& s, const Mat3& r, const double off[3], const double lo[3], const double hi[3],
                  bool ignore_membrane) const;
   void mark_avx2(const CollisionShape& s, const Mat3& r, const double off[3]);
@@ -80,7 +82,6 @@ private:
   std::array<std::array<bool, 2>, 3> walls_;
   int n_[3];
   long nb_[3]; ///< bricks along x, y, z
-  bool vector_ok_ = true;
   struct alignas(64) Brick {
     std::uint64_t w[8];
   };
