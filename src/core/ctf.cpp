@@ -3,7 +3,7 @@
 #include "core/simd.hpp"
 
 #include <cmath>
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(TOMOSWEEP_X86_KERNELS)
 #include <immintrin.h>
 #endif
 
@@ -41,7 +41,7 @@ void sin_rows_scalar(const double* x, double* out, int n) {
   for (int i = 0; i < n; ++i) out[i] = sin_poly(x[i]);
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(TOMOSWEEP_X86_KERNELS)
 [[gnu::target("avx2")]] void sin_rows_avx2(const double* x, double* out, int n) {
   int i = 0;
   for (; i + 4 <= n; i += 4) {
@@ -65,8 +65,8 @@ void sin_rows_scalar(const double* x, double* out, int n) {
 using SinRows = void (*)(const double*, double*, int);
 
 SinRows sin_rows_kernel() {
-#if !defined(TOMOSWEEP_NO_CLONES) && defined(__x86_64__) && defined(__GNUC__)
-  if (__builtin_cpu_supports("avx2")) return sin_rows_avx2;
+#if defined(TOMOSWEEP_X86_KERNELS)
+  if (cpu_has_avx2()) return sin_rows_avx2;
 #endif
   return sin_rows_scalar;
 }

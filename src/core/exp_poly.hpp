@@ -3,10 +3,12 @@
 // compiled without contraction into FMA (-ffp-contract=off, core/CMakeLists.txt), or the bits may differ.
 #pragma once
 
+#include "core/simd.hpp"
+
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(TOMOSWEEP_X86_KERNELS)
 #include <immintrin.h>
 #endif
 
@@ -44,7 +46,7 @@ inline double exp_poly(double x) {
   return p * scale;
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(TOMOSWEEP_X86_KERNELS)
 /// exp_poly of four lanes: the same operations in the same order.
 [[gnu::target("avx2")]] inline __m256d exp_poly4(__m256d x) {
   const __m256d n = _mm256_floor_pd(_mm256_add_pd(_mm256_mul_pd(x, _mm256_set1_pd(kLog2e)), _mm256_set1_pd(0.5)));

@@ -5,7 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(TOMOSWEEP_X86_KERNELS)
 #include <immintrin.h>
 #endif
 
@@ -35,7 +35,7 @@ void exp_neg_scaled_scalar(const float* h, double a, const float* mul, float* ou
   }
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(TOMOSWEEP_X86_KERNELS)
 [[gnu::target("avx2")]] void exp_neg_scaled_avx2(const float* h, double a, const float* mul, float* out,
                                                  std::size_t n) {
   std::size_t i = 0;
@@ -55,9 +55,8 @@ void exp_neg_scaled_scalar(const float* h, double a, const float* mul, float* ou
 } // namespace
 
 void exp_neg_scaled(const float* h, double a, const float* mul, float* out, std::size_t n) {
-#if !defined(TOMOSWEEP_NO_CLONES) && defined(__x86_64__) && defined(__GNUC__)
-  static const bool avx2 = __builtin_cpu_supports("avx2");
-  if (avx2) return exp_neg_scaled_avx2(h, a, mul, out, n);
+#if defined(TOMOSWEEP_X86_KERNELS)
+  if (cpu_has_avx2()) return exp_neg_scaled_avx2(h, a, mul, out, n);
 #endif
   exp_neg_scaled_scalar(h, a, mul, out, n);
 }

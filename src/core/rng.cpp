@@ -5,7 +5,7 @@
 #include "core/simd.hpp"
 
 #include <algorithm>
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(TOMOSWEEP_X86_KERNELS)
 #include <immintrin.h>
 #endif
 #include <cmath>
@@ -38,7 +38,7 @@ void philox4x32_16_scalar(std::uint32_t c0, std::uint32_t c1, std::uint32_t c2, 
   }
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(TOMOSWEEP_X86_KERNELS)
 // Blocks in the lanes of vector registers: x0..x3 hold word j of every block. A round's 32 x 32 -> 64-bit
 // products come from vpmuludq on the even lanes and on the odd lanes shifted down; their high and low halves
 // are blended back into 32-bit lanes. Integer work: the same words as philox4x32.
@@ -177,9 +177,9 @@ void philox_planar16_scalar(const std::uint32_t* c0, const std::uint32_t* c1, st
 
 std::vector<std::pair<const char*, Philox16>> philox16_kernels() {
   std::vector<std::pair<const char*, Philox16>> k;
-#if !defined(TOMOSWEEP_NO_CLONES) && defined(__x86_64__) && defined(__GNUC__)
-  if (__builtin_cpu_supports("avx512f")) k.emplace_back("avx512f", philox4x32_16_avx512);
-  if (__builtin_cpu_supports("avx2")) k.emplace_back("avx2", philox4x32_16_avx2);
+#if defined(TOMOSWEEP_X86_KERNELS)
+  if (cpu_has_avx512f()) k.emplace_back("avx512f", philox4x32_16_avx512);
+  if (cpu_has_avx2()) k.emplace_back("avx2", philox4x32_16_avx2);
 #endif
   k.emplace_back("scalar", philox4x32_16_scalar);
   return k;
@@ -508,7 +508,7 @@ void trial4n_scalar(const double* lambda, const double* u0, const double* v, std
   }
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(TOMOSWEEP_X86_KERNELS)
 // log_poly of four lanes: the same operations in the same order.
 [[gnu::target("avx2")]] inline __m256d log_poly4(__m256d x) {
   const __m256i bits = _mm256_castpd_si256(x);
@@ -677,9 +677,9 @@ constexpr PoissonKernels kScalarPoisson{philox_planar16_scalar, uniforms16_scala
                                         trial4n_scalar};
 
 PoissonKernels poisson_kernels() {
-#if !defined(TOMOSWEEP_NO_CLONES) && defined(__x86_64__) && defined(__GNUC__)
-  if (__builtin_cpu_supports("avx2"))
-    return {__builtin_cpu_supports("avx512f") ? philox_planar16_avx512 : philox_planar16_avx2, uniforms16_avx2,
+#if defined(TOMOSWEEP_X86_KERNELS)
+  if (cpu_has_avx2())
+    return {cpu_has_avx512f() ? philox_planar16_avx512 : philox_planar16_avx2, uniforms16_avx2,
             first_pass16_avx2, trial4n_avx2};
 #endif
   return kScalarPoisson;

@@ -22,3 +22,34 @@
 #define TOMOSWEEP_KERNEL_CLONES [[gnu::target_clones("avx2", "default")]]
 #define TOMOSWEEP_INT_KERNEL_CLONES [[gnu::target_clones("avx512f", "avx2", "default")]]
 #endif
+
+// Hand-written x86 kernels (functions with [[gnu::target("avx2")]] or "avx512f" and intrinsics) are compiled
+// where this is defined; callers take them at run time when cpu_has_avx2() / cpu_has_avx512f() say so.
+#if defined(__x86_64__) && defined(__GNUC__)
+#define TOMOSWEEP_X86_KERNELS 1
+#endif
+
+namespace tomosweep {
+
+/// Whether the hand-written AVX2 kernels may run here: the CPU has AVX2 and the build keeps vector kernels
+/// (TOMOSWEEP_NO_CLONES keeps the baseline code alone, as for the clones). Asked of the CPU once.
+inline bool cpu_has_avx2() {
+#if defined(TOMOSWEEP_X86_KERNELS) && !defined(TOMOSWEEP_NO_CLONES)
+  static const bool yes = __builtin_cpu_supports("avx2");
+  return yes;
+#else
+  return false;
+#endif
+}
+
+/// The same for AVX-512F.
+inline bool cpu_has_avx512f() {
+#if defined(TOMOSWEEP_X86_KERNELS) && !defined(TOMOSWEEP_NO_CLONES)
+  static const bool yes = __builtin_cpu_supports("avx512f");
+  return yes;
+#else
+  return false;
+#endif
+}
+
+} // namespace tomosweep

@@ -2,6 +2,7 @@
 
 #include "core/conventions.hpp"
 #include "core/errors.hpp"
+#include "core/simd.hpp"
 #include "model/atoms.hpp"
 
 #include <algorithm>
@@ -9,9 +10,8 @@
 #include <cstring>
 #include <limits>
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(TOMOSWEEP_X86_KERNELS)
 #include <immintrin.h>
-#define TOMOSWEEP_GRID_AVX2 1
 #endif
 
 namespace tomosweep {
@@ -113,10 +113,9 @@ bool CollisionGrid::operator==(const CollisionGrid& o) const {
 }
 
 bool CollisionGrid::vectors(Kernel k) const {
-#if defined(TOMOSWEEP_GRID_AVX2)
-  static const bool avx2 = __builtin_cpu_supports("avx2");
+#if defined(TOMOSWEEP_X86_KERNELS)
   // the vector code numbers bricks in 32 bits
-  return avx2 && k == Kernel::best && bricks_.size() <= std::size_t(std::numeric_limits<std::int32_t>::max());
+  return cpu_has_avx2() && k == Kernel::best && bricks_.size() <= std::size_t(std::numeric_limits<std::int32_t>::max());
 #else
   (void)k;
   return false;
@@ -152,7 +151,7 @@ void CollisionGrid::mark(const CollisionShape& s, const Mat3& r, Vec3 pos, Kerne
   }
 }
 
-#if defined(TOMOSWEEP_GRID_AVX2)
+#if defined(TOMOSWEEP_X86_KERNELS)
 namespace {
 /// place() and cell() for the 4 points of block b: their box coordinates q (each rounded as place() rounds
 /// them: no fused multiply-add), which lanes fall in the box, and for those the brick, word and bit of
