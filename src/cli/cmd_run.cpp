@@ -12,7 +12,7 @@ int cmd_run(int argc, char** argv) {
   RunOptions o;
   std::string memory;
   named.add_options()("sweep", po::value(&o.sweep_path)->required(), "sweep file (TOML)")(
-      "output,o", po::value(&o.output)->default_value("corpus.h5"), "corpus to write (HDF5)")(
+      "output,o", po::value(&o.output)->default_value("corpus.h5"), "corpus to write (HDF5; the jobs' wall times go to OUTPUT.timings.tsv)")(
       "work", po::value(&o.work_dir), "folder for staged jobs, shared by all ranks (default OUTPUT.work)")(
       "resume", po::bool_switch(&o.resume), "run only the jobs not yet staged, then gather")(
       "force", po::bool_switch(&o.force), "overwrite an existing corpus; without --resume, discard staged jobs")(

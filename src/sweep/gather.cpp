@@ -1,9 +1,12 @@
 #include "sweep/gather.hpp"
 
+#include "core/errors.hpp"
 #include "core/system.hpp"
+#include "io/files/atomic_file.hpp"
 
 #include <chrono>
 #include <filesystem>
+#include <sstream>
 
 namespace tomosweep {
 namespace fs = std::filesystem;
@@ -54,45 +57,46 @@ CorpusIndex corpus_index(const Sweep& sweep) {
 }
 
 Gatherer::Gatherer(const Sweep& sweep, const std::string& work, const std::string& output,
-                   const std::vector<std::size_t>& todo)
+                   const std::vector<std::size_t>& todo, std::vector<std::size_t> order)
     : sweep_(sweep), work_(work), output_(output), index_(corpus_index(sweep)), writer_(output + ".tmp"),
-      infos_(sweep.jobs.size()), absorbed_(sweep.jobs.size(), false) {
-  std::vector<bool> will_run(sweep.jobs.size(), false);
-  for (std::size_t i : todo) will_run[i] = true;
-  for (std::size_t i = 0; i < sweep.jobs.size(); ++i)
-    if (!will_run[i]) backlog_.push_back(i);
+      infos_(sweep.jobs.size()), order_(std::move(order)), staged_(sweep.jobs.size(), true) {
+  std::vector<bool> once(sweep.jobs.size(), false);
+  for (std::size_t i : order_) {
+    if (i >= once.size() || once[i]) throw Error("internal: the absorb order must hold every job once");
+    once[i] = true;
+  }
+  if (order_.size() != once.size()) throw Error("internal: the absorb order must hold every job once");
+  for (std::size_t i : todo) staged_[i] = false;
 }
 
-void Gatherer::absorb_one(std::size_t index) {
-  if (absorbed_[index]) return;
-  const SweepJob& job = sweep_.jobs[index];
-  infos_[index] = writer_.absorb(stage_path(work_, job.job_id), index_.jobs[index]);
-  absorbed_[index] = true;
-  fault_point("absorbed");
-}
-
-void Gatherer::absorb(const std::vector<std::size_t>& indices) {
+void Gatherer::absorb(const std::vector<std::size_t>& staged) {
   const auto t0 = std::chrono::steady_clock::now();
-  for (std::size_t i : indices) absorb_one(i);
+  for (std::size_t i : staged) staged_[i] = true;
+  for (; next_ < order_.size() && staged_[order_[next_]]; ++next_) {
+    const std::size_t index = order_[next_];
+    infos_[index] = writer_.absorb(stage_path(work_, sweep_.jobs[index].job_id), index_.jobs[index]);
+    fault_point("absorbed");
+  }
   seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-void Gatherer::absorb_backlog(std::size_t n) {
-  std::vector<std::size_t> some;
-  for (; n > 0 && !backlog_.empty(); --n, backlog_.pop_front()) some.push_back(backlog_.front());
-  absorb(some);
-}
-
 std::size_t Gatherer::finish(bool keep_work) {
-  absorb_backlog(backlog_.size());
-  std::vector<std::size_t> rest;
-  for (std::size_t i = 0; i < absorbed_.size(); ++i)
-    if (!absorbed_[i]) rest.push_back(i);
-  absorb(rest); // jobs whose report has not reached rank 0's job thread yet: none once every rank is done
+  // Jobs whose report has not reached rank 0's job thread yet are staged too once every rank is done.
+  std::vector<std::size_t> all(order_.size());
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+  absorb(all);
   const auto t0 = std::chrono::steady_clock::now();
   writer_.finish(output_, index_, infos_);
   std::size_t failed = 0;
   for (const StageInfo& s : infos_) failed += s.ok ? 0 : 1;
+  // The jobs' wall times are measurements, which differ from run to run: beside the corpus, not in it.
+  std::ostringstream tsv;
+  tsv << "job_id\tstatus\tseconds\tstage_seconds\n";
+  for (const std::size_t i : order_) {
+    const StageInfo& s = infos_[i];
+    tsv << s.job_id << '\t' << (s.ok ? "ok" : "failed") << '\t' << s.seconds << '\t' << s.timings << '\n';
+  }
+  write_file_atomically(output_ + ".timings.tsv", tsv.str());
   if (!keep_work) remove_work(work_);
   seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return failed;

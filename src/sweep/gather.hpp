@@ -1,7 +1,10 @@
-// The gather: a sweep's stage files into one corpus, while the sweep runs. Rank 0 absorbs each job into
-// OUTPUT.tmp as soon as it is staged (the stage file holds its arrays in the corpus's layout, so absorbing is a
-// copy of stored chunks), between its own jobs; after the last job only the jobs staged meanwhile, the index and
-// the rename are left. Serial HDF5 on one thread of rank 0: the other ranks never touch the corpus.
+// The gather: a sweep's stage files into one corpus, while the sweep runs. Rank 0 absorbs the jobs into
+// OUTPUT.tmp as they are staged (the stage file holds its arrays in the corpus's layout, so absorbing is a copy
+// of stored chunks), between its own jobs, in one fixed order (the absorb order: the sweep's dispatch order, by
+// job cost, whatever the rank count), a job staged early waiting for those before it; after the last job only
+// the jobs staged meanwhile, the index and the rename are left. The same HDF5 calls in the same order make the
+// same file: the corpus is byte for byte the same for any rank count and for a resumed run. Serial HDF5 on one
+// thread of rank 0: the other ranks never touch the corpus.
 #pragma once
 
 #include "io/corpus/corpus.hpp"
@@ -9,7 +12,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <string>
 #include <vector>
@@ -31,16 +33,17 @@ CorpusIndex corpus_index(const Sweep& sweep);
 class Gatherer {
 public:
   /// Create OUTPUT.tmp (a file left by a killed run is truncated). `todo` (indices into sweep.jobs) are the
-  /// jobs this run will stage; every other job of the sweep is staged already (--resume) and waits in a backlog.
+  /// jobs this run will stage; every other job of the sweep is staged already (--resume). `order`: the absorb
+  /// order, every index of sweep.jobs once (dispatch_order of all jobs).
   Gatherer(const Sweep& sweep, const std::string& work, const std::string& output,
-           const std::vector<std::size_t>& todo);
+           const std::vector<std::size_t>& todo, std::vector<std::size_t> order);
 
-  /// Absorb the stage files of these jobs (indices into sweep.jobs) now.
-  void absorb(const std::vector<std::size_t>& indices);
-  /// Absorb at most `n` jobs of the backlog.
-  void absorb_backlog(std::size_t n);
-  /// Absorb what is left (every job must be staged), write the index, rename to OUTPUT and, unless
-  /// `keep_work`, remove the work folder. Returns the number of failed jobs.
+  /// These jobs (indices into sweep.jobs) are staged: absorb, in the absorb order, every staged job from the
+  /// first one not absorbed yet.
+  void absorb(const std::vector<std::size_t>& staged);
+  /// Absorb what is left (every job must be staged), write the index, rename to OUTPUT, write the jobs' wall
+  /// times to OUTPUT.timings.tsv and, unless `keep_work`, remove the work folder. Returns the number of failed
+  /// jobs.
   std::size_t finish(bool keep_work);
 
   /// Seconds spent absorbing and finishing so far.
@@ -54,8 +57,9 @@ private:
   CorpusIndex index_;
   CorpusWriter writer_;
   std::vector<StageInfo> infos_; ///< by job position; job_id set once absorbed
-  std::vector<bool> absorbed_;
-  std::deque<std::size_t> backlog_;
+  std::vector<std::size_t> order_;
+  std::vector<bool> staged_;
+  std::size_t next_ = 0; ///< order_[next_] is the first job not absorbed
   double seconds_ = 0;
 };
 

@@ -259,8 +259,8 @@ GroupPlan plan_groups(const MpiSession& mpi, const RunSetup& setup) {
 }
 
 /// Rank 0 hands out the jobs still to run; each rank stages what it runs; rank 0 absorbs every staged job into the
-/// corpus between its own jobs (`gatherer`, rank 0 only), with one job of a resumed run's backlog each time. The
-/// jobs of rank groups run first, on their groups (`groups`).
+/// corpus between its own jobs (`gatherer`, rank 0 only; in its absorb order, a resumed run's staged jobs among
+/// them). The jobs of rank groups run first, on their groups (`groups`).
 CoordinatorStats run_jobs(const MpiSession& mpi, const RunOptions& o, const RunSetup& setup, const GroupPlan& groups,
                           Gatherer* gatherer) {
   const Sweep& sweep = setup.sweep;
@@ -304,10 +304,7 @@ CoordinatorStats run_jobs(const MpiSession& mpi, const RunOptions& o, const RunS
   };
   FinishedFunction absorb;
   if (gatherer)
-    absorb = [gatherer](const std::vector<std::size_t>& indices) {
-      gatherer->absorb(indices);
-      gatherer->absorb_backlog(1);
-    };
+    absorb = [gatherer](const std::vector<std::size_t>& indices) { gatherer->absorb(indices); };
   const auto order = mpi.rank() == 0 ? dispatch_order(sweep, groups.singles) : std::vector<std::size_t>{};
   const CoordinatorStats stats = run_distributed(
       mpi, order, work_fn, [&](std::size_t d, std::size_t f) { progress.update(d, f); }, true, absorb,
@@ -410,7 +407,10 @@ RunSummary run_sweep(const RunOptions& o, const JobFactory& factory) {
   std::unique_ptr<Gatherer> gatherer;
   if (mpi.rank() == 0) {
     try {
-      gatherer = std::make_unique<Gatherer>(setup.sweep, setup.work, o.output, setup.plan.todo);
+      std::vector<std::size_t> all(setup.sweep.jobs.size());
+      for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+      gatherer =
+          std::make_unique<Gatherer>(setup.sweep, setup.work, o.output, setup.plan.todo, dispatch_order(setup.sweep, all));
     } catch (const std::exception& e) {
       mpi.abort(e.what());
     }

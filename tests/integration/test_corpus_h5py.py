@@ -25,7 +25,7 @@ def main():
 
     a = f.attrs
     check(text(a["format"]) == "tomosweep-corpus", "format attribute")
-    check(int(a["format_version"]) == 1, "format_version")
+    check(int(a["format_version"]) == 2, "format_version")
     check(text(a["axis_order"]) == "zyx", "axis_order")
     for key in ("tool_version", "sweep_text", "sweep_file", "sweep_mode", "units", "seed", "replicates"):
         check(key in a, f"root attribute {key}")
@@ -45,10 +45,30 @@ def main():
     check(all(int(r["job_id"]) == int(r["condition"]) * reps + int(r["replicate"]) for r in table),
           "job id = condition * replicates + replicate")
 
+    # The jobs' wall times are measurements: beside the corpus (CORPUS.timings.tsv), never in it.
+    try:
+        with open(sys.argv[1] + ".timings.tsv") as t:
+            lines = t.read().splitlines()
+    except OSError as e:
+        lines = []
+        errors.append(f"timings file: {e}")
+    if lines:
+        check(lines[0] == "job_id\tstatus\tseconds\tstage_seconds", "timings header")
+        rows = [x.split("\t") for x in lines[1:]]
+        check(sorted(int(r[0]) for r in rows) == sorted(int(x) for x in table["job_id"]), "a timings row per job")
+        by_id = {int(r[0]): r for r in rows}
+        for row in table:
+            r = by_id.get(int(row["job_id"]))
+            if r:
+                check(r[1] == text(row["status"]), f"job {row['job_id']} status in the timings")
+                check(float(r[2]) >= 0, f"job {row['job_id']} seconds in the timings")
+                check((r[1] == "ok") == ("=" in r[3]), f"job {row['job_id']} stage seconds in the timings")
+
     for row in table:
         g = f[f"jobs/{int(row['job_id'])}"]
         status = text(row["status"])
         check(text(g.attrs["status"]) == status, f"job {row['job_id']} status attribute")
+        check("seconds" not in g.attrs and "timings" not in g.attrs, f"job {row['job_id']} holds no wall time")
         if status != "ok":
             check(len(text(row["error"])) > 0, f"failed job {row['job_id']} has its error")
             continue

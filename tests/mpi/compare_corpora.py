@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """Corpora must hold identical datasets (names, dtypes, shapes, chunking, filters, bytes).
 
-usage: compare_corpora.py A.h5 B.h5 [C.h5 ...] [--failed-job ID | --all-ok]
+usage: compare_corpora.py A.h5 B.h5 [C.h5 ...] [--failed-job ID | --all-ok] [--bytes]
 With --failed-job, also checks that job ID is recorded as failed with its message and every other job is ok;
-with --all-ok, that every job is ok.
+with --all-ok, that every job is ok; with --bytes, that the files are the same byte for byte.
 """
 import sys
 
@@ -36,6 +36,9 @@ def same_values(x, y):
 def main():
     args = sys.argv[1:]
     failed_job = None
+    by_bytes = "--bytes" in args
+    if by_bytes:
+        args.remove("--bytes")
     if "--all-ok" in args:
         args.remove("--all-ok")
         failed_job = -1
@@ -66,7 +69,18 @@ def main():
                 errors.append(f"job {row['job_id']}: status {status!r}")
         if failed_job >= 0 and "tomogram" in ref[f"jobs/{failed_job}"]:
             errors.append(f"failed job {failed_job} has a tomogram")
-    print(f"compared {len(ref_sets)} datasets of {len(args)} corpora")
+    if by_bytes:
+        with open(args[0], "rb") as f:
+            ref_bytes = f.read()
+        for other_path in args[1:]:
+            with open(other_path, "rb") as f:
+                other_bytes = f.read()
+            if other_bytes != ref_bytes:
+                first = next((i for i, (a, b) in enumerate(zip(ref_bytes, other_bytes)) if a != b),
+                             min(len(ref_bytes), len(other_bytes)))
+                errors.append(f"{other_path}: not the bytes of {args[0]} ({len(other_bytes)} against "
+                              f"{len(ref_bytes)} bytes, first difference at byte {first})")
+    print(f"compared {len(ref_sets)} datasets of {len(args)} corpora" + (", and their bytes" if by_bytes else ""))
     for e in errors:
         print("error:", e)
     return 1 if errors else 0

@@ -66,7 +66,7 @@ class Case:
         print(f"FAIL {name}: {why}")
 
     def identical(self, name, corpus):
-        sys.argv = ["compare_corpora.py", self.reference, corpus, "--failed-job", FAILED_JOB]
+        sys.argv = ["compare_corpora.py", self.reference, corpus, "--failed-job", FAILED_JOB, "--bytes"]
         try:
             if compare_corpora.main() != 0:
                 self.fail(name, "the resumed corpus differs from an uninterrupted run's")

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """kill -9 a 2-rank run mid-way, check nothing is left under the corpus name, --resume it, and compare
-the result with an uninterrupted run.
+the result with an uninterrupted run, byte for byte.
 
 usage: test_resume.py MPIEXEC FAKE_SWEEP SWEEP.toml OUT_DIR REFERENCE.h5
 """
@@ -68,7 +68,7 @@ def main():
     if resumed.returncode != 0:
         print("error: --resume failed:", resumed.stderr)
         return 1
-    sys.argv = ["compare_corpora.py", reference, corpus, "--failed-job", "7"]
+    sys.argv = ["compare_corpora.py", reference, corpus, "--failed-job", "7", "--bytes"]
     return compare_corpora.main()
 
 

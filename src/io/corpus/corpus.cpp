@@ -46,7 +46,7 @@ template <class T> constexpr ArrayType type_of() {
 /// the label volumes, and a Fletcher-32 checksum per chunk, so that a damaged stage file fails to read
 /// (verify_stage) and a damaged corpus too.
 h5::Id corpus_array_dcpl(const char* name, ArrayType type, const hsize_t dims[3], const std::string& path) {
-  Id dcpl = h5::plist(H5Pcreate(H5P_DATASET_CREATE), path, "create a property list");
+  Id dcpl = h5::untimed(H5P_DATASET_CREATE, path);
   const bool stack = std::string(name) == "tilt_series" || std::string(name) == "prior_series";
   const hsize_t chunk[3] = {stack ? 1 : std::min<hsize_t>(dims[0], 64), std::min<hsize_t>(dims[1], stack ? 512 : 64),
                             std::min<hsize_t>(dims[2], stack ? 512 : 64)};
@@ -283,6 +283,7 @@ StageInfo read_stage_info(const std::string& path) {
   info.ok = h5::read_attr_string(f, "status", path) == "ok";
   info.error = h5::read_attr_string(f, "error", path);
   info.seconds = h5::read_attr_double(f, "seconds", path);
+  if (info.ok) info.timings = h5::read_attr_string(f, "timings", path);
   long long parts = 0;
   if (H5Aexists(f, "parts") > 0) {
     Id a = h5::open_single_attr(f, "parts", path);

@@ -21,7 +21,7 @@
 namespace tomosweep {
 
 inline constexpr const char* kCorpusFormat = "tomosweep-corpus";
-inline constexpr int kCorpusFormatVersion = 1;
+inline constexpr int kCorpusFormatVersion = 2;
 
 /// The element type of a per-job array.
 enum class ArrayType : int { f32 = 0, u8 = 1, u32 = 2 };
@@ -48,8 +48,9 @@ struct StageInfo {
   std::uint64_t job_id = 0;
   std::string path;
   bool ok = false;
-  std::string error;  ///< failure message (failed jobs)
-  double seconds = 0; ///< wall time of the job (not part of the compared datasets)
+  std::string error;   ///< failure message (failed jobs)
+  double seconds = 0;  ///< wall time of the job (a measurement: not in the corpus, in OUTPUT.timings.tsv)
+  std::string timings; ///< "stage=seconds;..." of an ok job (likewise)
   std::vector<ArrayInfo> arrays;
   std::vector<StagePart> parts;          ///< a group job's part files (empty: the stage file holds every array)
   std::vector<std::string> part_arrays; ///< the arrays (among `arrays`) that the parts hold

@@ -48,8 +48,8 @@ public:
     for (const Col& c : cols_) H5Tinsert(t, c.name.c_str(), c.offset, c.type);
     const hsize_t n = rows;
     Id s = h5::space(H5Screate_simple(1, &n, nullptr), path_, "create a dataspace");
-    Id d =
-        h5::dataset(H5Dcreate2(loc, name, t, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), path_, "create the job table");
+    Id dcpl = h5::untimed(H5P_DATASET_CREATE, path_);
+    Id d = h5::dataset(H5Dcreate2(loc, name, t, s, H5P_DEFAULT, dcpl, H5P_DEFAULT), path_, "create the job table");
     if (n) h5::check_status(H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()), path_, "write a table");
   }
 
@@ -217,6 +217,7 @@ void copy_array_chunks(hid_t from, hid_t to, const ArrayInfo& a, const std::stri
         h5::dataset(H5Dopen2(parts[k], a.name.c_str(), H5P_DEFAULT), slabs[k].path, "open a staged array"));
   const Id& src = sources.front();
   Id dcpl = h5::plist(H5Dget_create_plist(src), stage, "read a dataset's properties");
+  h5::check_status(H5Pset_obj_track_times(dcpl, false), p, "set a property list"); // whatever the stage recorded
   Id type = h5::type(H5Dget_type(src), stage, "read a datatype");
   Id space = h5::space(H5Dget_space(src), stage, "read a dataspace");
   hsize_t c[3] = {0, 0, 0};
@@ -257,7 +258,8 @@ void copy_table(hid_t from, hid_t to, const char* name, const std::string& stage
   std::vector<char> rows(h5::stored_elements(src, space, stage, name) * H5Tget_size(type));
   if (!rows.empty())
     h5::check_status(H5Dread(src, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows.data()), stage, "read a staged table");
-  Id dst = h5::dataset(H5Dcreate2(to, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), p, "create a table");
+  Id dcpl = h5::untimed(H5P_DATASET_CREATE, p);
+  Id dst = h5::dataset(H5Dcreate2(to, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), p, "create a table");
   if (!rows.empty())
     h5::check_status(H5Dwrite(dst, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows.data()), p, "write a table");
   h5::check_status(dst.close(), p, "write a table");
@@ -280,7 +282,8 @@ void start_writeback(const std::string& path) {
 
 CorpusWriter::CorpusWriter(std::string tmp_path) : path_(std::move(tmp_path)), file_(std::make_unique<File>()) {
   file_->id = h5::file(H5Fcreate(path_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), path_, "create the corpus");
-  Id g = h5::group(H5Gcreate2(file_->id, "jobs", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), path_, "create /jobs");
+  Id gcpl = h5::untimed(H5P_GROUP_CREATE, path_);
+  Id g = h5::group(H5Gcreate2(file_->id, "jobs", H5P_DEFAULT, gcpl, H5P_DEFAULT), path_, "create /jobs");
 }
 
 CorpusWriter::~CorpusWriter() = default;
@@ -290,17 +293,16 @@ StageInfo CorpusWriter::absorb(const std::string& stage, const CorpusJobEntry& j
   if (s.job_id != j.job_id) fail_io(stage, ": stage file of job ", s.job_id, ", expected job ", j.job_id);
   const std::string& p = path_;
   Id sf = h5::file(h5::open_quietly(stage, H5F_ACC_RDONLY), stage, "open the stage file");
+  Id gcpl = h5::untimed(H5P_GROUP_CREATE, p);
   Id g = h5::group(
-      H5Gcreate2(file_->id, ("/jobs/" + std::to_string(j.job_id)).c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), p,
+      H5Gcreate2(file_->id, ("/jobs/" + std::to_string(j.job_id)).c_str(), H5P_DEFAULT, gcpl, H5P_DEFAULT), p,
       "create a job group");
   h5::attr_string(g, "status", s.ok ? "ok" : "failed", p);
   h5::attr_string(g, "error", s.error, p);
   h5::attr_i64(g, "replicate", j.replicate, p);
   h5::attr_i64(g, "condition", static_cast<long long>(j.condition), p);
   h5::attr_string(g, "split", j.test_split ? "test" : "train", p);
-  h5::attr_double(g, "seconds", s.seconds, p);
   if (s.ok) {
-    h5::attr_string(g, "timings", h5::read_attr_string(sf, "timings", stage), p);
     h5::attr_double(g, "tilt_axis_azimuth_deg", h5::read_attr_double(sf, "tilt_axis_azimuth_deg", stage), p);
     // The stage file holds its arrays in the corpus's layout: their chunks are copied as stored.
     std::vector<Id> parts;

@@ -99,6 +99,14 @@ inline Id type(hid_t id, const std::string& path, const char* what) { return {ch
 inline Id plist(hid_t id, const std::string& path, const char* what) { return {check(id, path, what), H5Pclose}; }
 inline Id attr(hid_t id, const std::string& path, const char* what) { return {check(id, path, what), H5Aclose}; }
 
+/// Creation properties of class `cls` (H5P_DATASET_CREATE, H5P_GROUP_CREATE) without the object's modification
+/// time, which HDF5 records by default: the same content then makes the same bytes, run after run.
+inline Id untimed(hid_t cls, const std::string& path) {
+  Id p = plist(H5Pcreate(cls), path, "create a property list");
+  check_status(H5Pset_obj_track_times(p, false), path, "set a property list");
+  return p;
+}
+
 /// Memory type of an array element type.
 inline hid_t native(ArrayType t) {
   switch (t) {
@@ -269,7 +277,8 @@ void write_table(hid_t loc, const char* name, hid_t t, const std::vector<Row>& r
   // Packed in the file: no padding bytes, whose contents would be whatever memory held.
   Id packed = type(H5Tcopy(t), path, "copy a type");
   H5Tpack(packed);
-  Id d = dataset(H5Dcreate2(loc, name, packed, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), path, "create a table");
+  Id dcpl = untimed(H5P_DATASET_CREATE, path);
+  Id d = dataset(H5Dcreate2(loc, name, packed, s, H5P_DEFAULT, dcpl, H5P_DEFAULT), path, "create a table");
   if (n) check_status(H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows.data()), path, "write a table");
 }
 
