@@ -1,11 +1,13 @@
 #include "sweep/gather.hpp"
 
-#include "core/errors.hpp"
 #include "core/system.hpp"
 #include "io/files/atomic_file.hpp"
+#include "sweep/run.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <numeric>
 #include <sstream>
 
 namespace tomosweep {
@@ -56,22 +58,29 @@ CorpusIndex corpus_index(const Sweep& sweep) {
   return index;
 }
 
+namespace {
+/// The absorb order: the dispatch order of every job of the sweep (largest first, then by job id).
+std::vector<std::size_t> absorb_order(const Sweep& sweep) {
+  std::vector<std::size_t> all(sweep.jobs.size());
+  std::iota(all.begin(), all.end(), std::size_t(0));
+  return dispatch_order(sweep, all);
+}
+} // namespace
+
 Gatherer::Gatherer(const Sweep& sweep, const std::string& work, const std::string& output,
-                   const std::vector<std::size_t>& todo, std::vector<std::size_t> order)
+                   const std::vector<std::size_t>& todo)
     : sweep_(sweep), work_(work), output_(output), index_(corpus_index(sweep)), writer_(output + ".tmp"),
-      infos_(sweep.jobs.size()), order_(std::move(order)), staged_(sweep.jobs.size(), true) {
-  std::vector<bool> once(sweep.jobs.size(), false);
-  for (std::size_t i : order_) {
-    if (i >= once.size() || once[i]) throw Error("internal: the absorb order must hold every job once");
-    once[i] = true;
-  }
-  if (order_.size() != once.size()) throw Error("internal: the absorb order must hold every job once");
+      infos_(sweep.jobs.size()), order_(absorb_order(sweep)), staged_(sweep.jobs.size(), true) {
   for (std::size_t i : todo) staged_[i] = false;
 }
 
 void Gatherer::absorb(const std::vector<std::size_t>& staged) {
-  const auto t0 = std::chrono::steady_clock::now();
   for (std::size_t i : staged) staged_[i] = true;
+  absorb_staged();
+}
+
+void Gatherer::absorb_staged() {
+  const auto t0 = std::chrono::steady_clock::now();
   for (; next_ < order_.size() && staged_[order_[next_]]; ++next_) {
     const std::size_t index = order_[next_];
     infos_[index] = writer_.absorb(stage_path(work_, sweep_.jobs[index].job_id), index_.jobs[index]);
@@ -82,9 +91,8 @@ void Gatherer::absorb(const std::vector<std::size_t>& staged) {
 
 std::size_t Gatherer::finish(bool keep_work) {
   // Jobs whose report has not reached rank 0's job thread yet are staged too once every rank is done.
-  std::vector<std::size_t> all(order_.size());
-  for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
-  absorb(all);
+  std::fill(staged_.begin(), staged_.end(), true);
+  absorb_staged();
   const auto t0 = std::chrono::steady_clock::now();
   writer_.finish(output_, index_, infos_);
   std::size_t failed = 0;

@@ -33,10 +33,9 @@ CorpusIndex corpus_index(const Sweep& sweep);
 class Gatherer {
 public:
   /// Create OUTPUT.tmp (a file left by a killed run is truncated). `todo` (indices into sweep.jobs) are the
-  /// jobs this run will stage; every other job of the sweep is staged already (--resume). `order`: the absorb
-  /// order, every index of sweep.jobs once (dispatch_order of all jobs).
+  /// jobs this run will stage; every other job of the sweep is staged already (--resume).
   Gatherer(const Sweep& sweep, const std::string& work, const std::string& output,
-           const std::vector<std::size_t>& todo, std::vector<std::size_t> order);
+           const std::vector<std::size_t>& todo);
 
   /// These jobs (indices into sweep.jobs) are staged: absorb, in the absorb order, every staged job from the
   /// first one not absorbed yet.
@@ -50,14 +49,15 @@ public:
   double seconds() const { return seconds_; }
 
 private:
-  void absorb_one(std::size_t index);
+  /// Absorb, in the absorb order, every staged job from the first one not absorbed yet.
+  void absorb_staged();
 
   const Sweep& sweep_;
   std::string work_, output_;
   CorpusIndex index_;
   CorpusWriter writer_;
   std::vector<StageInfo> infos_; ///< by job position; job_id set once absorbed
-  std::vector<std::size_t> order_;
+  std::vector<std::size_t> order_; ///< the absorb order (dispatch_order of every job)
   std::vector<bool> staged_;
   std::size_t next_ = 0; ///< order_[next_] is the first job not absorbed
   double seconds_ = 0;

@@ -407,10 +407,7 @@ RunSummary run_sweep(const RunOptions& o, const JobFactory& factory) {
   std::unique_ptr<Gatherer> gatherer;
   if (mpi.rank() == 0) {
     try {
-      std::vector<std::size_t> all(setup.sweep.jobs.size());
-      for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
-      gatherer =
-          std::make_unique<Gatherer>(setup.sweep, setup.work, o.output, setup.plan.todo, dispatch_order(setup.sweep, all));
+      gatherer = std::make_unique<Gatherer>(setup.sweep, setup.work, o.output, setup.plan.todo);
     } catch (const std::exception& e) {
       mpi.abort(e.what());
     }
