@@ -31,25 +31,21 @@
 
 namespace tomosweep {
 
-/// Whether the hand-written AVX2 kernels may run here: the CPU has AVX2 and the build keeps vector kernels
-/// (TOMOSWEEP_NO_CLONES keeps the baseline code alone, as for the clones). Asked of the CPU once.
-inline bool cpu_has_avx2() {
+// cpu_has_avx2(), cpu_has_avx512f(): whether the hand-written AVX2 (AVX-512F) kernels may run here: the CPU has
+// the extension (asked once) and the build keeps vector kernels (TOMOSWEEP_NO_CLONES keeps the baseline code
+// alone, as for the clones).
 #if defined(TOMOSWEEP_X86_KERNELS) && !defined(TOMOSWEEP_NO_CLONES)
+inline bool cpu_has_avx2() {
   static const bool yes = __builtin_cpu_supports("avx2");
   return yes;
-#else
-  return false;
-#endif
 }
-
-/// The same for AVX-512F.
 inline bool cpu_has_avx512f() {
-#if defined(TOMOSWEEP_X86_KERNELS) && !defined(TOMOSWEEP_NO_CLONES)
   static const bool yes = __builtin_cpu_supports("avx512f");
   return yes;
-#else
-  return false;
-#endif
 }
+#else
+inline bool cpu_has_avx2() { return false; }
+inline bool cpu_has_avx512f() { return false; }
+#endif
 
 } // namespace tomosweep

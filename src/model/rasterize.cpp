@@ -325,12 +325,14 @@ private:
   std::vector<double> hi_, lo_;
 };
 
-/// The free fraction of voxels with occupancies occ (1 - occupancy, at least 0), and the ice added to their
-/// potential: ice_v free, plus texture x free where `tex` is given; `add` false leaves the potential alone. Loops the
-/// compiler vectorises (each voxel's operations are those of one voxel at a time: the same values).
+// Two loops the compiler vectorises for add_ice_and_labels; each voxel's operations are those of one voxel at a
+// time, so the values are the same.
+/// The free fraction of m voxels with occupancies occ: 1 - occupancy, at least 0.
 TOMOSWEEP_KERNEL_CLONES void free_fractions(const std::uint16_t* occ, std::size_t m, double* free) {
   for (std::size_t j = 0; j < m; ++j) free[j] = std::max(0.0, 1.0 - occ[j] / kOccupancyScale);
 }
+/// The ice added to the potential of m voxels of free fractions `free`: ice_v x free, plus texture x free where
+/// `tex` is given.
 TOMOSWEEP_KERNEL_CLONES void add_ice(float* potential, const double* free, const float* tex, double ice_v,
                                      std::size_t m) {
   if (tex)
