@@ -15,6 +15,11 @@
 #include <filesystem>
 #include <map>
 #include <unistd.h>
+#ifdef __linux__
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#endif
 
 using namespace tomosweep;
 
@@ -337,6 +342,56 @@ TEST(corpus, stage_and_gather_round_trip) {
   EXPECT_EQ(test_util::error_of<IoError>([&] { read_corpus_job(out, 99); }), out + ": no job 99 in the corpus");
   fs::remove_all(dir);
 }
+
+#ifdef __linux__
+namespace {
+/// Pages of `path` in the page cache (mincore of a mapping); -1 if it cannot be told.
+long resident_pages(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  struct stat st {};
+  long pages = -1;
+  if (::fstat(fd, &st) == 0 && st.st_size > 0) {
+    const long page = ::sysconf(_SC_PAGESIZE);
+    const std::size_t n = static_cast<std::size_t>((st.st_size + page - 1) / page);
+    void* map = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_SHARED, fd, 0);
+    std::vector<unsigned char> in(n);
+    if (map != MAP_FAILED && ::mincore(map, static_cast<std::size_t>(st.st_size), in.data()) == 0)
+      pages = std::count_if(in.begin(), in.end(), [](unsigned char c) { return (c & 1) != 0; });
+    if (map != MAP_FAILED) ::munmap(map, static_cast<std::size_t>(st.st_size));
+  }
+  ::close(fd);
+  return pages;
+}
+} // namespace
+
+// Absorbing a stage file gives its pages in the page cache back (they are not read again), so that a sweep's page
+// cache does not grow by the stage files' bytes.
+TEST(corpus, absorbing_gives_the_stage_files_pages_back) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("tomosweep_cache_test_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const Sweep s = parse_sweep(kBase, "s.toml");
+  JobResult r;
+  r.tomogram = Volume<float>(64, 64, 64, 10.0);
+  for (std::size_t i = 0; i < r.tomogram.size(); ++i) r.tomogram.data[i] = static_cast<float>(i % 1000);
+  const std::string stage = stage_path(dir.string(), s.jobs[0].job_id);
+  write_stage(stage, s.jobs[0].job_id, 0, &r, "", {"tomogram"}, 0.1);
+  const long before = resident_pages(stage);
+  if (before < 200) { // a file system that keeps no page cache of its own, or drops it at once
+    fs::remove_all(dir);
+    GTEST_SKIP() << "the stage file has " << before << " pages in the page cache after writing";
+  }
+  {
+    CorpusWriter writer((dir / "corpus.h5.tmp").string());
+    const StageInfo info = writer.absorb(stage, corpus_index(s).jobs[0]);
+    ASSERT_TRUE(info.ok);
+  }
+  EXPECT_LT(resident_pages(stage), before / 10) << "of " << before;
+  fs::remove_all(dir);
+}
+#endif
 
 #ifdef TOMOSWEEP_SOURCE_DIR
 TEST(sweep, paper_sweeps_expand) {

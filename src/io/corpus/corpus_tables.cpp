@@ -278,6 +278,22 @@ void start_writeback(const std::string& path) {
 #endif
 }
 
+/// Give the file's clean pages in the page cache back to the kernel (its dirty pages stay, and start their writeback).
+/// Absorbing reads each stage file once and writes the corpus once; without this, each job would leave about twice
+/// its bytes in the page cache, and each job's writes would need pages the kernel has not used lately: taken from
+/// other files' caches on a full machine, or, in a virtual machine whose host takes back free memory, touched anew
+/// (about 3 s per GB on the development VM, against 0.3-0.6 s for pages given back a moment before).
+void drop_cached(const std::string& path) {
+#ifdef __linux__
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+  ::close(fd);
+#else
+  (void)path;
+#endif
+}
+
 } // namespace
 
 CorpusWriter::CorpusWriter(std::string tmp_path) : path_(std::move(tmp_path)), file_(std::make_unique<File>()) {
@@ -321,6 +337,11 @@ StageInfo CorpusWriter::absorb(const std::string& stage, const CorpusJobEntry& j
   }
   g.reset();
   h5::flush(file_->id, p);
+  // The stage file (fsync'ed when staged) is not read again; the corpus's pages written back since the last job are
+  // not either.
+  drop_cached(stage);
+  for (const StagePart& part : s.parts) drop_cached(part.path);
+  drop_cached(p);
   start_writeback(p);
   return s;
 }
