@@ -16,15 +16,30 @@ mkdir -p "$scratch"
 results=$scratch/results.txt
 : >"$results"
 
-# Largest `du -sb` of $1 every 0.1 s until the file $2 exists; written to $3.
+# Largest total size of the files under $1, every 0.1 s until the file $2 exists; written to $3. One process that
+# lists the folder itself: a `du` started ten times a second took a few percent of a core, which a 1-rank run
+# finds idle and a 2-rank run does not.
 watch_disk() {
-  peak=0
-  while [ ! -e "$2" ]; do
-    b=$(du -sb "$1" 2>/dev/null | cut -f1)
-    [ "${b:-0}" -gt "$peak" ] && peak=$b
-    sleep 0.1
-  done
-  echo "$peak" >"$3"
+  /usr/bin/python3 - "$1" "$2" "$3" <<'PY'
+import os, sys, time
+folder, stop, out = sys.argv[1:]
+def size(path):
+    total = 0
+    try:
+        for e in os.scandir(path):
+            try:
+                total += size(e.path) if e.is_dir(follow_symlinks=False) else e.stat(follow_symlinks=False).st_size
+            except FileNotFoundError:
+                pass
+    except FileNotFoundError:
+        pass
+    return total
+peak = 0
+while not os.path.exists(stop):
+    peak = max(peak, size(folder))
+    time.sleep(0.1)
+open(out, "w").write(f"{peak}\n")
+PY
 }
 
 one_run() { # ranks repeat
@@ -84,6 +99,10 @@ for n, rs in sorted(by.items()):
           f"tail {get('tail'):.2f} s, gather {get('gather'):.2f} s, disk peak {get('disk-peak'):.2f}x corpus")
 if "1" in med and "2" in med:
     print(f"speedup 2 vs 1 rank (end to end, medians): {med['1'] / med['2']:.2f}x")
+    # Each round runs 1 rank, then 2: their ratio, round by round, follows the machine's swings less.
+    walls = {n: [float(r[r.index("wall") + 1]) for r in rs] for n, rs in by.items()}
+    rounds = [a / b for a, b in zip(walls["1"], walls["2"])]
+    print(f"speedup round by round: {' '.join(f'{x:.2f}x' for x in rounds)}; median {statistics.median(rounds):.2f}x")
 EOF
 mb=512
 printf 'dd %d MB to the same disk (conv=fsync): ' $mb
