@@ -18,6 +18,12 @@ struct MpiSession::Impl {
 };
 
 MpiSession::MpiSession() : impl_(std::make_unique<Impl>()) {
+#ifdef OPEN_MPI
+  if (!boost::mpi::environment::initialized()) {
+    const std::string pml = one_node_pml([](const char* v) { return std::getenv(v); });
+    if (!pml.empty()) ::setenv("OMPI_MCA_pml", pml.c_str(), 0);
+  }
+#endif
   if (!boost::mpi::environment::initialized())
     impl_->env.emplace(boost::mpi::threading::multiple, /*abort_on_exception=*/false);
   // Rank 0's coordinator thread and its job thread both call MPI: one at a time, but at once while rank 0 runs a rank
@@ -64,6 +70,23 @@ std::string launcher_size_problem(int world_size, const EnvGetter& env) {
            ": tomosweep was started without mpi support in the launcher (with srun use --mpi=pmix, or use mpirun)";
   }
   return {};
+}
+
+std::string one_node_pml(const EnvGetter& env) {
+  const auto set = [&](const char* var) {
+    const char* v = env(var);
+    return v != nullptr && *v != '\0';
+  };
+  const auto is = [&](const char* var, const std::string& value) { return set(var) && value == env(var); };
+  if (set("OMPI_MCA_pml")) return {};
+  bool one_node = false;
+  if (set("OMPI_COMM_WORLD_SIZE"))
+    one_node = is("OMPI_COMM_WORLD_LOCAL_SIZE", env("OMPI_COMM_WORLD_SIZE"));
+  else if (set("SLURM_STEP_NUM_NODES"))
+    one_node = is("SLURM_STEP_NUM_NODES", "1");
+  else
+    one_node = !set("PMIX_RANK") && !set("PMI_RANK");
+  return one_node ? "ob1" : "";
 }
 
 } // namespace tomosweep

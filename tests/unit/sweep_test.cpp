@@ -270,6 +270,27 @@ TEST(sweep, launcher_size_mismatch_is_an_error) {
   EXPECT_EQ(launcher_size_problem(3, get), "");
 }
 
+TEST(sweep, open_mpi_is_asked_for_ob1_only_when_every_rank_is_on_this_node) {
+  std::map<std::string, std::string> env;
+  auto get = [&](const char* k) -> const char* {
+    auto it = env.find(k);
+    return it == env.end() ? nullptr : it->second.c_str();
+  };
+  EXPECT_EQ(one_node_pml(get), "ob1"); // no launcher: one rank
+  env = {{"OMPI_COMM_WORLD_SIZE", "4"}, {"OMPI_COMM_WORLD_LOCAL_SIZE", "4"}};
+  EXPECT_EQ(one_node_pml(get), "ob1");
+  env["OMPI_COMM_WORLD_LOCAL_SIZE"] = "2"; // mpirun over two nodes
+  EXPECT_EQ(one_node_pml(get), "");
+  env = {{"PMIX_RANK", "0"}, {"SLURM_STEP_NUM_NODES", "1"}};
+  EXPECT_EQ(one_node_pml(get), "ob1");
+  env["SLURM_STEP_NUM_NODES"] = "3";
+  EXPECT_EQ(one_node_pml(get), "");
+  env = {{"PMIX_RANK", "0"}}; // a launcher that does not say how many nodes
+  EXPECT_EQ(one_node_pml(get), "");
+  env = {{"OMPI_COMM_WORLD_SIZE", "2"}, {"OMPI_COMM_WORLD_LOCAL_SIZE", "2"}, {"OMPI_MCA_pml", "ucx"}};
+  EXPECT_EQ(one_node_pml(get), ""); // the user's choice stays
+}
+
 TEST(sweep, progress_line) {
   EXPECT_EQ(Progress::line(10, 40, 1, 120.0, 10), "10/40 done, 1 failed, 5.0 jobs/min, 6:00 left");
   EXPECT_EQ(Progress::line(40, 40, 0, 60.0, 30), "40/40 done, 0 failed, 30.0 jobs/min, 0:00 left");
