@@ -265,32 +265,29 @@ void copy_table(hid_t from, hid_t to, const char* name, const std::string& stage
   h5::check_status(dst.close(), p, "write a table");
 }
 
-/// Ask the kernel to start writing the file's dirty pages now, without waiting for them: the final fsync then
-/// finds little left to write.
-void start_writeback(const std::string& path) {
-#ifdef __linux__
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return;
-  ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-  ::close(fd);
-#else
-  (void)path;
-#endif
-}
+/// What absorbing tells the kernel about a file it is done with (hints: nothing happens if the file cannot be opened).
+enum class PageHint {
+  /// Give the file's clean pages in the page cache back (its dirty pages stay, and start their writeback).
+  /// Absorbing reads each stage file once and writes the corpus once; without this, each job would leave about
+  /// twice its bytes in the page cache, and each job's writes would need pages the kernel has not used lately:
+  /// taken from other files' caches on a full machine, or, in a virtual machine whose host takes back free memory,
+  /// touched anew (about 3 s per GB on the development VM, against 0.3-0.6 s for pages given back a moment before).
+  drop_clean,
+  /// Start writing the file's dirty pages now, without waiting for them: the final fsync then finds little left.
+  start_writeback,
+};
 
-/// Give the file's clean pages in the page cache back to the kernel (its dirty pages stay, and start their writeback).
-/// Absorbing reads each stage file once and writes the corpus once; without this, each job would leave about twice
-/// its bytes in the page cache, and each job's writes would need pages the kernel has not used lately: taken from
-/// other files' caches on a full machine, or, in a virtual machine whose host takes back free memory, touched anew
-/// (about 3 s per GB on the development VM, against 0.3-0.6 s for pages given back a moment before).
-void drop_cached(const std::string& path) {
+void hint_pages(const std::string& path, PageHint hint) {
 #ifdef __linux__
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return;
-  ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+  if (hint == PageHint::drop_clean)
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+  else
+    ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
   ::close(fd);
 #else
-  (void)path;
+  (void)path, (void)hint;
 #endif
 }
 
@@ -339,10 +336,10 @@ StageInfo CorpusWriter::absorb(const std::string& stage, const CorpusJobEntry& j
   h5::flush(file_->id, p);
   // The stage file (fsync'ed when staged) is not read again; the corpus's pages written back since the last job are
   // not either.
-  drop_cached(stage);
-  for (const StagePart& part : s.parts) drop_cached(part.path);
-  drop_cached(p);
-  start_writeback(p);
+  hint_pages(stage, PageHint::drop_clean);
+  for (const StagePart& part : s.parts) hint_pages(part.path, PageHint::drop_clean);
+  hint_pages(p, PageHint::drop_clean);
+  hint_pages(p, PageHint::start_writeback);
   return s;
 }
 
