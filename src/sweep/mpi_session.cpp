@@ -18,14 +18,13 @@ struct MpiSession::Impl {
 };
 
 MpiSession::MpiSession() : impl_(std::make_unique<Impl>()) {
-#ifdef OPEN_MPI
   if (!boost::mpi::environment::initialized()) {
+#ifdef OPEN_MPI
     const std::string pml = one_node_pml([](const char* v) { return std::getenv(v); });
     if (!pml.empty()) ::setenv("OMPI_MCA_pml", pml.c_str(), 0);
-  }
 #endif
-  if (!boost::mpi::environment::initialized())
     impl_->env.emplace(boost::mpi::threading::multiple, /*abort_on_exception=*/false);
+  }
   // Rank 0's coordinator thread and its job thread both call MPI: one at a time, but at once while rank 0 runs a rank
   // group's job ("multiple", which run_sweep asks for then; docs/reliability.md).
   if (boost::mpi::environment::thread_level() < boost::mpi::threading::serialized)

@@ -46,9 +46,8 @@ std::string launcher_size_problem(int world_size, const EnvGetter& env);
 /// shared memory between the ranks). Left to choose, Open MPI first tries its layers for network hardware (cm with
 /// its PSM, PSM2 and OFI transports, and UCX where the build has it), whose probing ranks on one node do not need:
 /// 0.2 s of MPI_Init's 0.33 s with Debian's Open MPI, which then settles on ob1 anyway. Empty, Open MPI choosing as
-/// usual, when
-/// OMPI_MCA_pml is set (the user's choice) or the ranks may be on several nodes. One node: no launcher (one rank),
-/// OMPI_COMM_WORLD_LOCAL_SIZE equal to OMPI_COMM_WORLD_SIZE (mpirun), or SLURM_STEP_NUM_NODES=1 (srun).
+/// usual, when OMPI_MCA_pml is set (the user's choice) or the ranks may be on several nodes. One node: no launcher
+/// (one rank), OMPI_COMM_WORLD_LOCAL_SIZE equal to OMPI_COMM_WORLD_SIZE (mpirun), or SLURM_STEP_NUM_NODES=1 (srun).
 std::string one_node_pml(const EnvGetter& env);
 
 } // namespace tomosweep

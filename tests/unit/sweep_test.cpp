@@ -254,12 +254,19 @@ TEST(sweep, job_picker_keeps_a_rank_on_its_scene_within_a_cost_tier) {
   EXPECT_EQ(picks({0, 1, 2, 3}, one, 3), (std::vector<std::vector<int>>{{0, 0}, {0}, {0}}));
 }
 
-TEST(sweep, launcher_size_mismatch_is_an_error) {
-  std::map<std::string, std::string> env{{"SLURM_STEP_NUM_TASKS", "4"}};
-  auto get = [&](const char* k) -> const char* {
+namespace {
+/// An EnvGetter that reads `env` (as it is when called).
+EnvGetter env_of(const std::map<std::string, std::string>& env) {
+  return [&env](const char* k) -> const char* {
     auto it = env.find(k);
     return it == env.end() ? nullptr : it->second.c_str();
   };
+}
+} // namespace
+
+TEST(sweep, launcher_size_mismatch_is_an_error) {
+  std::map<std::string, std::string> env{{"SLURM_STEP_NUM_TASKS", "4"}};
+  const EnvGetter get = env_of(env);
   EXPECT_EQ(launcher_size_problem(1, get),
             "the launcher started 4 tasks (SLURM_STEP_NUM_TASKS=4) but mpi sees 1 rank: tomosweep was started "
             "without mpi support in the launcher (with srun use --mpi=pmix, or use mpirun)");
@@ -272,10 +279,7 @@ TEST(sweep, launcher_size_mismatch_is_an_error) {
 
 TEST(sweep, open_mpi_is_asked_for_ob1_only_when_every_rank_is_on_this_node) {
   std::map<std::string, std::string> env;
-  auto get = [&](const char* k) -> const char* {
-    auto it = env.find(k);
-    return it == env.end() ? nullptr : it->second.c_str();
-  };
+  const EnvGetter get = env_of(env);
   EXPECT_EQ(one_node_pml(get), "ob1"); // no launcher: one rank
   env = {{"OMPI_COMM_WORLD_SIZE", "4"}, {"OMPI_COMM_WORLD_LOCAL_SIZE", "4"}};
   EXPECT_EQ(one_node_pml(get), "ob1");

@@ -265,29 +265,22 @@ void copy_table(hid_t from, hid_t to, const char* name, const std::string& stage
   h5::check_status(dst.close(), p, "write a table");
 }
 
-/// What absorbing tells the kernel about a file it is done with (hints: nothing happens if the file cannot be opened).
-enum class PageHint {
-  /// Give the file's clean pages in the page cache back (its dirty pages stay, and start their writeback).
-  /// Absorbing reads each stage file once and writes the corpus once; without this, each job would leave about
-  /// twice its bytes in the page cache, and each job's writes would need pages the kernel has not used lately:
-  /// taken from other files' caches on a full machine, or, in a virtual machine whose host takes back free memory,
-  /// touched anew (about 3 s per GB on the development VM, against 0.3-0.6 s for pages given back a moment before).
-  drop_clean,
-  /// Start writing the file's dirty pages now, without waiting for them: the final fsync then finds little left.
-  start_writeback,
-};
-
-void hint_pages(const std::string& path, PageHint hint) {
+/// Page-cache hints for a file absorbing is done with (nothing happens if it cannot be opened). Its clean pages are
+/// given back: absorbing reads each stage file once and writes the corpus once, so without this each job would
+/// leave about twice its bytes in the page cache, and each job's writes would need pages the kernel has not used
+/// lately: taken from other files' caches on a full machine, or, in a virtual machine whose host takes back free
+/// memory, touched anew (about 3 s per GB on the development VM, against 0.3-0.6 s for pages given back a moment
+/// before). With `write_out`, its dirty pages start being written now, without waiting for them: the final fsync
+/// then finds little left.
+void release_pages(const std::string& path, bool write_out) {
 #ifdef __linux__
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return;
-  if (hint == PageHint::drop_clean)
-    ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-  else
-    ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+  if (write_out) ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
   ::close(fd);
 #else
-  (void)path, (void)hint;
+  (void)path, (void)write_out;
 #endif
 }
 
@@ -336,10 +329,9 @@ StageInfo CorpusWriter::absorb(const std::string& stage, const CorpusJobEntry& j
   h5::flush(file_->id, p);
   // The stage file (fsync'ed when staged) is not read again; the corpus's pages written back since the last job are
   // not either.
-  hint_pages(stage, PageHint::drop_clean);
-  for (const StagePart& part : s.parts) hint_pages(part.path, PageHint::drop_clean);
-  hint_pages(p, PageHint::drop_clean);
-  hint_pages(p, PageHint::start_writeback);
+  release_pages(stage, false);
+  for (const StagePart& part : s.parts) release_pages(part.path, false);
+  release_pages(p, true);
   return s;
 }
 
